@@ -1,0 +1,113 @@
+using System.Net;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using TokenAdmin.Data;
+using TokenAdmin.Settings;
+
+namespace TokenAdmin.Admin;
+
+/// <summary>
+/// Builds the OIDC sign-in options from the stored settings when the handler first needs them. When the settings
+/// change, the cached options are dropped (see <see cref="TokenAdminHostingExtensions"/>) and built again.
+/// </summary>
+internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigureNamedOptions<OpenIdConnectOptions>
+{
+    public void Configure(OpenIdConnectOptions options) => Configure(Options.DefaultName, options);
+
+    public void Configure(string? name, OpenIdConnectOptions options)
+    {
+        if (name != AdminAuthentication.OidcScheme)
+        {
+            return;
+        }
+
+        // Note: options are built synchronously by the framework, once per settings change.
+        var snapshot = settings.GetAsync().AsTask().GetAwaiter().GetResult();
+        options.SignInScheme = AdminAuthentication.CookieScheme;
+        options.CallbackPath = "/signin-oidc";
+        options.SignedOutCallbackPath = "/signout-callback-oidc";
+        options.ResponseType = OpenIdConnectResponseType.Code; // the handler defaults to id_token
+        options.UsePkce = true;
+        options.MapInboundClaims = false;
+        options.SaveTokens = false;
+        options.GetClaimsFromUserInfoEndpoint = false;
+        options.DisableTelemetry = true;
+        options.TokenValidationParameters.NameClaimType = "name";
+        options.TokenValidationParameters.RoleClaimType = ClaimTypes.Role;
+
+        var metadata = snapshot.Get(SettingNames.AdminOidcMetadataAddress);
+        if (!snapshot.GetBool(SettingNames.AdminOidcEnabled) || metadata.Length == 0)
+        {
+            // The handler is registered always; without settings it is never challenged (the login page hides it),
+            // but it still needs a well-formed address to validate its options.
+            options.MetadataAddress = "https://oidc.invalid/.well-known/openid-configuration";
+            options.ClientId = "not-configured";
+            return;
+        }
+
+        options.MetadataAddress = metadata;
+        options.RequireHttpsMetadata = !IsLoopback(new Uri(metadata));
+        options.ClientId = snapshot.Get(SettingNames.AdminOidcClientId);
+        options.ClientSecret = snapshot.GetSecret(SettingNames.AdminOidcClientSecret);
+        options.Scope.Clear();
+        options.Scope.Add("openid");
+        foreach (var scope in SettingNames.SplitList(snapshot.Get(SettingNames.AdminOidcScopes)))
+        {
+            options.Scope.Add(scope);
+        }
+
+        var displayName = snapshot.Get(SettingNames.AdminOidcDisplayName);
+        var adminClaim = snapshot.Get(SettingNames.AdminOidcAdminClaim);
+        var adminValues = SettingNames.SplitList(snapshot.Get(SettingNames.AdminOidcAdminValues)).ToHashSet(StringComparer.Ordinal);
+        options.Events = new OpenIdConnectEvents
+        {
+            OnTokenValidated = context => OnTokenValidatedAsync(context, displayName, adminClaim, adminValues),
+            OnRemoteFailure = context =>
+            {
+                var logger = context.HttpContext.RequestServices.GetRequiredService<ILogger<AdminOidcOptionsSetup>>();
+                logger.LogWarning("Admin sign-in with {Provider} failed: {Reason}", displayName, context.Failure?.Message);
+                var code = context.Failure?.Message.StartsWith("not-admin", StringComparison.Ordinal) == true ? "oidc-not-admin" : "oidc-failed";
+                context.Response.Redirect(context.Request.PathBase + "/account/login?error=" + code);
+                context.HandleResponse();
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    private static async Task OnTokenValidatedAsync(
+        TokenValidatedContext context, string provider, string adminClaim, HashSet<string> adminValues)
+    {
+        var incoming = context.Principal!;
+        var subject = incoming.FindFirst("sub")?.Value ?? "";
+        var name = incoming.FindFirst("preferred_username")?.Value
+            ?? incoming.FindFirst("email")?.Value
+            ?? incoming.FindFirst("name")?.Value
+            ?? subject;
+        if (!incoming.FindAll(adminClaim).Any(c => adminValues.Contains(c.Value)))
+        {
+            context.Fail($"not-admin: {name} at {provider} has no '{adminClaim}' claim with an admin value.");
+            return;
+        }
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, "oidc:" + subject),
+                new Claim(ClaimTypes.Name, name),
+                new Claim(ClaimTypes.Role, AdminAuthentication.AdminRole),
+                new Claim(AdminAuthentication.MethodClaim, "oidc"),
+            ],
+            AdminAuthentication.OidcScheme, ClaimTypes.Name, ClaimTypes.Role);
+        context.Principal = new ClaimsPrincipal(identity);
+
+        var services = context.HttpContext.RequestServices;
+        var db = services.GetRequiredService<TokenAdminDb>();
+        AuditLog.Add(db, services.GetRequiredService<TimeProvider>(), "oidc:" + name, "admin.signed-in", name, "OpenID Connect: " + provider);
+        await db.SaveChangesAsync(context.HttpContext.RequestAborted);
+    }
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+}

@@ -1,0 +1,191 @@
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Hosting;
+
+namespace TokenAdmin.Cli;
+
+/// <summary>
+/// Console verbs, run by the same executable as the web host: `TokenAdmin config list`, `TokenAdmin admin create ...`.
+/// Exit codes: 0 done, 1 refused (bad value, unknown name), 2 usage error.
+/// </summary>
+public static class CliApp
+{
+    public const int Ok = 0;
+    public const int Refused = 1;
+    public const int Usage = 2;
+
+    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All];
+
+    /// <summary>A first argument that is not an option (the web host's options all start with -) names a verb.</summary>
+    public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+
+    public static async Task<int> RunAsync(
+        string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr,
+        Action<IConfigurationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        if (args.Length == 0 || args[0] is "help")
+        {
+            WriteOverview(stdout);
+            return Ok;
+        }
+
+        var verb = Verbs.FirstOrDefault(v => args.Length >= v.Words.Length && args.AsSpan(0, v.Words.Length).SequenceEqual(v.Words));
+        if (verb is null)
+        {
+            var group = Verbs.Where(v => v.Words[0] == args[0]).ToList();
+            if (group.Count > 0 && (args.Length == 1 || args[1] is "--help" or "-h"))
+            {
+                WriteOverview(stdout, args[0]);
+                return args.Length == 1 ? Usage : Ok;
+            }
+
+            stderr.WriteLine($"Unknown command '{string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))}'. Run 'help' for the list of commands.");
+            return Usage;
+        }
+
+        var rest = args[verb.Words.Length..];
+        if (rest.Contains("--help") || rest.Contains("-h"))
+        {
+            verb.WriteHelp(stdout);
+            return Ok;
+        }
+
+        if (!CliArguments.TryParse(verb, rest, out var parsed, out var error))
+        {
+            stderr.WriteLine(error);
+            stderr.WriteLine($"Usage: {verb.Usage}   (see '{string.Join(' ', verb.Words)} --help')");
+            return Usage;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
+        configure?.Invoke(builder.Configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.None);
+        builder.Services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
+        using var host = builder.Build();
+        using var scope = host.Services.CreateScope();
+        try
+        {
+            await DatabaseStartup.MigrateAsync(scope.ServiceProvider.GetRequiredService<TokenAdminDb>(), cancellationToken);
+            return await verb.Run(new CliContext(scope.ServiceProvider, parsed, stdin, stdout, stderr), cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            stderr.WriteLine($"The database refused the change: {ex.InnerException?.Message ?? ex.Message}");
+            return Refused;
+        }
+    }
+
+    private static void WriteOverview(TextWriter stdout, string? group = null)
+    {
+        stdout.WriteLine("TokenAdmin console commands (run with --help for details):");
+        foreach (var verb in Verbs.Where(v => group is null || v.Words[0] == group))
+        {
+            stdout.WriteLine($"  {string.Join(' ', verb.Words),-16} {verb.Summary}");
+        }
+
+        stdout.WriteLine();
+        stdout.WriteLine("Without a command, TokenAdmin starts the web application.");
+    }
+}
+
+/// <summary>What a verb gets: services, its parsed options and the console.</summary>
+public sealed record CliContext(IServiceProvider Services, CliArguments Arguments, TextReader Stdin, TextWriter Stdout, TextWriter Stderr);
+
+/// <param name="Words">The verb as typed, e.g. ["config", "update"].</param>
+/// <param name="Positionals">Names of required positional arguments, in order.</param>
+/// <param name="Options">Option names with a value (true) or flags (false).</param>
+public sealed record CliVerb(
+    string[] Words,
+    string Summary,
+    string Usage,
+    string Help,
+    string[] Positionals,
+    IReadOnlyDictionary<string, bool> Options,
+    Func<CliContext, CancellationToken, Task<int>> Run)
+{
+    public void WriteHelp(TextWriter output)
+    {
+        output.WriteLine($"Usage: {Usage}");
+        output.WriteLine();
+        output.WriteLine(Summary);
+        if (Help.Length > 0)
+        {
+            output.WriteLine();
+            output.WriteLine(Help);
+        }
+    }
+}
+
+public sealed class CliArguments
+{
+    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    private readonly List<string> _positionals = [];
+
+    public IReadOnlyList<string> Positionals => _positionals;
+
+    public bool Has(string option) => _options.ContainsKey(option);
+
+    public string? Get(string option) => _options.GetValueOrDefault(option);
+
+    public static bool TryParse(CliVerb verb, string[] args, out CliArguments parsed, out string error)
+    {
+        parsed = new CliArguments();
+        error = "";
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                parsed._positionals.Add(arg);
+                continue;
+            }
+
+            var name = arg;
+            string? inlineValue = null;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                name = arg[..eq];
+                inlineValue = arg[(eq + 1)..];
+            }
+
+            if (!verb.Options.TryGetValue(name, out var takesValue))
+            {
+                error = $"Unknown option '{name}' for '{string.Join(' ', verb.Words)}'.";
+                return false;
+            }
+
+            if (parsed._options.ContainsKey(name))
+            {
+                error = $"Option '{name}' is given twice.";
+                return false;
+            }
+
+            if (!takesValue)
+            {
+                parsed._options[name] = null;
+                continue;
+            }
+
+            if (inlineValue is null && (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+            {
+                error = $"Option '{name}' needs a value.";
+                return false;
+            }
+
+            parsed._options[name] = inlineValue ?? args[++i];
+        }
+
+        if (parsed._positionals.Count != verb.Positionals.Length)
+        {
+            error = verb.Positionals.Length == 0
+                ? $"Unexpected argument '{parsed._positionals[0]}'."
+                : $"Expected {string.Join(" ", verb.Positionals)}.";
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using TokenAdmin.Admin;
+using TokenAdmin.Settings;
+
+namespace TokenAdmin.Data;
+
+/// <summary>The one EF Core model of TokenAdmin. Provider-neutral: no SQL of one engine lives in here.</summary>
+public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<AdminUser> AdminUsers => Set<AdminUser>();
+    public DbSet<SetupToken> SetupTokens => Set<SetupToken>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Setting> Settings => Set<Setting>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(TokenAdminDb).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Note: every time is kept in UTC. SQLite hands DateTime back with Kind=Unspecified, which would make
+        // comparisons with DateTime.UtcNow and rendering in local time silently wrong.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<NullableUtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    private sealed class NullableUtcDateTimeConverter() : ValueConverter<DateTime?, DateTime?>(
+        v => v == null ? null : v.Value.Kind == DateTimeKind.Utc ? v : v.Value.ToUniversalTime(),
+        v => v == null ? null : DateTime.SpecifyKind(v.Value, DateTimeKind.Utc));
+}

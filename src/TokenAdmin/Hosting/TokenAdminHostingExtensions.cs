@@ -1,0 +1,191 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TokenAdmin.Admin;
+using TokenAdmin.Data;
+using TokenAdmin.Notifications;
+using TokenAdmin.Secrets;
+using TokenAdmin.Settings;
+
+namespace TokenAdmin.Hosting;
+
+public static class TokenAdminHostingExtensions
+{
+    public const string SignInRateLimit = "sign-in";
+
+    /// <summary>Services shared by the web host and the console verbs: store, secrets, settings, admins.</summary>
+    public static IServiceCollection AddTokenAdminCore(this IServiceCollection services, IConfiguration configuration, string contentRoot)
+    {
+        var section = configuration.GetSection("TokenAdmin");
+        var database = section.Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var dataDirectory = Path.GetFullPath(database.DataDirectory, contentRoot);
+        Directory.CreateDirectory(dataDirectory);
+        var connectionString = database.ConnectionString
+            ?? $"Data Source={Path.Combine(dataDirectory, "tokenadmin.db")};Cache=Shared;Pooling=True";
+
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<AdminOptions>(section.GetSection("SignIn"));
+        services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(connectionString));
+
+        services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key")));
+        services.AddDataProtection()
+            .SetApplicationName("TokenAdmin")
+            .PersistKeysToDbContext<TokenAdminDb>();
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlEncryptor = new MasterKeyXmlEncryptor(sp.GetRequiredService<MasterKey>())));
+        services.AddSingleton<ISecretProtector, SecretProtector>();
+
+        services.AddSingleton<SettingsStore>();
+        services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
+        services.AddScoped<AdminAccounts>();
+        services.AddScoped<SetupLinks>();
+        return services;
+    }
+
+    public static WebApplicationBuilder AddTokenAdmin(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
+
+        services.AddRazorPages(options =>
+        {
+            // Every page is for admins unless it is one of the few that let someone become one.
+            options.Conventions.AuthorizeFolder("/", AdminAuthentication.AdminPolicy);
+            options.Conventions.AllowAnonymousToFolder("/Account");
+            options.Conventions.AllowAnonymousToPage("/Setup/Index");
+            options.Conventions.AllowAnonymousToPage("/Error");
+        }).AddMvcOptions(o => o.Filters.Add<AntiforgeryFailureFilter>());
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "tokenadmin.af";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+
+        services.AddAuthentication(AdminAuthentication.CookieScheme)
+            .AddCookie(AdminAuthentication.CookieScheme, o =>
+            {
+                o.Cookie.Name = "tokenadmin.auth";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.LoginPath = "/account/login";
+                o.LogoutPath = "/account/logout";
+                o.AccessDeniedPath = "/account/accessdenied";
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+                o.Events.OnValidatePrincipal = AdminAuthentication.ValidateLocalAdminAsync;
+            })
+            .AddOpenIdConnect(AdminAuthentication.OidcScheme, _ => { });
+        services.AddSingleton<IConfigureOptions<OpenIdConnectOptions>, AdminOidcOptionsSetup>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminAuthentication.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(AdminAuthentication.AdminRole));
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(SignInRateLimit, context =>
+            {
+                // Only form posts count: looking at the page is free.
+                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                {
+                    return RateLimitPartition.GetNoLimiter("read");
+                }
+
+                var limit = context.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.PostsPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                await context.HttpContext.Response.WriteAsync(
+                    "Too many attempts from your address. Wait a minute, then try again.", cancellationToken);
+            };
+        });
+
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddSingleton<IBannerSource, InsecureUrlBanner>();
+        services.AddHostedService<SetupLinkAnnouncer>();
+        return builder;
+    }
+
+    /// <summary>Brings the database up to date before the first request.</summary>
+    public static async Task PrepareTokenAdminAsync(this WebApplication app)
+    {
+        using (var scope = app.Services.CreateScope())
+        {
+            await DatabaseStartup.MigrateAsync(scope.ServiceProvider.GetRequiredService<TokenAdminDb>(), CancellationToken.None);
+        }
+
+        var oidcOptions = app.Services.GetRequiredService<IOptionsMonitorCache<OpenIdConnectOptions>>();
+        app.Services.GetRequiredService<SettingsStore>().Changed += () => oidcOptions.TryRemove(AdminAuthentication.OidcScheme);
+    }
+
+    public static WebApplication UseTokenAdmin(this WebApplication app)
+    {
+        // Note: no developer exception page, in any environment: a stack trace is never shown to a user.
+        app.UseExceptionHandler("/error");
+        app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<PathBaseMiddleware>();
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapRazorPages();
+        return app;
+    }
+}
+
+/// <summary>On a first start (no admin yet) prints a one-time setup link with the address the server listens on.</summary>
+internal sealed partial class SetupLinkAnnouncer(
+    IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<SetupLinkAnnouncer> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => _ = AnnounceAsync());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task AnnounceAsync()
+    {
+        try
+        {
+            using var scope = services.CreateScope();
+            if (await scope.ServiceProvider.GetRequiredService<AdminAccounts>().AnyAsync(lifetime.ApplicationStopping))
+            {
+                return;
+            }
+
+            var (token, expires) = await scope.ServiceProvider.GetRequiredService<SetupLinks>().CreateAsync(lifetime.ApplicationStopping);
+            var baseUrl = services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?
+                .Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? (await services.GetRequiredService<SettingsStore>().GetAsync()).PublicBaseUrl;
+            LogSetupLink(logger, $"{baseUrl.TrimEnd('/')}/setup?token={token}", expires);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSetupLinkFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No admin exists yet. Create the first one with this one-time setup link (valid until {Expires:u}): {SetupLink}")]
+    private static partial void LogSetupLink(ILogger logger, string setupLink, DateTime expires);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not create the first-run setup link.")]
+    private static partial void LogSetupLinkFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using TokenAdmin.Admin;
+using TokenAdmin.Hosting;
+using TokenAdmin.Settings;
+
+namespace TokenAdmin.Pages.Account;
+
+[EnableRateLimiting(TokenAdminHostingExtensions.SignInRateLimit)]
+public sealed class LoginModel(AdminAccounts accounts, SettingsStore settings) : PageModel
+{
+    [BindProperty]
+    public LoginInput Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public string? Error { get; private set; }
+    public string? Message { get; private set; }
+    public string? OidcName { get; private set; }
+    public bool AnyAdmin { get; private set; } = true;
+
+    public async Task OnGetAsync(string? error, string? signedOut, CancellationToken cancellationToken)
+    {
+        Error = error switch
+        {
+            "oidc-not-admin" => "Your account at the identity provider is not allowed to administer TokenAdmin. Ask for the admin role or group.",
+            "oidc-failed" => "Sign-in at the identity provider did not complete. Try again; the server log has the reason.",
+            _ => null,
+        };
+        Message = signedOut is null ? null : "You are signed out.";
+        await DescribeAsync(cancellationToken);
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        var result = await accounts.CheckPasswordAsync(Input.UserName, Input.Password, cancellationToken);
+        if (result.Status == SignInStatus.Succeeded)
+        {
+            await HttpContext.SignInAsync(AdminAuthentication.CookieScheme, AdminAuthentication.LocalPrincipal(result.User!));
+            return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : Url.Content("~/"));
+        }
+
+        Error = result.Status == SignInStatus.LockedOut
+            ? $"Too many failed sign-ins: this account is locked until {result.LockedUntil:yyyy-MM-dd HH:mm} UTC. Another admin can unlock it with `admin unlock`."
+            : "Wrong user name or password.";
+        Input.Password = "";
+        await DescribeAsync(cancellationToken);
+        return Page();
+    }
+
+    private async Task DescribeAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await settings.GetAsync(cancellationToken);
+        OidcName = snapshot.GetBool(SettingNames.AdminOidcEnabled) ? snapshot.Get(SettingNames.AdminOidcDisplayName) : null;
+        AnyAdmin = await accounts.AnyAsync(cancellationToken);
+    }
+
+    public sealed class LoginInput
+    {
+        public string? UserName { get; set; }
+        public string? Password { get; set; }
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using TokenAdmin.Admin;
+using TokenAdmin.Settings;
+
+namespace TokenAdmin.Pages.Settings;
+
+public sealed class SettingsModel(SettingsStore settings) : PageModel
+{
+    [BindProperty]
+    public Dictionary<string, string?> Values { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    [BindProperty]
+    public List<string> ClearSecrets { get; set; } = [];
+
+    public IReadOnlyDictionary<string, string> Errors { get; private set; } = new Dictionary<string, string>();
+    public SettingsSnapshot Current { get; private set; } = null!;
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Current = await settings.GetAsync(cancellationToken);
+        foreach (var definition in SettingNames.All.Where(d => d.Kind != SettingKind.Secret))
+        {
+            Values[definition.Name] = Current.Get(definition.Name);
+        }
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    {
+        // Note: an unticked checkbox posts nothing; every boolean the form shows is therefore "false" unless posted.
+        foreach (var definition in SettingNames.All.Where(d => d.Kind == SettingKind.Boolean && !Values.ContainsKey(d.Name)))
+        {
+            Values[definition.Name] = "false";
+        }
+
+        var result = await settings.UpdateAsync(Values, AdminAuthentication.Actor(User), cancellationToken, ClearSecrets);
+        if (!result.Succeeded)
+        {
+            Errors = result.Errors;
+            Current = await settings.GetAsync(cancellationToken);
+            return Page();
+        }
+
+        TempData["Success"] = result.Changed.Count == 0
+            ? "Nothing changed."
+            : $"Saved: {string.Join(", ", result.Changed)}.";
+        return RedirectToPage();
+    }
+}

@@ -1,0 +1,17 @@
+using TokenAdmin.Cli;
+using TokenAdmin.Hosting;
+
+// A first argument that is not an option names a console verb (`admin create`, `config list`, ...).
+if (CliApp.IsVerb(args))
+{
+    return await CliApp.RunAsync(args, Console.In, Console.Out, Console.Error);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddTokenAdmin();
+
+var app = builder.Build();
+await app.PrepareTokenAdminAsync();
+app.UseTokenAdmin();
+await app.RunAsync();
+return 0;

@@ -1,0 +1,161 @@
+using System.Text.RegularExpressions;
+
+namespace TokenAdmin.Settings;
+
+public enum SettingKind { Text, Choice, Boolean, Secret }
+
+/// <summary>What a setting is, how it is shown and what values it accepts.</summary>
+public sealed record SettingDefinition(
+    string Name,
+    string Group,
+    string Label,
+    string Help,
+    string DefaultValue,
+    SettingKind Kind = SettingKind.Text,
+    IReadOnlyList<string>? Choices = null,
+    Func<string, string?>? Validate = null)
+{
+    /// <summary>Returns an error message, or null when <paramref name="value"/> is acceptable (already trimmed).</summary>
+    public string? Check(string value)
+    {
+        switch (Kind)
+        {
+            case SettingKind.Choice when !Choices!.Contains(value, StringComparer.Ordinal):
+                return $"{Name} must be one of: {string.Join(", ", Choices!)}.";
+            case SettingKind.Boolean when value is not ("true" or "false"):
+                return $"{Name} must be true or false.";
+            default:
+                return value.Length > 2000 ? $"{Name} is longer than 2000 characters." : Validate?.Invoke(value);
+        }
+    }
+}
+
+public static partial class SettingNames
+{
+    public const string HttpType = "HttpType";
+    public const string Fqdn = "FQDN";
+    public const string PathBase = "PathBase";
+    public const string AdminOidcEnabled = "AdminOidc.Enabled";
+    public const string AdminOidcDisplayName = "AdminOidc.DisplayName";
+    public const string AdminOidcMetadataAddress = "AdminOidc.MetadataAddress";
+    public const string AdminOidcClientId = "AdminOidc.ClientId";
+    public const string AdminOidcClientSecret = "AdminOidc.ClientSecret";
+    public const string AdminOidcScopes = "AdminOidc.Scopes";
+    public const string AdminOidcAdminClaim = "AdminOidc.AdminClaim";
+    public const string AdminOidcAdminValues = "AdminOidc.AdminValues";
+
+    public const string PublicUrlGroup = "Public URL";
+    public const string AdminOidcGroup = "Admin sign-in with OpenID Connect";
+
+    public static IReadOnlyList<SettingDefinition> All { get; } =
+    [
+        new(HttpType, PublicUrlGroup, "HTTP type", "The scheme admins and providers use to reach TokenAdmin. Production systems must use https.",
+            "http", SettingKind.Choice, ["http", "https"]),
+        new(Fqdn, PublicUrlGroup, "Fully qualified domain name", "Host name, optionally with :port, as browsers reach TokenAdmin (no scheme, no path). Example: tokenadmin.example.com",
+            "localhost:5080", Validate: CheckFqdn),
+        new(PathBase, PublicUrlGroup, "Path base", "Leave empty, or a path such as /tokenadmin when a reverse proxy serves TokenAdmin below a path.",
+            "", Validate: CheckPathBase),
+        new(AdminOidcEnabled, AdminOidcGroup, "Enabled", "Offers \"Sign in with …\" on the login page.", "false", SettingKind.Boolean),
+        new(AdminOidcDisplayName, AdminOidcGroup, "Display name", "Shown on the login button: Sign in with <name>.", "OpenID Connect",
+            Validate: v => v.Length is 0 or > 60 ? "Display name must be 1 to 60 characters." : null),
+        new(AdminOidcMetadataAddress, AdminOidcGroup, "Metadata address", "The provider's discovery document, ending in /.well-known/openid-configuration.", "",
+            Validate: CheckMetadataAddress),
+        new(AdminOidcClientId, AdminOidcGroup, "Client ID", "The client (application) ID registered at the provider.", "",
+            Validate: v => v.Any(char.IsWhiteSpace) ? "Client ID must not contain spaces." : null),
+        new(AdminOidcClientSecret, AdminOidcGroup, "Client secret", "Stored encrypted. Leave empty to keep the stored secret.", "", SettingKind.Secret),
+        new(AdminOidcScopes, AdminOidcGroup, "Scopes", "Space-separated; openid is always requested.", "openid profile email",
+            Validate: v => v.Length == 0 || ScopeRegex().IsMatch(v) ? null : "Scopes must be space-separated words without quotes or backslashes."),
+        new(AdminOidcAdminClaim, AdminOidcGroup, "Admin claim", "The claim in the ID token that decides who is an admin, for example roles or groups.", "roles",
+            Validate: v => v.Length == 0 || v.Any(char.IsWhiteSpace) ? "Admin claim must be one claim name without spaces." : null),
+        new(AdminOidcAdminValues, AdminOidcGroup, "Admin claim values", "Space- or comma-separated; a user whose admin claim holds any of them is an admin.", "",
+            Validate: v => v.Length > 0 && SplitList(v).Count == 0 ? "Give at least one value." : null),
+    ];
+
+    private static readonly Dictionary<string, SettingDefinition> ByName =
+        All.ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);
+
+    public static SettingDefinition? Find(string name) => ByName.GetValueOrDefault(name);
+
+    public static IReadOnlyList<string> SplitList(string value) =>
+        value.Split([' ', ',', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    internal static string? CheckFqdn(string value)
+    {
+        if (value.Length == 0)
+        {
+            return "FQDN is required.";
+        }
+
+        if (value.Contains("://", StringComparison.Ordinal) || value.IndexOfAny(['/', '?', '#', '@', ' ']) >= 0)
+        {
+            return "FQDN is a host name with an optional :port, without scheme or path (for example tokenadmin.example.com).";
+        }
+
+        string host = value, port = "";
+        if (value.StartsWith('['))
+        {
+            var end = value.IndexOf(']', StringComparison.Ordinal);
+            if (end < 0)
+            {
+                return "FQDN has an IPv6 address without its closing ].";
+            }
+
+            host = value[1..end];
+            port = value[(end + 1)..];
+            if (port.Length > 0 && !port.StartsWith(':'))
+            {
+                return "FQDN: only :port may follow an IPv6 address.";
+            }
+
+            port = port.TrimStart(':');
+        }
+        else if (value.Contains(':', StringComparison.Ordinal))
+        {
+            var colon = value.LastIndexOf(':');
+            host = value[..colon];
+            port = value[(colon + 1)..];
+        }
+
+        if (Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            return $"FQDN: '{host}' is not a valid host name.";
+        }
+
+        if (value.Contains(':', StringComparison.Ordinal) && !(int.TryParse(port, out var p) && p is >= 1 and <= 65535))
+        {
+            return "FQDN: the port must be a number from 1 to 65535.";
+        }
+
+        return null;
+    }
+
+    internal static string? CheckPathBase(string value)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        return PathBaseRegex().IsMatch(value)
+            ? null
+            : "Path base must be empty or start with / and hold only letters, digits and - . _ ~ / (no trailing /), for example /tokenadmin.";
+    }
+
+    internal static string? CheckMetadataAddress(string value)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Fragment)
+            ? null
+            : "Metadata address must be an absolute http(s) URL, for example https://login.example.com/.well-known/openid-configuration.";
+    }
+
+    [GeneratedRegex(@"^(/[A-Za-z0-9\-._~]+)+$")]
+    private static partial Regex PathBaseRegex();
+
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$")]
+    private static partial Regex ScopeRegex();
+}

@@ -1,0 +1,48 @@
+using System.Collections.Frozen;
+using System.Net;
+using TokenAdmin.Secrets;
+
+namespace TokenAdmin.Settings;
+
+/// <summary>An immutable view of all settings at one moment; secrets stay encrypted until asked for.</summary>
+public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, ISecretProtector protector)
+{
+    public string Get(string name)
+    {
+        var definition = SettingNames.Find(name) ?? throw new ArgumentException($"Unknown setting {name}.", nameof(name));
+        if (definition.Kind == SettingKind.Secret)
+        {
+            throw new InvalidOperationException($"{name} is a secret; use GetSecret.");
+        }
+
+        return stored.TryGetValue(definition.Name, out var value) ? value : definition.DefaultValue;
+    }
+
+    public bool GetBool(string name) => Get(name) == "true";
+
+    public bool IsSet(string name) => stored.TryGetValue(name, out var value) && value.Length > 0;
+
+    /// <summary>The decrypted secret, or null when none is stored.</summary>
+    public string? GetSecret(string name) =>
+        stored.TryGetValue(name, out var value) && value.Length > 0 ? protector.Unprotect(value) : null;
+
+    /// <summary>http(s)://FQDN/PathBase, without a trailing slash: what browsers and providers use to reach TokenAdmin.</summary>
+    public string PublicBaseUrl => $"{Get(SettingNames.HttpType)}://{Get(SettingNames.Fqdn)}{Get(SettingNames.PathBase)}";
+
+    /// <summary>The OAuth2 redirect URI to register at every provider.</summary>
+    public string RedirectUri => PublicBaseUrl + "/oauth2/callback";
+
+    /// <summary>True when FQDN names this machine itself, where plain http is harmless.</summary>
+    public bool IsLoopbackHost
+    {
+        get
+        {
+            var host = new Uri(PublicBaseUrl).Host.Trim('[', ']');
+            return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+                || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        }
+    }
+
+    /// <summary>Plain http on a host other people reach: tokens and passwords would cross the network in clear.</summary>
+    public bool IsInsecurePublicUrl => Get(SettingNames.HttpType) != "https" && !IsLoopbackHost;
+}
