@@ -7,8 +7,8 @@ namespace TokenAdmin.Pages.Settings;
 
 public sealed class SettingsModel(SettingsStore settings) : PageModel
 {
-    [BindProperty]
-    public Dictionary<string, string?> Values { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Field values by setting name; posted as Values[NAME].</summary>
+    public Dictionary<string, string?> Values { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
     [BindProperty]
     public List<string> ClearSecrets { get; set; } = [];
@@ -27,6 +27,16 @@ public sealed class SettingsModel(SettingsStore settings) : PageModel
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
+        // Note: read from the form by hand: the dictionary model binder falls back to binding every form field
+        // (antiforgery token included) when no Values[...] field was posted.
+        foreach (var (key, value) in Request.Form)
+        {
+            if (key.StartsWith("Values[", StringComparison.Ordinal) && key.EndsWith(']'))
+            {
+                Values[key[7..^1]] = value.ToString();
+            }
+        }
+
         // Note: an unticked checkbox posts nothing; every boolean the form shows is therefore "false" unless posted.
         foreach (var definition in SettingNames.All.Where(d => d.Kind == SettingKind.Boolean && !Values.ContainsKey(d.Name)))
         {
