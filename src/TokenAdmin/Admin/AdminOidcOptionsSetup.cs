@@ -31,6 +31,11 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigure
         options.SignedOutCallbackPath = "/signout-callback-oidc";
         options.ResponseType = OpenIdConnectResponseType.Code; // the handler defaults to id_token
         options.UsePkce = true;
+        // Note: the provider redirects back with a GET (response_mode=query), so the correlation and nonce cookies
+        // can be SameSite=Lax. The default form_post needs SameSite=None, which browsers drop on plain http.
+        options.ResponseMode = OpenIdConnectResponseMode.Query;
+        options.CorrelationCookie.SameSite = SameSiteMode.Lax;
+        options.NonceCookie.SameSite = SameSiteMode.Lax;
         options.MapInboundClaims = false;
         options.SaveTokens = false;
         options.GetClaimsFromUserInfoEndpoint = false;

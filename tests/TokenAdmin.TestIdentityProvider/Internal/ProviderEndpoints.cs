@@ -1,0 +1,214 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace TokenAdmin.TestIdentityProvider.Internal;
+
+/// <summary>
+/// The passthrough endpoints: OpenIddict validates each request first, then these handlers decide.
+/// </summary>
+internal static class ProviderEndpoints
+{
+    /// <summary>An authorization request with this login_hint is answered with error=access_denied.</summary>
+    public const string DenyLoginHint = "deny";
+
+    private const string Scheme = OpenIddictServerAspNetCoreDefaults.AuthenticationScheme;
+
+    // Claims that describe the token rather than the user; left out of the userinfo response.
+    private static readonly HashSet<string> TokenClaimTypes = new(StringComparer.Ordinal)
+    {
+        Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.NotBefore, Claims.JwtId,
+        Claims.AuthorizedParty, Claims.ClientId, Claims.Scope, Claims.Nonce, Claims.AccessTokenHash,
+        Claims.CodeHash, Claims.TokenType, "typ",
+    };
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeAsync);
+        endpoints.MapPost(FaultInjectionMiddleware.TokenPath, TokenAsync);
+        endpoints.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync);
+        endpoints.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], LogoutAsync);
+        endpoints.MapGet("/", HomeAsync);
+    }
+
+    private static async Task AuthorizeAsync(HttpContext context)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        var state = context.RequestServices.GetRequiredService<ProviderState>();
+
+        // Error simulation: login_hint=deny makes the provider answer the client with access_denied.
+        if (string.Equals(request.LoginHint, DenyLoginHint, StringComparison.Ordinal))
+        {
+            await ForbidAsync(context, Errors.AccessDenied, "The user denied the request");
+            return;
+        }
+
+        // There is no login session (no cookie), so a silent request can never succeed.
+        if (request.HasPromptValue(PromptValues.None))
+        {
+            await ForbidAsync(context, Errors.LoginRequired, "The user is not logged in.");
+            return;
+        }
+
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            await WriteLoginPageAsync(context, request, error: null);
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (!state.TryValidateUser(form["username"].ToString(), form["password"].ToString(), out var user))
+        {
+            await WriteLoginPageAsync(context, request, LoginPage.InvalidCredentialsMessage);
+            return;
+        }
+
+        // Consent is implicit. OpenIddict already checked the requested scopes against the client's permissions.
+        var principal = PrincipalFactory.CreateUserPrincipal(
+            user, FilterScopes(state, request.ClientId, request.GetScopes()), state.AccessTokenAudiences);
+        await context.SignInAsync(Scheme, principal);
+    }
+
+    private static async Task TokenAsync(HttpContext context)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+        var state = context.RequestServices.GetRequiredService<ProviderState>();
+
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            // Re-issue with the principal stored in the code / refresh token (OpenIddict validated it,
+            // including refresh-token reuse detection, before this handler runs).
+            var result = await context.AuthenticateAsync(Scheme);
+            if (result.Principal is not { } principal)
+            {
+                await ForbidAsync(context, Errors.InvalidGrant, "The token is no longer valid.");
+                return;
+            }
+
+            PrincipalFactory.SetDestinations(principal);
+            await context.SignInAsync(Scheme, principal);
+            return;
+        }
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            var clientId = request.ClientId ?? throw new InvalidOperationException("The client_id is missing.");
+            state.Clients.TryGetValue(clientId, out var client);
+            var principal = PrincipalFactory.CreateClientPrincipal(
+                clientId, client, FilterScopes(state, clientId, request.GetScopes()), state.AccessTokenAudiences);
+            await context.SignInAsync(Scheme, principal);
+            return;
+        }
+
+        if (request.IsPasswordGrantType())
+        {
+            if (!state.TryValidateUser(request.Username, request.Password, out var user))
+            {
+                await ForbidAsync(context, Errors.InvalidGrant, "The user name or password is invalid.");
+                return;
+            }
+
+            var principal = PrincipalFactory.CreateUserPrincipal(
+                user, FilterScopes(state, request.ClientId, request.GetScopes()), state.AccessTokenAudiences);
+            await context.SignInAsync(Scheme, principal);
+            return;
+        }
+
+        await ForbidAsync(context, Errors.UnsupportedGrantType, "The grant type is not supported.");
+    }
+
+    private static async Task UserInfoAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync(Scheme);
+        if (result.Principal is not { } principal)
+        {
+            await context.ChallengeAsync(Scheme, new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The access token is not valid.",
+            }));
+            return;
+        }
+
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var group in principal.Claims
+                     .Where(static claim => !TokenClaimTypes.Contains(claim.Type) && !claim.Type.StartsWith("oi_", StringComparison.Ordinal))
+                     .GroupBy(static claim => claim.Type, StringComparer.Ordinal))
+        {
+            var values = group.Select(static claim => claim.Value).ToArray();
+            claims[group.Key] = values.Length == 1 && group.Key != PrincipalFactory.RolesClaimType ? values[0] : values;
+        }
+
+        context.Response.ContentType = "application/json;charset=UTF-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await JsonSerializer.SerializeAsync(context.Response.Body, claims, cancellationToken: context.RequestAborted);
+    }
+
+    private static async Task LogoutAsync(HttpContext context)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+
+        if (!string.IsNullOrEmpty(request.PostLogoutRedirectUri))
+        {
+            // OpenIddict validated the URI against the registered clients and redirects to it (with state).
+            await context.SignOutAsync(Scheme);
+            return;
+        }
+
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed out</title></head>" +
+            "<body><h1>Signed out</h1><p>You are signed out of the TokenAdmin test identity provider.</p></body></html>",
+            context.RequestAborted);
+    }
+
+    private static async Task HomeAsync(HttpContext context)
+    {
+        var state = context.RequestServices.GetRequiredService<ProviderState>();
+        var html = HtmlEncoder.Default;
+        var users = string.Join(", ", state.Users.Keys.Order(StringComparer.Ordinal).Select(html.Encode));
+        var clients = string.Join(", ", state.Clients.Keys.Order(StringComparer.Ordinal).Select(html.Encode));
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TokenAdmin test identity provider</title></head><body>" +
+            "<h1>TokenAdmin test identity provider</h1>" +
+            "<p>Discovery: <a href=\"/.well-known/openid-configuration\">/.well-known/openid-configuration</a></p>" +
+            $"<p>Users: {users}</p><p>Clients: {clients}</p></body></html>",
+            context.RequestAborted);
+    }
+
+    private static IEnumerable<string> FilterScopes(ProviderState state, string? clientId, IEnumerable<string> scopes)
+    {
+        if (clientId is null || !state.Clients.TryGetValue(clientId, out var client))
+        {
+            return scopes;
+        }
+
+        return scopes.Where(scope => client.AllowedScopes.Contains(scope, StringComparer.Ordinal));
+    }
+
+    private static Task ForbidAsync(HttpContext context, string error, string description) =>
+        context.ForbidAsync(Scheme, new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }));
+
+    private static async Task WriteLoginPageAsync(HttpContext context, OpenIddictRequest request, string? error)
+    {
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.WriteAsync(LoginPage.Render(request, error), context.RequestAborted);
+    }
+}

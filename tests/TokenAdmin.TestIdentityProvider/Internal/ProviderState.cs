@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+
+namespace TokenAdmin.TestIdentityProvider.Internal;
+
+/// <summary>
+/// In-memory state shared by the endpoints and the public server object (users, client settings, counters).
+/// </summary>
+internal sealed class ProviderState(TestIdentityProviderOptions options)
+{
+    private readonly ConcurrentDictionary<string, int> _tokenRequestsByGrantType = new(StringComparer.Ordinal);
+    private int _tokenRequestCount;
+    private int _refreshTokenReuseCount;
+
+    public TestIdentityProviderOptions Options { get; } = options;
+
+    public ConcurrentDictionary<string, TestUser> Users { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, TestClient> Clients { get; } = new(StringComparer.Ordinal);
+
+    public TestIdentityProviderFaults Faults { get; } = new();
+
+    public IReadOnlyList<string> AccessTokenAudiences { get; } = [.. options.AccessTokenAudiences];
+
+    public int TokenRequestCount => Volatile.Read(ref _tokenRequestCount);
+
+    public int RefreshTokenReuseCount => Volatile.Read(ref _refreshTokenReuseCount);
+
+    public IReadOnlyDictionary<string, int> TokenRequestsByGrantType =>
+        new Dictionary<string, int>(_tokenRequestsByGrantType, StringComparer.Ordinal);
+
+    public void CountTokenRequest(string grantType)
+    {
+        Interlocked.Increment(ref _tokenRequestCount);
+        _tokenRequestsByGrantType.AddOrUpdate(grantType, 1, static (_, count) => count + 1);
+    }
+
+    public void CountRefreshTokenReuse() => Interlocked.Increment(ref _refreshTokenReuseCount);
+
+    public void ResetCounters()
+    {
+        Interlocked.Exchange(ref _tokenRequestCount, 0);
+        Interlocked.Exchange(ref _refreshTokenReuseCount, 0);
+        _tokenRequestsByGrantType.Clear();
+    }
+
+    public bool TryValidateUser(string? userName, string? password, out TestUser user)
+    {
+        if (!string.IsNullOrEmpty(userName) && password is not null &&
+            Users.TryGetValue(userName, out var candidate) &&
+            string.Equals(candidate.Password, password, StringComparison.Ordinal))
+        {
+            user = candidate;
+            return true;
+        }
+
+        user = null!;
+        return false;
+    }
+}

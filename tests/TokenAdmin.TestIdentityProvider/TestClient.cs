@@ -1,0 +1,30 @@
+using System.Collections.ObjectModel;
+
+namespace TokenAdmin.TestIdentityProvider;
+
+/// <summary>
+/// A client application registered with the test identity provider.
+/// </summary>
+/// <param name="ClientId">The client identifier.</param>
+/// <param name="ClientSecret">The client secret, or <see langword="null"/> for a public client.</param>
+/// <param name="RedirectUris">The exact redirect URIs the client may use with the authorization endpoint.</param>
+public sealed record TestClient(string ClientId, string? ClientSecret, IReadOnlyList<string> RedirectUris)
+{
+    /// <summary>Redirect URIs accepted by the end session (logout) endpoint.</summary>
+    public IReadOnlyList<string> PostLogoutRedirectUris { get; init; } = [];
+
+    /// <summary>Grant types the client may use at the token endpoint.</summary>
+    public IReadOnlyList<string> AllowedGrantTypes { get; init; } =
+        ["authorization_code", "refresh_token", "client_credentials", "password"];
+
+    /// <summary>Scopes the client may request; any scope name in this list is accepted.</summary>
+    public IReadOnlyList<string> AllowedScopes { get; init; } =
+        ["openid", "profile", "email", "roles", "offline_access", "api", "mail"];
+
+    /// <summary>Extra claims put in access tokens issued with the client_credentials grant (e.g. "roles").</summary>
+    public IReadOnlyDictionary<string, string[]> ClientCredentialsClaims { get; init; } =
+        ReadOnlyDictionary<string, string[]>.Empty;
+
+    /// <summary>Whether the client is public (no secret).</summary>
+    public bool IsPublic => ClientSecret is null;
+}

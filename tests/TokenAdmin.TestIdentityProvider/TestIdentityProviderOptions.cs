@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace TokenAdmin.TestIdentityProvider;
+
+/// <summary>
+/// Start-up options of a <see cref="TestIdentityProviderServer"/>.
+/// </summary>
+public sealed class TestIdentityProviderOptions
+{
+    /// <summary>The loopback port Kestrel listens on (127.0.0.1). 0 picks a free port.</summary>
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Path of the SQLite database holding OpenIddict's applications, authorizations and tokens.
+    /// <see langword="null"/> uses a fresh temporary file that is deleted when the server is disposed.
+    /// </summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>Whether PKCE (S256) is required for the authorization code flow.</summary>
+    public bool RequirePkce { get; set; } = true;
+
+    /// <summary>
+    /// How long an already-redeemed refresh token may still be used. <see langword="null"/> (the default here)
+    /// means any reuse fails with invalid_grant and revokes the whole token chain.
+    /// OpenIddict's own default is 30 seconds.
+    /// </summary>
+    public TimeSpan? RefreshTokenReuseLeeway { get; set; }
+
+    /// <summary>Audiences (<c>aud</c>) put into every access token. Empty by default (no <c>aud</c> claim).</summary>
+    public IList<string> AccessTokenAudiences { get; } = [];
+
+    /// <summary>Clients registered when the server starts.</summary>
+    public IList<TestClient> Clients { get; } = [];
+
+    /// <summary>Users added when the server starts.</summary>
+    public IList<TestUser> Users { get; } = [];
+
+    /// <summary>Minimum log level of the default console logger. Warning keeps test output small.</summary>
+    public LogLevel MinimumLogLevel { get; set; } = LogLevel.Warning;
+
+    /// <summary>
+    /// Replaces the default console logging (e.g. to route logs to a test output helper).
+    /// The builder has no providers when this is called; <see cref="MinimumLogLevel"/> is already applied.
+    /// </summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
+}

@@ -1,0 +1,162 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using TokenAdmin.Cli;
+
+namespace TokenAdmin.Tests.Cli;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "tokenadmin-tests", "cli-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dataDirectory))
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+    }
+
+    private async Task<(int Exit, string Out, string Err)> RunWithInputAsync(string stdin, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CliApp.RunAsync(args, new StringReader(stdin), stdout, stderr,
+            config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = _dataDirectory }));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => RunWithInputAsync("", args);
+
+    [Fact]
+    public async Task ConfigList_ShowsEverySetting_AndTheRedirectUri()
+    {
+        var (exit, output, _) = await RunAsync("config", "list");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("HttpType = http", output, StringComparison.Ordinal);
+        Assert.Contains("FQDN = localhost:5080", output, StringComparison.Ordinal);
+        Assert.Contains("AdminOidc.ClientSecret = (not set)", output, StringComparison.Ordinal);
+        Assert.Contains("(redirect URI: http://localhost:5080/oauth2/callback)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConfigUpdate_ThenGet_ReturnsNewValue_AndRedirectUriFollows()
+    {
+        var update = await RunAsync("config", "update", "--setting-name", "HttpType", "--value", "https");
+        await RunAsync("config", "update", "--setting-name", "FQDN", "--value", "tokens.example.com");
+        var get = await RunAsync("config", "get", "HttpType");
+        var list = await RunAsync("config", "list");
+
+        Assert.Equal((0, "HttpType = https"), (update.Exit, update.Out.Trim()));
+        Assert.Equal((0, "https"), (get.Exit, get.Out.Trim()));
+        Assert.Contains("(redirect URI: https://tokens.example.com/oauth2/callback)", list.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("HttpType", "ftp", "HttpType must be one of: http, https.")]
+    [InlineData("FQDN", "tokens.example.com/path", "FQDN is a host name with an optional :port, without scheme or path")]
+    [InlineData("PathBase", "no-slash", "Path base must be empty or start with /")]
+    [InlineData("AdminOidc.Enabled", "yes", "AdminOidc.Enabled must be true or false.")]
+    [InlineData("AdminOidc.MetadataAddress", "not a url", "Metadata address must be an absolute http(s) URL")]
+    [InlineData("NoSuchSetting", "x", "There is no setting named 'NoSuchSetting'.")]
+    public async Task ConfigUpdate_WithInvalidValue_Exits1_AndChangesNothing(string name, string value, string message)
+    {
+        var (exit, _, error) = await RunAsync("config", "update", "--setting-name", name, "--value", value);
+        var list = await RunAsync("config", "list");
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed.", error, StringComparison.Ordinal);
+        Assert.Contains("HttpType = http\n", list.Out.Replace("\r", ""), StringComparison.Ordinal);
+        Assert.Contains("FQDN = localhost:5080", list.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConfigUpdate_SecretFromStdin_IsStoredButNeverPrinted()
+    {
+        var update = await RunWithInputAsync("oidc-secret-from-stdin\n", "config", "update", "--setting-name", "AdminOidc.ClientSecret", "--value-stdin");
+        var get = await RunAsync("config", "get", "AdminOidc.ClientSecret");
+
+        Assert.Equal(0, update.Exit);
+        Assert.DoesNotContain("oidc-secret-from-stdin", update.Out + get.Out, StringComparison.Ordinal);
+        Assert.Equal("(secret is set)", get.Out.Trim());
+    }
+
+    [Fact]
+    public async Task AdminCreate_ReadsPasswordFromStdin_AndListShowsAdmin()
+    {
+        var create = await RunWithInputAsync("a-long-console-password\n", "admin", "create", "--user", "carol", "--password-stdin");
+        var duplicate = await RunWithInputAsync("a-long-console-password\n", "admin", "create", "--user", "CAROL", "--password-stdin");
+        var list = await RunAsync("admin", "list");
+
+        Assert.Equal((0, "Admin 'carol' created."), (create.Exit, create.Out.Trim()));
+        Assert.Equal(1, duplicate.Exit);
+        Assert.Contains("An admin named 'CAROL' already exists.", duplicate.Err, StringComparison.Ordinal);
+        Assert.Contains("carol  never signed in", list.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminCreate_WithShortPassword_IsRefused()
+    {
+        var (exit, _, error) = await RunWithInputAsync("short\n", "admin", "create", "--user", "carol", "--password-stdin");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Password must be at least 12 characters.", error, StringComparison.Ordinal);
+        Assert.Contains("No local admins.", (await RunAsync("admin", "list")).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminSetupLink_PrintsLink_OnlyWhileNoAdminExists()
+    {
+        var first = await RunAsync("admin", "setup-link");
+        await RunWithInputAsync("a-long-console-password\n", "admin", "create", "--user", "carol", "--password-stdin");
+        var second = await RunAsync("admin", "setup-link");
+
+        Assert.Equal(0, first.Exit);
+        Assert.StartsWith("http://localhost:5080/setup?token=", first.Out, StringComparison.Ordinal);
+        Assert.Equal(1, second.Exit);
+        Assert.Contains("An admin exists already", second.Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "frobnicate" }, "Unknown command 'frobnicate'.")]
+    [InlineData(new[] { "config", "delete" }, "Unknown command 'config delete'.")]
+    [InlineData(new[] { "config", "update", "--setting-name", "HttpType", "--colour", "red" }, "Unknown option '--colour' for 'config update'.")]
+    [InlineData(new[] { "config", "update", "--setting-name" }, "Option '--setting-name' needs a value.")]
+    [InlineData(new[] { "config", "get" }, "Expected NAME.")]
+    [InlineData(new[] { "config", "list", "extra" }, "Unexpected argument 'extra'.")]
+    [InlineData(new[] { "config", "update", "--setting-name", "HttpType" }, "needs --setting-name NAME and either --value VALUE or --value-stdin")]
+    [InlineData(new[] { "admin", "create", "--user", "x" }, "admin create needs --user NAME and --password-stdin.")]
+    public async Task BadCommandLine_Exits2_WithClearMessage(string[] args, string message)
+    {
+        var (exit, _, error) = await RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("config", "update", "--help")]
+    [InlineData("admin", "create", "--help")]
+    [InlineData("config", "list", "--help")]
+    public async Task EveryVerb_HasHelp(params string[] args)
+    {
+        var (exit, output, _) = await RunAsync(args);
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("Usage: ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_ListsAllVerbs()
+    {
+        var (exit, output, _) = await RunAsync("help");
+
+        Assert.Equal(0, exit);
+        foreach (var verb in new[] { "admin create", "admin list", "admin unlock", "admin setup-link", "config list", "config get", "config update" })
+        {
+            Assert.Contains(verb, output, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Tests.Infrastructure;
+
+namespace TokenAdmin.Tests.Pages;
+
+public sealed partial class SetupPageTests : IAsyncLifetime
+{
+    private readonly TokenAdminFactory _app = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task<string> LoggedSetupLinkAsync()
+    {
+        _ = _app.Server; // starts the host; the link is logged once it has started
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var line = _app.LogMessages.FirstOrDefault(m => m.Contains("/setup?token=", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return new Uri(SetupLinkRegex().Match(line).Value).PathAndQuery;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The app did not log a setup link within 10 s. Log:\n" + string.Join('\n', _app.LogMessages));
+    }
+
+    [Fact]
+    public async Task Setup_WithLoggedLink_CreatesFirstAdmin_ThenLinkIsSpent()
+    {
+        var link = await LoggedSetupLinkAsync();
+        var browser = _app.CreateBrowser();
+
+        var response = await browser.PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = "alice",
+            ["Input.Password"] = "a-long-enough-password",
+            ["Input.ConfirmPassword"] = "a-long-enough-password",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/account/login", response.Headers.Location!.OriginalString, ignoreCase: true);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+        var again = await browser.GetStringAsync(link);
+        Assert.Contains("Setup is already done", again, StringComparison.Ordinal);
+        Assert.DoesNotContain("Create admin</button>", again, StringComparison.Ordinal);
+        var signIn = await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password" });
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+    }
+
+    [Fact]
+    public async Task Setup_ReusedLinkPostedAgain_CreatesNoSecondAdmin()
+    {
+        var link = await LoggedSetupLinkAsync();
+        var browser = _app.CreateBrowser();
+        var page = await browser.GetStringAsync(link);
+        var token = HttpClientForms.AntiforgeryToken(page);
+        FormUrlEncodedContent Form(string user) => new(new Dictionary<string, string>
+        {
+            ["Input.UserName"] = user, ["Input.Password"] = "a-long-enough-password",
+            ["Input.ConfirmPassword"] = "a-long-enough-password", ["__RequestVerificationToken"] = token,
+        });
+
+        var first = await browser.PostAsync(link, Form("alice"));
+        var second = await browser.PostAsync(link, Form("mallory"));
+
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Contains("Setup is already done", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(["alice"], await _app.WithDbAsync(db => db.AdminUsers.Select(u => u.UserName).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task Setup_WithExpiredLink_SaysExpired_AndCreatesNothing()
+    {
+        var link = await LoggedSetupLinkAsync();
+        await _app.WithDbAsync(db => db.SetupTokens.ExecuteUpdateAsync(s => s.SetProperty(t => t.ExpiresAt, DateTime.UtcNow.AddMinutes(-1))));
+        var browser = _app.CreateBrowser();
+
+        var page = await browser.GetStringAsync(link);
+
+        Assert.Contains("This setup link has expired", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Create admin</button>", page, StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("/setup?token=forged-value")]
+    [InlineData("/setup")]
+    public async Task Setup_WithUnknownLink_SaysNotValid(string link)
+    {
+        await LoggedSetupLinkAsync();
+
+        var page = await _app.CreateBrowser().GetStringAsync(link);
+
+        Assert.Contains("This setup link is not valid", page, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("alice", "short", "Password must be at least 12 characters.")]
+    [InlineData("bad name", "a-long-enough-password", "User name must be 1 to 100 characters without spaces.")]
+    [InlineData("alice", "alice-is-my-password", "Password must not contain the user name.")]
+    public async Task Setup_WithBadInput_ShowsFieldError_AndKeepsLinkValid(string user, string password, string message)
+    {
+        var link = await LoggedSetupLinkAsync();
+        var browser = _app.CreateBrowser();
+
+        var response = await browser.PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = user, ["Input.Password"] = password, ["Input.ConfirmPassword"] = password,
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains(message, html, StringComparison.Ordinal);
+        Assert.DoesNotContain(password == "short" ? "value=\"short\"" : "value=\"" + password, html, StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+        Assert.Contains("Create admin</button>", await browser.GetStringAsync(link), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Setup_WithDifferentPasswords_ShowsError()
+    {
+        var link = await LoggedSetupLinkAsync();
+
+        var response = await _app.CreateBrowser().PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "another-long-password",
+        });
+
+        Assert.Contains("The two passwords differ.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+    }
+
+    [GeneratedRegex(@"http://\S+/setup\?token=[A-Za-z0-9_\-]+")]
+    private static partial Regex SetupLinkRegex();
+}

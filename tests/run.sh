@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the whole TokenAdmin test suite on a fresh machine: installs the Debian packages the tests need when they
+# are missing (Chromium for the browser tests), runs every test project, and prints one closing line
+# "N passed, N failed, N skipped" counted from the TRX result files.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing Debian packages the tests need: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+results="$root/TestResults"
+rm -rf "$results"
+status=0
+dotnet test TokenAdmin.sln --configuration Release --logger "trx" --results-directory "$results" "$@" || status=$?
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  value() { printf '%s' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
+
+if [ "$files" -eq 0 ] && [ "$status" -ne 0 ]; then
+  echo "No test results were written: the build or the test run failed before any test ran." >&2
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # A crashed test host or a failed build counts as a failure even when no single test was marked failed.
+  failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
