@@ -32,10 +32,13 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigure
         options.ResponseType = OpenIdConnectResponseType.Code; // the handler defaults to id_token
         options.UsePkce = true;
         // Note: the provider redirects back with a GET (response_mode=query), so the correlation and nonce cookies
-        // can be SameSite=Lax. The default form_post needs SameSite=None, which browsers drop on plain http.
+        // can be SameSite=Lax and Secure only under https. The default form_post needs SameSite=None + Secure,
+        // which breaks sign-in on plain http anywhere but localhost.
         options.ResponseMode = OpenIdConnectResponseMode.Query;
         options.CorrelationCookie.SameSite = SameSiteMode.Lax;
+        options.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         options.NonceCookie.SameSite = SameSiteMode.Lax;
+        options.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         options.MapInboundClaims = false;
         options.SaveTokens = false;
         options.GetClaimsFromUserInfoEndpoint = false;
