@@ -12,7 +12,13 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
     {
         context.Response.OnStarting(static state =>
         {
-            var headers = ((HttpContext)state).Response.Headers;
+            var context = (HttpContext)state;
+            var headers = context.Response.Headers;
+            if (context.Request.IsHttps)
+            {
+                headers.StrictTransportSecurity = "max-age=31536000";
+            }
+
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -111,6 +112,15 @@ public static class TokenAdminHostingExtensions
             };
         });
 
+        // A reverse proxy on this machine (nginx, Apache, Caddy) is trusted by default; others are listed by address.
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in builder.Configuration.GetSection("TokenAdmin:KnownProxies").Get<string[]>() ?? [])
+            {
+                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
         services.AddHostedService<SetupLinkAnnouncer>();
@@ -132,6 +142,7 @@ public static class TokenAdminHostingExtensions
     public static WebApplication UseTokenAdmin(this WebApplication app)
     {
         // Note: no developer exception page, in any environment: a stack trace is never shown to a user.
+        app.UseForwardedHeaders();
         app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
         app.UseMiddleware<SecurityHeadersMiddleware>();
