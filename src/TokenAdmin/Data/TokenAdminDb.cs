@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using TokenAdmin.Admin;
 using TokenAdmin.Settings;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Data;
 
@@ -14,6 +15,9 @@ public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbCon
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<TokenConfig> TokenConfigs => Set<TokenConfig>();
+    public DbSet<TokenState> TokenStates => Set<TokenState>();
+    public DbSet<AuthorizationRequest> AuthorizationRequests => Set<AuthorizationRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -13,6 +13,7 @@ using TokenAdmin.Data;
 using TokenAdmin.Notifications;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Hosting;
 
@@ -46,6 +47,14 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
         services.AddScoped<AdminAccounts>();
         services.AddScoped<SetupLinks>();
+
+        services.AddHttpClient(ProviderHttp.ClientName, c => c.Timeout = ProviderHttp.Timeout);
+        services.AddSingleton<TokenStateEvents>();
+        services.AddSingleton<OidcDiscoveryReader>();
+        services.AddSingleton<TokenEndpointClient>();
+        services.AddScoped<TokenConfigService>();
+        services.AddScoped<TokenOperations>();
+        services.AddScoped<AuthorizationFlow>();
         return services;
     }
 

@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>Reads the header and claims of a JWT for display and expiry; never checks the signature, never returns the token.</summary>
+public static class JwtInspector
+{
+    public sealed record Decoded(IReadOnlyList<KeyValuePair<string, string>> Header, IReadOnlyList<KeyValuePair<string, string>> Claims, DateTime? ExpiresAt);
+
+    /// <summary>Null when the token is not a JWT (opaque tokens are normal: Google's access tokens are).</summary>
+    public static Decoded? TryDecode(string? token)
+    {
+        var parts = token?.Split('.');
+        if (parts is not { Length: 3 or 5 })
+        {
+            return null;
+        }
+
+        try
+        {
+            using var header = JsonDocument.Parse(Base64UrlDecode(parts[0]));
+            if (parts.Length == 5)
+            {
+                // An encrypted JWT (JWE): only its header is readable.
+                return new Decoded(Flatten(header.RootElement), [], null);
+            }
+
+            using var payload = JsonDocument.Parse(Base64UrlDecode(parts[1]));
+            DateTime? exp = payload.RootElement.TryGetProperty("exp", out var e) && e.TryGetInt64(out var seconds)
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
+                : null;
+            return new Decoded(Flatten(header.RootElement), Flatten(payload.RootElement), exp);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public static string? Claim(string? token, string name) =>
+        TryDecode(token)?.Claims.FirstOrDefault(c => c.Key == name).Value;
+
+    private static List<KeyValuePair<string, string>> Flatten(JsonElement element) =>
+        element.ValueKind != JsonValueKind.Object
+            ? []
+            : element.EnumerateObject().Select(p => new KeyValuePair<string, string>(p.Name, Show(p.Name, p.Value))).ToList();
+
+    private static string Show(string name, JsonElement value)
+    {
+        if (name is "exp" or "iat" or "nbf" or "auth_time" && value.TryGetInt64(out var seconds))
+        {
+            return $"{seconds} ({DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)";
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString() ?? "",
+            JsonValueKind.Array => string.Join(", ", value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText())),
+            _ => value.GetRawText(),
+        };
+    }
+
+    private static byte[] Base64UrlDecode(string value)
+    {
+        var s = value.Replace('-', '+').Replace('_', '/');
+        s += (s.Length % 4) switch { 2 => "==", 3 => "=", _ => "" };
+        return Convert.FromBase64String(s);
+    }
+
+    internal static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
+}

@@ -1,0 +1,43 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>A stored token config: its YAML document plus the encrypted secrets that never go into the YAML.</summary>
+public sealed class TokenConfig
+{
+    public int Id { get; set; }
+    public required string Name { get; set; }
+    /// <summary>Lower-cased name, unique on every database.</summary>
+    public required string NormalizedName { get; set; }
+    public required string Template { get; set; }
+    public bool Valid { get; set; } = true;
+    public required string Flow { get; set; }
+    public required string Yaml { get; set; }
+    public string? ClientSecretProtected { get; set; }
+    public string? PasswordProtected { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
+    public DateTime ChangedAt { get; set; }
+    public string ChangedBy { get; set; } = "";
+    public string Version { get; set; } = Guid.NewGuid().ToString("N");
+    public TokenState? State { get; set; }
+
+    public static string Normalize(string name) => name.Trim().ToLowerInvariant();
+}
+
+internal sealed class TokenConfigConfiguration : IEntityTypeConfiguration<TokenConfig>
+{
+    public void Configure(EntityTypeBuilder<TokenConfig> builder)
+    {
+        builder.Property(c => c.Name).HasMaxLength(100);
+        builder.Property(c => c.NormalizedName).HasMaxLength(100);
+        builder.HasIndex(c => c.NormalizedName).IsUnique();
+        builder.Property(c => c.Template).HasMaxLength(60);
+        builder.Property(c => c.Flow).HasMaxLength(30);
+        builder.Property(c => c.CreatedBy).HasMaxLength(200);
+        builder.Property(c => c.ChangedBy).HasMaxLength(200);
+        builder.Property(c => c.Version).HasMaxLength(32).IsConcurrencyToken();
+        builder.HasOne(c => c.State).WithOne().HasForeignKey<TokenState>(s => s.TokenConfigId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

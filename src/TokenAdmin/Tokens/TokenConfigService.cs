@@ -1,0 +1,236 @@
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Admin;
+using TokenAdmin.Data;
+using TokenAdmin.Secrets;
+
+namespace TokenAdmin.Tokens;
+
+public sealed record TokenConfigSecrets(string? ClientSecret = null, string? Password = null, bool ClearClientSecret = false, bool ClearPassword = false);
+
+public sealed record TokenConfigSaveResult(Dictionary<string, string> Errors, TokenConfig? Config = null)
+{
+    public bool Succeeded => Errors.Count == 0;
+    public static TokenConfigSaveResult Fail(string field, string message) => new(new Dictionary<string, string> { [field] = message });
+}
+
+/// <summary>Creates, changes and deletes token configs: validated, audited, secrets encrypted.</summary>
+public sealed class TokenConfigService(
+    TokenAdminDb db,
+    ISecretProtector protector,
+    OidcDiscoveryReader discovery,
+    IEnumerable<ITokenConfigUsage> usages,
+    TokenStateEvents events,
+    TimeProvider time)
+{
+    public async Task<(TokenConfig Config, TokenConfigDocument Document)?> LoadAsync(int id, CancellationToken cancellationToken)
+    {
+        var config = await db.TokenConfigs.Include(c => c.State).SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        return config is null ? null : (config, TokenConfigYaml.Parse(config.Yaml));
+    }
+
+    public Task<TokenConfig?> FindByNameAsync(string name, CancellationToken cancellationToken) =>
+        db.TokenConfigs.Include(c => c.State).SingleOrDefaultAsync(c => c.NormalizedName == TokenConfig.Normalize(name), cancellationToken);
+
+    public async Task<TokenConfigSaveResult> CreateAsync(TokenConfigDocument document, TokenConfigSecrets secrets, string actor, CancellationToken cancellationToken)
+    {
+        var errors = await PrepareAsync(document, secrets.ClientSecret is { Length: > 0 }, secrets.Password is { Length: > 0 }, null, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return new TokenConfigSaveResult(errors);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var config = new TokenConfig
+        {
+            Name = document.Name,
+            NormalizedName = TokenConfig.Normalize(document.Name),
+            Template = document.Template,
+            Flow = document.Flow,
+            Valid = document.Valid,
+            Yaml = TokenConfigYaml.Write(document),
+            CreatedAt = now,
+            CreatedBy = actor,
+            ChangedAt = now,
+            ChangedBy = actor,
+        };
+        ApplySecrets(config, secrets);
+        db.TokenConfigs.Add(config);
+        AuditLog.Add(db, time, actor, "token-config.created", config.Name, $"template {config.Template}, flow {config.Flow}");
+        await db.SaveChangesAsync(cancellationToken);
+        events.Changed();
+        return new TokenConfigSaveResult([], config);
+    }
+
+    /// <summary>Changes a config. <paramref name="version"/> is the one the admin edited; a newer one is a conflict, not a lost update.</summary>
+    public async Task<TokenConfigSaveResult> UpdateAsync(
+        int id, string version, TokenConfigDocument document, TokenConfigSecrets secrets, string actor, CancellationToken cancellationToken)
+    {
+        var config = await db.TokenConfigs.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        if (config is null)
+        {
+            return TokenConfigSaveResult.Fail("", "This token config no longer exists.");
+        }
+
+        if (config.Version != version)
+        {
+            return TokenConfigSaveResult.Fail("", $"{config.ChangedBy} changed this token config at {config.ChangedAt:yyyy-MM-dd HH:mm:ss} UTC while you were editing. Reload it and make your change again.");
+        }
+
+        if (document.Template != config.Template)
+        {
+            return TokenConfigSaveResult.Fail("template", $"The template is fixed once saved: this config stays '{config.Template}'. Create a new config for another template.");
+        }
+
+        var hasSecret = secrets.ClientSecret is { Length: > 0 } || (!secrets.ClearClientSecret && config.ClientSecretProtected is not null);
+        var hasPassword = secrets.Password is { Length: > 0 } || (!secrets.ClearPassword && config.PasswordProtected is not null);
+        var errors = await PrepareAsync(document, hasSecret, hasPassword, id, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return new TokenConfigSaveResult(errors);
+        }
+
+        var before = TokenConfigYaml.Parse(config.Yaml);
+        config.Name = document.Name;
+        config.NormalizedName = TokenConfig.Normalize(document.Name);
+        config.Flow = document.Flow;
+        config.Valid = document.Valid;
+        config.Yaml = TokenConfigYaml.Write(document);
+        config.ChangedAt = time.GetUtcNow().UtcDateTime;
+        config.ChangedBy = actor;
+        config.Version = Guid.NewGuid().ToString("N");
+        ApplySecrets(config, secrets);
+        AuditLog.Add(db, time, actor, "token-config.updated", config.Name, Describe(before, document, secrets));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return TokenConfigSaveResult.Fail("", "Someone changed this token config at the same moment. Reload it and make your change again.");
+        }
+
+        events.Changed();
+        return new TokenConfigSaveResult([], config);
+    }
+
+    public async Task<(bool Deleted, string Message)> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
+    {
+        var config = await db.TokenConfigs.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        if (config is null)
+        {
+            return (false, "This token config no longer exists.");
+        }
+
+        var uses = new List<string>();
+        foreach (var usage in usages)
+        {
+            uses.AddRange(await usage.FindUsesAsync(config.Id, config.Name, cancellationToken));
+        }
+
+        if (uses.Count > 0)
+        {
+            return (false, $"'{config.Name}' is still used by {string.Join(", ", uses)}. Change those to another token first.");
+        }
+
+        db.TokenConfigs.Remove(config);
+        AuditLog.Add(db, time, actor, "token-config.deleted", config.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        events.Changed();
+        return (true, $"Token config '{config.Name}' was deleted.");
+    }
+
+    public string? ClientSecret(TokenConfig config) => config.ClientSecretProtected is null ? null : protector.Unprotect(config.ClientSecretProtected);
+
+    public string? Password(TokenConfig config) => config.PasswordProtected is null ? null : protector.Unprotect(config.PasswordProtected);
+
+    /// <summary>Normalizes and validates; for the OIDC template reads issuer and endpoints from discovery.</summary>
+    internal async Task<Dictionary<string, string>> PrepareAsync(
+        TokenConfigDocument document, bool hasClientSecret, bool hasPassword, int? existingId, CancellationToken cancellationToken)
+    {
+        document.Name = document.Name?.Trim() ?? "";
+        document.ClientId = document.ClientId?.Trim() ?? "";
+        document.Scope = string.Join(' ', (document.Scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        document.Tenant = string.IsNullOrWhiteSpace(document.Tenant) ? null : document.Tenant.Trim();
+        document.Endpoints.Authorization = NullIfBlank(document.Endpoints.Authorization);
+        document.Endpoints.Refresh = NullIfBlank(document.Endpoints.Refresh);
+        document.Endpoints.Token = document.Endpoints.Token?.Trim() ?? "";
+        document.Issuer = NullIfBlank(document.Issuer);
+        document.DiscoveryUrl = NullIfBlank(document.DiscoveryUrl);
+        document.Username = NullIfBlank(document.Username);
+
+        var errors = new Dictionary<string, string>();
+        if (document.Template == TokenTemplates.Oidc && document.DiscoveryUrl is not null)
+        {
+            var read = await discovery.ReadAsync(document.DiscoveryUrl, cancellationToken);
+            if (read.Error is not null)
+            {
+                errors["discoveryUrl"] = read.Error;
+            }
+            else
+            {
+                document.Issuer = read.Issuer;
+                document.Endpoints.Authorization = read.AuthorizationEndpoint;
+                document.Endpoints.Token = read.TokenEndpoint ?? "";
+            }
+        }
+
+        foreach (var (field, message) in TokenConfigValidator.Validate(document, hasClientSecret, hasPassword))
+        {
+            errors.TryAdd(field, message);
+        }
+
+        var normalized = TokenConfig.Normalize(document.Name);
+        if (!errors.ContainsKey("name") && await db.TokenConfigs.AnyAsync(c => c.NormalizedName == normalized && c.Id != existingId, cancellationToken))
+        {
+            errors["name"] = $"A token config named '{document.Name}' already exists.";
+        }
+
+        return errors;
+    }
+
+    private void ApplySecrets(TokenConfig config, TokenConfigSecrets secrets)
+    {
+        if (secrets.ClientSecret is { Length: > 0 } secret)
+        {
+            config.ClientSecretProtected = protector.Protect(secret);
+        }
+        else if (secrets.ClearClientSecret)
+        {
+            config.ClientSecretProtected = null;
+        }
+
+        if (secrets.Password is { Length: > 0 } password)
+        {
+            config.PasswordProtected = protector.Protect(password);
+        }
+        else if (secrets.ClearPassword)
+        {
+            config.PasswordProtected = null;
+        }
+    }
+
+    private static string Describe(TokenConfigDocument before, TokenConfigDocument after, TokenConfigSecrets secrets)
+    {
+        var changes = new List<string>();
+        var a = TokenConfigYaml.Write(before).Split('\n');
+        var b = TokenConfigYaml.Write(after).Split('\n');
+        if (!a.SequenceEqual(b))
+        {
+            changes.Add("settings: " + string.Join(", ", b.Except(a).Select(l => l.Trim().Split(':')[0]).Where(k => k.Length > 0).Distinct().Take(10)));
+        }
+
+        if (secrets.ClientSecret is { Length: > 0 } || secrets.ClearClientSecret)
+        {
+            changes.Add(secrets.ClearClientSecret ? "client secret removed" : "client secret changed");
+        }
+
+        if (secrets.Password is { Length: > 0 } || secrets.ClearPassword)
+        {
+            changes.Add(secrets.ClearPassword ? "password removed" : "password changed");
+        }
+
+        return changes.Count == 0 ? "no change" : string.Join("; ", changes);
+    }
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

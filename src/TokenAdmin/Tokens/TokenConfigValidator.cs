@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>Checks a token config document; every problem is keyed by the YAML path of the field.</summary>
+public static partial class TokenConfigValidator
+{
+    /// <summary>Parameters TokenAdmin sets itself; a config may not override them.</summary>
+    private static readonly HashSet<string> ReservedParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "client_id", "client_secret", "redirect_uri", "response_type", "state", "code", "code_challenge",
+        "code_challenge_method", "code_verifier", "nonce", "grant_type", "refresh_token", "username", "password", "scope",
+    };
+
+    public static Dictionary<string, string> Validate(TokenConfigDocument doc, bool hasClientSecret, bool hasPassword)
+    {
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(string field, string message) => errors.TryAdd(field, message);
+
+        if (string.IsNullOrWhiteSpace(doc.Name) || doc.Name.Length > 100 || doc.Name.Any(char.IsControl) || doc.Name != doc.Name.Trim())
+        {
+            Add("name", "Name is required: 1 to 100 characters, no line breaks, no spaces at either end.");
+        }
+
+        if (TokenTemplates.Find(doc.Template) is null)
+        {
+            Add("template", $"Unknown template '{doc.Template}'. Known: {string.Join(", ", TokenTemplates.All.Select(t => t.Id))}.");
+        }
+
+        if (!TokenFlows.All.Contains(doc.Flow))
+        {
+            Add("flow", $"Flow must be one of: {string.Join(", ", TokenFlows.All)}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(doc.ClientId) || doc.ClientId.Any(char.IsWhiteSpace) || doc.ClientId.Length > 200)
+        {
+            Add("clientId", "Client ID is required, without spaces.");
+        }
+
+        if (!ClientAuthentications.All.Contains(doc.ClientAuthentication))
+        {
+            Add("clientAuthentication", $"Client authentication must be one of: {string.Join(", ", ClientAuthentications.All)}.");
+        }
+
+        if (doc.Scope.Length > 0 && !ScopeRegex().IsMatch(doc.Scope))
+        {
+            Add("scope", "Scope must be space-separated scope names without quotes or backslashes.");
+        }
+
+        var usesTenant = new[] { doc.Endpoints.Authorization, doc.Endpoints.Token, doc.Endpoints.Refresh, doc.Issuer }
+            .Any(u => u?.Contains("{tenant}", StringComparison.Ordinal) == true);
+        if (usesTenant && (string.IsNullOrWhiteSpace(doc.Tenant) || !TenantRegex().IsMatch(doc.Tenant)))
+        {
+            Add("tenant", "Tenant is required for these endpoints: the directory (tenant) ID, a verified domain such as contoso.com, or organizations / common / consumers.");
+        }
+        else if (!string.IsNullOrEmpty(doc.Tenant) && !TenantRegex().IsMatch(doc.Tenant))
+        {
+            Add("tenant", "Tenant must be a directory (tenant) ID or a domain name.");
+        }
+
+        if (doc.Flow == TokenFlows.ClientCredentials && usesTenant && doc.Tenant is "common" or "organizations" or "consumers")
+        {
+            Add("tenant", "Client credentials need your own tenant ID or domain; common, organizations and consumers only work for user sign-in.");
+        }
+
+        CheckUrl(errors, "endpoints.token", doc.Endpoints.Token, required: true, "Token endpoint");
+        CheckUrl(errors, "endpoints.authorization", doc.Endpoints.Authorization, required: doc.Flow == TokenFlows.AuthorizationCode, "Authorization endpoint");
+        CheckUrl(errors, "endpoints.refresh", doc.Endpoints.Refresh, required: false, "Refresh endpoint");
+        CheckUrl(errors, "issuer", doc.Issuer, required: false, "Issuer");
+        CheckUrl(errors, "discoveryUrl", doc.DiscoveryUrl, required: doc.Template == TokenTemplates.Oidc, "Discovery URL");
+
+        if (doc.Flow == TokenFlows.Password)
+        {
+            if (string.IsNullOrWhiteSpace(doc.Username))
+            {
+                Add("username", "The password flow needs a user name.");
+            }
+
+            if (!hasPassword)
+            {
+                Add("password", "The password flow needs the user's password.");
+            }
+        }
+
+        if (doc.Flow == TokenFlows.ClientCredentials && !hasClientSecret)
+        {
+            Add("clientSecret", "Client credentials need the client secret.");
+        }
+
+        CheckParameters(errors, "parameters.authorization", doc.Parameters.Authorization);
+        CheckParameters(errors, "parameters.token", doc.Parameters.Token);
+        CheckParameters(errors, "parameters.refresh", doc.Parameters.Refresh);
+
+        if (doc.RefreshToken.LifetimeDays is < 1 or > 3650)
+        {
+            Add("refreshToken.lifetimeDays", "Refresh token lifetime must be 1 to 3650 days, or left out when unknown.");
+        }
+
+        if (doc.Notifications.ExpiringSoonDays is < 0 or > 365)
+        {
+            Add("notifications.expiringSoonDays", "Expiring-soon lead time must be 0 to 365 days (0 = no warning).");
+        }
+
+        return errors;
+    }
+
+    private static void CheckUrl(Dictionary<string, string> errors, string field, string? value, bool required, string label)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+            {
+                errors.TryAdd(field, $"{label} is required.");
+            }
+
+            return;
+        }
+
+        var candidate = value.Replace("{tenant}", "tenant", StringComparison.Ordinal);
+        if (!Uri.TryCreate(candidate, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            errors.TryAdd(field, $"{label} must be an absolute https URL without #fragment, for example https://login.example.com/oauth2/token.");
+        }
+        else if (uri.Scheme == "http" && !IsLoopback(uri))
+        {
+            errors.TryAdd(field, $"{label} must use https: tokens and secrets would cross the network unencrypted (http is accepted only for localhost).");
+        }
+    }
+
+    private static void CheckParameters(Dictionary<string, string> errors, string field, Dictionary<string, string>? parameters)
+    {
+        foreach (var (key, value) in parameters ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(key) || !ParameterNameRegex().IsMatch(key))
+            {
+                errors.TryAdd(field, $"Parameter name '{key}' is not valid: use letters, digits, _ - . only.");
+            }
+            else if (ReservedParameters.Contains(key))
+            {
+                errors.TryAdd(field, $"Parameter '{key}' is set by TokenAdmin itself and cannot be given here.");
+            }
+            else if (value is null || value.Length > 2000)
+            {
+                errors.TryAdd(field, $"Parameter '{key}' needs a value of at most 2000 characters.");
+            }
+        }
+    }
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$")]
+    private static partial Regex ScopeRegex();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9.\-]{0,253}$")]
+    private static partial Regex TenantRegex();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]{1,100}$")]
+    private static partial Regex ParameterNameRegex();
+}

@@ -1,0 +1,91 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>A YAML problem with where it is, in words an admin can act on.</summary>
+public sealed class TokenConfigYamlException(string message) : Exception(message);
+
+/// <summary>Reads and writes token config YAML. Strict: unknown keys are errors, aliases are bounded.</summary>
+public static class TokenConfigYaml
+{
+    /// <summary>More aliases than any real config needs; a file with more is refused before it is expanded.</summary>
+    public const int MaxAliases = 50;
+
+    private static readonly IDeserializer Reader = new DeserializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .Build();
+
+    private static readonly ISerializer Writer = new SerializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
+        .Build();
+
+    public static string Write(TokenConfigDocument document) => Writer.Serialize(document);
+
+    public static string Write<T>(T value) => Writer.Serialize(value);
+
+    public static TokenConfigDocument Parse(string yaml) =>
+        Read<TokenConfigDocument>(yaml) ?? throw new TokenConfigYamlException("The YAML document is empty.");
+
+    /// <summary>Deserializes <paramref name="yaml"/>; any problem becomes a <see cref="TokenConfigYamlException"/> with line and column.</summary>
+    public static T? Read<T>(string yaml)
+    {
+        CheckAliases(yaml);
+        try
+        {
+            return Reader.Deserialize<T>(yaml);
+        }
+        catch (YamlException ex)
+        {
+            throw new TokenConfigYamlException(Describe(ex));
+        }
+    }
+
+    private static void CheckAliases(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var aliases = 0;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                if (parser.Current is AnchorAlias alias && ++aliases > MaxAliases)
+                {
+                    throw new TokenConfigYamlException(
+                        $"Line {alias.Start.Line}, column {alias.Start.Column}: more than {MaxAliases} YAML aliases; the file is refused.");
+                }
+            }
+        }
+        catch (YamlException ex)
+        {
+            throw new TokenConfigYamlException(Describe(ex));
+        }
+    }
+
+    private static string Describe(YamlException ex)
+    {
+        var inner = ex.InnerException?.Message;
+        var message = ex.Message;
+        if (message.StartsWith("Property '", StringComparison.Ordinal) && message.Contains("' not found on type", StringComparison.Ordinal))
+        {
+            var key = message.Split('\'')[1];
+            message = $"unknown key '{key}'. See docs/token-config.md for the keys a token config has.";
+        }
+        else if (inner is not null && message.StartsWith("Exception during deserialization", StringComparison.Ordinal))
+        {
+            message = inner.Contains("is not a valid value for Boolean", StringComparison.Ordinal) ? "expected true or false." :
+                inner.Contains("Input string was not in a correct format", StringComparison.Ordinal) || inner.Contains("was not recognized as a valid", StringComparison.Ordinal)
+                    ? "expected a number." : inner;
+        }
+        else if (message.StartsWith("(Line:", StringComparison.Ordinal))
+        {
+            // YamlDotNet puts the position in front of its own message; ours goes there instead.
+            message = message[(message.IndexOf("): ", StringComparison.Ordinal) + 3)..];
+        }
+
+        return $"Line {ex.Start.Line}, column {ex.Start.Column}: {message}";
+    }
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>A successful token response (RFC 6749 section 5.1).</summary>
+public sealed record TokenResponse(
+    string AccessToken, string? TokenType, int? ExpiresIn, string? RefreshToken, int? RefreshTokenExpiresIn, string? IdToken, string? Scope);
+
+public enum TokenFailureKind
+{
+    /// <summary>The provider answered with an OAuth2 error (invalid_grant, invalid_client, ...): retrying will not help.</summary>
+    Rejected,
+
+    /// <summary>No usable answer: connection refused, timeout, 5xx, 429. The stored tokens stay.</summary>
+    Unavailable,
+}
+
+public sealed record TokenFailure(TokenFailureKind Kind, string Code, string Description, TimeSpan? RetryAfter = null)
+{
+    public bool RefreshTokenDead => Kind == TokenFailureKind.Rejected && Code is "invalid_grant" or "invalid_client";
+}
+
+/// <summary>Posts grant requests to a token endpoint and reads the answer strictly.</summary>
+public sealed class TokenEndpointClient(IHttpClientFactory httpClients)
+{
+    private const int MaxResponseBytes = 1024 * 1024;
+
+    public async Task<(TokenResponse? Response, TokenFailure? Failure)> RequestAsync(
+        string endpoint, TokenConfigDocument document, string? clientSecret, IReadOnlyDictionary<string, string> grant,
+        IReadOnlyDictionary<string, string> extra, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(endpoint);
+        var form = new Dictionary<string, string>(extra);
+        foreach (var (key, value) in grant)
+        {
+            form[key] = value;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (document.ClientAuthentication == ClientAuthentications.Basic && clientSecret is not null)
+        {
+            // RFC 6749 section 2.3.1: both parts form-urlencoded before Base64.
+            var credentials = $"{Uri.EscapeDataString(document.ClientId)}:{Uri.EscapeDataString(clientSecret)}";
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+            form["client_id"] = document.ClientId;
+        }
+        else
+        {
+            form["client_id"] = document.ClientId;
+            if (clientSecret is not null)
+            {
+                form["client_secret"] = clientSecret;
+            }
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        var client = httpClients.CreateClient(ProviderHttp.ClientName);
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var body = await ReadLimitedAsync(response.Content, cancellationToken);
+            return Interpret(response, body);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var code = ex is TaskCanceledException ? "timeout" : "connection_failed";
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri)));
+        }
+    }
+
+    private static (TokenResponse?, TokenFailure?) Interpret(HttpResponseMessage response, string body)
+    {
+        var retryAfter = response.Headers.RetryAfter?.Delta
+            ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        JsonElement json = default;
+        var isJson = false;
+        try
+        {
+            using var parsed = JsonDocument.Parse(body);
+            json = parsed.RootElement.Clone();
+            isJson = json.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (isJson && String(json, "error") is { } error)
+        {
+            var description = String(json, "error_description") ?? "";
+            // Note: an OAuth error from a failing server (temporarily_unavailable, or any error with 5xx) is worth retrying.
+            var kind = ProviderHttp.IsServerError(response.StatusCode) || error is "temporarily_unavailable" or "server_error"
+                ? TokenFailureKind.Unavailable
+                : TokenFailureKind.Rejected;
+            return (null, new TokenFailure(kind, Cut(error, 100), Cut(description, 1000), retryAfter));
+        }
+
+        if (ProviderHttp.IsServerError(response.StatusCode))
+        {
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, $"http_{(int)response.StatusCode}",
+                $"The token endpoint answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.", retryAfter));
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Rejected, $"http_{(int)response.StatusCode}",
+                $"The token endpoint answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} without an OAuth2 error."));
+        }
+
+        if (!isJson)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "invalid_response", "The token endpoint did not answer with a JSON object."));
+        }
+
+        var accessToken = String(json, "access_token");
+        if (string.IsNullOrEmpty(accessToken))
+        {
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "invalid_response", "The token endpoint's answer has no access_token."));
+        }
+
+        var tokenType = String(json, "token_type");
+        if (tokenType is not null && !tokenType.Equals("Bearer", StringComparison.OrdinalIgnoreCase) && !tokenType.Equals("DPoP", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, new TokenFailure(TokenFailureKind.Rejected, "unsupported_token_type", $"The token endpoint issued a '{Cut(tokenType, 40)}' token; TokenAdmin handles Bearer tokens."));
+        }
+
+        return (new TokenResponse(
+            accessToken, tokenType, Number(json, "expires_in"), String(json, "refresh_token"),
+            Number(json, "refresh_token_expires_in") ?? Number(json, "refresh_expires_in"),
+            String(json, "id_token"), String(json, "scope")), null);
+    }
+
+    private static async Task<string> ReadLimitedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[MaxResponseBytes + 1];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+        {
+            read += n;
+        }
+
+        return read > MaxResponseBytes ? "" : Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    private static string? String(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+    /// <summary>expires_in as a number or, from some providers (Microsoft v1), as a string.</summary>
+    private static int? Number(JsonElement json, string name) =>
+        !json.TryGetProperty(name, out var p) ? null
+        : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var n) ? n
+        : p.ValueKind == JsonValueKind.String && int.TryParse(p.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var s) ? s
+        : null;
+
+    private static string Cut(string value, int max) => value.Length <= max ? value : value[..max];
+}

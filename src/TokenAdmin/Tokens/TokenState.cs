@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>
+/// What TokenAdmin holds for one token source: the tokens (encrypted), their expiries and the last error.
+/// Column sizes are unbounded on purpose: Microsoft access tokens pass 4 KB (Znuny #289).
+/// </summary>
+public sealed class TokenState
+{
+    public int Id { get; set; }
+    public int TokenConfigId { get; set; }
+    public string? AccessTokenProtected { get; set; }
+    public DateTime? AccessTokenExpiresAt { get; set; }
+    public string? TokenType { get; set; }
+    public string? GrantedScope { get; set; }
+    public string? RefreshTokenProtected { get; set; }
+    public DateTime? RefreshTokenExpiresAt { get; set; }
+    /// <summary>True when the refresh token expiry is the config's assumed lifetime rather than the provider's word.</summary>
+    public bool RefreshTokenExpiryEstimated { get; set; }
+    /// <summary>Set when the provider refused the refresh token (invalid_grant): it is dead until a new authorization.</summary>
+    public DateTime? RefreshTokenRevokedAt { get; set; }
+    public string? IdTokenProtected { get; set; }
+    public DateTime? ObtainedAt { get; set; }
+    public DateTime? LastRefreshAt { get; set; }
+    public string? LastErrorCode { get; set; }
+    public string? LastErrorDescription { get; set; }
+    public DateTime? LastErrorAt { get; set; }
+    public int ConsecutiveFailures { get; set; }
+    public string Version { get; set; } = Guid.NewGuid().ToString("N");
+}
+
+internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenState>
+{
+    public void Configure(EntityTypeBuilder<TokenState> builder)
+    {
+        builder.HasIndex(s => s.TokenConfigId).IsUnique();
+        builder.Property(s => s.TokenType).HasMaxLength(40);
+        builder.Property(s => s.LastErrorCode).HasMaxLength(100);
+        builder.Property(s => s.LastErrorDescription).HasMaxLength(2000);
+        builder.Property(s => s.Version).HasMaxLength(32).IsConcurrencyToken();
+    }
+}

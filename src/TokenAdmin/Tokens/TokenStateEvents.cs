@@ -1,0 +1,14 @@
+namespace TokenAdmin.Tokens;
+
+/// <summary>
+/// Tells in-process caches (the expiry banners) that token configs or states changed, so they are rebuilt on the
+/// next read instead of being queried on every page.
+/// </summary>
+public sealed class TokenStateEvents
+{
+    private long _version;
+
+    public long Version => Interlocked.Read(ref _version);
+
+    public void Changed() => Interlocked.Increment(ref _version);
+}
