@@ -132,6 +132,7 @@ public static class TokenAdminHostingExtensions
         });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
+        services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
         return builder;
     }

@@ -14,6 +14,8 @@ public sealed class TokenConfig
     public bool Valid { get; set; } = true;
     public required string Flow { get; set; }
     public required string Yaml { get; set; }
+    /// <summary>Copied from the YAML (notifications.expiringSoonDays) so lists and banners need not parse it.</summary>
+    public int ExpiringSoonDays { get; set; }
     public string? ClientSecretProtected { get; set; }
     public string? PasswordProtected { get; set; }
     public DateTime CreatedAt { get; set; }

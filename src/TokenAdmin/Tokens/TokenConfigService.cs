@@ -48,6 +48,7 @@ public sealed class TokenConfigService(
             Flow = document.Flow,
             Valid = document.Valid,
             Yaml = TokenConfigYaml.Write(document),
+            ExpiringSoonDays = document.Notifications.ExpiringSoonDays,
             CreatedAt = now,
             CreatedBy = actor,
             ChangedAt = now,
@@ -95,6 +96,7 @@ public sealed class TokenConfigService(
         config.Flow = document.Flow;
         config.Valid = document.Valid;
         config.Yaml = TokenConfigYaml.Write(document);
+        config.ExpiringSoonDays = document.Notifications.ExpiringSoonDays;
         config.ChangedAt = time.GetUtcNow().UtcDateTime;
         config.ChangedBy = actor;
         config.Version = Guid.NewGuid().ToString("N");

@@ -253,6 +253,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ExpiringSoonDays")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Flow")
                         .IsRequired()
                         .HasMaxLength(30)

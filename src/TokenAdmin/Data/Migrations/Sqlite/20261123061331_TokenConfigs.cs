@@ -23,6 +23,7 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     Valid = table.Column<bool>(type: "INTEGER", nullable: false),
                     Flow = table.Column<string>(type: "TEXT", maxLength: 30, nullable: false),
                     Yaml = table.Column<string>(type: "TEXT", nullable: false),
+                    ExpiringSoonDays = table.Column<int>(type: "INTEGER", nullable: false),
                     ClientSecretProtected = table.Column<string>(type: "TEXT", nullable: true),
                     PasswordProtected = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),

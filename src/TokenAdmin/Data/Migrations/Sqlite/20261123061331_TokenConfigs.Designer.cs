@@ -11,7 +11,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Sqlite
 {
     [DbContext(typeof(TokenAdminDb))]
-    [Migration("20261123061213_TokenConfigs")]
+    [Migration("20261123061331_TokenConfigs")]
     partial class TokenConfigs
     {
         /// <inheritdoc />
@@ -255,6 +255,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("ExpiringSoonDays")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Flow")
                         .IsRequired()

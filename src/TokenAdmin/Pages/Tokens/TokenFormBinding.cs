@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+
+namespace TokenAdmin.Pages.Tokens;
+
+internal static class TokenFormBinding
+{
+    private static readonly Dictionary<string, string> Fields = new()
+    {
+        ["Input.RefreshTokenLifetimeDays"] = "refreshToken.lifetimeDays",
+        ["Input.ExpiringSoonDays"] = "notifications.expiringSoonDays",
+    };
+
+    /// <summary>Form values the binder could not read (a word in a number field) become messages next to their fields.</summary>
+    public static void AddBindingErrors(ModelStateDictionary modelState, Dictionary<string, string> errors)
+    {
+        foreach (var (key, entry) in modelState)
+        {
+            if (entry.Errors.Count > 0)
+            {
+                errors.TryAdd(Fields.GetValueOrDefault(key, ""), $"'{entry.AttemptedValue}' is not a whole number.");
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Notifications;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>
+/// The expiry banners of the token configs ("OAuth2 token X has expired", ...). Built by one query and cached until
+/// a token changes or a minute passes (expiry is a matter of time too), so pages cost no query for them.
+/// </summary>
+public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents events, TimeProvider time) : IBannerSource, IDisposable
+{
+    private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+    private readonly SemaphoreSlim _rebuild = new(1, 1);
+    private volatile Cache? _cache;
+
+    private sealed record Cache(long Version, DateTimeOffset BuiltAt, IReadOnlyList<Banner> Banners);
+
+    public async ValueTask<IReadOnlyList<Banner>> GetBannersAsync(ClaimsPrincipal admin, CancellationToken cancellationToken)
+    {
+        if (Fresh(_cache) is { } cached)
+        {
+            return cached.Banners;
+        }
+
+        await _rebuild.WaitAsync(cancellationToken);
+        try
+        {
+            if (Fresh(_cache) is { } other)
+            {
+                return other.Banners;
+            }
+
+            var version = events.Version;
+            var banners = await BuildAsync(cancellationToken);
+            _cache = new Cache(version, time.GetUtcNow(), banners);
+            return banners;
+        }
+        finally
+        {
+            _rebuild.Release();
+        }
+    }
+
+    public void Dispose() => _rebuild.Dispose();
+
+    private Cache? Fresh(Cache? cache) =>
+        cache is not null && cache.Version == events.Version && time.GetUtcNow() - cache.BuiltAt < MaxAge ? cache : null;
+
+    private async Task<IReadOnlyList<Banner>> BuildAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var horizon = now.AddDays(366);
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        // Only configs whose tokens are dead or dying can raise a banner; the rest are not read.
+        var candidates = await db.TokenConfigs.AsNoTracking()
+            .Where(c => c.Valid && c.State != null)
+            .Where(c => c.State!.RefreshTokenRevokedAt != null || c.State.AccessTokenExpiresAt <= now
+                || (c.State.RefreshTokenProtected != null && c.State.RefreshTokenExpiresAt <= horizon))
+            .OrderBy(c => c.NormalizedName)
+            .Select(c => new { c.Id, c.Name, c.Flow, c.Yaml, c.State })
+            .Take(500)
+            .ToListAsync(cancellationToken);
+
+        var banners = new List<Banner>();
+        foreach (var c in candidates)
+        {
+            var notifications = TokenConfigYaml.Parse(c.Yaml).Notifications;
+            var s = c.State!;
+            var link = $"/tokens/details/{c.Id}";
+            var refreshUsable = s.RefreshTokenProtected is not null && s.RefreshTokenRevokedAt is null && !(s.RefreshTokenExpiresAt <= now);
+            if (notifications.RefreshTokenExpired && s.RefreshTokenRevokedAt is not null)
+            {
+                banners.Add(new Banner(BannerLevel.Error, $"OAuth2 refresh token {c.Name} has expired: the provider refused it ({s.LastErrorCode}). Request a new token.", link, "Request new token"));
+            }
+            else if (notifications.RefreshTokenExpired && s.RefreshTokenProtected is not null && s.RefreshTokenExpiresAt <= now)
+            {
+                banners.Add(new Banner(BannerLevel.Error, $"OAuth2 refresh token {c.Name} has expired.", link, "Request new token"));
+            }
+            else if (notifications.ExpiringSoonDays > 0 && refreshUsable && s.RefreshTokenExpiresAt is { } rt && rt - now <= TimeSpan.FromDays(notifications.ExpiringSoonDays))
+            {
+                banners.Add(new Banner(BannerLevel.Warning, $"OAuth2 refresh token {c.Name} expires in {TokenStatus.DaysLeft(rt, now)}.", link, "Refresh"));
+            }
+
+            // An expired access token that can still be refreshed is routine; one that cannot is news.
+            if (notifications.TokenExpired && s.AccessTokenExpiresAt <= now && !refreshUsable
+                && (c.Flow == TokenFlows.AuthorizationCode || s.LastErrorCode is not null))
+            {
+                banners.Add(new Banner(BannerLevel.Error, $"OAuth2 token {c.Name} has expired.", link, c.Flow == TokenFlows.AuthorizationCode ? "Request new token" : "Request token"));
+            }
+        }
+
+        return banners;
+    }
+}
