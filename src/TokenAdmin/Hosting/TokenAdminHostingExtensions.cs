@@ -48,7 +48,9 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<AdminAccounts>();
         services.AddScoped<SetupLinks>();
 
-        services.AddHttpClient(ProviderHttp.ClientName, c => c.Timeout = ProviderHttp.Timeout);
+        services.Configure<ProviderHttpOptions>(section.GetSection("Providers"));
+        services.AddHttpClient(ProviderHttp.ClientName)
+            .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value.Timeout);
         services.AddSingleton<TokenStateEvents>();
         services.AddSingleton<OidcDiscoveryReader>();
         services.AddSingleton<TokenEndpointClient>();

@@ -5,7 +5,7 @@ namespace TokenAdmin.Tokens;
 public sealed record DiscoveryResult(string? Issuer, string? AuthorizationEndpoint, string? TokenEndpoint, string? Error);
 
 /// <summary>Reads an OpenID Connect discovery document for the endpoints of a token config.</summary>
-public sealed class OidcDiscoveryReader(IHttpClientFactory httpClients)
+public sealed class OidcDiscoveryReader(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options)
 {
     public async Task<DiscoveryResult> ReadAsync(string discoveryUrl, CancellationToken cancellationToken)
     {
@@ -39,7 +39,7 @@ public sealed class OidcDiscoveryReader(IHttpClientFactory httpClients)
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return new DiscoveryResult(null, null, null, ProviderHttp.Describe(ex, uri));
+            return new DiscoveryResult(null, null, null, ProviderHttp.Describe(ex, uri, options.Value.Timeout));
         }
     }
 }

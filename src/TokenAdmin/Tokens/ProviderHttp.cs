@@ -4,16 +4,22 @@ using System.Security.Authentication;
 
 namespace TokenAdmin.Tokens;
 
+/// <summary>Bound from "TokenAdmin:Providers".</summary>
+public sealed class ProviderHttpOptions
+{
+    /// <summary>How long a provider may take to answer one request.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
 /// <summary>The HttpClient TokenAdmin uses to talk to OAuth2 providers, and how its failures read to an admin.</summary>
 public static class ProviderHttp
 {
     public const string ClientName = "oauth2-providers";
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Names the failure the way an admin can act on it: DNS, refused connection, TLS, timeout.</summary>
-    public static string Describe(Exception exception, Uri uri) => exception switch
+    public static string Describe(Exception exception, Uri uri, TimeSpan timeout) => exception switch
     {
-        TaskCanceledException or TimeoutException => $"{uri.Host} did not answer within {Timeout.TotalSeconds:0} seconds.",
+        TaskCanceledException or TimeoutException => $"{uri.Host} did not answer within {timeout.TotalSeconds:0.#} seconds.",
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } } =>
             $"The host name {uri.Host} could not be resolved (DNS).",
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } =>

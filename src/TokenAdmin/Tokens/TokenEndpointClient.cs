@@ -24,7 +24,7 @@ public sealed record TokenFailure(TokenFailureKind Kind, string Code, string Des
 }
 
 /// <summary>Posts grant requests to a token endpoint and reads the answer strictly.</summary>
-public sealed class TokenEndpointClient(IHttpClientFactory httpClients)
+public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options)
 {
     private const int MaxResponseBytes = 1024 * 1024;
 
@@ -68,7 +68,7 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients)
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             var code = ex is TaskCanceledException ? "timeout" : "connection_failed";
-            return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri)));
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri, options.Value.Timeout)));
         }
     }
 
