@@ -72,7 +72,12 @@ public static class TokenAdminHostingExtensions
             options.Conventions.AllowAnonymousToFolder("/Account");
             options.Conventions.AllowAnonymousToPage("/Setup/Index");
             options.Conventions.AllowAnonymousToPage("/Error");
-        }).AddMvcOptions(o => o.Filters.Add<AntiforgeryFailureFilter>());
+        }).AddMvcOptions(o =>
+        {
+            o.Filters.Add<AntiforgeryFailureFilter>();
+            // Validation is done by the capability services, with messages written for admins.
+            o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
+        });
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "tokenadmin.af";

@@ -17,7 +17,10 @@ internal static class TokenFormBinding
         {
             if (entry.Errors.Count > 0)
             {
-                errors.TryAdd(Fields.GetValueOrDefault(key, ""), $"'{entry.AttemptedValue}' is not a whole number.");
+                var message = Fields.TryGetValue(key, out var field)
+                    ? (field, $"'{entry.AttemptedValue}' is not a whole number.")
+                    : ("", $"The form field {key} could not be read.");
+                errors.TryAdd(message.Item1, message.Item2);
             }
         }
     }
