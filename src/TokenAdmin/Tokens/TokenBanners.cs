@@ -12,6 +12,9 @@ namespace TokenAdmin.Tokens;
 public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents events, TimeProvider time) : IBannerSource, IDisposable
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+
+    /// <summary>More banners than this are summed up in one: a wall of banners helps nobody.</summary>
+    public const int MaxShown = 5;
     private readonly SemaphoreSlim _rebuild = new(1, 1);
     private volatile Cache? _cache;
 
@@ -92,6 +95,13 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
             }
         }
 
-        return banners;
+        if (banners.Count <= MaxShown)
+        {
+            return banners;
+        }
+
+        var shown = banners.OrderByDescending(b => b.Level).Take(MaxShown - 1).ToList();
+        shown.Add(new Banner(BannerLevel.Warning, $"{banners.Count - shown.Count} more OAuth2 tokens have expired or expire soon.", "/tokens", "Open the token overview"));
+        return shown;
     }
 }

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Settings;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Cli;
+
+/// <summary>Console verbs that read and renew tokens: list, auth-url, refresh, request.</summary>
+internal static class TokenStateVerbs
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static IReadOnlyList<CliVerb> All { get; } =
+    [
+        new(["tokens", "list"], "Lists the token configs with their status.", "tokens list [--json]",
+            "--json prints one JSON array (name, template, flow, valid, status, accessTokenExpiresAt, refreshTokenExpiresAt, lastError).",
+            [], new Dictionary<string, bool> { ["--json"] = false }, ListAsync),
+        new(["tokens", "auth-url"], "Prints the provider link that starts the authorization-code flow for a token config.", "tokens auth-url NAME",
+            "Open the link in a browser where you are signed in to TokenAdmin; the provider sends it back to the redirect URI. " +
+            "The link works once and for 10 minutes.", ["NAME"], new Dictionary<string, bool>(), AuthUrlAsync),
+        new(["tokens", "refresh"], "Refreshes a token with its refresh token (refresh_token grant).", "tokens refresh NAME", "",
+            ["NAME"], new Dictionary<string, bool>(), RefreshAsync),
+        new(["tokens", "request"], "Requests a new token for a client-credentials or password token config.", "tokens request NAME", "",
+            ["NAME"], new Dictionary<string, bool>(), RequestAsync),
+    ];
+
+    private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var db = context.Services.GetRequiredService<TokenAdminDb>();
+        var now = context.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var configs = await db.TokenConfigs.AsNoTracking().Include(c => c.State).OrderBy(c => c.NormalizedName).ToListAsync(cancellationToken);
+        var rows = configs.Select(c => (Config: c, Status: TokenStatus.Of(TokenStatus.FactsOf(c.Valid, c.State), c.ExpiringSoonDays, now))).ToList();
+        if (context.Arguments.Has("--json"))
+        {
+            context.Stdout.WriteLine(JsonSerializer.Serialize(rows.Select(r => new
+            {
+                name = r.Config.Name,
+                template = r.Config.Template,
+                flow = r.Config.Flow,
+                valid = r.Config.Valid,
+                status = r.Status.Kind.ToString(),
+                statusText = r.Status.Text,
+                accessTokenExpiresAt = r.Config.State?.AccessTokenExpiresAt,
+                refreshTokenExpiresAt = r.Config.State?.RefreshTokenExpiresAt,
+                lastError = r.Status.LastError,
+            }), Indented));
+            return CliApp.Ok;
+        }
+
+        if (rows.Count == 0)
+        {
+            context.Stdout.WriteLine("No token configs.");
+        }
+
+        foreach (var (config, status) in rows)
+        {
+            context.Stdout.WriteLine($"{config.Name}  [{config.Template}, {config.Flow}{(config.Valid ? "" : ", invalid")}]  {status.Text}{(status.LastError is null ? "" : "  last error: " + status.LastError)}");
+        }
+
+        return CliApp.Ok;
+    }
+
+    private static async Task<int> AuthUrlAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(context, cancellationToken) is not { } config)
+        {
+            return CliApp.Refused;
+        }
+
+        if (config.Flow != TokenFlows.AuthorizationCode)
+        {
+            context.Stderr.WriteLine($"'{config.Name}' uses the {config.Flow} flow; use 'tokens request {config.Name}'.");
+            return CliApp.Refused;
+        }
+
+        var settings = await context.Services.GetRequiredService<SettingsStore>().GetAsync(cancellationToken);
+        if (settings.IsInsecurePublicUrl)
+        {
+            context.Stderr.WriteLine($"The redirect URI {settings.RedirectUri} uses plain http on a host other than this machine. " +
+                $"Run 'config update --setting-name {SettingNames.HttpType} --value https' and serve TokenAdmin over https first.");
+            return CliApp.Refused;
+        }
+
+        context.Stdout.WriteLine(await context.Services.GetRequiredService<AuthorizationFlow>().CreateConsoleLinkAsync(config, cancellationToken));
+        return CliApp.Ok;
+    }
+
+    private static Task<int> RefreshAsync(CliContext context, CancellationToken cancellationToken) =>
+        RunAsync(context, (operations, id) => operations.RefreshAsync(id, "console", cancellationToken), cancellationToken);
+
+    private static Task<int> RequestAsync(CliContext context, CancellationToken cancellationToken) =>
+        RunAsync(context, (operations, id) => operations.RequestAsync(id, "console", cancellationToken), cancellationToken);
+
+    private static async Task<int> RunAsync(CliContext context, Func<TokenOperations, int, Task<TokenOperationResult>> operation, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(context, cancellationToken) is not { } config)
+        {
+            return CliApp.Refused;
+        }
+
+        var result = await operation(context.Services.GetRequiredService<TokenOperations>(), config.Id);
+        (result.Succeeded ? context.Stdout : context.Stderr).WriteLine(result.Message);
+        return result.Succeeded ? CliApp.Ok : CliApp.Refused;
+    }
+
+    private static async Task<TokenConfig?> FindAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var name = context.Arguments.Positionals[0];
+        var config = await context.Services.GetRequiredService<TokenConfigService>().FindByNameAsync(name, cancellationToken);
+        if (config is null)
+        {
+            context.Stderr.WriteLine($"There is no token config named '{name}'. Run 'tokens list' for the names.");
+        }
+
+        return config;
+    }
+}

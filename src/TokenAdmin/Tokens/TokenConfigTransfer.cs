@@ -1,0 +1,425 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Admin;
+using TokenAdmin.Data;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>A reason an import file is refused: for one entry (from 1), or for the whole file (entry 0).</summary>
+public sealed record TokenImportError(int Entry, string? Name, string Message)
+{
+    public override string ToString() =>
+        Entry == 0 ? Message : $"Entry {Entry}{(string.IsNullOrEmpty(Name) ? "" : $" '{Name}'")}: {Message}";
+}
+
+public sealed record TokenImportSkip(string Name, string Reason);
+
+public sealed record TokenImportResult(
+    string Format,
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Updated,
+    IReadOnlyList<TokenImportSkip> Skipped,
+    IReadOnlyList<TokenImportError> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+
+    public static TokenImportResult Refused(string format, IReadOnlyList<TokenImportError> errors) => new(format, [], [], [], errors);
+}
+
+public sealed record TokenExportResult(string Yaml, string FileName, IReadOnlyList<string> Names, string? Error = null)
+{
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>
+/// Export of token configs to one YAML file, and import of such a file or of a Znuny export: everything is read and
+/// checked first, then written in one transaction, so a file with any problem changes nothing.
+/// </summary>
+public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService service, TimeProvider time)
+{
+    /// <summary>Larger files are refused before they are read: a real export of many configs is a few hundred KiB.</summary>
+    public const int MaxFileBytes = 1024 * 1024;
+
+    /// <summary>A form upload may be this large: the file plus the multipart framing and the other fields.</summary>
+    public const int MaxRequestBytes = MaxFileBytes + 64 * 1024;
+
+    public const int ExportVersion = 1;
+    public const string TokenAdminFormat = "TokenAdmin export";
+    public const string ZnunyFormat = "Znuny export";
+
+    public static readonly string TooLargeMessage =
+        $"The file is larger than 1 MiB ({MaxFileBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes), so it was not read and nothing was imported. Export fewer token configs per file.";
+
+    private const string ClientSecretKey = "clientSecret";
+    private const string PasswordKey = "password";
+    private static readonly HashSet<string> SecretKeys = new(StringComparer.Ordinal) { ClientSecretKey, PasswordKey };
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The service from the container when it is registered there, else built from the container's parts.</summary>
+    public static TokenConfigTransfer Create(IServiceProvider services) =>
+        ActivatorUtilities.GetServiceOrCreateInstance<TokenConfigTransfer>(services);
+
+    /// <summary>
+    /// Writes the chosen configs (<paramref name="names"/>, ignoring case; none = all) as one YAML document. Secrets
+    /// are decrypted into it only when <paramref name="includeSecrets"/>; the audit log records who and what, never a value.
+    /// </summary>
+    public async Task<TokenExportResult> ExportAsync(IReadOnlyCollection<string> names, bool includeSecrets, string actor, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var fileName = $"tokenadmin-tokens-{now:yyyyMMdd-HHmmss}.yaml";
+        var wanted = names.Select(TokenConfig.Normalize).Distinct().ToList();
+        var query = db.TokenConfigs.AsNoTracking();
+        if (wanted.Count > 0)
+        {
+            query = query.Where(c => wanted.Contains(c.NormalizedName));
+        }
+
+        var configs = await query.OrderBy(c => c.NormalizedName).ToListAsync(cancellationToken);
+        var missing = names.Where(n => configs.All(c => c.NormalizedName != TokenConfig.Normalize(n))).ToList();
+        if (missing.Count > 0)
+        {
+            return new TokenExportResult("", fileName, [], string.Join(" ", missing.Select(n => $"There is no token config named '{n}'.")));
+        }
+
+        if (configs.Count == 0)
+        {
+            return new TokenExportResult("", fileName, [], "There are no token configs to export.");
+        }
+
+        var yaml = new StringBuilder();
+        yaml.Append(CultureInfo.InvariantCulture, $"# TokenAdmin export of {configs.Count} token config(s), {now:yyyy-MM-dd HH:mm:ss} UTC.\n");
+        yaml.Append(includeSecrets
+            ? "# It holds client secrets and passwords in plain text: keep it as safe as the secrets, and delete it once imported.\n"
+            : "# Client secrets and passwords are left out: enter them again after importing.\n");
+        yaml.Append(TokenConfigYaml.Write(new ExportHeader { TokenAdminExport = ExportVersion, ExportedAt = $"{now:yyyy-MM-ddTHH:mm:ssZ}" }));
+        yaml.Append(YamlListScanner.ListKey).Append(":\n");
+        foreach (var config in configs)
+        {
+            var entry = TokenConfigYaml.Write(TokenConfigYaml.Parse(config.Yaml));
+            if (includeSecrets && (config.ClientSecretProtected is not null || config.PasswordProtected is not null))
+            {
+                entry += TokenConfigYaml.Write(new ExportSecrets { ClientSecret = service.ClientSecret(config), Password = service.Password(config) });
+            }
+
+            AppendListItem(yaml, entry);
+        }
+
+        var exported = configs.Select(c => c.Name).ToList();
+        AuditLog.Add(db, time, actor, "token-configs.exported", string.Join(", ", exported),
+            $"{configs.Count} token config(s), " + (includeSecrets ? "with secrets (client secrets and passwords in plain text)" : "without secrets"));
+        await db.SaveChangesAsync(cancellationToken);
+        return new TokenExportResult(yaml.ToString(), fileName, exported);
+    }
+
+    /// <summary>
+    /// Reads a TokenAdmin or Znuny export and applies it all or nothing. Names that exist are skipped unless
+    /// <paramref name="overwrite"/>, which updates those (and only those); new names are added.
+    /// </summary>
+    /// <param name="source">What the file was called, for the audit log.</param>
+    public async Task<TokenImportResult> ImportAsync(Stream content, bool overwrite, string actor, string source, CancellationToken cancellationToken)
+    {
+        var bytes = await ReadLimitedAsync(content, cancellationToken);
+        if (bytes is null)
+        {
+            return TokenImportResult.Refused("", [new TokenImportError(0, null, TooLargeMessage)]);
+        }
+
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(bytes).TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException)
+        {
+            return TokenImportResult.Refused("", [new TokenImportError(0, null, "The file is not UTF-8 text; save it as UTF-8 and import it again.")]);
+        }
+
+        var (format, entries, errors) = Parse(text);
+        if (errors.Count > 0)
+        {
+            return TokenImportResult.Refused(format, errors);
+        }
+
+        return await ApplyAsync(format, entries, overwrite, actor, Path.GetFileName(source), cancellationToken);
+    }
+
+    private static async Task<byte[]?> ReadLimitedAsync(Stream content, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxFileBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static (string Format, List<ImportEntry> Entries, List<TokenImportError> Errors) Parse(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return ("", [], [new TokenImportError(0, null, "The file is empty.")]);
+        }
+
+        object? root;
+        try
+        {
+            // Note: reading the whole file first checks its syntax and bounds its aliases before anything else.
+            root = TokenConfigYaml.Read<object>(text);
+        }
+        catch (TokenConfigYamlException ex)
+        {
+            return ("", [], [Locate(text, ex.Message)]);
+        }
+
+        return root switch
+        {
+            Dictionary<object, object> map when map.ContainsKey("tokenAdminExport") => ParseTokenAdmin(text),
+            List<object> list when list.OfType<Dictionary<object, object>>().Any(e => e.ContainsKey("Name") && e.ContainsKey("Config")) => ParseZnuny(text),
+            Dictionary<object, object> map when map.ContainsKey("name") || map.ContainsKey("clientId") => ("", [], [new TokenImportError(0, null,
+                "This is a single token config, not an export. An export starts with 'tokenAdminExport: 1' and lists the configs under 'tokenConfigs:'.")]),
+            null => ("", [], [new TokenImportError(0, null, "The file is empty.")]),
+            _ => ("", [], [new TokenImportError(0, null,
+                "This file is neither a TokenAdmin export (it starts with 'tokenAdminExport: 1') nor a Znuny token config export (a list of entries with Name and Config).")]),
+        };
+    }
+
+    private static (string, List<ImportEntry>, List<TokenImportError>) ParseTokenAdmin(string text)
+    {
+        ExportHeader header;
+        try
+        {
+            header = TokenConfigYaml.Read<ExportHeader>(text)!;
+        }
+        catch (TokenConfigYamlException ex)
+        {
+            return (TokenAdminFormat, [], [Locate(text, ex.Message)]);
+        }
+
+        if (header.TokenAdminExport != ExportVersion)
+        {
+            return (TokenAdminFormat, [], [new TokenImportError(0, null,
+                $"tokenAdminExport: {header.TokenAdminExport} is a version this TokenAdmin does not know; it reads version {ExportVersion}.")]);
+        }
+
+        if (header.TokenConfigs is not { Count: > 0 })
+        {
+            return (TokenAdminFormat, [], [new TokenImportError(0, null, "The file holds no token configs: tokenConfigs is missing or empty.")]);
+        }
+
+        var entries = new List<ImportEntry>();
+        var errors = new List<TokenImportError>();
+        foreach (var entry in YamlListScanner.Scan(text, SecretKeys, out _))
+        {
+            if (Check(entry) is { } problem)
+            {
+                errors.Add(problem);
+                continue;
+            }
+
+            try
+            {
+                var document = entry.Read<TokenConfigDocument>();
+                var secrets = new TokenConfigSecrets(entry.Extracted.GetValueOrDefault(ClientSecretKey), entry.Extracted.GetValueOrDefault(PasswordKey));
+                entries.Add(new ImportEntry(entry.Index, document!, secrets));
+            }
+            catch (TokenConfigYamlException ex)
+            {
+                errors.Add(new TokenImportError(entry.Index, entry.Name, ex.Message));
+            }
+        }
+
+        return (TokenAdminFormat, entries, errors);
+    }
+
+    private static (string, List<ImportEntry>, List<TokenImportError>) ParseZnuny(string text)
+    {
+        var entries = new List<ImportEntry>();
+        var errors = new List<TokenImportError>();
+        foreach (var entry in YamlListScanner.Scan(text, new HashSet<string>(), out _))
+        {
+            if (Check(entry) is { } problem)
+            {
+                errors.Add(problem);
+                continue;
+            }
+
+            ZnunyTokenConfig znuny;
+            try
+            {
+                znuny = entry.Read<ZnunyTokenConfig>()!;
+            }
+            catch (TokenConfigYamlException ex)
+            {
+                errors.Add(new TokenImportError(entry.Index, entry.Name, ex.Message.Replace(
+                    "See docs/token-config.md for the keys a token config has.",
+                    "A Znuny token config has Name, Config, ValidID, CreateTime, CreateBy, ChangeTime and ChangeBy; see docs/token-config.md.",
+                    StringComparison.Ordinal)));
+                continue;
+            }
+
+            var (document, secrets, problems) = ZnunyTokenConfigMapper.Map(znuny);
+            errors.AddRange(problems.Select(p => new TokenImportError(entry.Index, entry.Name, p)));
+            if (document is not null)
+            {
+                entries.Add(new ImportEntry(entry.Index, document, secrets));
+            }
+        }
+
+        return (ZnunyFormat, entries, errors);
+    }
+
+    private static TokenImportError? Check(YamlListEntry entry) =>
+        entry.Problem is { } problem ? new TokenImportError(entry.Index, entry.Name, problem)
+        : !entry.IsMapping ? new TokenImportError(entry.Index, null, $"Line {entry.Line}, column {entry.Column}: an entry must be a token config (keys and values), not a single value or a list.")
+        : null;
+
+    /// <summary>A YAML error of the whole file, credited to the entry it is in when it is in one.</summary>
+    private static TokenImportError Locate(string text, string message)
+    {
+        var entries = YamlListScanner.Scan(text, new HashSet<string>(), out _);
+        var line = YamlListScanner.LineOf(message);
+        var entry = line is null ? null : entries.LastOrDefault(e => e.Line <= line && line <= e.EndLine);
+        return new TokenImportError(entry?.Index ?? 0, entry?.Name, message);
+    }
+
+    private async Task<TokenImportResult> ApplyAsync(
+        string format, List<ImportEntry> entries, bool overwrite, string actor, string source, CancellationToken cancellationToken)
+    {
+        var existing = await db.TokenConfigs.AsNoTracking().ToDictionaryAsync(c => c.NormalizedName, cancellationToken);
+        var firstUse = new Dictionary<string, int>(StringComparer.Ordinal);
+        var plan = new List<(ImportEntry Entry, TokenConfig? Current)>();
+        var skipped = new List<TokenImportSkip>();
+        var errors = new List<TokenImportError>();
+        foreach (var entry in entries)
+        {
+            var document = entry.Document;
+            var name = document.Name?.Trim() ?? "";
+            var normalized = TokenConfig.Normalize(name);
+            if (name.Length > 0 && !firstUse.TryAdd(normalized, entry.Index))
+            {
+                errors.Add(new TokenImportError(entry.Index, name,
+                    $"name: entry {firstUse[normalized]} has this name too; names must differ, ignoring upper and lower case."));
+                continue;
+            }
+
+            var current = name.Length > 0 ? existing.GetValueOrDefault(normalized) : null;
+            if (current is not null && overwrite && document.Template != current.Template)
+            {
+                errors.Add(new TokenImportError(entry.Index, name,
+                    $"template: the template is fixed once saved; '{current.Name}' is '{current.Template}' here and '{document.Template}' in the file. Import it under another name, or change the file."));
+            }
+
+            // Note: entries that will be skipped are checked too: a file is accepted only when all of it is valid.
+            var hasSecret = entry.Secrets.ClientSecret is { Length: > 0 } || current?.ClientSecretProtected is not null;
+            var hasPassword = entry.Secrets.Password is { Length: > 0 } || current?.PasswordProtected is not null;
+            var problems = await service.PrepareAsync(document, hasSecret, hasPassword, current?.Id, cancellationToken);
+            errors.AddRange(problems.Select(p => new TokenImportError(entry.Index, name, p.Key.Length == 0 ? p.Value : $"{p.Key}: {p.Value}")));
+
+            if (current is not null && !overwrite)
+            {
+                skipped.Add(new TokenImportSkip(current.Name, "a token config of this name exists; import with overwrite to update it"));
+            }
+            else
+            {
+                plan.Add((entry, current));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TokenImportResult.Refused(format, errors);
+        }
+
+        return await WriteAsync(format, plan, skipped, overwrite, actor, source, cancellationToken);
+    }
+
+    private async Task<TokenImportResult> WriteAsync(
+        string format, List<(ImportEntry Entry, TokenConfig? Current)> plan, List<TokenImportSkip> skipped,
+        bool overwrite, string actor, string source, CancellationToken cancellationToken)
+    {
+        var added = new List<string>();
+        var updated = new List<string>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            foreach (var (entry, current) in plan)
+            {
+                var result = current is null
+                    ? await service.CreateAsync(entry.Document, entry.Secrets, actor, cancellationToken)
+                    : await service.UpdateAsync(current.Id, current.Version, entry.Document, entry.Secrets, actor, cancellationToken);
+                if (!result.Succeeded)
+                {
+                    // Someone changed the token configs since the check; what was written so far goes back.
+                    await transaction.RollbackAsync(cancellationToken);
+                    db.ChangeTracker.Clear();
+                    return TokenImportResult.Refused(format, result.Errors
+                        .Select(e => new TokenImportError(entry.Index, entry.Document.Name, e.Key.Length == 0 ? e.Value : $"{e.Key}: {e.Value}"))
+                        .ToList());
+                }
+
+                (current is null ? added : updated).Add(result.Config!.Name);
+            }
+
+            AuditLog.Add(db, time, actor, "token-configs.imported", source,
+                $"{format}{(overwrite ? ", overwrite" : "")}: added {List(added)}; updated {List(updated)}; skipped {List(skipped.Select(s => s.Name))}");
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            return TokenImportResult.Refused(format, [new TokenImportError(0, null,
+                $"The database refused the import, so nothing was imported: {ex.InnerException?.Message ?? ex.Message}")]);
+        }
+
+        return new TokenImportResult(format, added, updated, skipped, []);
+    }
+
+    private static string List(IEnumerable<string> names)
+    {
+        var list = string.Join(", ", names);
+        return list.Length == 0 ? "none" : list;
+    }
+
+    /// <summary>Appends a block mapping as one item of a block sequence: "- " before its first line, two spaces before the rest.</summary>
+    private static void AppendListItem(StringBuilder yaml, string mapping)
+    {
+        var lines = mapping.TrimEnd('\n').Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            yaml.Append(i == 0 ? "- " : lines[i].Length == 0 ? "" : "  ").Append(lines[i]).Append('\n');
+        }
+    }
+
+    private sealed record ImportEntry(int Index, TokenConfigDocument Document, TokenConfigSecrets Secrets);
+
+    /// <summary>The top of an export file. Its entries are read one by one (see <see cref="YamlListScanner"/>).</summary>
+    public sealed class ExportHeader
+    {
+        public int TokenAdminExport { get; set; }
+        public string? ExportedAt { get; set; }
+        public List<object?>? TokenConfigs { get; set; }
+    }
+
+    /// <summary>Secrets written beside a config. Double-quoted, so that a secret such as "null" or "~" stays itself.</summary>
+    public sealed class ExportSecrets
+    {
+        [YamlMember(Alias = ClientSecretKey, ScalarStyle = ScalarStyle.DoubleQuoted)]
+        public string? ClientSecret { get; set; }
+
+        [YamlMember(Alias = PasswordKey, ScalarStyle = ScalarStyle.DoubleQuoted)]
+        public string? Password { get; set; }
+    }
+}

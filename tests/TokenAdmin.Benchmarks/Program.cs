@@ -1,0 +1,19 @@
+using BenchmarkDotNet.Running;
+using TokenAdmin.Benchmarks;
+
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- overview-load [configs] [seconds] [concurrency]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
+if (args.Length > 0 && args[0] == "micro")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(OverviewQueryBenchmarks).Assembly).Run(args[1..]);
+    return 0;
+}
+
+if (args.Length == 0 || args[0] == "overview-load")
+{
+    int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
+    return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
+}
+
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | micro [BenchmarkDotNet options]");
+return 2;

@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TokenAdmin.Admin;
+using TokenAdmin.Data;
+using TokenAdmin.Hosting;
+using TokenAdmin.Secrets;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Benchmarks;
+
+/// <summary>Fills a fresh data directory with an admin and many token configs, through the app's own services.</summary>
+internal static class Seeding
+{
+    public const string AdminUser = "bench";
+    public const string AdminPassword = "benchmark-password";
+
+    public static IHost BuildHost(string dataDirectory)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Repository.AppProject });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = dataDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
+        return builder.Build();
+    }
+
+    public static async Task SeedAsync(IServiceProvider services, int configs)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        await DatabaseStartup.MigrateAsync(db, CancellationToken.None);
+        scope.ServiceProvider.GetRequiredService<AdminAccounts>().Add(AdminUser, AdminPassword, "benchmark");
+        await db.SaveChangesAsync();
+
+        var protector = scope.ServiceProvider.GetRequiredService<ISecretProtector>();
+        var secret = protector.Protect("benchmark-client-secret");
+        var accessToken = protector.Protect("benchmark-access-token");
+        var now = DateTime.UtcNow;
+        var template = TokenTemplates.Find(TokenTemplates.MicrosoftExchangeOnline)!;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        for (var i = 0; i < configs; i++)
+        {
+            var document = template.NewDocument();
+            document.Name = $"mailbox-{i:00000}";
+            document.ClientId = Guid.NewGuid().ToString();
+            document.Tenant = "contoso.onmicrosoft.com";
+            var config = new TokenConfig
+            {
+                Name = document.Name, NormalizedName = TokenConfig.Normalize(document.Name), Template = document.Template,
+                Flow = document.Flow, Valid = i % 10 != 0, Yaml = TokenConfigYaml.Write(document),
+                ExpiringSoonDays = document.Notifications.ExpiringSoonDays, ClientSecretProtected = secret,
+                CreatedAt = now, ChangedAt = now, CreatedBy = "benchmark", ChangedBy = "benchmark",
+            };
+            if (i % 2 == 0)
+            {
+                // Half have tokens, in every state the overview distinguishes.
+                config.State = new TokenState
+                {
+                    AccessTokenProtected = accessToken, TokenType = "Bearer",
+                    AccessTokenExpiresAt = now.AddMinutes(i % 3 == 0 ? -5 : 55),
+                    RefreshTokenProtected = accessToken, RefreshTokenExpiresAt = now.AddDays(i % 7 == 0 ? 3 : 80),
+                    RefreshTokenExpiryEstimated = true, LastRefreshAt = now,
+                    LastErrorCode = i % 11 == 0 ? "temporarily_unavailable" : null,
+                };
+            }
+
+            db.TokenConfigs.Add(config);
+            if (i % 1000 == 999)
+            {
+                await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+            }
+        }
+
+        await db.SaveChangesAsync();
+    }
+}
+
+internal static class Repository
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string AppProject => Path.Combine(Root, "src", "TokenAdmin");
+
+    public static string AppAssembly(string configuration) => Path.Combine(AppProject, "bin", configuration, "net10.0", "TokenAdmin.dll");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TokenAdmin.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("TokenAdmin.sln not found above " + AppContext.BaseDirectory);
+    }
+}
