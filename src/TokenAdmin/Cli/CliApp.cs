@@ -14,7 +14,7 @@ public static class CliApp
     public const int Refused = 1;
     public const int Usage = 2;
 
-    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All];
+    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenVerbs.All];
 
     /// <summary>A first argument that is not an option (the web host's options all start with -) names a verb.</summary>
     public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
@@ -96,6 +96,7 @@ public sealed record CliContext(IServiceProvider Services, CliArguments Argument
 /// <param name="Words">The verb as typed, e.g. ["config", "update"].</param>
 /// <param name="Positionals">Names of required positional arguments, in order.</param>
 /// <param name="Options">Option names with a value (true) or flags (false).</param>
+/// <param name="Repeatable">Options that may be given more than once, such as --name A --name B; see <see cref="CliArguments.GetAll"/>.</param>
 public sealed record CliVerb(
     string[] Words,
     string Summary,
@@ -103,7 +104,8 @@ public sealed record CliVerb(
     string Help,
     string[] Positionals,
     IReadOnlyDictionary<string, bool> Options,
-    Func<CliContext, CancellationToken, Task<int>> Run)
+    Func<CliContext, CancellationToken, Task<int>> Run,
+    IReadOnlyCollection<string>? Repeatable = null)
 {
     public void WriteHelp(TextWriter output)
     {
@@ -120,14 +122,17 @@ public sealed record CliVerb(
 
 public sealed class CliArguments
 {
-    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string?>> _options = new(StringComparer.Ordinal);
     private readonly List<string> _positionals = [];
 
     public IReadOnlyList<string> Positionals => _positionals;
 
     public bool Has(string option) => _options.ContainsKey(option);
 
-    public string? Get(string option) => _options.GetValueOrDefault(option);
+    public string? Get(string option) => _options.TryGetValue(option, out var values) ? values[^1] : null;
+
+    /// <summary>Every value of a repeatable option, in the order given.</summary>
+    public IReadOnlyList<string> GetAll(string option) => _options.TryGetValue(option, out var values) ? values.OfType<string>().ToList() : [];
 
     public static bool TryParse(CliVerb verb, string[] args, out CliArguments parsed, out string error)
     {
@@ -157,7 +162,11 @@ public sealed class CliArguments
                 return false;
             }
 
-            if (parsed._options.ContainsKey(name))
+            if (!parsed._options.TryGetValue(name, out var values))
+            {
+                parsed._options[name] = values = [];
+            }
+            else if (verb.Repeatable?.Contains(name) != true)
             {
                 error = $"Option '{name}' is given twice.";
                 return false;
@@ -165,7 +174,7 @@ public sealed class CliArguments
 
             if (!takesValue)
             {
-                parsed._options[name] = null;
+                values.Add(null);
                 continue;
             }
 
@@ -175,7 +184,7 @@ public sealed class CliArguments
                 return false;
             }
 
-            parsed._options[name] = inlineValue ?? args[++i];
+            values.Add(inlineValue ?? args[++i]);
         }
 
         if (parsed._positionals.Count != verb.Positionals.Length)

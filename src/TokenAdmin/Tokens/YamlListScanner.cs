@@ -117,7 +117,7 @@ internal static partial class YamlListScanner
         return match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
-    private static void ReadList(IParser parser, string yaml, IReadOnlySet<string> extractKeys, List<YamlListEntry> entries)
+    private static void ReadList(Parser parser, string yaml, IReadOnlySet<string> extractKeys, List<YamlListEntry> entries)
     {
         parser.Consume<SequenceStart>();
         while (!parser.TryConsume<SequenceEnd>(out _))
