@@ -138,12 +138,13 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         }
 
         var (format, entries, errors) = Parse(text);
-        if (errors.Count > 0)
+        if (errors.Any(e => e.Entry == 0))
         {
             return TokenImportResult.Refused(format, errors);
         }
 
-        return await ApplyAsync(format, entries, overwrite, actor, Path.GetFileName(source), cancellationToken);
+        // Note: the entries that could be read are checked even when others could not, so one pass lists every problem.
+        return await ApplyAsync(format, entries, errors, overwrite, actor, Path.GetFileName(source), cancellationToken);
     }
 
     private static async Task<byte[]?> ReadLimitedAsync(Stream content, CancellationToken cancellationToken)
@@ -294,13 +295,12 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
     }
 
     private async Task<TokenImportResult> ApplyAsync(
-        string format, List<ImportEntry> entries, bool overwrite, string actor, string source, CancellationToken cancellationToken)
+        string format, List<ImportEntry> entries, List<TokenImportError> errors, bool overwrite, string actor, string source, CancellationToken cancellationToken)
     {
         var existing = await db.TokenConfigs.AsNoTracking().ToDictionaryAsync(c => c.NormalizedName, cancellationToken);
         var firstUse = new Dictionary<string, int>(StringComparer.Ordinal);
         var plan = new List<(ImportEntry Entry, TokenConfig? Current)>();
         var skipped = new List<TokenImportSkip>();
-        var errors = new List<TokenImportError>();
         foreach (var entry in entries)
         {
             var document = entry.Document;
@@ -338,7 +338,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
 
         if (errors.Count > 0)
         {
-            return TokenImportResult.Refused(format, errors);
+            return TokenImportResult.Refused(format, [.. errors.OrderBy(e => e.Entry)]);
         }
 
         return await WriteAsync(format, plan, skipped, overwrite, actor, source, cancellationToken);

@@ -82,24 +82,27 @@ public sealed class TokenTransferTests : IAsyncLifetime
     {
         await SeedAsync(_source);
 
-        var export = await ExportAsync(_source, includeSecrets: false, "Support mailbox", "Legacy API");
-        var result = await ImportAsync(_target, export.Yaml.Replace("flow: Password", "flow: AuthorizationCode\n  ", StringComparison.Ordinal)
-            .Replace("  token: https://auth.example.com/oauth2/token", "  authorization: https://auth.example.com/oauth2/authorize\n    token: https://auth.example.com/oauth2/token", StringComparison.Ordinal));
+        var all = await ExportAsync(_source, includeSecrets: false);
+        var google = await ExportAsync(_source, includeSecrets: false, "Support mailbox");
+        var result = await ImportAsync(_target, google.Yaml);
 
-        Assert.Equal(["Legacy API", "Support mailbox"], export.Names);
+        Assert.Equal(["Archive app", "Legacy API", "Support mailbox"], all.Names);
         foreach (var secret in new[] { GoogleSecret, LegacyClientSecret, ArchiveSecret })
         {
-            Assert.DoesNotContain(secret, export.Yaml, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, all.Yaml, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain("clientSecret:", export.Yaml, StringComparison.Ordinal);
-        Assert.DoesNotContain("password:", export.Yaml, StringComparison.Ordinal);
-        Assert.Contains("# Client secrets and passwords are left out", export.Yaml, StringComparison.Ordinal);
+        Assert.DoesNotContain("clientSecret:", all.Yaml, StringComparison.Ordinal);
+        Assert.DoesNotContain("password:", all.Yaml, StringComparison.Ordinal);
+        Assert.Contains("username: svc-tokenadmin", all.Yaml, StringComparison.Ordinal);
+        Assert.Contains("# Client secrets and passwords are left out", all.Yaml, StringComparison.Ordinal);
         Assert.True(result.Succeeded, Errors(result));
-        var google = await LoadAsync(_target, "Support mailbox");
-        Assert.Null(google.Config.ClientSecretProtected);
-        Assert.Null((await LoadAsync(_target, "Legacy API")).Config.PasswordProtected);
-        Assert.Equal((await LoadAsync(_source, "Support mailbox")).Config.Yaml, google.Config.Yaml);
+        Assert.Equal(["Support mailbox"], result.Added);
+        var imported = await LoadAsync(_target, "Support mailbox");
+        Assert.Null(imported.Config.ClientSecretProtected);
+        Assert.Equal((await LoadAsync(_source, "Support mailbox")).Config.Yaml, imported.Config.Yaml);
+        var audit = await _source.WithDbAsync(db => db.AuditEntries.Where(e => e.Action == "token-configs.exported").Select(e => e.Details).ToListAsync());
+        Assert.Equal(["3 token config(s), without secrets", "1 token config(s), without secrets"], audit);
     }
 
     [Fact]
