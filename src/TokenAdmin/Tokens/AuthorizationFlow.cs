@@ -67,7 +67,9 @@ public sealed class AuthorizationFlow(
             HttpOnly = true,
             Secure = http.Request.IsHttps,
             SameSite = SameSiteMode.Lax, // the provider's redirect back is a top-level GET
-            Path = http.Request.PathBase.Add("/oauth2").Value,
+            // Note: the whole site, not just /oauth2: the next "Request token" (another tab) must see and reuse it,
+            // or starting a second flow would orphan the first.
+            Path = http.Request.PathBase.HasValue ? http.Request.PathBase.Value : "/",
             MaxAge = Lifetime,
         });
 

@@ -187,4 +187,21 @@ public sealed class AuthorizationCodeFlowTests : TokenTestBase
         Assert.Contains("config update --setting-name HttpType --value https", page, StringComparison.Ordinal);
         Assert.Equal(0, await App.WithDbAsync(db => db.AuthorizationRequests.CountAsync()));
     }
+
+    [Fact]
+    public async Task TwoRequestsInTwoTabs_BothComplete()
+    {
+        var first = await CreateConfigAsync("first");
+        var second = await CreateConfigAsync("second");
+        var firstAuthorize = await StartAuthorizationAsync(first);
+        var secondAuthorize = await StartAuthorizationAsync(second);
+
+        var secondBack = await Browser.GetAsync(await SignInAtProviderAsync(secondAuthorize));
+        var firstBack = await Browser.GetAsync(await SignInAtProviderAsync(firstAuthorize));
+
+        Assert.Equal(HttpStatusCode.Redirect, secondBack.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, firstBack.StatusCode);
+        Assert.NotNull((await StateAsync(first))!.AccessTokenProtected);
+        Assert.NotNull((await StateAsync(second))!.AccessTokenProtected);
+    }
 }

@@ -327,7 +327,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
               scope: x
             """,
             false,
-            "Entry 2 'Second': Line 6, column 13: "
+            "Entry 2 'Second': Line 6, column 13: While scanning a multi-line double-quoted scalar, found wrong indentation."
         },
         {
             "unknown key in an entry",
@@ -345,7 +345,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "wrong type",
             NewMailbox.Replace("  template: GoogleMail", "  template: GoogleMail\n  valid: maybe", StringComparison.Ordinal),
             false,
-            "Entry 1 'New mailbox': Line 6, column 10: expected true or false."
+            "Entry 1 'New mailbox': Line 6, column 10: "
         },
         {
             "missing client ID",
@@ -472,7 +472,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "two YAML documents",
             NewMailbox + "\n---\ntokenAdminExport: 1\n",
             false,
-            "Line 12, column 1: "
+            "Line 11, column 1: Expected 'StreamEnd', got 'DocumentStart'"
         },
         {
             "Znuny: unknown AuthFlow",
@@ -563,9 +563,9 @@ public sealed class TokenTransferTests : IAsyncLifetime
         var result = await ImportAsync(_target, file);
 
         Assert.Equal(
-            "Entry 3 'Broken two': Line 20, column 3: unknown key 'unknown'. See docs/token-config.md for the keys a token config has.\n" +
             "Entry 2 'Broken one': clientId: Client ID is required, without spaces.\n" +
-            "Entry 2 'Broken one': endpoints.token: Token endpoint must use https: tokens and secrets would cross the network unencrypted (http is accepted only for localhost).",
+            "Entry 2 'Broken one': endpoints.token: Token endpoint must use https: tokens and secrets would cross the network unencrypted (http is accepted only for localhost).\n" +
+            "Entry 3 'Broken two': Line 20, column 3: unknown key 'unknown'. See docs/token-config.md for the keys a token config has.",
             Errors(result));
         Assert.Empty(result.Added);
         Assert.Equal(before, await SnapshotAsync(_target));
