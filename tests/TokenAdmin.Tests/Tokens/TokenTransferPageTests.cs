@@ -1,0 +1,206 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.Tokens;
+using static TokenAdmin.Tests.Tokens.TokenTransferData;
+
+namespace TokenAdmin.Tests.Tokens;
+
+/// <summary>The export and import pages through HTTP, as a browser uses them.</summary>
+public sealed class TokenTransferPageTests : IAsyncLifetime
+{
+    private readonly TokenAdminFactory _app = new();
+    private HttpClient _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _browser = await _app.SignedInBrowserAsync();
+        await SeedAsync(_app);
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task<HttpResponseMessage> UploadAsync(byte[] file, bool overwrite, bool withAntiforgery = true)
+    {
+        var page = await _browser.GetStringAsync("/Tokens/Import");
+        using var form = new MultipartFormDataContent();
+        if (withAntiforgery)
+        {
+            form.Add(new StringContent(HttpClientForms.AntiforgeryToken(page)), "__RequestVerificationToken");
+        }
+
+        form.Add(new StringContent(overwrite ? "true" : "false"), "Overwrite");
+        var content = new ByteArrayContent(file);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/yaml");
+        form.Add(content, "Upload", "tokens.yaml");
+        return await _browser.PostAsync("/Tokens/Import", form);
+    }
+
+    [Fact]
+    public async Task ExportPage_ListsEveryConfig_WithLabels_AndWarnsAboutSecrets()
+    {
+        var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Export"));
+
+        Assert.Contains("<input id=\"All\" name=\"All\" type=\"checkbox\" value=\"true\">", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"All\">All token configs (3)</label>", html, StringComparison.Ordinal);
+        Assert.Contains("<input id=\"Names_0\" name=\"Names\" type=\"checkbox\" value=\"Archive app\">", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"Names_2\">Support mailbox", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"IncludeSecrets\">Include secrets", html, StringComparison.Ordinal);
+        Assert.Contains("the file holds the client secrets and passwords in plain text", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportPage_Post_DownloadsChosenConfigs_WithSecretsOnlyWhenChosen()
+    {
+        var with = await _browser.PostFormAsync("/Tokens/Export", new() { ["Names"] = "Support mailbox", ["IncludeSecrets"] = "true" });
+        var without = await _browser.PostFormAsync("/Tokens/Export", new() { ["All"] = "true" });
+
+        Assert.Equal(HttpStatusCode.OK, with.StatusCode);
+        Assert.Equal("application/yaml", with.Content.Headers.ContentType?.MediaType);
+        Assert.Matches(@"^tokenadmin-tokens-\d{8}-\d{6}\.yaml$", with.Content.Headers.ContentDisposition?.FileNameStar ?? with.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal("attachment", with.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.True(with.Headers.CacheControl?.NoStore);
+        var withText = await with.Content.ReadAsStringAsync();
+        Assert.Contains($"  clientSecret: \"{GoogleSecret}\"", withText, StringComparison.Ordinal);
+        Assert.DoesNotContain("Archive app", withText, StringComparison.Ordinal);
+        var withoutText = await without.Content.ReadAsStringAsync();
+        Assert.Contains("- name: Archive app", withoutText, StringComparison.Ordinal);
+        Assert.Contains("- name: Support mailbox", withoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain(GoogleSecret, withoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain(ArchiveSecret, withoutText, StringComparison.Ordinal);
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.Where(e => e.Action == "token-configs.exported")
+            .OrderBy(e => e.Id).Select(e => e.Actor + " | " + e.Target + " | " + e.Details).ToListAsync());
+        Assert.Equal([
+            "alice | Support mailbox | 1 token config(s), with secrets (client secrets and passwords in plain text)",
+            "alice | Archive app, Legacy API, Support mailbox | 3 token config(s), without secrets",
+        ], audit);
+    }
+
+    [Fact]
+    public async Task ExportPage_PostWithNothingChosen_ShowsMessage()
+    {
+        var response = await _browser.PostFormAsync("/Tokens/Export", new() { ["IncludeSecrets"] = "true" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Choose the token configs to export, or All.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Action == "token-configs.exported")));
+    }
+
+    [Fact]
+    public async Task ImportPage_HasLabelledFileInput_AndOverwriteCheckbox()
+    {
+        var html = await _browser.GetStringAsync("/Tokens/Import");
+
+        Assert.Contains("enctype=\"multipart/form-data\"", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"Upload\">Export file (YAML, at most 1 MiB)</label>", html, StringComparison.Ordinal);
+        Assert.Contains("<input id=\"Upload\" name=\"Upload\" type=\"file\"", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"Overwrite\">Overwrite settings of the same name</label>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportPage_Upload_AddsNew_SkipsExisting_AndShowsResultAfterRedirect()
+    {
+        var file = (await ExportAsync(_app, includeSecrets: true, "Support mailbox")).Yaml.Replace("Support mailbox", "Second mailbox", StringComparison.Ordinal)
+            + (await ExportAsync(_app, includeSecrets: false, "Archive app")).Yaml.Split("tokenConfigs:\n")[1];
+        var before = await SnapshotAsync(_app);
+
+        var response = await UploadAsync(Encoding.UTF8.GetBytes(file), overwrite: false);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/Tokens/Import", response.Headers.Location?.OriginalString);
+        var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Import"));
+        Assert.Contains("Imported tokens.yaml", html, StringComparison.Ordinal);
+        Assert.Contains("TokenAdmin export: 1 added, 0 updated, 1 skipped.", html, StringComparison.Ordinal);
+        Assert.Contains("<ul class=\"import-added\"> <li>Second mailbox</li> </ul>", html, StringComparison.Ordinal);
+        Assert.Contains("<li>Archive app: a token config of this name exists; import with overwrite to update it</li>", html, StringComparison.Ordinal);
+        Assert.Equal(GoogleSecret, (await LoadAsync(_app, "Second mailbox")).ClientSecret);
+        var after = await SnapshotAsync(_app);
+        Assert.Equal(before, after.Where(s => !s.StartsWith("Second mailbox|", StringComparison.Ordinal)));
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.SingleAsync(e => e.Action == "token-configs.imported"));
+        Assert.Equal(("alice", "tokens.yaml"), (audit.Actor, audit.Target));
+        Assert.DoesNotContain("Imported tokens.yaml", await _browser.GetStringAsync("/Tokens/Import"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportPage_WithOverwrite_UpdatesExisting()
+    {
+        var file = (await ExportAsync(_app, includeSecrets: false, "Archive app")).Yaml.Replace("valid: false", "valid: true", StringComparison.Ordinal);
+
+        var response = await UploadAsync(Encoding.UTF8.GetBytes(file), overwrite: true);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Import"));
+        Assert.Contains("<ul class=\"import-updated\"> <li>Archive app</li> </ul>", html, StringComparison.Ordinal);
+        var archive = await LoadAsync(_app, "Archive app");
+        Assert.True(archive.Config.Valid);
+        Assert.Equal(ArchiveSecret, archive.ClientSecret);
+    }
+
+    [Fact]
+    public async Task ImportPage_BadFile_ListsErrors_AndChangesNothing()
+    {
+        var before = await SnapshotAsync(_app);
+        const string file = "tokenAdminExport: 1\ntokenConfigs:\n- name: Broken\n  template: Custom\n  clientId: broken\n  endpoints:\n    token: ftp://example.com/token\n";
+
+        var response = await UploadAsync(Encoding.UTF8.GetBytes(file), overwrite: true);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("Nothing was imported: the file has 2 problem(s).", html, StringComparison.Ordinal);
+        Assert.Contains("<li>Entry 1 'Broken': endpoints.token: Token endpoint must be an absolute https URL", html, StringComparison.Ordinal);
+        Assert.Contains("<li>Entry 1 'Broken': endpoints.authorization: Authorization endpoint is required.</li>", html, StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(_app));
+    }
+
+    [Fact]
+    public async Task ImportPage_NoFileChosen_SaysSo()
+    {
+        var response = await UploadAsync([], overwrite: false);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<p class=\"field-error\">Choose the export file to import.</p>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportPage_UploadLargerThanTheRequestLimit_IsRefusedBeforeReading_WithMessage()
+    {
+        var before = await SnapshotAsync(_app);
+        var file = Encoding.UTF8.GetBytes(new string('#', TokenConfigTransfer.MaxRequestBytes + 1));
+
+        var response = await UploadAsync(file, overwrite: true);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await _browser.GetStringAsync(response.Headers.Location!.OriginalString));
+        Assert.Contains("<p class=\"flash-error\" role=\"alert\">The file is larger than 1 MiB (1,048,576 bytes), so it was not read and nothing was imported.", html, StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(_app));
+    }
+
+    [Fact]
+    public async Task ImportPage_FileJustOverOneMebibyte_IsRefusedNextToTheField()
+    {
+        var before = await SnapshotAsync(_app);
+        var file = Encoding.UTF8.GetBytes(new string('#', TokenConfigTransfer.MaxFileBytes + 1));
+
+        var response = await UploadAsync(file, overwrite: false);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("<p class=\"field-error\">The file is larger than 1 MiB (1,048,576 bytes), so it was not read", html, StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(_app));
+    }
+
+    [Fact]
+    public async Task ImportPage_PostWithoutAntiforgeryToken_IsRefused_AndChangesNothing()
+    {
+        var before = await SnapshotAsync(_app);
+        var file = (await ExportAsync(_app, includeSecrets: false, "Support mailbox")).Yaml.Replace("Support mailbox", "Forged", StringComparison.Ordinal);
+
+        var response = await UploadAsync(Encoding.UTF8.GetBytes(file), overwrite: false, withAntiforgery: false);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before, await SnapshotAsync(_app));
+    }
+}
