@@ -7,7 +7,7 @@ if (CliApp.IsVerb(args))
     return await CliApp.RunAsync(args, Console.In, Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Find() });
 builder.AddTokenAdmin();
 
 var app = builder.Build();

@@ -1,10 +1,10 @@
-using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using TokenAdmin.Data;
+using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
 
 namespace TokenAdmin.Admin;
@@ -13,7 +13,7 @@ namespace TokenAdmin.Admin;
 /// Builds the OIDC sign-in options from the stored settings when the handler first needs them. When the settings
 /// change, the cached options are dropped (see <see cref="TokenAdminHostingExtensions"/>) and built again.
 /// </summary>
-internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigureNamedOptions<OpenIdConnectOptions>
+internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<AdminOidcOptionsSetup> logger) : IConfigureNamedOptions<OpenIdConnectOptions>
 {
     public void Configure(OpenIdConnectOptions options) => Configure(Options.DefaultName, options);
 
@@ -24,7 +24,22 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigure
             return;
         }
 
-        // Note: options are built synchronously by the framework, once per settings change.
+        // Note: options are built synchronously by the framework, once per settings change. They must never throw:
+        // the authentication middleware builds them on every request until they succeed, so a throw here would
+        // answer 500 on every page, the settings page that could fix it included.
+        try
+        {
+            ConfigureFromSettings(options);
+        }
+        catch (Exception ex) when (ex is SecretUnreadableException or InvalidOperationException or UriFormatException)
+        {
+            logger.LogError(ex, "OIDC sign-in for admins is switched off until its settings are fixed: {Reason}", ex.Message);
+            Unconfigured(options);
+        }
+    }
+
+    private void ConfigureFromSettings(OpenIdConnectOptions options)
+    {
         var snapshot = settings.GetAsync().AsTask().GetAwaiter().GetResult();
         options.SignInScheme = AdminAuthentication.CookieScheme;
         options.CallbackPath = "/signin-oidc";
@@ -49,15 +64,18 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigure
         var metadata = snapshot.Get(SettingNames.AdminOidcMetadataAddress);
         if (!snapshot.GetBool(SettingNames.AdminOidcEnabled) || metadata.Length == 0)
         {
-            // The handler is registered always; without settings it is never challenged (the login page hides it),
-            // but it still needs a well-formed address to validate its options.
-            options.MetadataAddress = "https://oidc.invalid/.well-known/openid-configuration";
-            options.ClientId = "not-configured";
+            Unconfigured(options);
             return;
         }
 
+        var metadataUri = new Uri(metadata);
+        options.RequireHttpsMetadata = !SettingNames.IsLoopback(metadataUri);
+        if (options.RequireHttpsMetadata && metadataUri.Scheme != "https")
+        {
+            throw new InvalidOperationException($"the metadata address {metadata} must use https.");
+        }
+
         options.MetadataAddress = metadata;
-        options.RequireHttpsMetadata = !IsLoopback(new Uri(metadata));
         options.ClientId = snapshot.Get(SettingNames.AdminOidcClientId);
         options.ClientSecret = snapshot.GetSecret(SettingNames.AdminOidcClientSecret);
         options.Scope.Clear();
@@ -116,6 +134,15 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings) : IConfigure
         await db.SaveChangesAsync(context.HttpContext.RequestAborted);
     }
 
-    private static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    /// <summary>
+    /// The handler is registered always; without usable settings it is never challenged (the login page hides it),
+    /// but it still needs a well-formed address to validate its options.
+    /// </summary>
+    private static void Unconfigured(OpenIdConnectOptions options)
+    {
+        options.MetadataAddress = "https://oidc.invalid/.well-known/openid-configuration";
+        options.RequireHttpsMetadata = true;
+        options.ClientId = "not-configured";
+        options.ClientSecret = null;
+    }
 }

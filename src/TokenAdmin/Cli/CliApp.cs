@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Hosting;
+using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Cli;
 
@@ -14,7 +15,7 @@ public static class CliApp
     public const int Refused = 1;
     public const int Usage = 2;
 
-    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenVerbs.All];
+    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenStateVerbs.All, .. TokenVerbs.All];
 
     /// <summary>A first argument that is not an option (the web host's options all start with -) names a verb.</summary>
     public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
@@ -57,22 +58,33 @@ public static class CliApp
             return Usage;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = ContentRoot.Find(),
+            EnvironmentName = ContentRoot.Environment(),
+        });
         configure?.Invoke(builder.Configuration);
+        // Note: no log output: a verb reports its outcome itself, and appsettings.json's log levels are for the web app.
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.None);
         builder.Services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
         using var host = builder.Build();
         using var scope = host.Services.CreateScope();
         try
         {
             await DatabaseStartup.MigrateAsync(scope.ServiceProvider.GetRequiredService<TokenAdminDb>(), cancellationToken);
+            KeyRingCheck.EnsureReadable(scope.ServiceProvider);
             return await verb.Run(new CliContext(scope.ServiceProvider, parsed, stdin, stdout, stderr), cancellationToken);
         }
         catch (DbUpdateException ex)
         {
             stderr.WriteLine($"The database refused the change: {ex.InnerException?.Message ?? ex.Message}");
+            return Refused;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An admin at a console wants the reason, not a stack trace; the exit code says it failed.
+            stderr.WriteLine($"{string.Join(' ', verb.Words)} failed: {ex.Message}");
             return Refused;
         }
     }

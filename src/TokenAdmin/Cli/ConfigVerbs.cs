@@ -54,7 +54,7 @@ internal static class ConfigVerbs
 
         var value = fromStdin ? await context.Stdin.ReadLineAsync(cancellationToken) ?? "" : context.Arguments.Get("--value")!;
         var definition = SettingNames.Find(name);
-        if (definition is { Kind: SettingKind.Secret } && value.Length == 0)
+        if (definition is { Kind: SettingKind.Secret } && value.Trim().Length == 0)
         {
             context.Stderr.WriteLine($"{definition.Name} is a secret: give the new value (removing it is done on the settings page).");
             return CliApp.Refused;

@@ -68,6 +68,12 @@ internal static class TokenStateVerbs
             return CliApp.Refused;
         }
 
+        if (!config.Valid)
+        {
+            context.Stderr.WriteLine($"'{config.Name}' is set to invalid; make it valid first.");
+            return CliApp.Refused;
+        }
+
         if (config.Flow != TokenFlows.AuthorizationCode)
         {
             context.Stderr.WriteLine($"'{config.Name}' uses the {config.Flow} flow; use 'tokens request {config.Name}'.");

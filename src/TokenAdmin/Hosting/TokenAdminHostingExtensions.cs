@@ -27,7 +27,18 @@ public static class TokenAdminHostingExtensions
         var section = configuration.GetSection("TokenAdmin");
         var database = section.Get<DatabaseOptions>() ?? new DatabaseOptions();
         var dataDirectory = Path.GetFullPath(database.DataDirectory, contentRoot);
-        Directory.CreateDirectory(dataDirectory);
+        if (!Directory.Exists(dataDirectory))
+        {
+            // Only its owner may read the database and the master key.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(dataDirectory);
+            }
+            else
+            {
+                Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
         var connectionString = database.ConnectionString
             ?? $"Data Source={Path.Combine(dataDirectory, "tokenadmin.db")};Cache=Shared;Pooling=True";
 
@@ -63,6 +74,12 @@ public static class TokenAdminHostingExtensions
     public static WebApplicationBuilder AddTokenAdmin(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["Kestrel:Endpoints:Http:Url"]))
+        {
+            // Loopback by default: nobody else reaches a fresh install before its first admin exists.
+            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+        }
+
         services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
 
         services.AddRazorPages(options =>
@@ -134,7 +151,18 @@ public static class TokenAdminHostingExtensions
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             foreach (var proxy in builder.Configuration.GetSection("TokenAdmin:KnownProxies").Get<string[]>() ?? [])
             {
-                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+                if (System.Net.IPNetwork.TryParse(proxy, out var network) && proxy.Contains('/', StringComparison.Ordinal))
+                {
+                    o.KnownIPNetworks.Add(network);
+                }
+                else if (System.Net.IPAddress.TryParse(proxy, out var address))
+                {
+                    o.KnownProxies.Add(address);
+                }
+                else
+                {
+                    throw new InvalidOperationException($"TokenAdmin:KnownProxies: '{proxy}' is neither an IP address nor a network such as 10.0.0.0/8.");
+                }
             }
         });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
@@ -151,6 +179,8 @@ public static class TokenAdminHostingExtensions
         {
             await DatabaseStartup.MigrateAsync(scope.ServiceProvider.GetRequiredService<TokenAdminDb>(), CancellationToken.None);
         }
+
+        KeyRingCheck.EnsureReadable(app.Services);
 
         var oidcOptions = app.Services.GetRequiredService<IOptionsMonitorCache<OpenIdConnectOptions>>();
         app.Services.GetRequiredService<SettingsStore>().Changed += () => oidcOptions.TryRemove(AdminAuthentication.OidcScheme);

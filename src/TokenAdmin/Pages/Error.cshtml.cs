@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -7,7 +8,7 @@ namespace TokenAdmin.Pages;
 /// <summary>Every error and status page. Shows what happened in words and a reference, never a stack trace.</summary>
 [IgnoreAntiforgeryToken]
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
-public sealed class ErrorModel : PageModel
+public sealed partial class ErrorModel(ILogger<ErrorModel> logger) : PageModel
 {
     public string Title { get; private set; } = "Something went wrong";
     public string Message { get; private set; } = "";
@@ -16,6 +17,9 @@ public sealed class ErrorModel : PageModel
     public void OnGet(int? code) => Describe(code);
 
     public void OnPost(int? code) => Describe(code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Reference} to {Path} failed; the user saw the error page with this reference.")]
+    private static partial void LogFailure(ILogger logger, string reference, string path, Exception exception);
 
     private void Describe(int? code)
     {
@@ -29,6 +33,11 @@ public sealed class ErrorModel : PageModel
             _ => ($"Error {code}", "The request could not be completed."),
         };
         RequestId = code is null or 500 ? Activity.Current?.Id ?? HttpContext.TraceIdentifier : null;
+        if (RequestId is not null && HttpContext.Features.Get<IExceptionHandlerPathFeature>() is { } failure)
+        {
+            // The reference on the page is worthless unless the log line with the exception carries it too.
+            LogFailure(logger, RequestId, failure.Path, failure.Error);
+        }
         if (code is not null && code != 500)
         {
             Response.StatusCode = code.Value;

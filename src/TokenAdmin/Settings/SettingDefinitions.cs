@@ -148,10 +148,18 @@ public static partial class SettingNames
             return null;
         }
 
-        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Fragment)
-            ? null
-            : "Metadata address must be an absolute http(s) URL, for example https://login.example.com/.well-known/openid-configuration.";
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            return "Metadata address must be an absolute http(s) URL, for example https://login.example.com/.well-known/openid-configuration.";
+        }
+
+        return uri.Scheme == "http" && !IsLoopback(uri)
+            ? "Metadata address must use https (http is accepted only for a provider on this machine)."
+            : null;
     }
+
+    internal static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
     [GeneratedRegex(@"^(/[A-Za-z0-9\-._~]+)+$")]
     private static partial Regex PathBaseRegex();

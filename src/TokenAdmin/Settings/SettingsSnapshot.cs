@@ -5,8 +5,15 @@ using TokenAdmin.Secrets;
 namespace TokenAdmin.Settings;
 
 /// <summary>An immutable view of all settings at one moment; secrets stay encrypted until asked for.</summary>
-public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, ISecretProtector protector)
+public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, ISecretProtector protector, DateTimeOffset loadedAt)
 {
+    public DateTimeOffset LoadedAt => loadedAt;
+
+    internal bool SameValues(SettingsSnapshot other) =>
+        stored.Count == other.Stored.Count && stored.All(kv => other.Stored.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private FrozenDictionary<string, string> Stored => stored;
+
     public string Get(string name)
     {
         var definition = SettingNames.Find(name) ?? throw new ArgumentException($"Unknown setting {name}.", nameof(name));

@@ -15,10 +15,16 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
     /// <summary>Raised after settings changed, so that caches built from them (the OIDC sign-in options) are rebuilt.</summary>
     public event Action? Changed;
 
+    /// <summary>
+    /// How stale a node's settings may be: changes made elsewhere (a console verb, another node) are read within this
+    /// time. Changes made through this store apply at once.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
     public async ValueTask<SettingsSnapshot> GetAsync(CancellationToken cancellationToken = default)
     {
         // Note: every page reads settings (banner, path base); the snapshot makes that free after the first load.
-        if (_current is { } snapshot)
+        if (_current is { } snapshot && time.GetUtcNow() - snapshot.LoadedAt < MaxAge)
         {
             return snapshot;
         }
@@ -26,15 +32,22 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
         await _loadLock.WaitAsync(cancellationToken);
         try
         {
-            if (_current is { } loaded)
+            var previous = _current;
+            if (previous is not null && time.GetUtcNow() - previous.LoadedAt < MaxAge)
             {
-                return loaded;
+                return previous;
             }
 
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
             var rows = await db.Settings.AsNoTracking().ToDictionaryAsync(s => s.Name, s => s.Value, cancellationToken);
-            return _current = new SettingsSnapshot(rows.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), protector);
+            var loaded = _current = new SettingsSnapshot(rows.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), protector, time.GetUtcNow());
+            if (previous is not null && !previous.SameValues(loaded))
+            {
+                Changed?.Invoke();
+            }
+
+            return loaded;
         }
         finally
         {

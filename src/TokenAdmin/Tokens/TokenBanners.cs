@@ -101,7 +101,7 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
         }
 
         var shown = banners.OrderByDescending(b => b.Level).Take(MaxShown - 1).ToList();
-        shown.Add(new Banner(BannerLevel.Warning, $"{banners.Count - shown.Count} more OAuth2 tokens have expired or expire soon.", "/tokens", "Open the token overview"));
+        shown.Add(new Banner(BannerLevel.Warning, $"{banners.Count - shown.Count} more warnings about OAuth2 tokens that have expired or expire soon.", "/tokens", "Open the token overview"));
         return shown;
     }
 }

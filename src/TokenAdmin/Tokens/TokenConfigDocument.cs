@@ -37,7 +37,7 @@ public sealed class TokenConfigDocument
     /// <summary>The provider's issuer; when set, an authorization response's iss must match it (RFC 9207).</summary>
     public string? Issuer { get; set; }
 
-    /// <summary>Where the endpoints were read from (OIDC discovery), for the record and for "Load endpoints".</summary>
+    /// <summary>The OIDC discovery document the issuer and endpoints are read from when the config is saved (Oidc template).</summary>
     public string? DiscoveryUrl { get; set; }
 
     /// <summary>User name for the password grant; its password is a secret kept beside the document.</summary>

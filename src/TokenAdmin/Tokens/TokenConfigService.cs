@@ -66,7 +66,7 @@ public sealed class TokenConfigService(
     public async Task<TokenConfigSaveResult> UpdateAsync(
         int id, string version, TokenConfigDocument document, TokenConfigSecrets secrets, string actor, CancellationToken cancellationToken)
     {
-        var config = await db.TokenConfigs.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        var config = await db.TokenConfigs.Include(c => c.State).SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
         if (config is null)
         {
             return TokenConfigSaveResult.Fail("", "This token config no longer exists.");
@@ -101,6 +101,13 @@ public sealed class TokenConfigService(
         config.ChangedBy = actor;
         config.Version = Guid.NewGuid().ToString("N");
         ApplySecrets(config, secrets);
+        if (secrets.ClientSecret is { Length: > 0 } && config.State is { RefreshTokenRevokedAt: not null, LastErrorCode: "invalid_client" } state)
+        {
+            // The provider refused the client, not the refresh token: with the new secret it may be good again.
+            state.RefreshTokenRevokedAt = null;
+            state.Version = Guid.NewGuid().ToString("N");
+        }
+
         AuditLog.Add(db, time, actor, "token-config.updated", config.Name, Describe(before, document, secrets));
         try
         {
@@ -161,7 +168,12 @@ public sealed class TokenConfigService(
         document.Username = NullIfBlank(document.Username);
 
         var errors = new Dictionary<string, string>();
-        if (document.Template == TokenTemplates.Oidc && document.DiscoveryUrl is not null)
+        var discoveryUrlProblem = TokenConfigValidator.Validate(document, hasClientSecret, hasPassword).GetValueOrDefault("discoveryUrl");
+        if (discoveryUrlProblem is not null)
+        {
+            errors["discoveryUrl"] = discoveryUrlProblem;
+        }
+        else if (document.Template == TokenTemplates.Oidc && document.DiscoveryUrl is not null)
         {
             var read = await discovery.ReadAsync(document.DiscoveryUrl, cancellationToken);
             if (read.Error is not null)
@@ -178,7 +190,11 @@ public sealed class TokenConfigService(
 
         foreach (var (field, message) in TokenConfigValidator.Validate(document, hasClientSecret, hasPassword))
         {
-            errors.TryAdd(field, message);
+            // Endpoints that discovery should have filled in are not a separate mistake when discovery failed.
+            if (!(errors.ContainsKey("discoveryUrl") && field.StartsWith("endpoints.", StringComparison.Ordinal)))
+            {
+                errors.TryAdd(field, message);
+            }
         }
 
         var normalized = TokenConfig.Normalize(document.Name);

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
+using TokenAdmin.Secrets;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
@@ -38,7 +39,7 @@ public sealed record TokenExportResult(string Yaml, string FileName, IReadOnlyLi
 /// Export of token configs to one YAML file, and import of such a file or of a Znuny export: everything is read and
 /// checked first, then written in one transaction, so a file with any problem changes nothing.
 /// </summary>
-public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService service, TimeProvider time)
+public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService service, ISecretProtector protector, TimeProvider time)
 {
     /// <summary>Larger files are refused before they are read: a real export of many configs is a few hundred KiB.</summary>
     public const int MaxFileBytes = 1024 * 1024;
@@ -101,7 +102,15 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             var entry = TokenConfigYaml.Write(TokenConfigYaml.Parse(config.Yaml));
             if (includeSecrets && (config.ClientSecretProtected is not null || config.PasswordProtected is not null))
             {
-                entry += TokenConfigYaml.Write(new ExportSecrets { ClientSecret = service.ClientSecret(config), Password = service.Password(config) });
+                try
+                {
+                    entry += TokenConfigYaml.Write(new ExportSecrets { ClientSecret = service.ClientSecret(config), Password = service.Password(config) });
+                }
+                catch (SecretUnreadableException)
+                {
+                    return new TokenExportResult("", fileName, [],
+                        $"The secrets of '{config.Name}' cannot be decrypted (another key ring or master key wrote them). Enter them again, or export without secrets.");
+                }
             }
 
             AppendListItem(yaml, entry);
@@ -218,9 +227,17 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             return (TokenAdminFormat, [], [new TokenImportError(0, null, "The file holds no token configs: tokenConfigs is missing or empty.")]);
         }
 
+        var scanned = YamlListScanner.Scan(text, SecretKeys, out _);
+        if (scanned.Count != header.TokenConfigs.Count)
+        {
+            // An alias for the whole list, or tokenConfigs given twice: the entries would not be the ones checked.
+            return (TokenAdminFormat, [], [new TokenImportError(0, null,
+                "tokenConfigs must be one list written out in the file (once, and not as an alias).")]);
+        }
+
         var entries = new List<ImportEntry>();
         var errors = new List<TokenImportError>();
-        foreach (var entry in YamlListScanner.Scan(text, SecretKeys, out _))
+        foreach (var entry in scanned)
         {
             if (Check(entry) is { } problem)
             {
@@ -350,6 +367,13 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
     {
         var added = new List<string>();
         var updated = new List<string>();
+        if (plan.Any(p => p.Entry.Secrets.ClientSecret is { Length: > 0 } || p.Entry.Secrets.Password is { Length: > 0 }))
+        {
+            // Note: the first secret of an installation creates the Data Protection key, which is stored through a
+            // connection of its own; inside the transaction below that write would wait on the transaction's lock.
+            protector.Protect("key ring check");
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {

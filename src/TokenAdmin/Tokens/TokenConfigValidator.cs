@@ -59,7 +59,7 @@ public static partial class TokenConfigValidator
             Add("tenant", "Tenant must be a directory (tenant) ID or a domain name.");
         }
 
-        if (doc.Flow == TokenFlows.ClientCredentials && usesTenant && doc.Tenant is "common" or "organizations" or "consumers")
+        if (doc.Flow == TokenFlows.ClientCredentials && usesTenant && doc.Tenant?.ToLowerInvariant() is "common" or "organizations" or "consumers")
         {
             Add("tenant", "Client credentials need your own tenant ID or domain; common, organizations and consumers only work for user sign-in.");
         }

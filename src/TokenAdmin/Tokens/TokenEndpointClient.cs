@@ -150,12 +150,18 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
     private static string? String(JsonElement json, string name) =>
         json.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
 
-    /// <summary>expires_in as a number or, from some providers (Microsoft v1), as a string.</summary>
-    private static int? Number(JsonElement json, string name) =>
-        !json.TryGetProperty(name, out var p) ? null
-        : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var n) ? n
-        : p.ValueKind == JsonValueKind.String && int.TryParse(p.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var s) ? s
-        : null;
+    /// <summary>
+    /// A lifetime in seconds, as a number or (Microsoft v1) a string. Zero or less means "not stated": Keycloak sends
+    /// refresh_expires_in 0 for offline tokens that do not expire.
+    /// </summary>
+    private static int? Number(JsonElement json, string name)
+    {
+        int? value = !json.TryGetProperty(name, out var p) ? null
+            : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var n) ? n
+            : p.ValueKind == JsonValueKind.String && int.TryParse(p.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var s) ? s
+            : null;
+        return value > 0 ? value : null;
+    }
 
     private static string Cut(string value, int max) => value.Length <= max ? value : value[..max];
 }

@@ -66,6 +66,11 @@ public sealed partial class TokenOperations(
             return new TokenOperationResult(false, "This token config no longer exists.");
         }
 
+        if (!config.Valid)
+        {
+            return new TokenOperationResult(false, $"'{config.Name}' is set to invalid; make it valid before refreshing its token.");
+        }
+
         var state = config.State;
         if (state?.RefreshTokenProtected is null)
         {

@@ -38,15 +38,16 @@ public sealed record TokenStatus(TokenStatusKind Kind, string Text, string? Last
                 : new TokenStatus(TokenStatusKind.Failed, "Request failed", lastError);
         }
 
+        // Note: a refresh token about to die matters more than an expired access token it can still renew.
+        if (f.HasRefreshToken && expiringSoonDays > 0 && f.RefreshTokenExpiresAt is { } rt && rt - now <= TimeSpan.FromDays(expiringSoonDays))
+        {
+            return new TokenStatus(TokenStatusKind.ExpiresSoon, $"Refresh token expires in {DaysLeft(rt, now)} ({rt:yyyy-MM-dd HH:mm} UTC{(f.RefreshTokenEstimated ? ", assumed" : "")})", lastError);
+        }
+
         if (f.AccessTokenExpiresAt <= now)
         {
             var text = f.HasRefreshToken ? $"Expired {f.AccessTokenExpiresAt:yyyy-MM-dd HH:mm} UTC (refresh token available)" : $"Expired {f.AccessTokenExpiresAt:yyyy-MM-dd HH:mm} UTC";
             return new TokenStatus(TokenStatusKind.Expired, text, lastError);
-        }
-
-        if (f.HasRefreshToken && expiringSoonDays > 0 && f.RefreshTokenExpiresAt is { } rt && rt - now <= TimeSpan.FromDays(expiringSoonDays))
-        {
-            return new TokenStatus(TokenStatusKind.ExpiresSoon, $"Refresh token expires in {DaysLeft(rt, now)} ({rt:yyyy-MM-dd HH:mm} UTC{(f.RefreshTokenEstimated ? ", assumed" : "")})", lastError);
         }
 
         var valid = f.AccessTokenExpiresAt is { } at ? $"Valid until {at:yyyy-MM-dd HH:mm} UTC" : "Valid (no expiry stated)";

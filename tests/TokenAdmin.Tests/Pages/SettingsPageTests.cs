@@ -130,4 +130,15 @@ public sealed class SettingsPageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("href=\"/tokenadmin/settings\"", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
+
+    [Theory]
+    [InlineData("http://login.example.com/.well-known/openid-configuration", "Metadata address must use https")]
+    [InlineData("ftp://login.example.com/x", "Metadata address must be an absolute http(s) URL")]
+    public async Task OidcMetadataAddress_MustBeHttpsUnlessLoopback(string value, string message)
+    {
+        var response = await _browser.PostFormAsync("/settings", new() { ["Values[AdminOidc.MetadataAddress]"] = value });
+
+        Assert.Contains(message, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Equal("", (await CurrentAsync()).Get(SettingNames.AdminOidcMetadataAddress));
+    }
 }

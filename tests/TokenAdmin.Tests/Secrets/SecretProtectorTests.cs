@@ -101,4 +101,18 @@ public sealed class SecretProtectorTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(key.Id, MasterKey.Load(null, path).Id);
     }
+
+    [Fact]
+    public async Task Start_WithAnotherMasterKey_StopsWithClearMessage_InsteadOfMakingANewKeyRing()
+    {
+        _app.Services.GetRequiredService<ISecretProtector>().Protect("create the key ring");
+        await using var wrongKey = new TokenAdminFactory();
+        wrongKey.Settings["TokenAdmin:DataDirectory"] = _app.DataDirectory;
+        wrongKey.Settings["TokenAdmin:MasterKey"] = Convert.ToBase64String(new byte[32]);
+
+        var error = Assert.ThrowsAny<Exception>(() => wrongKey.Services);
+
+        Assert.Contains("The stored key ring cannot be decrypted with master key", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.DataProtectionKeys.CountAsync()));
+    }
 }

@@ -221,4 +221,38 @@ public sealed class RefreshAndGrantTests : TokenTestBase
 
         Assert.Contains("OAuth2 token app-token has expired.", await Browser.GetStringAsync("/"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ZeroRefreshLifetime_MeansNotStated_NotExpired()
+    {
+        await using var provider = await ScriptedTokenEndpoint.StartAsync();
+        var id = await CreateConfigAsync(change: d => { d.Endpoints.Token = provider.Url; d.Scope = "mail"; });
+        provider.Answer(200, """{"access_token":"a","token_type":"Bearer","expires_in":300,"refresh_token":"r","refresh_expires_in":0}""");
+
+        await Browser.GetAsync(await SignInAtProviderAsync(await StartAuthorizationAsync(id)));
+
+        var state = await StateAsync(id);
+        Assert.Null(state!.RefreshTokenExpiresAt);
+        Assert.Contains("Valid until", await Browser.GetStringAsync($"/tokens/details/{id}"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidClient_ThenNewClientSecret_MakesTheRefreshTokenUsableAgain()
+    {
+        var id = await AuthorizedConfigAsync();
+        Idp.Faults.TokenEndpoint = TokenEndpointFault.InvalidClient;
+        await PostRefreshAsync(id);
+        Assert.NotNull((await StateAsync(id))!.RefreshTokenRevokedAt);
+        Idp.Faults.Reset();
+
+        using (var scope = App.Services.CreateScope())
+        {
+            var service = scope.ServiceProvider.GetRequiredService<TokenConfigService>();
+            var (config, document) = (await service.LoadAsync(id, default))!.Value;
+            var saved = await service.UpdateAsync(id, config.Version, document, new TokenConfigSecrets(ClientSecret: ClientSecret), "test", default);
+            Assert.True(saved.Succeeded);
+        }
+
+        Assert.Contains("refreshed", await PostRefreshAsync(id), StringComparison.Ordinal);
+    }
 }

@@ -73,8 +73,8 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
         var audit = await _app.WithDbAsync(db => db.AuditEntries.Where(e => e.Action == "token-configs.exported")
             .OrderBy(e => e.Id).Select(e => e.Actor + " | " + e.Target + " | " + e.Details).ToListAsync());
         Assert.Equal([
-            "alice | Support mailbox | 1 token config(s), with secrets (client secrets and passwords in plain text)",
-            "alice | Archive app, Legacy API, Support mailbox | 3 token config(s), without secrets",
+            "admin:alice | Support mailbox | 1 token config(s), with secrets (client secrets and passwords in plain text)",
+            "admin:alice | Archive app, Legacy API, Support mailbox | 3 token config(s), without secrets",
         ], audit);
     }
 
@@ -114,13 +114,13 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
         var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Import"));
         Assert.Contains("Imported tokens.yaml", html, StringComparison.Ordinal);
         Assert.Contains("TokenAdmin export: 1 added, 0 updated, 1 skipped.", html, StringComparison.Ordinal);
-        Assert.Contains("<ul class=\"import-added\"> <li>Second mailbox</li> </ul>", html, StringComparison.Ordinal);
+        Assert.Matches(@"<ul class=""import-added"">\s*<li>Second mailbox</li>\s*</ul>", html);
         Assert.Contains("<li>Archive app: a token config of this name exists; import with overwrite to update it</li>", html, StringComparison.Ordinal);
         Assert.Equal(GoogleSecret, (await LoadAsync(_app, "Second mailbox")).ClientSecret);
         var after = await SnapshotAsync(_app);
         Assert.Equal(before, after.Where(s => !s.StartsWith("Second mailbox|", StringComparison.Ordinal)));
         var audit = await _app.WithDbAsync(db => db.AuditEntries.SingleAsync(e => e.Action == "token-configs.imported"));
-        Assert.Equal(("alice", "tokens.yaml"), (audit.Actor, audit.Target));
+        Assert.Equal(("admin:alice", "tokens.yaml"), (audit.Actor, audit.Target));
         Assert.DoesNotContain("Imported tokens.yaml", await _browser.GetStringAsync("/Tokens/Import"), StringComparison.Ordinal);
     }
 
@@ -133,7 +133,7 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Import"));
-        Assert.Contains("<ul class=\"import-updated\"> <li>Archive app</li> </ul>", html, StringComparison.Ordinal);
+        Assert.Matches(@"<ul class=""import-updated"">\s*<li>Archive app</li>\s*</ul>", html);
         var archive = await LoadAsync(_app, "Archive app");
         Assert.True(archive.Config.Valid);
         Assert.Equal(ArchiveSecret, archive.ClientSecret);

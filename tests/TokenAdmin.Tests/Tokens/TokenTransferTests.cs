@@ -433,6 +433,12 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "Entry 2: Line 11, column 3: an entry must be a token config (keys and values), not a single value or a list."
         },
         {
+            "the list given twice",
+            NewMailbox + "\ntokenConfigs:\n- {name: Second, template: Custom, clientId: s}\n- {name: Third, template: Custom, clientId: t}\n",
+            false,
+            "tokenConfigs must be one list written out in the file (once, and not as an alias)."
+        },
+        {
             "unknown export version",
             NewMailbox.Replace("tokenAdminExport: 1", "tokenAdminExport: 2", StringComparison.Ordinal),
             false,
@@ -572,6 +578,24 @@ public sealed class TokenTransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_DatabaseRefusingOneWrite_RollsBackEveryEntry()
+    {
+        await CreateAsync(_target, Google("Known mailbox"), new TokenConfigSecrets(GoogleSecret));
+        var before = await SnapshotAsync(_target);
+        // A real fault in the real database: the second insert of the import is refused after the first succeeded.
+        await _target.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON TokenConfigs WHEN NEW.NormalizedName = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END;"));
+        var file = NewMailbox + "\n" + NewMailbox[NewMailbox.IndexOf("- name:", StringComparison.Ordinal)..].Replace("New mailbox", "Boom", StringComparison.Ordinal)
+            + "\n  clientSecret: \"boom-secret\"";
+
+        var result = await ImportAsync(_target, file);
+
+        Assert.Equal("The database refused the import, so nothing was imported: SQLite Error 19: 'boom refused'.", Errors(result));
+        Assert.Equal(before, await SnapshotAsync(_target));
+        Assert.Equal(0, await _target.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Action != "token-config.created" || e.Target != "Known mailbox")));
+    }
+
+    [Fact]
     public async Task Import_FileOverOneMebibyte_IsRefusedUnread()
     {
         var content = new byte[TokenConfigTransfer.MaxFileBytes + 1];
@@ -592,6 +616,33 @@ public sealed class TokenTransferTests : IAsyncLifetime
 
         Assert.Equal("The file is not UTF-8 text; save it as UTF-8 and import it again.", Errors(result));
         Assert.Empty(await SnapshotAsync(_target));
+    }
+
+    [Fact]
+    public async Task Import_WindowsLineEndings_ByteOrderMark_AndAliasInsideOneEntry_AreRead()
+    {
+        var file = "\uFEFF" + (NewMailbox + """
+
+            - name: Aliased
+              template: Custom
+              clientId: aliased
+              clientSecret: 'it''s secret'
+              endpoints:
+                authorization: https://auth.example.com/authorize
+                token: &token https://auth.example.com/token
+                refresh: *token
+              parameters:
+                authorization: &extra {audience: api.example.com}
+                refresh: *extra
+            """).Replace("\n", "\r\n", StringComparison.Ordinal);
+
+        var result = await ImportAsync(_target, file);
+
+        Assert.True(result.Succeeded, Errors(result));
+        Assert.Equal(["New mailbox", "Aliased"], result.Added);
+        var aliased = await LoadAsync(_target, "Aliased");
+        Assert.Equal(("https://auth.example.com/token", "it's secret"), (aliased.Document.Endpoints.Refresh, aliased.ClientSecret));
+        Assert.Equal("api.example.com", aliased.Document.Parameters.Refresh["audience"]);
     }
 
     [Fact]
