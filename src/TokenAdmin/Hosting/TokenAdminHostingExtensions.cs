@@ -40,7 +40,7 @@ public static class TokenAdminHostingExtensions
             }
         }
         var connectionString = database.ConnectionString
-            ?? $"Data Source={Path.Combine(dataDirectory, "tokenadmin.db")};Cache=Shared;Pooling=True";
+            ?? $"Data Source={Path.Combine(dataDirectory, "tokenadmin.db")};Pooling=True";
 
         services.AddSingleton(TimeProvider.System);
         services.Configure<AdminOptions>(section.GetSection("SignIn"));
@@ -68,6 +68,7 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<TokenConfigService>();
         services.AddScoped<TokenOperations>();
         services.AddScoped<AuthorizationFlow>();
+        services.AddScoped<TokenConfigTransfer>();
         return services;
     }
 

@@ -21,6 +21,8 @@ public static class TokenConfigYaml
     private static readonly ISerializer Writer = new SerializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
+        // Note: a client ID or parameter value such as "null", "~", "true" or "0123" must read back as the same string.
+        .WithQuotingNecessaryStrings()
         .Build();
 
     public static string Write(TokenConfigDocument document) => Writer.Serialize(document);
@@ -76,8 +78,8 @@ public static class TokenConfigYaml
         }
         else if (inner is not null && message.StartsWith("Exception during deserialization", StringComparison.Ordinal))
         {
-            message = inner.Contains("is not a valid value for Boolean", StringComparison.Ordinal) ? "expected true or false." :
-                inner.Contains("Input string was not in a correct format", StringComparison.Ordinal) || inner.Contains("was not recognized as a valid", StringComparison.Ordinal)
+            message = inner.Contains("Boolean", StringComparison.Ordinal) ? "expected true or false." :
+                inner.Contains("input string", StringComparison.OrdinalIgnoreCase) || inner.Contains("was not recognized as a valid", StringComparison.Ordinal)
                     ? "expected a number." : inner;
         }
         else if (message.StartsWith("(Line:", StringComparison.Ordinal))

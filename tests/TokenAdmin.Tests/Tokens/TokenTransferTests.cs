@@ -345,7 +345,13 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "wrong type",
             NewMailbox.Replace("  template: GoogleMail", "  template: GoogleMail\n  valid: maybe", StringComparison.Ordinal),
             false,
-            "Entry 1 'New mailbox': Line 6, column 10: "
+            "Entry 1 'New mailbox': Line 6, column 10: expected true or false."
+        },
+        {
+            "text where a number belongs",
+            NewMailbox.Replace("  template: GoogleMail", "  template: GoogleMail\n  refreshToken:\n    lifetimeDays: ninety", StringComparison.Ordinal),
+            false,
+            "Entry 1 'New mailbox': Line 7, column 19: expected a number."
         },
         {
             "missing client ID",
