@@ -158,6 +158,28 @@ public sealed class TokenConfigPageTests : TokenTestBase
     }
 
     [Fact]
+    public async Task Delete_WhileSomethingUsesTheConfig_IsRefusedWithWhatUsesIt()
+    {
+        var id = await CreateConfigAsync("support-mailbox");
+        await using var app = App.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ITokenConfigUsage>(new FixedUsage("mail account support@example.com"))));
+        var browser = app.CreateClient(new() { AllowAutoRedirect = false });
+        await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = TokenAdminFactory.AdminPassword });
+
+        var response = await browser.PostFormAsync($"/tokens/delete/{id}", []);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("&#x27;support-mailbox&#x27; is still used by mail account support@example.com", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await App.WithDbAsync(db => db.TokenConfigs.CountAsync()));
+    }
+
+    /// <summary>Stands in for the mail and web-service capabilities, which report their uses the same way.</summary>
+    private sealed class FixedUsage(string use) : ITokenConfigUsage
+    {
+        public Task<IReadOnlyList<string>> FindUsesAsync(int tokenConfigId, string tokenConfigName, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<string>>([use]);
+    }
+
+    [Fact]
     public async Task Overview_SearchAndPaging()
     {
         for (var i = 1; i <= 60; i++)
