@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using TokenAdmin.Data;
+using TokenAdmin.Hosting;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
 
@@ -69,7 +70,7 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<Admi
         }
 
         var metadataUri = new Uri(metadata);
-        options.RequireHttpsMetadata = !SettingNames.IsLoopback(metadataUri);
+        options.RequireHttpsMetadata = !Loopback.IsLoopback(metadataUri);
         if (options.RequireHttpsMetadata && metadataUri.Scheme != "https")
         {
             throw new InvalidOperationException($"the metadata address {metadata} must use https.");

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using TokenAdmin.Hosting;
 
 namespace TokenAdmin.Settings;
 
@@ -153,13 +154,10 @@ public static partial class SettingNames
             return "Metadata address must be an absolute http(s) URL, for example https://login.example.com/.well-known/openid-configuration.";
         }
 
-        return uri.Scheme == "http" && !IsLoopback(uri)
+        return uri.Scheme == "http" && !Loopback.IsLoopback(uri)
             ? "Metadata address must use https (http is accepted only for a provider on this machine)."
             : null;
     }
-
-    internal static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
     [GeneratedRegex(@"^(/[A-Za-z0-9\-._~]+)+$")]
     private static partial Regex PathBaseRegex();

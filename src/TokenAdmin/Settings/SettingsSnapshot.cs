@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using System.Net;
+using TokenAdmin.Hosting;
 using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Settings;
@@ -40,15 +40,7 @@ public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, IS
     public string RedirectUri => PublicBaseUrl + "/oauth2/callback";
 
     /// <summary>True when FQDN names this machine itself, where plain http is harmless.</summary>
-    public bool IsLoopbackHost
-    {
-        get
-        {
-            var host = new Uri(PublicBaseUrl).Host.Trim('[', ']');
-            return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-                || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-        }
-    }
+    public bool IsLoopbackHost => Loopback.IsLoopback(new Uri(PublicBaseUrl));
 
     /// <summary>Plain http on a host other people reach: tokens and passwords would cross the network in clear.</summary>
     public bool IsInsecurePublicUrl => Get(SettingNames.HttpType) != "https" && !IsLoopbackHost;

@@ -1,5 +1,5 @@
-using System.Net;
 using System.Text.RegularExpressions;
+using TokenAdmin.Hosting;
 
 namespace TokenAdmin.Tokens;
 
@@ -122,7 +122,7 @@ public static partial class TokenConfigValidator
         {
             errors.TryAdd(field, $"{label} must be an absolute https URL without #fragment, for example https://login.example.com/oauth2/token.");
         }
-        else if (uri.Scheme == "http" && !IsLoopback(uri))
+        else if (uri.Scheme == "http" && !Loopback.IsLoopback(uri))
         {
             errors.TryAdd(field, $"{label} must use https: tokens and secrets would cross the network unencrypted (http is accepted only for localhost).");
         }
@@ -146,9 +146,6 @@ public static partial class TokenConfigValidator
             }
         }
     }
-
-    private static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
     [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$")]
     private static partial Regex ScopeRegex();

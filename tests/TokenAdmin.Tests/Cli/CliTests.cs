@@ -17,14 +17,8 @@ public sealed class CliTests : IDisposable
         }
     }
 
-    private async Task<(int Exit, string Out, string Err)> RunWithInputAsync(string stdin, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CliApp.RunAsync(args, new StringReader(stdin), stdout, stderr,
-            config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = _dataDirectory }));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Exit, string Out, string Err)> RunWithInputAsync(string stdin, params string[] args) =>
+        Infrastructure.ConsoleVerbs.RunAsync(_dataDirectory, stdin, args);
 
     private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => RunWithInputAsync("", args);
 

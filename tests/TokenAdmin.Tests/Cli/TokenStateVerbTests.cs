@@ -10,14 +10,8 @@ namespace TokenAdmin.Tests.Cli;
 /// <summary>tokens list / auth-url / refresh / request against the app's data directory and the test provider.</summary>
 public sealed class TokenStateVerbTests : TokenTestBase
 {
-    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CliApp.RunAsync(args, new StringReader(""), stdout, stderr,
-            config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = App.DataDirectory }));
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) =>
+        Infrastructure.ConsoleVerbs.RunAsync(App.DataDirectory, "", args);
 
     [Fact]
     public async Task List_ShowsStatus_AndJson()

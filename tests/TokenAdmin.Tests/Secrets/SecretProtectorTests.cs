@@ -16,21 +16,6 @@ public sealed class SecretProtectorTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    /// <summary>Every byte SQLite has written: the main file and the write-ahead log.</summary>
-    private string RawDatabaseText()
-    {
-        SqliteConnection.ClearAllPools();
-        var text = new StringBuilder();
-        foreach (var file in Directory.GetFiles(_app.DataDirectory, "tokenadmin.db*"))
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream, Encoding.Latin1);
-            text.Append(reader.ReadToEnd());
-        }
-
-        return text.ToString();
-    }
-
     [Fact]
     public async Task SavedSecret_IsNotInTheDatabaseFile_ButReadsBack()
     {
@@ -42,7 +27,7 @@ public sealed class SecretProtectorTests : IAsyncLifetime
 
         Assert.True(result.Succeeded);
         Assert.Equal(secret, (await store.GetAsync()).GetSecret(SettingNames.AdminOidcClientSecret));
-        var raw = RawDatabaseText();
+        var raw = await DatabaseFiles.RawTextAsync(_app.DataDirectory);
         Assert.Contains(SettingNames.AdminOidcClientSecret, raw, StringComparison.Ordinal); // the row is there...
         Assert.DoesNotContain(secret, raw, StringComparison.Ordinal);                      // ...its value is not
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)), raw, StringComparison.Ordinal);

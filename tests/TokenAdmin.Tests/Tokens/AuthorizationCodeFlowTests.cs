@@ -56,17 +56,10 @@ public sealed class AuthorizationCodeFlowTests : TokenTestBase
             Assert.DoesNotContain(token, await Browser.GetStringAsync("/tokens"), StringComparison.Ordinal);
         }
 
-        SqliteConnection.ClearAllPools();
-        var raw = new StringBuilder();
-        foreach (var file in Directory.GetFiles(App.DataDirectory, "tokenadmin.db*"))
-        {
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            raw.Append(await new StreamReader(stream, Encoding.Latin1).ReadToEndAsync());
-        }
-
+        var raw = await DatabaseFiles.RawTextAsync(App.DataDirectory);
         foreach (var secret in new[] { access, refresh, idToken, ClientSecret })
         {
-            Assert.DoesNotContain(secret, raw.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, raw, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain(App.LogMessages, m => m.Contains(access, StringComparison.Ordinal) || m.Contains(refresh, StringComparison.Ordinal));

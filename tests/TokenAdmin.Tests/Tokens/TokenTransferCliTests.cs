@@ -22,14 +22,8 @@ public sealed class TokenTransferCliTests : IDisposable
         Directory.Delete(_root, recursive: true);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(string dataDirectory, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CliApp.RunAsync(args, new StringReader(""), stdout, stderr,
-            config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = dataDirectory }));
-        return (exit, stdout.ToString().Replace("\r", "", StringComparison.Ordinal), stderr.ToString().Replace("\r", "", StringComparison.Ordinal));
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(string dataDirectory, params string[] args) =>
+        Infrastructure.ConsoleVerbs.RunAsync(dataDirectory, "", args);
 
     /// <summary>The token config entries of an export, without the header that names the time of export.</summary>
     private static string Entries(string path) => System.IO.File.ReadAllText(path).Split("tokenConfigs:\n")[1];

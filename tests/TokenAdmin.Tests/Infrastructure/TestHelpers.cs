@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using TokenAdmin.Cli;
+
+namespace TokenAdmin.Tests.Infrastructure;
+
+/// <summary>The test identity provider's login page, filled in the way a browser does.</summary>
+public static partial class ProviderLogin
+{
+    /// <summary>Posts the login form behind <paramref name="authorize"/>; returns where the provider redirects the browser.</summary>
+    public static async Task<Uri> SignInAsync(HttpClient atProvider, Uri authorize, string user, string password)
+    {
+        var form = await atProvider.GetStringAsync(authorize);
+        var fields = HiddenInputRegex().Matches(form).ToDictionary(m => WebUtility.HtmlDecode(m.Groups[1].Value), m => WebUtility.HtmlDecode(m.Groups[2].Value));
+        fields["username"] = user;
+        fields["password"] = password;
+        var answer = await atProvider.PostAsync(authorize.GetLeftPart(UriPartial.Path), new FormUrlEncodedContent(fields));
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        return answer.Headers.Location!;
+    }
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\"")]
+    private static partial Regex HiddenInputRegex();
+}
+
+/// <summary>Console verbs run in-process against a test's data directory.</summary>
+public static class ConsoleVerbs
+{
+    public static async Task<(int Exit, string Out, string Err)> RunAsync(string dataDirectory, string stdin, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CliApp.RunAsync(args, new StringReader(stdin), stdout, stderr,
+            config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = dataDirectory }));
+        return (exit, stdout.ToString().Replace("\r", "", StringComparison.Ordinal), stderr.ToString().Replace("\r", "", StringComparison.Ordinal));
+    }
+}
+
+public static class DatabaseFiles
+{
+    /// <summary>Every byte SQLite has written in <paramref name="dataDirectory"/>: the main file and the write-ahead log.</summary>
+    public static async Task<string> RawTextAsync(string dataDirectory)
+    {
+        SqliteConnection.ClearAllPools();
+        var text = new StringBuilder();
+        foreach (var file in Directory.GetFiles(dataDirectory, "tokenadmin.db*"))
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            text.Append(await new StreamReader(stream, Encoding.Latin1).ReadToEndAsync());
+        }
+
+        return text.ToString();
+    }
+}
