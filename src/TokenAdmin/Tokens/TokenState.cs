@@ -28,6 +28,9 @@ public sealed class TokenState
     public string? LastErrorDescription { get; set; }
     public DateTime? LastErrorAt { get; set; }
     public int ConsecutiveFailures { get; set; }
+    /// <summary>The process that is spending the refresh token right now, so no other process spends it too.</summary>
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseUntil { get; set; }
     public string Version { get; set; } = Guid.NewGuid().ToString("N");
 }
 
@@ -39,6 +42,7 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
         builder.Property(s => s.TokenType).HasMaxLength(40);
         builder.Property(s => s.LastErrorCode).HasMaxLength(100);
         builder.Property(s => s.LastErrorDescription).HasMaxLength(2000);
+        builder.Property(s => s.LeaseOwner).HasMaxLength(100);
         builder.Property(s => s.Version).HasMaxLength(32).IsConcurrencyToken();
     }
 }

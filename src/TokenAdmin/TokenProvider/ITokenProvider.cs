@@ -1,0 +1,61 @@
+namespace TokenAdmin.TokenProvider;
+
+public enum TokenSourceKind { TokenConfig = 1, FunctionalAccount = 2 }
+
+/// <summary>Where a token comes from: a token config (functional accounts follow with their issue). A value type, so asking costs nothing.</summary>
+public readonly record struct TokenSource(TokenSourceKind Kind, int Id)
+{
+    public static TokenSource Config(int id) => new(TokenSourceKind.TokenConfig, id);
+
+    public override string ToString() => $"{Kind} {Id}";
+}
+
+/// <summary>A bearer token handed to mail and web-service code. Never logged, never rendered.</summary>
+public sealed class BearerToken(string value, string type, DateTimeOffset? expiresAt)
+{
+    public string Value { get; } = value;
+    public string Type { get; } = type;
+    public DateTimeOffset? ExpiresAt { get; } = expiresAt;
+
+    /// <summary>The Authorization header value, e.g. "Bearer eyJ...".</summary>
+    public string AuthorizationHeader => $"{(Type.Equals("bearer", StringComparison.OrdinalIgnoreCase) ? "Bearer" : Type)} {Value}";
+
+    public override string ToString() => $"{Type} token (expires {ExpiresAt:u})";
+}
+
+public enum TokenUnavailableReason
+{
+    NotFound,
+    ConfigDisabled,
+    ConfigInvalid,
+    NotAuthorizedYet,
+    RefreshTokenExpired,
+    RefreshTokenRevoked,
+    ProviderUnavailable,
+    ProviderRefused,
+}
+
+/// <summary>Why no token could be had, in words fit to show an admin (never a token or secret).</summary>
+public sealed class TokenUnavailableException(TokenSource source, string sourceName, TokenUnavailableReason reason, string message, TimeSpan? retryAfter = null)
+    : Exception(message)
+{
+    public TokenSource Source { get; } = source;
+    public string SourceName { get; } = sourceName;
+    public TokenUnavailableReason Reason { get; } = reason;
+    /// <summary>When the provider may be asked again (backoff after failures, or the provider's Retry-After).</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
+/// The one way mail and web-service code get bearer tokens, in-process. A cached token with more than the lead time
+/// left is answered from memory; otherwise one refresh per source at a time, shared by all callers.
+/// </summary>
+public interface ITokenProvider
+{
+    /// <exception cref="TokenUnavailableException">no valid token can be had now</exception>
+    ValueTask<BearerToken> GetTokenAsync(TokenSource source, CancellationToken cancellationToken);
+
+    /// <summary>For a caller whose token was refused (401): refreshes even if the cached token looks valid.</summary>
+    /// <exception cref="TokenUnavailableException">no valid token can be had now</exception>
+    Task<BearerToken> ForceRefreshAsync(TokenSource source, CancellationToken cancellationToken);
+}
