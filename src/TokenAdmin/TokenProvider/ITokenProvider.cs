@@ -39,7 +39,7 @@ public enum TokenUnavailableReason
 public sealed class TokenUnavailableException(TokenSource source, string sourceName, TokenUnavailableReason reason, string message, TimeSpan? retryAfter = null)
     : Exception(message)
 {
-    public TokenSource Source { get; } = source;
+    public TokenSource TokenSource { get; } = source;
     public string SourceName { get; } = sourceName;
     public TokenUnavailableReason Reason { get; } = reason;
     /// <summary>When the provider may be asked again (backoff after failures, or the provider's Retry-After).</summary>

@@ -335,6 +335,13 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<DateTime?>("LastRefreshAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ObtainedAt")
                         .HasColumnType("TEXT");
 
