@@ -13,6 +13,7 @@ using TokenAdmin.Data;
 using TokenAdmin.Notifications;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Hosting;
@@ -69,6 +70,9 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<TokenOperations>();
         services.AddScoped<AuthorizationFlow>();
         services.AddScoped<TokenConfigTransfer>();
+        services.Configure<TokenProviderOptions>(section.GetSection("TokenProvider"));
+        services.AddSingleton<TokenProviderService>();
+        services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<TokenProviderService>());
         return services;
     }
 

@@ -227,7 +227,7 @@ public sealed class AuthorizationFlow(
         state.Version = Guid.NewGuid().ToString("N");
         AuditLog.Add(db, time, "provider", "token.authorization-refused", config.Name, $"{state.LastErrorCode}: {state.LastErrorDescription}");
         await db.SaveChangesAsync(cancellationToken);
-        events.Changed();
+        events.Changed(config.Id);
     }
 
     private static AuthorizationOutcome Fail(string message, int? configId = null) => new(false, "The token request could not be completed", message, configId);

@@ -43,6 +43,9 @@ public sealed class TokenConfigDocument
     /// <summary>User name for the password grant; its password is a secret kept beside the document.</summary>
     public string? Username { get; set; }
 
+    /// <summary>Seconds a token must have left to be handed out from the cache (default 60).</summary>
+    public int? LeadTimeSeconds { get; set; }
+
     public TokenEndpoints Endpoints { get; set; } = new();
     public RequestParameters Parameters { get; set; } = new();
     public RefreshTokenPolicy RefreshToken { get; set; } = new();

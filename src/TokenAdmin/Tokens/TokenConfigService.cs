@@ -58,7 +58,7 @@ public sealed class TokenConfigService(
         db.TokenConfigs.Add(config);
         AuditLog.Add(db, time, actor, "token-config.created", config.Name, $"template {config.Template}, flow {config.Flow}");
         await db.SaveChangesAsync(cancellationToken);
-        events.Changed();
+        events.Changed(config.Id);
         return new TokenConfigSaveResult([], config);
     }
 
@@ -118,7 +118,7 @@ public sealed class TokenConfigService(
             return TokenConfigSaveResult.Fail("", "Someone changed this token config at the same moment. Reload it and make your change again.");
         }
 
-        events.Changed();
+        events.Changed(config.Id);
         return new TokenConfigSaveResult([], config);
     }
 
@@ -144,7 +144,7 @@ public sealed class TokenConfigService(
         db.TokenConfigs.Remove(config);
         AuditLog.Add(db, time, actor, "token-config.deleted", config.Name);
         await db.SaveChangesAsync(cancellationToken);
-        events.Changed();
+        events.Changed(config.Id);
         return (true, $"Token config '{config.Name}' was deleted.");
     }
 

@@ -97,6 +97,11 @@ public static partial class TokenConfigValidator
             Add("refreshToken.lifetimeDays", "Refresh token lifetime must be 1 to 3650 days, or left out when unknown.");
         }
 
+        if (doc.LeadTimeSeconds is < 0 or > 3600)
+        {
+            Add("leadTimeSeconds", "Lead time must be 0 to 3600 seconds, or left out for the default of 60.");
+        }
+
         if (doc.Notifications.ExpiringSoonDays is < 0 or > 365)
         {
             Add("notifications.expiringSoonDays", "Expiring-soon lead time must be 0 to 365 days (0 = no warning).");

@@ -57,8 +57,17 @@ public sealed partial class TokenOperations(
         return await CallAsync(config, document, EndpointUrl(document.Endpoints.Token, document), grant, document.Parameters.Token, "token.requested", actor, cancellationToken);
     }
 
-    /// <summary>The refresh_token grant. A rotated refresh token replaces the old one; a missing one keeps it.</summary>
-    public async Task<TokenOperationResult> RefreshAsync(int configId, string actor, CancellationToken cancellationToken)
+    /// <summary>How long one process may hold a token's refresh lease: longer than any refresh can take.</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The refresh_token grant. A rotated refresh token replaces the old one; a missing one keeps it. The refresh runs
+    /// under a lease on the token's row, so no two processes (or two requests of one) spend one refresh token.
+    /// <paramref name="stillNeeded"/> is asked once the lease is held, with the state as it is then: false means
+    /// another process refreshed meanwhile and nothing is sent to the provider.
+    /// </summary>
+    public async Task<TokenOperationResult> RefreshAsync(
+        int configId, string actor, CancellationToken cancellationToken, Func<TokenState, bool>? stillNeeded = null)
     {
         var (config, document) = await LoadAsync(configId, cancellationToken);
         if (config is null)
@@ -71,26 +80,76 @@ public sealed partial class TokenOperations(
             return new TokenOperationResult(false, $"'{config.Name}' is set to invalid; make it valid before refreshing its token.");
         }
 
-        var state = config.State;
-        if (state?.RefreshTokenProtected is null)
+        if (config.State?.RefreshTokenProtected is null)
         {
             return document!.Flow == TokenFlows.AuthorizationCode
                 ? new TokenOperationResult(false, $"'{config.Name}' has no refresh token yet: request a token first.")
                 : await RequestAsync(configId, actor, cancellationToken);
         }
 
-        if (state.RefreshTokenRevokedAt is not null)
+        var lease = Guid.NewGuid().ToString("N");
+        if (!await AcquireLeaseAsync(config.State.Id, lease, cancellationToken))
         {
-            return new TokenOperationResult(false, $"The refresh token of '{config.Name}' was refused by the provider ({state.LastErrorCode}). Request a new token.");
+            return new TokenOperationResult(false, $"Another refresh of '{config.Name}' is still running; try again in a minute.");
         }
 
-        var grant = new Dictionary<string, string>
+        try
         {
-            ["grant_type"] = "refresh_token",
-            ["refresh_token"] = protector.Unprotect(state.RefreshTokenProtected),
-        };
-        var url = EndpointUrl(document!.Endpoints.Refresh ?? document.Endpoints.Token, document);
-        return await CallAsync(config, document, url, grant, document.Parameters.Refresh, "token.refreshed", actor, cancellationToken);
+            // Note: read again under the lease: the refresh token may have been rotated while we waited.
+            db.ChangeTracker.Clear();
+            (config, document) = await LoadAsync(configId, cancellationToken);
+            var state = config!.State!;
+            if (stillNeeded is not null && !stillNeeded(state))
+            {
+                return new TokenOperationResult(true, $"Token for '{config.Name}' was refreshed meanwhile by another process.");
+            }
+
+            if (state.RefreshTokenRevokedAt is not null || state.RefreshTokenProtected is null)
+            {
+                return new TokenOperationResult(false, $"The refresh token of '{config.Name}' was refused by the provider ({state.LastErrorCode}). Request a new token.");
+            }
+
+            var grant = new Dictionary<string, string>
+            {
+                ["grant_type"] = "refresh_token",
+                ["refresh_token"] = protector.Unprotect(state.RefreshTokenProtected),
+            };
+            var url = EndpointUrl(document!.Endpoints.Refresh ?? document.Endpoints.Token, document);
+            return await CallAsync(config, document, url, grant, document.Parameters.Refresh, "token.refreshed", actor, cancellationToken);
+        }
+        finally
+        {
+            // Released by the save that stored the new tokens (see CallAsync); this covers every other way out.
+            await db.TokenStates.Where(s => s.TokenConfigId == configId && s.LeaseOwner == lease)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Takes the row's lease, waiting (bounded) while another holder has it.</summary>
+    private async Task<bool> AcquireLeaseAsync(int stateId, string lease, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + LeaseDuration;
+        var pause = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            var until = now + LeaseDuration;
+            var taken = await db.TokenStates
+                .Where(s => s.Id == stateId && (s.LeaseUntil == null || s.LeaseUntil < now))
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+            if (taken == 1)
+            {
+                return true;
+            }
+
+            if (time.GetUtcNow() >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(pause, time, cancellationToken);
+            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
+        }
     }
 
     /// <summary>Exchanges an authorization code (with its PKCE verifier) for tokens; checks the ID token's nonce.</summary>
@@ -148,16 +207,38 @@ public sealed partial class TokenOperations(
             state.Version = Guid.NewGuid().ToString("N");
             AuditLog.Add(db, time, actor, auditAction + "-failed", config.Name, $"{failure.Code}: {failure.Description}");
             await db.SaveChangesAsync(cancellationToken);
-            events.Changed();
+            events.Changed(config.Id);
             LogFailure(logger, config.Name, grant["grant_type"], failure.Code, failure.Description);
             var prefix = failure.Kind == TokenFailureKind.Unavailable ? "The provider could not be reached or failed; the stored tokens were kept." : "The provider refused the request.";
             return new TokenOperationResult(false, $"{prefix} {failure.Code}: {failure.Description}", failure);
         }
 
         Apply(state, document, response, now);
+        state.LeaseOwner = null;
+        state.LeaseUntil = null;
         AuditLog.Add(db, time, actor, auditAction, config.Name, Summary(state));
-        await db.SaveChangesAsync(cancellationToken);
-        events.Changed();
+        // Note: the new refresh token is committed here, before the access token is handed to anyone. No
+        // cancellation: the provider has already rotated the refresh token, so dropping this write would lose it.
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException conflict)
+        {
+            // Someone changed the row meanwhile (an error recorded by a callback): the tokens just received still
+            // win, because the provider has already invalidated the ones stored.
+            foreach (var entry in conflict.Entries)
+            {
+                await entry.ReloadAsync(CancellationToken.None);
+            }
+
+            Apply(state, document, response, now);
+            state.LeaseOwner = null;
+            state.LeaseUntil = null;
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+
+        events.Changed(config.Id);
         return new TokenOperationResult(true, $"Token for '{config.Name}' {(auditAction == "token.refreshed" ? "refreshed" : "received")}: {Summary(state)}.");
     }
 

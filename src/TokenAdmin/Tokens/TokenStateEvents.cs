@@ -10,5 +10,14 @@ public sealed class TokenStateEvents
 
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>Raised with the id of the token config whose settings or tokens changed in this process.</summary>
+    public event Action<int>? ConfigChanged;
+
     public void Changed() => Interlocked.Increment(ref _version);
+
+    public void Changed(int tokenConfigId)
+    {
+        Changed();
+        ConfigChanged?.Invoke(tokenConfigId);
+    }
 }

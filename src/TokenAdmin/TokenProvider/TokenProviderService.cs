@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TokenAdmin.Data;
+using TokenAdmin.Secrets;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.TokenProvider;
+
+/// <summary>
+/// <see cref="ITokenProvider"/>: a lock-free cache in front of one single-flight refresh per source.
+/// Fast path: one dictionary lookup and a clock read, no allocation. Slow path: the database, then the provider
+/// through <see cref="TokenOperations"/> under the row lease.
+/// </summary>
+public sealed class TokenProviderService : ITokenProvider, IDisposable
+{
+    private readonly ConcurrentDictionary<TokenSource, CacheEntry> _cache = new();
+    private readonly ConcurrentDictionary<(TokenSource Source, bool Force), Task<BearerToken>> _flights = new();
+    private readonly IServiceScopeFactory _scopes;
+    private readonly ISecretProtector _protector;
+    private readonly TokenStateEvents _events;
+    private readonly TimeProvider _time;
+    private readonly TokenProviderOptions _options;
+    private readonly ILogger<TokenProviderService> _logger;
+
+    public TokenProviderService(
+        IServiceScopeFactory scopes, ISecretProtector protector, TokenStateEvents events, TimeProvider time,
+        IOptions<TokenProviderOptions> options, ILogger<TokenProviderService> logger)
+    {
+        _scopes = scopes;
+        _protector = protector;
+        _events = events;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _events.ConfigChanged += Forget;
+    }
+
+    private sealed class CacheEntry(BearerToken token, long usableUntilTicks, long trustedUntilTicks)
+    {
+        public BearerToken Token { get; } = token;
+        public long UsableUntilTicks { get; } = usableUntilTicks;
+        public long TrustedUntilTicks { get; } = trustedUntilTicks;
+    }
+
+    public ValueTask<BearerToken> GetTokenAsync(TokenSource source, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(source, out var entry))
+        {
+            var now = _time.GetUtcNow().UtcTicks;
+            if (now < entry.UsableUntilTicks && now < entry.TrustedUntilTicks)
+            {
+                return new ValueTask<BearerToken>(entry.Token);
+            }
+        }
+
+        return new ValueTask<BearerToken>(JoinFlightAsync(source, force: false, cancellationToken));
+    }
+
+    public Task<BearerToken> ForceRefreshAsync(TokenSource source, CancellationToken cancellationToken)
+    {
+        _cache.TryRemove(source, out _);
+        return JoinFlightAsync(source, force: true, cancellationToken);
+    }
+
+    public void Dispose() => _events.ConfigChanged -= Forget;
+
+    private void Forget(int tokenConfigId) => _cache.TryRemove(TokenSource.Config(tokenConfigId), out _);
+
+    /// <summary>
+    /// One flight per source (and kind): every concurrent caller awaits the same task, so a herd of callers causes
+    /// one provider request, and a failure reaches them all. Each caller may stop waiting on its own token; the
+    /// flight itself runs to the end, because a refresh token the provider has rotated must be stored.
+    /// </summary>
+    private Task<BearerToken> JoinFlightAsync(TokenSource source, bool force, CancellationToken cancellationToken)
+    {
+        var key = (source, force);
+        while (true)
+        {
+            if (_flights.TryGetValue(key, out var running))
+            {
+                return running.WaitAsync(cancellationToken);
+            }
+
+            var start = new TaskCompletionSource<BearerToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_flights.TryAdd(key, start.Task))
+            {
+                _ = FlyAsync(source, force, start, key);
+                return start.Task.WaitAsync(cancellationToken);
+            }
+        }
+    }
+
+    private async Task FlyAsync(TokenSource source, bool force, TaskCompletionSource<BearerToken> flight, (TokenSource, bool) key)
+    {
+        try
+        {
+            flight.SetResult(await ObtainAsync(source, force));
+        }
+        catch (Exception ex)
+        {
+            flight.SetException(ex);
+        }
+        finally
+        {
+            _flights.TryRemove(new KeyValuePair<(TokenSource, bool), Task<BearerToken>>(key, flight.Task));
+        }
+    }
+
+    private async Task<BearerToken> ObtainAsync(TokenSource source, bool force)
+    {
+        var started = _time.GetUtcNow().UtcDateTime;
+        using var scope = _scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        var config = await db.TokenConfigs.AsNoTracking().Include(c => c.State).SingleOrDefaultAsync(c => c.Id == source.Id);
+        if (config is null)
+        {
+            throw Unavailable(source, "?", TokenUnavailableReason.NotFound, $"There is no token config with id {source.Id}.");
+        }
+
+        if (!config.Valid)
+        {
+            throw Unavailable(source, config.Name, TokenUnavailableReason.ConfigDisabled, $"Token config '{config.Name}' is set to invalid.");
+        }
+
+        TokenConfigDocument document;
+        try
+        {
+            document = TokenConfigYaml.Parse(config.Yaml);
+        }
+        catch (TokenConfigYamlException ex)
+        {
+            throw Unavailable(source, config.Name, TokenUnavailableReason.ConfigInvalid, $"Token config '{config.Name}' cannot be read: {ex.Message}");
+        }
+
+        var lead = document.LeadTimeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : _options.DefaultLeadTime;
+        var state = config.State;
+        if (!force && Usable(state, lead, started) is { } stored)
+        {
+            // Refreshed by the updater job or another node: no provider call.
+            return Remember(source, stored, lead);
+        }
+
+        if (state is { ConsecutiveFailures: > 0, LastErrorAt: { } failedAt, RefreshTokenRevokedAt: null })
+        {
+            var wait = Backoff(state.ConsecutiveFailures) - (started - failedAt);
+            if (wait > TimeSpan.Zero)
+            {
+                throw Unavailable(source, config.Name, TokenUnavailableReason.ProviderUnavailable,
+                    $"The provider of '{config.Name}' failed {state.ConsecutiveFailures} time(s) in a row ({state.LastErrorCode}: {state.LastErrorDescription}); TokenAdmin asks again in {wait.TotalSeconds:0} s.",
+                    wait);
+            }
+        }
+
+        if (state?.RefreshTokenRevokedAt is not null)
+        {
+            throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenRevoked,
+                $"The provider refused the refresh token of '{config.Name}' ({state.LastErrorCode}). An admin must request a new token.");
+        }
+
+        if (state?.RefreshTokenProtected is not null && state.RefreshTokenExpiresAt <= started)
+        {
+            throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenExpired,
+                $"The refresh token of '{config.Name}' expired on {state.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must request a new token.");
+        }
+
+        var operations = scope.ServiceProvider.GetRequiredService<TokenOperations>();
+        TokenOperationResult result;
+        if (state?.RefreshTokenProtected is not null)
+        {
+            result = await operations.RefreshAsync(config.Id, "token-provider", CancellationToken.None,
+                fresh => force ? !(fresh.LastRefreshAt > started) : Usable(fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
+        }
+        else if (document.Flow is TokenFlows.ClientCredentials or TokenFlows.Password)
+        {
+            result = await operations.RequestAsync(config.Id, "token-provider", CancellationToken.None);
+        }
+        else
+        {
+            throw Unavailable(source, config.Name, TokenUnavailableReason.NotAuthorizedYet,
+                $"Token config '{config.Name}' has no token that can be renewed: an admin must request a token (authorization code flow) first.");
+        }
+
+        if (!result.Succeeded)
+        {
+            var reason = result.Failure switch
+            {
+                { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
+                { RefreshTokenDead: true } => TokenUnavailableReason.RefreshTokenRevoked,
+                _ => TokenUnavailableReason.ProviderRefused,
+            };
+            throw Unavailable(source, config.Name, reason, result.Message, result.Failure?.RetryAfter);
+        }
+
+        var refreshed = await db.TokenStates.AsNoTracking().SingleAsync(s => s.TokenConfigId == config.Id);
+        return Usable(refreshed, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
+            ? Remember(source, token, lead)
+            : throw Unavailable(source, config.Name, TokenUnavailableReason.ProviderRefused,
+                $"The provider answered for '{config.Name}' with a token that is already expired.");
+    }
+
+    /// <summary>The stored access token when it has more than <paramref name="lead"/> left; an unknown expiry counts as usable.</summary>
+    private BearerToken? Usable(TokenState? state, TimeSpan lead, DateTime now) =>
+        state?.AccessTokenProtected is { } access && (state.AccessTokenExpiresAt is null || state.AccessTokenExpiresAt.Value - lead > now)
+            ? new BearerToken(_protector.Unprotect(access), state.TokenType ?? "Bearer",
+                state.AccessTokenExpiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null)
+            : null;
+
+    private BearerToken Remember(TokenSource source, BearerToken token, TimeSpan lead)
+    {
+        var now = _time.GetUtcNow();
+        var usableUntil = token.ExpiresAt is { } expires ? (expires - lead).UtcTicks : long.MaxValue;
+        _cache[source] = new CacheEntry(token, usableUntil, (now + _options.MaxStaleness).UtcTicks);
+        return token;
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        var seconds = _options.FirstBackoff.TotalSeconds * Math.Pow(2, Math.Min(failures - 1, 16));
+        return TimeSpan.FromSeconds(Math.Min(seconds, _options.MaxBackoff.TotalSeconds));
+    }
+
+    private TokenUnavailableException Unavailable(TokenSource source, string name, TokenUnavailableReason reason, string message, TimeSpan? retryAfter = null)
+    {
+        TokenProviderLog.Unavailable(_logger, name, reason, message);
+        return new TokenUnavailableException(source, name, reason, message, retryAfter);
+    }
+}
+
+internal static partial class TokenProviderLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No token for '{Source}' ({Reason}): {Message}")]
+    public static partial void Unavailable(ILogger logger, string source, TokenUnavailableReason reason, string message);
+}
