@@ -62,7 +62,9 @@ public static class TokenAdminHostingExtensions
 
         services.Configure<ProviderHttpOptions>(section.GetSection("Providers"));
         services.AddHttpClient(ProviderHttp.ClientName)
-            .ConfigureHttpClient((sp, c) => c.Timeout = sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value.Timeout);
+            .ConfigureHttpClient((sp, c) => c.Timeout = ProviderHttp.TotalTimeout(sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value))
+            .AddResilienceHandler("provider-retries", (pipeline, context) =>
+                ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
         services.AddSingleton<TokenStateEvents>();
         services.AddSingleton<OidcDiscoveryReader>();
         services.AddSingleton<TokenEndpointClient>();

@@ -37,7 +37,7 @@ public sealed class OidcDiscoveryReader(IHttpClientFactory httpClients, Microsof
         {
             return new DiscoveryResult(null, null, null, "The discovery URL did not answer with JSON.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
             return new DiscoveryResult(null, null, null, ProviderHttp.Describe(ex, uri, options.Value.Timeout));
         }

@@ -1,14 +1,23 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.Timeout;
 
 namespace TokenAdmin.Tokens;
 
 /// <summary>Bound from "TokenAdmin:Providers".</summary>
 public sealed class ProviderHttpOptions
 {
-    /// <summary>How long a provider may take to answer one request.</summary>
+    /// <summary>How long a provider may take to answer one attempt.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Further attempts after a connection failure, timeout, 5xx or 429 (never after an OAuth2 error such as invalid_grant).</summary>
+    public int Retries { get; set; } = 2;
+
+    /// <summary>First pause before a retry; it grows exponentially, with jitter.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>The HttpClient TokenAdmin uses to talk to OAuth2 providers, and how its failures read to an admin.</summary>
@@ -16,10 +25,37 @@ public static class ProviderHttp
 {
     public const string ClientName = "oauth2-providers";
 
+    /// <summary>A Retry-After longer than this is not waited for in the request: the caller's backoff takes over.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(10);
+
+    /// <summary>Every attempt, every pause between them, and some slack.</summary>
+    public static TimeSpan TotalTimeout(ProviderHttpOptions options) =>
+        options.Timeout * (options.Retries + 1) + MaxRetryAfter * options.Retries + TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Retries with jittered exponential backoff, honouring Retry-After (up to <see cref="MaxRetryAfter"/>), then a
+    /// timeout per attempt. An answer with an OAuth2 error (4xx) is never retried: invalid_grant stays invalid.
+    /// </summary>
+    public static void ConfigureRetries(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ProviderHttpOptions options)
+    {
+        pipeline.AddRetry(new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(options.Retries, 0) is 0 ? 1 : options.Retries,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryDelay,
+            ShouldRetryAfterHeader = true,
+            ShouldHandle = args => ValueTask.FromResult(options.Retries > 0
+                && HttpClientResiliencePredicates.IsTransient(args.Outcome)
+                && !(args.Outcome.Result?.Headers.RetryAfter?.Delta > MaxRetryAfter)),
+        });
+        pipeline.AddTimeout(options.Timeout);
+    }
+
     /// <summary>Names the failure the way an admin can act on it: DNS, refused connection, TLS, timeout.</summary>
     public static string Describe(Exception exception, Uri uri, TimeSpan timeout) => exception switch
     {
-        TaskCanceledException or TimeoutException => $"{uri.Host} did not answer within {timeout.TotalSeconds:0.#} seconds.",
+        TaskCanceledException or TimeoutException or TimeoutRejectedException => $"{uri.Host} did not answer within {timeout.TotalSeconds:0.#} seconds.",
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } } =>
             $"The host name {uri.Host} could not be resolved (DNS).",
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } =>

@@ -65,9 +65,9 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
             var body = await ReadLimitedAsync(response.Content, cancellationToken);
             return Interpret(response, body);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
-            var code = ex is TaskCanceledException ? "timeout" : "connection_failed";
+            var code = ex is TaskCanceledException or Polly.Timeout.TimeoutRejectedException ? "timeout" : "connection_failed";
             return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri, options.Value.Timeout)));
         }
     }
