@@ -15,7 +15,7 @@ public static class CliApp
     public const int Refused = 1;
     public const int Usage = 2;
 
-    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenStateVerbs.All, .. TokenVerbs.All];
+    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenStateVerbs.All, .. TokenVerbs.All, .. JobVerbs.All];
 
     /// <summary>A first argument that is not an option (the web host's options all start with -) names a verb.</summary>
     public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
@@ -58,20 +58,20 @@ public static class CliApp
             return Usage;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = [],
-            ContentRootPath = ContentRoot.Find(),
-            EnvironmentName = ContentRoot.Environment(),
-        });
-        configure?.Invoke(builder.Configuration);
-        // Note: no log output: a verb reports its outcome itself, and appsettings.json's log levels are for the web app.
-        builder.Logging.ClearProviders();
-        builder.Services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
-        using var host = builder.Build();
-        using var scope = host.Services.CreateScope();
         try
         {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                Args = [],
+                ContentRootPath = ContentRoot.Find(),
+                EnvironmentName = ContentRoot.Environment(),
+            });
+            configure?.Invoke(builder.Configuration);
+            // Note: no log output: a verb reports its outcome itself, and appsettings.json's log levels are for the web app.
+            builder.Logging.ClearProviders();
+            builder.Services.AddTokenAdminCore(builder.Configuration, builder.Environment.ContentRootPath);
+            using var host = builder.Build();
+            using var scope = host.Services.CreateScope();
             await DatabaseStartup.MigrateAsync(scope.ServiceProvider.GetRequiredService<TokenAdminDb>(), cancellationToken);
             KeyRingCheck.EnsureReadable(scope.ServiceProvider);
             return await verb.Run(new CliContext(scope.ServiceProvider, parsed, stdin, stdout, stderr), cancellationToken);

@@ -152,13 +152,15 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
             }
         }
 
-        if (state?.RefreshTokenRevokedAt is not null)
+        var canStartAfresh = document.Flow is TokenFlows.ClientCredentials or TokenFlows.Password;
+        if (state?.RefreshTokenRevokedAt is not null && !canStartAfresh)
         {
             throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenRevoked,
                 $"The provider refused the refresh token of '{config.Name}' ({state.LastErrorCode}). An admin must request a new token.");
         }
 
-        if (state?.RefreshTokenProtected is not null && state.RefreshTokenExpiresAt <= started)
+        var refreshTokenExpired = state?.RefreshTokenProtected is not null && state.RefreshTokenExpiresAt <= started;
+        if (refreshTokenExpired && !canStartAfresh)
         {
             throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenExpired,
                 $"The refresh token of '{config.Name}' expired on {state.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must request a new token.");
@@ -166,12 +168,12 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
         var operations = scope.ServiceProvider.GetRequiredService<TokenOperations>();
         TokenOperationResult result;
-        if (state?.RefreshTokenProtected is not null)
+        if (state?.RefreshTokenProtected is not null && state.RefreshTokenRevokedAt is null && !refreshTokenExpired)
         {
             result = await operations.RefreshAsync(config.Id, "token-provider", CancellationToken.None,
                 fresh => force ? !(fresh.LastRefreshAt > started) : Usable(fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
         }
-        else if (document.Flow is TokenFlows.ClientCredentials or TokenFlows.Password)
+        else if (canStartAfresh)
         {
             result = await operations.RequestAsync(config.Id, "token-provider", CancellationToken.None);
         }

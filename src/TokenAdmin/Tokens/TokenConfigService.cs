@@ -237,14 +237,15 @@ public sealed class TokenConfigService(
             changes.Add("settings: " + string.Join(", ", b.Except(a).Select(l => l.Trim().Split(':')[0]).Where(k => k.Length > 0).Distinct().Take(10)));
         }
 
+        // A value typed in wins over a ticked "remove" (ApplySecrets stores it), and the audit says what happened.
         if (secrets.ClientSecret is { Length: > 0 } || secrets.ClearClientSecret)
         {
-            changes.Add(secrets.ClearClientSecret ? "client secret removed" : "client secret changed");
+            changes.Add(secrets.ClientSecret is { Length: > 0 } ? "client secret changed" : "client secret removed");
         }
 
         if (secrets.Password is { Length: > 0 } || secrets.ClearPassword)
         {
-            changes.Add(secrets.ClearPassword ? "password removed" : "password changed");
+            changes.Add(secrets.Password is { Length: > 0 } ? "password changed" : "password removed");
         }
 
         return changes.Count == 0 ? "no change" : string.Join("; ", changes);

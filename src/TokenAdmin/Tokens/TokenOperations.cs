@@ -80,7 +80,8 @@ public sealed partial class TokenOperations(
             return new TokenOperationResult(false, $"'{config.Name}' is set to invalid; make it valid before refreshing its token.");
         }
 
-        if (config.State?.RefreshTokenProtected is null)
+        // Client credentials and password configs can always start afresh: a refused refresh token is no dead end.
+        if (config.State?.RefreshTokenProtected is null || (config.State.RefreshTokenRevokedAt is not null && document!.Flow != TokenFlows.AuthorizationCode))
         {
             return document!.Flow == TokenFlows.AuthorizationCode
                 ? new TokenOperationResult(false, $"'{config.Name}' has no refresh token yet: request a token first.")
