@@ -163,7 +163,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         if (refreshTokenExpired && !canStartAfresh)
         {
             throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenExpired,
-                $"The refresh token of '{config.Name}' expired on {state.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must request a new token.");
+                $"The refresh token of '{config.Name}' expired on {state!.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must request a new token.");
         }
 
         var operations = scope.ServiceProvider.GetRequiredService<TokenOperations>();
