@@ -2,11 +2,18 @@ using BenchmarkDotNet.Running;
 using TokenAdmin.Benchmarks;
 
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- overview-load [configs] [seconds] [concurrency]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- provider-herd [callers] [latency ms]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromAssembly(typeof(OverviewQueryBenchmarks).Assembly).Run(args[1..]);
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "provider-herd")
+{
+    int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
+    return await ProviderHerd.RunAsync(Value(1, 10_000), TimeSpan.FromMilliseconds(Value(2, 20)));
 }
 
 if (args.Length == 0 || args[0] == "overview-load")
@@ -15,5 +22,5 @@ if (args.Length == 0 || args[0] == "overview-load")
     return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
 }
 
-Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | micro [BenchmarkDotNet options]");
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | provider-herd [callers] [latency ms] | micro [BenchmarkDotNet options]");
 return 2;
