@@ -67,6 +67,7 @@ public static class TokenAdminHostingExtensions
                 ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
         services.AddSingleton<TokenStateEvents>();
         services.AddSingleton<OidcDiscoveryReader>();
+        services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();
         services.AddScoped<TokenConfigService>();
         services.AddScoped<TokenOperations>();
@@ -75,6 +76,7 @@ public static class TokenAdminHostingExtensions
         services.Configure<TokenProviderOptions>(section.GetSection("TokenProvider"));
         services.AddSingleton<TokenProviderService>();
         services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<TokenProviderService>());
+
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenAdmin.Data;
@@ -25,7 +26,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
     public TokenProviderService(
         IServiceScopeFactory scopes, ISecretProtector protector, TokenStateEvents events, TimeProvider time,
-        IOptions<TokenProviderOptions> options, ILogger<TokenProviderService> logger)
+        IOptions<TokenProviderOptions> options, ILogger<TokenProviderService> logger, IMeterFactory? meters = null)
     {
         _scopes = scopes;
         _protector = protector;
@@ -34,6 +35,21 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         _options = options.Value;
         _logger = logger;
         _events.ConfigChanged += Forget;
+        // Note: observed only when a metrics listener asks, so the fast path pays nothing for it.
+        meters?.Create(TokenMetrics.MeterName).CreateObservableGauge(
+            "tokenadmin.token.seconds_until_expiry", ObserveExpiry, "s", "Seconds until each cached access token expires, per token source.");
+    }
+
+    private IEnumerable<Measurement<double>> ObserveExpiry()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (source, entry) in _cache)
+        {
+            if (entry.Token.ExpiresAt is { } expires)
+            {
+                yield return new Measurement<double>((expires - now).TotalSeconds, new KeyValuePair<string, object?>("source", source.ToString()));
+            }
+        }
     }
 
     private sealed class CacheEntry(BearerToken token, long usableUntilTicks, long trustedUntilTicks)

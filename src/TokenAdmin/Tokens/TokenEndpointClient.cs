@@ -24,7 +24,7 @@ public sealed record TokenFailure(TokenFailureKind Kind, string Code, string Des
 }
 
 /// <summary>Posts grant requests to a token endpoint and reads the answer strictly.</summary>
-public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options)
+public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options, TokenMetrics metrics)
 {
     private const int MaxResponseBytes = 1024 * 1024;
 
@@ -59,15 +59,20 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
 
         request.Content = new FormUrlEncodedContent(form);
         var client = httpClients.CreateClient(ProviderHttp.ClientName);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var grantType = grant.GetValueOrDefault("grant_type", "?");
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var body = await ReadLimitedAsync(response.Content, cancellationToken);
-            return Interpret(response, body);
+            var answer = Interpret(response, body);
+            metrics.Record(grantType, answer.Item2?.Code ?? "ok", started);
+            return answer;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
             var code = ex is TaskCanceledException or Polly.Timeout.TimeoutRejectedException ? "timeout" : "connection_failed";
+            metrics.Record(grantType, code, started);
             return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri, options.Value.Timeout)));
         }
     }

@@ -186,4 +186,73 @@ public sealed class TokenProviderTests : TokenTestBase
 
         Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
     }
+
+    [Fact]
+    public async Task TooManyRequests_WithShortRetryAfter_IsRetriedAfterIt()
+    {
+        var source = await AuthorizedAsync();
+        await ExpireAccessTokenAsync(source);
+        Idp.Faults.RetryAfterSeconds = 1;
+        Idp.Faults.FailNextTokenRequests(TokenEndpointFault.TooManyRequests429, 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var token = await Provider.GetTokenAsync(source, default);
+
+        Assert.Equal(2, Idp.TokenRequestsByGrantType["refresh_token"]);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"Retry-After was not honoured ({clock.Elapsed.TotalMilliseconds:0} ms)");
+        Assert.Equal(Unprotect((await StateAsync(source.Id))!.AccessTokenProtected!), token.Value);
+    }
+
+    [Fact]
+    public async Task TooManyRequests_WithLongRetryAfter_FailsAtOnce_AndSaysWhenToRetry()
+    {
+        var source = await AuthorizedAsync();
+        await ExpireAccessTokenAsync(source);
+        Idp.Faults.RetryAfterSeconds = 120;
+        Idp.Faults.TokenEndpoint = TokenEndpointFault.TooManyRequests429;
+
+        var error = await Assert.ThrowsAsync<TokenUnavailableException>(() => Provider.GetTokenAsync(source, default).AsTask());
+
+        Assert.Equal(TokenUnavailableReason.ProviderUnavailable, error.Reason);
+        Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
+        Assert.True(error.RetryAfter > TimeSpan.FromSeconds(100), $"RetryAfter {error.RetryAfter}");
+        Assert.Equal("http_429", (await StateAsync(source.Id))!.LastErrorCode);
+    }
+
+    [Fact]
+    public async Task ConnectionRefused_IsRetried_ThenReportedAsUnavailable()
+    {
+        var id = await CreateConfigAsync("app-token", TokenFlows.ClientCredentials, change: d => d.Endpoints.Token = "http://127.0.0.1:9/connect/token");
+
+        var error = await Assert.ThrowsAsync<TokenUnavailableException>(() => Provider.GetTokenAsync(TokenSource.Config(id), default).AsTask());
+
+        Assert.Equal(TokenUnavailableReason.ProviderUnavailable, error.Reason);
+        Assert.Contains("refused the connection", error.Message, StringComparison.Ordinal);
+        Assert.Equal("connection_failed", (await StateAsync(id))!.LastErrorCode);
+    }
+
+    [Fact]
+    public async Task Metrics_CountTokenRequests_AndObserveExpiry()
+    {
+        var source = await AuthorizedAsync();
+        var measurements = new System.Collections.Concurrent.ConcurrentBag<(string Name, double Value, string Tags)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == TokenMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => measurements.Add((i.Name, v, string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}")))));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => measurements.Add((i.Name, v, string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}")))));
+        listener.Start();
+
+        await Provider.ForceRefreshAsync(source, default);
+        listener.RecordObservableInstruments();
+
+        Assert.Contains(measurements, m => m.Name == "tokenadmin.token_requests" && m.Tags.Contains("grant_type=refresh_token", StringComparison.Ordinal) && m.Tags.Contains("result=ok", StringComparison.Ordinal));
+        Assert.Contains(measurements, m => m.Name == "tokenadmin.token_request.duration" && m.Value > 0);
+        Assert.Contains(measurements, m => m.Name == "tokenadmin.token.seconds_until_expiry" && m.Value > 3000 && m.Tags == $"source={source}");
+    }
 }
