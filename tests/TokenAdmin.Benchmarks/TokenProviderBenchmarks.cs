@@ -33,6 +33,7 @@ public class TokenProviderBenchmarks
             var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
             var state = db.TokenStates.Single();
             state.AccessTokenExpiresAt = DateTime.UtcNow.AddHours(1);
+            db.TokenConfigs.Single(c => c.Id == state.TokenConfigId).Valid = true;
             await db.SaveChangesAsync();
             _source = TokenSource.Config(state.TokenConfigId);
         }
