@@ -58,6 +58,7 @@ public sealed class TokenConfigPageTests : TokenTestBase
     [InlineData("Input.AuthorizationParameters", "redirect_uri=https://evil.example/", "Parameter 'redirect_uri' is set by TokenAdmin itself")]
     [InlineData("Input.ExpiringSoonDays", "soon", "'soon' is not a whole number.")]
     [InlineData("Input.Flow", "Implicit", "Flow must be one of")]
+    [InlineData("Input.LeadTimeSeconds", "7200", "Lead time must be 0 to 3600 seconds")]
     public async Task Add_WithBadField_ShowsMessage_AndSavesNothing(string field, string value, string message)
     {
         var form = GoogleForm();

@@ -30,6 +30,7 @@ public sealed class TokenConfigInput
     public bool NotifyTokenExpired { get; set; } = true;
     public bool NotifyRefreshTokenExpired { get; set; } = true;
     public int ExpiringSoonDays { get; set; } = 7;
+    public int? LeadTimeSeconds { get; set; }
 
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {
@@ -39,14 +40,14 @@ public sealed class TokenConfigInput
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
         RefreshTokenLifetimeDays = d.RefreshToken.LifetimeDays, RefreshTokenSliding = d.RefreshToken.Sliding,
         NotifyTokenExpired = d.Notifications.TokenExpired, NotifyRefreshTokenExpired = d.Notifications.RefreshTokenExpired,
-        ExpiringSoonDays = d.Notifications.ExpiringSoonDays,
+        ExpiringSoonDays = d.Notifications.ExpiringSoonDays, LeadTimeSeconds = d.LeadTimeSeconds,
     };
 
     /// <summary>The document this form describes; parameter lines that are not key=value land in <paramref name="errors"/>.</summary>
     public TokenConfigDocument ToDocument(string template, Dictionary<string, string> errors) => new()
     {
         Name = Name ?? "", Template = template, Valid = Valid, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientAuthentication = ClientAuthentication ?? "",
-        Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username,
+        Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
         Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
         Parameters = new RequestParameters
         {

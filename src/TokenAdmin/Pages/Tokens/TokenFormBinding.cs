@@ -8,6 +8,7 @@ internal static class TokenFormBinding
     {
         ["Input.RefreshTokenLifetimeDays"] = "refreshToken.lifetimeDays",
         ["Input.ExpiringSoonDays"] = "notifications.expiringSoonDays",
+        ["Input.LeadTimeSeconds"] = "leadTimeSeconds",
     };
 
     /// <summary>Form values the binder could not read (a word in a number field) become messages next to their fields.</summary>
