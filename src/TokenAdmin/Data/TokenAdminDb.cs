@@ -18,6 +18,7 @@ public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbCon
     public DbSet<TokenConfig> TokenConfigs => Set<TokenConfig>();
     public DbSet<TokenState> TokenStates => Set<TokenState>();
     public DbSet<AuthorizationRequest> AuthorizationRequests => Set<AuthorizationRequest>();
+    public DbSet<Refresh.UpdaterRun> UpdaterRuns => Set<Refresh.UpdaterRun>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

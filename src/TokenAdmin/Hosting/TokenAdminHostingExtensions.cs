@@ -77,6 +77,8 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<TokenProviderService>();
         services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<TokenProviderService>());
 
+        // TokenStoreUpdater (Refresh/)
+        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);
         return services;
     }
 

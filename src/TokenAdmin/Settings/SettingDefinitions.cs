@@ -44,9 +44,13 @@ public static partial class SettingNames
     public const string AdminOidcScopes = "AdminOidc.Scopes";
     public const string AdminOidcAdminClaim = "AdminOidc.AdminClaim";
     public const string AdminOidcAdminValues = "AdminOidc.AdminValues";
+    public const string UpdaterSchedule = "TokenStoreUpdater.Schedule";
+    public const string UpdaterInterval = "TokenStoreUpdater.Interval";
+    public const string UpdaterParallelism = "TokenStoreUpdater.Parallelism";
 
     public const string PublicUrlGroup = "Public URL";
     public const string AdminOidcGroup = "Admin sign-in with OpenID Connect";
+    public const string UpdaterGroup = "Token store updater";
 
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
@@ -70,6 +74,16 @@ public static partial class SettingNames
             Validate: v => v.Length == 0 || v.Any(char.IsWhiteSpace) ? "Admin claim must be one claim name without spaces." : null),
         new(AdminOidcAdminValues, AdminOidcGroup, "Admin claim values", "Space- or comma-separated; a user whose admin claim holds any of them is an admin.", "",
             Validate: v => v.Length > 0 && SplitList(v).Count == 0 ? "Give at least one value." : null),
+        new(UpdaterSchedule, UpdaterGroup, "Schedule",
+            "When the updater refreshes tokens: a cron expression with 5 fields (minute hour day-of-month month day-of-week) in the server's time zone, as in crontab. " +
+            "Examples: 0 * * * * (hourly, at minute 0), */10 * * * * (every 10 minutes), 0 0 * * * (daily at midnight).",
+            Refresh.RefreshSchedule.DefaultCron, Validate: Refresh.RefreshSchedule.CheckCron),
+        new(UpdaterInterval, UpdaterGroup, "Interval (seconds)",
+            "The time between two runs, as in OTOBO (3600 for an hourly schedule): each run refreshes what expires before the next run. " +
+            "TokenAdmin also computes the next run from the schedule and looks ahead by the longer of the two, so 0 (the schedule alone) is enough.",
+            "0", Validate: Refresh.RefreshSchedule.CheckInterval),
+        new(UpdaterParallelism, UpdaterGroup, "Parallelism", "How many token configs one run refreshes at the same time (1 to 32).",
+            "4", Validate: Refresh.RefreshSchedule.CheckParallelism),
     ];
 
     private static readonly Dictionary<string, SettingDefinition> ByName =

@@ -24,6 +24,8 @@ public partial class TokenAdminFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; } = new()
     {
         ["TokenAdmin:SignIn:PostsPerMinute"] = "1000",
+        // A scheduled updater run at the top of the hour would refresh tokens under a running test; tests run it themselves.
+        ["TokenAdmin:TokenStoreUpdater:Enabled"] = "false",
     };
 
     public string DatabasePath => Path.Combine(DataDirectory, "tokenadmin.db");

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TokenAdmin.Data;
+using TokenAdmin.Settings;
+using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Refresh;
+
+/// <summary>Configuration (appsettings TokenAdmin:TokenStoreUpdater) of what admins do not tune in the settings.</summary>
+public sealed class TokenStoreUpdaterOptions
+{
+    /// <summary>False keeps the scheduler from starting with the web app (runs then come only from the console verb).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>An access token that expires less than this after the next run is refreshed now.</summary>
+    public TimeSpan Margin { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A sliding refresh token (Microsoft: 90 days unused) is used this long before it would go idle, so one failed
+    /// run or a few days of downtime do not lose it.
+    /// </summary>
+    public TimeSpan IdleSafety { get; set; } = TimeSpan.FromDays(7);
+}
+
+/// <summary>What the updater needs to know of one token config to decide whether it is due.</summary>
+public sealed record UpdaterCandidate(
+    int Id, string Name, bool Valid, string Flow, bool HasAccessToken, DateTime? AccessTokenExpiresAt,
+    bool HasRefreshToken, DateTime? RefreshTokenExpiresAt, bool RefreshTokenExpiryEstimated, DateTime? RefreshTokenRevokedAt,
+    DateTime? ObtainedAt, DateTime? LastRefreshAt, int? RefreshTokenLifetimeDays = null, bool RefreshTokenSliding = false);
+
+/// <summary>Refresh now (<paramref name="Due"/>) or leave alone, and why, in words for the run summary.</summary>
+public readonly record struct UpdaterDecision(bool Due, string Why);
+
+/// <summary>
+/// One pass of the token store updater (OTOBO's TokenStoreUpdater): refreshes, through <see cref="ITokenProvider"/>,
+/// the tokens that would expire before the next run and the idle refresh tokens a provider would drop, a few at a
+/// time, and records what it did. The Quartz job, "Run now" and `jobs run token-store-updater` all end up here.
+/// </summary>
+public sealed partial class TokenStoreUpdater(
+    TokenAdminDb db,
+    ITokenProvider provider,
+    SettingsStore settings,
+    UpdaterRunLog log,
+    UpdaterMetrics metrics,
+    IOptions<TokenStoreUpdaterOptions> options,
+    TimeProvider time,
+    ILogger<TokenStoreUpdater> logger)
+{
+    public async Task<UpdaterRunSummary> RunAsync(string triggeredBy, CancellationToken cancellationToken)
+    {
+        var startedAt = time.GetUtcNow();
+        var started = time.GetTimestamp();
+        var schedule = RefreshSchedule.From(await settings.GetAsync(cancellationToken));
+        var now = startedAt.UtcDateTime;
+        var nextRun = now + schedule.LookAhead(startedAt);
+
+        var skipped = new List<UpdaterSkip>();
+        var due = new List<(UpdaterCandidate Config, string Why)>();
+        foreach (var candidate in await LoadCandidatesAsync(cancellationToken))
+        {
+            var decision = Decide(candidate, now, nextRun, options.Value.Margin, options.Value.IdleSafety);
+            if (decision.Due)
+            {
+                due.Add((candidate, decision.Why));
+            }
+            else
+            {
+                skipped.Add(new UpdaterSkip(candidate.Name, decision.Why));
+            }
+        }
+
+        var refreshed = new ConcurrentQueue<UpdaterRefresh>();
+        var failed = new ConcurrentQueue<UpdaterFailure>();
+        var cancelled = false;
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = schedule.Parallelism, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(due, parallel, async (item, token) =>
+            {
+                try
+                {
+                    await provider.ForceRefreshAsync(TokenSource.Config(item.Config.Id), token);
+                    refreshed.Enqueue(new UpdaterRefresh(item.Config.Name, item.Why));
+                }
+                catch (TokenUnavailableException ex)
+                {
+                    failed.Enqueue(new UpdaterFailure(item.Config.Name, ex.Reason.ToString(), ex.Message));
+                    LogRefreshFailed(logger, item.Config.Name, ex.Reason.ToString(), ex.Message);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    // Note: one token config failing in an unexpected way (a bug, a database hiccup) must not keep the
+                    // others from being refreshed; it is collected with the provider failures and shown in the summary.
+                    failed.Enqueue(new UpdaterFailure(item.Config.Name, "Error", ex.Message));
+                    LogRefreshError(logger, item.Config.Name, ex);
+                }
+            });
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            cancelled = true;
+        }
+
+        var summary = new UpdaterRunSummary(now, time.GetElapsedTime(started), triggeredBy,
+            [.. refreshed.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase)],
+            [.. failed.OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase)],
+            skipped, cancelled);
+        metrics.Record(summary);
+        LogRun(logger, triggeredBy, summary.Headline);
+        if (!cancelled)
+        {
+            await log.RecordAsync(summary, cancellationToken);
+            return summary;
+        }
+
+        // Note: a run stopped by shutdown is still recorded (the admin sees what it did), without the cancelled token.
+        try
+        {
+            await log.RecordAsync(summary, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
+        {
+            LogRecordFailed(logger, ex);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return summary;
+    }
+
+    /// <summary>
+    /// Whether a token config is due. <paramref name="nextRun"/> is when the next run will have happened at the latest
+    /// (the schedule's next fire time, or now + Interval when that is later).
+    /// </summary>
+    public static UpdaterDecision Decide(UpdaterCandidate c, DateTime now, DateTime nextRun, TimeSpan margin, TimeSpan idleSafety)
+    {
+        if (!c.Valid)
+        {
+            return new(false, "set to invalid");
+        }
+
+        if (!c.HasAccessToken && !c.HasRefreshToken)
+        {
+            return new(false, "no token yet: request one first");
+        }
+
+        var authorizationCode = c.Flow == TokenFlows.AuthorizationCode;
+        if (authorizationCode)
+        {
+            // Note: these need an admin to sign in at the provider again; refreshing would only repeat the refusal.
+            if (!c.HasRefreshToken)
+            {
+                return new(false, "no refresh token: request a new token");
+            }
+
+            if (c.RefreshTokenRevokedAt is { } revoked)
+            {
+                return new(false, $"refresh token refused by the provider since {revoked:yyyy-MM-dd HH:mm} UTC: request a new token");
+            }
+
+            if (c.RefreshTokenExpiresAt is { } expired && expired <= now)
+            {
+                return new(false, $"refresh token expired {expired:yyyy-MM-dd HH:mm} UTC: request a new token");
+            }
+        }
+
+        var dueBefore = nextRun + margin;
+        if (!c.HasAccessToken)
+        {
+            return new(true, "no access token");
+        }
+
+        if (c.AccessTokenExpiresAt is { } at && at < dueBefore)
+        {
+            return new(true, at <= now ? $"access token expired {at:yyyy-MM-dd HH:mm} UTC" : $"access token expires {at:yyyy-MM-dd HH:mm} UTC, before the next run");
+        }
+
+        if (authorizationCode)
+        {
+            // Microsoft drops a refresh token unused for 90 days (AADSTS700082): using it in time keeps it alive.
+            if (c.RefreshTokenSliding && c.RefreshTokenLifetimeDays is { } days && (c.LastRefreshAt ?? c.ObtainedAt) is { } lastUse
+                && lastUse.AddDays(days) - idleSafety < nextRun)
+            {
+                return new(true, $"refresh token unused since {lastUse:yyyy-MM-dd HH:mm} UTC; the provider drops it after {days} days unused");
+            }
+
+            // A provider that states the refresh token's expiry (Keycloak: its idle timeout) may renew it when it is used.
+            if (c.RefreshTokenExpiresAt is { } rt && !c.RefreshTokenExpiryEstimated && rt < dueBefore)
+            {
+                return new(true, $"refresh token expires {rt:yyyy-MM-dd HH:mm} UTC, before the next run");
+            }
+        }
+
+        return new(false, c.AccessTokenExpiresAt is { } until ? $"not due: access token valid until {until:yyyy-MM-dd HH:mm} UTC" : "not due: access token without stated expiry");
+    }
+
+    private async Task<List<UpdaterCandidate>> LoadCandidatesAsync(CancellationToken cancellationToken)
+    {
+        var rows = await db.TokenConfigs.AsNoTracking()
+            .OrderBy(c => c.NormalizedName)
+            .Select(c => new
+            {
+                c.Id,
+                c.Name,
+                c.Valid,
+                c.Flow,
+                c.Yaml,
+                HasAccessToken = c.State != null && c.State.AccessTokenProtected != null,
+                AccessTokenExpiresAt = c.State != null ? c.State.AccessTokenExpiresAt : null,
+                HasRefreshToken = c.State != null && c.State.RefreshTokenProtected != null,
+                RefreshTokenExpiresAt = c.State != null ? c.State.RefreshTokenExpiresAt : null,
+                Estimated = c.State != null && c.State.RefreshTokenExpiryEstimated,
+                RevokedAt = c.State != null ? c.State.RefreshTokenRevokedAt : null,
+                ObtainedAt = c.State != null ? c.State.ObtainedAt : null,
+                LastRefreshAt = c.State != null ? c.State.LastRefreshAt : null,
+            })
+            .ToListAsync(cancellationToken);
+
+        return rows.Select(r =>
+        {
+            // Only the refresh token policy is read from the YAML, and only where it matters.
+            var policy = r.HasRefreshToken && r.Valid ? TokenConfigYaml.Parse(r.Yaml).RefreshToken : null;
+            return new UpdaterCandidate(r.Id, r.Name, r.Valid, r.Flow, r.HasAccessToken, r.AccessTokenExpiresAt, r.HasRefreshToken,
+                r.RefreshTokenExpiresAt, r.Estimated, r.RevokedAt, r.ObtainedAt, r.LastRefreshAt, policy?.LifetimeDays, policy?.Sliding ?? false);
+        }).ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Token store updater ({TriggeredBy}): {Headline}")]
+    private static partial void LogRun(ILogger logger, string triggeredBy, string headline);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token store updater could not refresh '{Config}': {Reason}: {Message}")]
+    private static partial void LogRefreshFailed(ILogger logger, string config, string reason, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater failed on '{Config}'.")]
+    private static partial void LogRefreshError(ILogger logger, string config, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater could not record the summary of a stopped run.")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception);
+}
