@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Settings;
@@ -124,5 +125,25 @@ public sealed class OidcSignInTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/account/external")).StatusCode);
         Assert.DoesNotContain("Sign in with", await browser.GetStringAsync("/account/login"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnusableOidcSettings_DoNotTakeThePagesDown_AndHideTheButton()
+    {
+        await _app.CreateAdminAsync();
+        // As if written by an older version or by hand: plain http to a host that is not this machine.
+        await _app.WithDbAsync(db => db.Settings.Where(x => x.Name == SettingNames.AdminOidcMetadataAddress)
+            .ExecuteUpdateAsync(x => x.SetProperty(r => r.Value, "http://idp.example.com/.well-known/openid-configuration")));
+        var store = _app.Services.GetRequiredService<SettingsStore>();
+        store.Invalidate();
+        var browser = _app.CreateBrowser();
+
+        var login = await browser.GetAsync("/account/login");
+        var signedIn = await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = TokenAdminFactory.AdminPassword });
+
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        Assert.DoesNotContain("Sign in with", await login.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/settings")).StatusCode);
     }
 }

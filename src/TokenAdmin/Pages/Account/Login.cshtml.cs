@@ -54,8 +54,23 @@ public sealed class LoginModel(AdminAccounts accounts, SettingsStore settings) :
     private async Task DescribeAsync(CancellationToken cancellationToken)
     {
         var snapshot = await settings.GetAsync(cancellationToken);
-        OidcName = snapshot.GetBool(SettingNames.AdminOidcEnabled) ? snapshot.Get(SettingNames.AdminOidcDisplayName) : null;
+        OidcName = snapshot.GetBool(SettingNames.AdminOidcEnabled) && OidcUsable(snapshot) ? snapshot.Get(SettingNames.AdminOidcDisplayName) : null;
         AnyAdmin = await accounts.AnyAsync(cancellationToken);
+    }
+
+    /// <summary>The same conditions under which the OIDC options are built (AdminOidcOptionsSetup): no button that can only fail.</summary>
+    private static bool OidcUsable(SettingsSnapshot snapshot)
+    {
+        try
+        {
+            return snapshot.GetSecret(SettingNames.AdminOidcClientSecret) is not null
+                && Uri.TryCreate(snapshot.Get(SettingNames.AdminOidcMetadataAddress), UriKind.Absolute, out var metadata)
+                && (metadata.Scheme == "https" || Loopback.IsLoopback(metadata));
+        }
+        catch (TokenAdmin.Secrets.SecretUnreadableException)
+        {
+            return false;
+        }
     }
 
     public sealed class LoginInput
