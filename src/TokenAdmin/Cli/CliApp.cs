@@ -94,7 +94,7 @@ public static class CliApp
         stdout.WriteLine("TokenAdmin console commands (run with --help for details):");
         foreach (var verb in Verbs.Where(v => group is null || v.Words[0] == group))
         {
-            stdout.WriteLine($"  {string.Join(' ', verb.Words),-16} {verb.Summary}");
+            stdout.WriteLine($"  {string.Join(' ', verb.Words),-30} {verb.Summary}");
         }
 
         stdout.WriteLine();

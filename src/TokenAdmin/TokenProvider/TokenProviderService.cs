@@ -198,7 +198,8 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
         var operations = scope.ServiceProvider.GetRequiredService<TokenOperations>();
         TokenOperationResult result;
-        if (state?.RefreshTokenProtected is not null && state.RefreshTokenRevokedAt is null && !refreshTokenExpired)
+        var refreshing = state?.RefreshTokenProtected is not null && state.RefreshTokenRevokedAt is null && !refreshTokenExpired;
+        if (refreshing)
         {
             result = await operations.RefreshAsync(config.Id, "token-provider", CancellationToken.None,
                 fresh => force ? !(fresh.LastRefreshAt > started) : Usable(fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
@@ -218,7 +219,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
             var reason = result.Failure switch
             {
                 { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
-                { RefreshTokenDead: true } => TokenUnavailableReason.RefreshTokenRevoked,
+                { RefreshTokenDead: true } when refreshing => TokenUnavailableReason.RefreshTokenRevoked,
                 _ => TokenUnavailableReason.ProviderRefused,
             };
             throw Unavailable(source, config.Name, reason, result.Message, result.Failure?.RetryAfter);

@@ -30,7 +30,7 @@ public static class ProviderHttp
 
     /// <summary>Every attempt, every pause between them, and some slack.</summary>
     public static TimeSpan TotalTimeout(ProviderHttpOptions options) =>
-        options.Timeout * (options.Retries + 1) + MaxRetryAfter * options.Retries + TimeSpan.FromSeconds(5);
+        options.Timeout * (Math.Max(options.Retries, 0) + 1) + MaxRetryAfter * Math.Max(options.Retries, 0) + TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Retries with jittered exponential backoff, honouring Retry-After (up to <see cref="MaxRetryAfter"/>), then a
