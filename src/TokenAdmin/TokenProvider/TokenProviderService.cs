@@ -232,12 +232,27 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
                 $"The provider answered for '{config.Name}' with a token that is already expired.");
     }
 
-    /// <summary>The stored access token when it has more than <paramref name="lead"/> left; an unknown expiry counts as usable.</summary>
-    private BearerToken? Usable(TokenState? state, TimeSpan lead, DateTime now) =>
-        state?.AccessTokenProtected is { } access && (state.AccessTokenExpiresAt is null || state.AccessTokenExpiresAt.Value - lead > now)
-            ? new BearerToken(_protector.Unprotect(access), state.TokenType ?? "Bearer",
-                state.AccessTokenExpiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null)
-            : null;
+    /// <summary>
+    /// The stored access token when it has more than <paramref name="lead"/> left; an unknown expiry counts as usable.
+    /// One that cannot be decrypted (another master key) is no token: the refresh that follows says why.
+    /// </summary>
+    private BearerToken? Usable(TokenState? state, TimeSpan lead, DateTime now)
+    {
+        if (state?.AccessTokenProtected is not { } access || !(state.AccessTokenExpiresAt is null || state.AccessTokenExpiresAt.Value - lead > now))
+        {
+            return null;
+        }
+
+        try
+        {
+            return new BearerToken(_protector.Unprotect(access), state.TokenType ?? "Bearer",
+                state.AccessTokenExpiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null);
+        }
+        catch (SecretUnreadableException)
+        {
+            return null;
+        }
+    }
 
     private BearerToken Remember(TokenSource source, BearerToken token, TimeSpan lead)
     {

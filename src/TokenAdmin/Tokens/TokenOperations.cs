@@ -20,7 +20,10 @@ public sealed partial class TokenOperations(
     ILogger<TokenOperations> logger)
 {
     /// <summary>Client credentials or password grant: a token straight from the token endpoint.</summary>
-    public async Task<TokenOperationResult> RequestAsync(int configId, string actor, CancellationToken cancellationToken)
+    public Task<TokenOperationResult> RequestAsync(int configId, string actor, CancellationToken cancellationToken) =>
+        GuardSecretsAsync(() => RequestCoreAsync(configId, actor, cancellationToken));
+
+    private async Task<TokenOperationResult> RequestCoreAsync(int configId, string actor, CancellationToken cancellationToken)
     {
         var (config, document) = await LoadAsync(configId, cancellationToken);
         if (config is null)
@@ -66,8 +69,12 @@ public sealed partial class TokenOperations(
     /// <paramref name="stillNeeded"/> is asked once the lease is held, with the state as it is then: false means
     /// another process refreshed meanwhile and nothing is sent to the provider.
     /// </summary>
-    public async Task<TokenOperationResult> RefreshAsync(
-        int configId, string actor, CancellationToken cancellationToken, Func<TokenState, bool>? stillNeeded = null)
+    public Task<TokenOperationResult> RefreshAsync(
+        int configId, string actor, CancellationToken cancellationToken, Func<TokenState, bool>? stillNeeded = null) =>
+        GuardSecretsAsync(() => RefreshCoreAsync(configId, actor, stillNeeded, cancellationToken));
+
+    private async Task<TokenOperationResult> RefreshCoreAsync(
+        int configId, string actor, Func<TokenState, bool>? stillNeeded, CancellationToken cancellationToken)
     {
         var (config, document) = await LoadAsync(configId, cancellationToken);
         if (config is null)
@@ -167,6 +174,24 @@ public sealed partial class TokenOperations(
         };
         return await CallAsync(config, document, EndpointUrl(document.Endpoints.Token, document), grant, document.Parameters.Token,
             "token.authorized", actor, cancellationToken, nonce);
+    }
+
+    /// <summary>
+    /// A secret written under another key ring (a lost or replaced master key) cannot be read: that is a message for
+    /// the admin, not an error page.
+    /// </summary>
+    private static async Task<TokenOperationResult> GuardSecretsAsync(Func<Task<TokenOperationResult>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (SecretUnreadableException)
+        {
+            return new TokenOperationResult(false,
+                "A stored secret or token of this config cannot be decrypted (it was written with another master key). " +
+                "Enter the client secret (and password) again on the Edit page, then request a new token.");
+        }
     }
 
     public static string EndpointUrl(string url, TokenConfigDocument document) =>

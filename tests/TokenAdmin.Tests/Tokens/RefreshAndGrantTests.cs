@@ -255,4 +255,22 @@ public sealed class RefreshAndGrantTests : TokenTestBase
 
         Assert.Contains("refreshed", await PostRefreshAsync(id), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SecretsOfAnotherKeyRing_GiveAMessage_NotAnErrorPage()
+    {
+        var id = await AuthorizedConfigAsync();
+        // What a lost or replaced master key leaves behind: ciphertext no key of this installation can open.
+        const string foreign = "CfDJ8AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        await App.WithDbAsync(db => db.TokenStates.ExecuteUpdateAsync(s => s
+            .SetProperty(x => x.AccessTokenProtected, foreign).SetProperty(x => x.RefreshTokenProtected, foreign)));
+
+        var details = await Browser.GetAsync($"/tokens/details/{id}");
+        var refresh = await PostRefreshAsync(id);
+
+        Assert.Equal(HttpStatusCode.OK, details.StatusCode);
+        Assert.Contains("The stored tokens cannot be decrypted", await details.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("cannot be decrypted (it was written with another master key)", refresh, StringComparison.Ordinal);
+        Assert.Equal(0, Idp.TokenRequestsByGrantType.GetValueOrDefault("refresh_token"));
+    }
 }

@@ -15,6 +15,7 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
     public JwtInspector.Decoded? AccessToken { get; private set; }
     public JwtInspector.Decoded? IdToken { get; private set; }
     public bool AccessTokenIsOpaque { get; private set; }
+    public bool TokensUnreadable { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
     {
@@ -26,15 +27,22 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
         (Config, Document) = loaded;
         var state = Config.State;
         Status = TokenStatus.Of(TokenStatus.FactsOf(Config.Valid, state), Config.ExpiringSoonDays, time.GetUtcNow().UtcDateTime);
-        if (state?.AccessTokenProtected is { } access)
+        try
         {
-            AccessToken = JwtInspector.TryDecode(protector.Unprotect(access));
-            AccessTokenIsOpaque = AccessToken is null;
-        }
+            if (state?.AccessTokenProtected is { } access)
+            {
+                AccessToken = JwtInspector.TryDecode(protector.Unprotect(access));
+                AccessTokenIsOpaque = AccessToken is null;
+            }
 
-        if (state?.IdTokenProtected is { } idToken)
+            if (state?.IdTokenProtected is { } idToken)
+            {
+                IdToken = JwtInspector.TryDecode(protector.Unprotect(idToken));
+            }
+        }
+        catch (SecretUnreadableException)
         {
-            IdToken = JwtInspector.TryDecode(protector.Unprotect(idToken));
+            TokensUnreadable = true;
         }
 
         return Page();
