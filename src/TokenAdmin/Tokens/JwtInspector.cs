@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace TokenAdmin.Tokens;
@@ -67,6 +66,4 @@ public static class JwtInspector
         s += (s.Length % 4) switch { 2 => "==", 3 => "=", _ => "" };
         return Convert.FromBase64String(s);
     }
-
-    internal static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 }

@@ -40,7 +40,8 @@ public static class ProviderHttp
     {
         pipeline.AddRetry(new HttpRetryStrategyOptions
         {
-            MaxRetryAttempts = Math.Max(options.Retries, 0) is 0 ? 1 : options.Retries,
+            // Polly needs at least one attempt configured; with Retries = 0, ShouldHandle below never retries.
+            MaxRetryAttempts = Math.Max(options.Retries, 1),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = options.RetryDelay,

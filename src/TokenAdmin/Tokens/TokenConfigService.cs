@@ -168,7 +168,7 @@ public sealed class TokenConfigService(
         document.Username = NullIfBlank(document.Username);
 
         var errors = new Dictionary<string, string>();
-        var discoveryUrlProblem = TokenConfigValidator.Validate(document, hasClientSecret, hasPassword).GetValueOrDefault("discoveryUrl");
+        var discoveryUrlProblem = TokenConfigValidator.DiscoveryUrlProblem(document);
         if (discoveryUrlProblem is not null)
         {
             errors["discoveryUrl"] = discoveryUrlProblem;

@@ -110,6 +110,14 @@ public static partial class TokenConfigValidator
         return errors;
     }
 
+    /// <summary>The discovery URL's problem, if any: checked before TokenAdmin fetches it, so a bad URL is never called.</summary>
+    public static string? DiscoveryUrlProblem(TokenConfigDocument doc)
+    {
+        var errors = new Dictionary<string, string>();
+        CheckUrl(errors, "discoveryUrl", doc.DiscoveryUrl, required: doc.Template == TokenTemplates.Oidc, "Discovery URL");
+        return errors.GetValueOrDefault("discoveryUrl");
+    }
+
     private static void CheckUrl(Dictionary<string, string> errors, string field, string? value, bool required, string label)
     {
         if (string.IsNullOrWhiteSpace(value))
