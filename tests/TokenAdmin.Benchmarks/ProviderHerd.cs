@@ -61,28 +61,62 @@ internal static class ProviderHerd
         }
 
         var provider = host.Services.GetRequiredService<ITokenProvider>();
-        // Warm-up on the first config: JIT, EF Core's query cache, the HTTP connection. Measured: the second.
-        await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => provider.GetTokenAsync(sources[0], CancellationToken.None).AsTask()));
-        requests = 0;
-        var source = sources[1];
-        var calls = new Task<BearerToken>[callers];
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < callers; i++)
+        var events = host.Services.GetRequiredService<TokenStateEvents>();
+        async Task ExpireAsync(TokenSource source)
         {
-            calls[i] = provider.GetTokenAsync(source, CancellationToken.None).AsTask();
+            using var scope = host.Services.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<TokenAdminDb>().TokenStates.Where(s => s.TokenConfigId == source.Id)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.AccessTokenExpiresAt, DateTime.UtcNow.AddMinutes(-1)));
+            events.Changed(source.Id); // as a config change does: the provider forgets its cached token
         }
 
-        var tokens = await Task.WhenAll(calls);
-        var elapsed = clock.Elapsed;
+        async Task<(TimeSpan Elapsed, int Requests, int Distinct)> HerdAsync(TokenSource source)
+        {
+            await ExpireAsync(source);
+            requests = 0;
+            var calls = new Task<BearerToken>[callers];
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < callers; i++)
+            {
+                calls[i] = provider.GetTokenAsync(source, CancellationToken.None).AsTask();
+            }
 
-        var distinct = tokens.Select(t => t.Value).Distinct().Count();
+            var tokens = await Task.WhenAll(calls);
+            var elapsed = clock.Elapsed;
+            return (elapsed, requests, tokens.Select(t => t.Value).Distinct().Count());
+        }
+
+        // Warm-up on the first config, as a server that has been up a while: JIT (tiered compilation promotes the hot
+        // path after some calls and a pause), EF Core's query cache, the HTTP connection. Measured: the second config.
+        for (var round = 0; round < 5; round++)
+        {
+            await HerdAsync(sources[0]);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        for (var round = 0; round < 5; round++)
+        {
+            await HerdAsync(sources[0]);
+        }
+
         var limit = latency + TimeSpan.FromMilliseconds(10);
+        var runs = new List<(TimeSpan Elapsed, int Requests, int Distinct)>();
+        for (var round = 0; round < 7; round++)
+        {
+            var run = await HerdAsync(sources[1]);
+            runs.Add(run);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{callers} concurrent callers, provider latency {latency.TotalMilliseconds:0} ms: {run.Requests} token request(s), {run.Distinct} distinct token(s), all served in {run.Elapsed.TotalMilliseconds:0.0} ms."));
+        }
+
+        var median = runs.Select(r => r.Elapsed).Order().ElementAt(runs.Count / 2);
+        var oneRequestEach = runs.All(r => r.Requests == 1 && r.Distinct == 1);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{callers} concurrent callers, provider latency {latency.TotalMilliseconds:0} ms: {requests} token request(s), {distinct} distinct token(s), all served in {elapsed.TotalMilliseconds:0.0} ms (target: 1 request, <= {limit.TotalMilliseconds:0} ms)."));
+            $"Median of {runs.Count} herds: {median.TotalMilliseconds:0.0} ms (target: 1 request per herd, <= {limit.TotalMilliseconds:0} ms); one request per herd: {(oneRequestEach ? "yes" : "NO")}."));
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}.");
         await endpoint.StopAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(dataDirectory, recursive: true);
-        return requests == 1 && distinct == 1 && elapsed <= limit ? 0 : 1;
+        return oneRequestEach && median <= limit ? 0 : 1;
     }
 }

@@ -225,7 +225,8 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
             throw Unavailable(source, config.Name, reason, result.Message, result.Failure?.RetryAfter);
         }
 
-        var refreshed = await db.TokenStates.AsNoTracking().SingleAsync(s => s.TokenConfigId == config.Id);
+        // The state the operation stored (or found refreshed by another process): no second read.
+        var refreshed = result.State ?? await db.TokenStates.AsNoTracking().SingleAsync(s => s.TokenConfigId == config.Id);
         return Usable(refreshed, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
             ? Remember(source, token, lead)
             : throw Unavailable(source, config.Name, TokenUnavailableReason.ProviderRefused,

@@ -5,7 +5,8 @@ using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Tokens;
 
-public sealed record TokenOperationResult(bool Succeeded, string Message, TokenFailure? Failure = null);
+/// <summary>What a token operation did, in words for an admin; <see cref="State"/> is the stored state it left (when it stored one).</summary>
+public sealed record TokenOperationResult(bool Succeeded, string Message, TokenFailure? Failure = null, TokenState? State = null);
 
 /// <summary>
 /// Obtains and refreshes the tokens of a token config and keeps its <see cref="TokenState"/>: used by the pages,
@@ -76,45 +77,45 @@ public sealed partial class TokenOperations(
     private async Task<TokenOperationResult> RefreshCoreAsync(
         int configId, string actor, Func<TokenState, bool>? stillNeeded, CancellationToken cancellationToken)
     {
-        var (config, document) = await LoadAsync(configId, cancellationToken);
-        if (config is null)
-        {
-            return new TokenOperationResult(false, "This token config no longer exists.");
-        }
-
-        if (!config.Valid)
-        {
-            return new TokenOperationResult(false, $"'{config.Name}' is set to invalid; make it valid before refreshing its token.");
-        }
-
-        // Client credentials and password configs can always start afresh: a refused refresh token is no dead end.
-        if (config.State?.RefreshTokenProtected is null || (config.State.RefreshTokenRevokedAt is not null && document!.Flow != TokenFlows.AuthorizationCode))
-        {
-            return document!.Flow == TokenFlows.AuthorizationCode
-                ? new TokenOperationResult(false, $"'{config.Name}' has no refresh token yet: request a token first.")
-                : await RequestAsync(configId, actor, cancellationToken);
-        }
-
+        // Note: the lease comes first and the row is read once, under it: the refresh token read is the one to spend.
         var lease = Guid.NewGuid().ToString("N");
-        if (!await AcquireLeaseAsync(config.State.Id, lease, cancellationToken))
-        {
-            return new TokenOperationResult(false, $"Another refresh of '{config.Name}' is still running; try again in a minute.");
-        }
-
+        var leased = await AcquireLeaseAsync(configId, lease, cancellationToken);
+        var released = false;
         try
         {
-            // Note: read again under the lease: the refresh token may have been rotated while we waited.
-            db.ChangeTracker.Clear();
-            (config, document) = await LoadAsync(configId, cancellationToken);
-            var state = config!.State!;
-            if (stillNeeded is not null && !stillNeeded(state))
+            var (config, document) = await LoadAsync(configId, cancellationToken);
+            if (config is null)
             {
-                return new TokenOperationResult(true, $"Token for '{config.Name}' was refreshed meanwhile by another process.");
+                return new TokenOperationResult(false, "This token config no longer exists.");
             }
 
-            if (state.RefreshTokenRevokedAt is not null || state.RefreshTokenProtected is null)
+            if (leased == LeaseOutcome.Busy)
             {
-                return new TokenOperationResult(false, $"The refresh token of '{config.Name}' was refused by the provider ({state.LastErrorCode}). Request a new token.");
+                return new TokenOperationResult(false, $"Another refresh of '{config.Name}' is still running; try again in a minute.");
+            }
+
+            if (!config.Valid)
+            {
+                return new TokenOperationResult(false, $"'{config.Name}' is set to invalid; make it valid before refreshing its token.");
+            }
+
+            var state = config.State;
+            if (state is not null && stillNeeded is not null && !stillNeeded(state))
+            {
+                return new TokenOperationResult(true, $"Token for '{config.Name}' was refreshed meanwhile by another process.", State: state);
+            }
+
+            // Client credentials and password configs can always start afresh: a refused refresh token is no dead end.
+            if (state?.RefreshTokenProtected is null || state.RefreshTokenRevokedAt is not null)
+            {
+                if (document!.Flow != TokenFlows.AuthorizationCode)
+                {
+                    return await RequestCoreAsync(configId, actor, cancellationToken);
+                }
+
+                return state?.RefreshTokenProtected is null
+                    ? new TokenOperationResult(false, $"'{config.Name}' has no refresh token yet: request a token first.")
+                    : new TokenOperationResult(false, $"The refresh token of '{config.Name}' was refused by the provider ({state.LastErrorCode}). Request a new token.");
             }
 
             var grant = new Dictionary<string, string>
@@ -123,18 +124,24 @@ public sealed partial class TokenOperations(
                 ["refresh_token"] = protector.Unprotect(state.RefreshTokenProtected),
             };
             var url = EndpointUrl(document!.Endpoints.Refresh ?? document.Endpoints.Token, document);
-            return await CallAsync(config, document, url, grant, document.Parameters.Refresh, "token.refreshed", actor, cancellationToken);
+            var result = await CallAsync(config, document, url, grant, document.Parameters.Refresh, "token.refreshed", actor, cancellationToken);
+            released = true; // the save that stored the outcome cleared the lease
+            return result;
         }
         finally
         {
-            // Released by the save that stored the new tokens (see CallAsync); this covers every other way out.
-            await db.TokenStates.Where(s => s.TokenConfigId == configId && s.LeaseOwner == lease)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
+            if (leased == LeaseOutcome.Taken && !released)
+            {
+                await db.TokenStates.Where(s => s.TokenConfigId == configId && s.LeaseOwner == lease)
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
+            }
         }
     }
 
-    /// <summary>Takes the row's lease, waiting (bounded) while another holder has it.</summary>
-    private async Task<bool> AcquireLeaseAsync(int stateId, string lease, CancellationToken cancellationToken)
+    private enum LeaseOutcome { Taken, NoState, Busy }
+
+    /// <summary>Takes the lease on the config's token row, waiting (bounded) while another holder has it.</summary>
+    private async Task<LeaseOutcome> AcquireLeaseAsync(int configId, string lease, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + LeaseDuration;
         var pause = TimeSpan.FromMilliseconds(20);
@@ -143,16 +150,21 @@ public sealed partial class TokenOperations(
             var now = time.GetUtcNow().UtcDateTime;
             var until = now + LeaseDuration;
             var taken = await db.TokenStates
-                .Where(s => s.Id == stateId && (s.LeaseUntil == null || s.LeaseUntil < now))
+                .Where(s => s.TokenConfigId == configId && (s.LeaseUntil == null || s.LeaseUntil < now))
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
             if (taken == 1)
             {
-                return true;
+                return LeaseOutcome.Taken;
+            }
+
+            if (!await db.TokenStates.AnyAsync(s => s.TokenConfigId == configId, cancellationToken))
+            {
+                return LeaseOutcome.NoState;
             }
 
             if (time.GetUtcNow() >= deadline)
             {
-                return false;
+                return LeaseOutcome.Busy;
             }
 
             await Task.Delay(pause, time, cancellationToken);
@@ -231,6 +243,8 @@ public sealed partial class TokenOperations(
             }
 
             state.Version = Guid.NewGuid().ToString("N");
+            state.LeaseOwner = null;
+            state.LeaseUntil = null;
             AuditLog.Add(db, time, actor, auditAction + "-failed", config.Name, $"{failure.Code}: {failure.Description}");
             await db.SaveChangesAsync(cancellationToken);
             events.Changed(config.Id);
@@ -265,7 +279,7 @@ public sealed partial class TokenOperations(
         }
 
         events.Changed(config.Id);
-        return new TokenOperationResult(true, $"Token for '{config.Name}' {(auditAction == "token.refreshed" ? "refreshed" : "received")}: {Summary(state)}.");
+        return new TokenOperationResult(true, $"Token for '{config.Name}' {(auditAction == "token.refreshed" ? "refreshed" : "received")}: {Summary(state)}.", State: state);
     }
 
     private void Apply(TokenState state, TokenConfigDocument document, TokenResponse response, DateTime now)
