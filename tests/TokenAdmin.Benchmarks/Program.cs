@@ -3,6 +3,7 @@ using TokenAdmin.Benchmarks;
 
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- overview-load [configs] [seconds] [concurrency]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- provider-herd [callers] [latency ms]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- updater [tokens] [latency ms] [parallelism] [one-by-one sample, 0 = all]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
 if (args.Length > 0 && args[0] == "micro")
 {
@@ -16,11 +17,17 @@ if (args.Length > 0 && args[0] == "provider-herd")
     return await ProviderHerd.RunAsync(Value(1, 10_000), TimeSpan.FromMilliseconds(Value(2, 20)));
 }
 
+if (args.Length > 0 && args[0] == "updater")
+{
+    int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v >= 0 ? v : fallback;
+    return await UpdaterThroughput.RunAsync(Math.Max(1, Value(1, 10_000)), TimeSpan.FromMilliseconds(Value(2, 20)), Math.Clamp(Value(3, 32), 1, 32), Value(4, 0));
+}
+
 if (args.Length == 0 || args[0] == "overview-load")
 {
     int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
     return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
 }
 
-Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | provider-herd [callers] [latency ms] | micro [BenchmarkDotNet options]");
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | provider-herd [callers] [latency ms] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] | micro [BenchmarkDotNet options]");
 return 2;

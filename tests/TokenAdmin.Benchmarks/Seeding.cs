@@ -75,6 +75,52 @@ internal static class Seeding
 
         await db.SaveChangesAsync();
     }
+
+    public static string DueName(int index) => $"due-{index:00000}";
+
+    /// <summary>
+    /// <paramref name="configs"/> authorization-code token configs whose access tokens have expired, each with its own
+    /// refresh token, all pointing at <paramref name="tokenUrl"/>: work for the token store updater.
+    /// </summary>
+    public static async Task SeedDueAsync(IServiceProvider services, int configs, string tokenUrl)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        await DatabaseStartup.MigrateAsync(db, CancellationToken.None);
+        var protector = scope.ServiceProvider.GetRequiredService<ISecretProtector>();
+        var secret = protector.Protect("benchmark-client-secret");
+        var now = DateTime.UtcNow;
+        var template = TokenTemplates.Find(TokenTemplates.MicrosoftExchangeOnline)!;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        for (var i = 0; i < configs; i++)
+        {
+            var document = template.NewDocument();
+            document.Name = DueName(i);
+            document.ClientId = Guid.NewGuid().ToString();
+            document.Tenant = null;
+            document.Endpoints.Token = tokenUrl;
+            db.TokenConfigs.Add(new TokenConfig
+            {
+                Name = document.Name, NormalizedName = TokenConfig.Normalize(document.Name), Template = document.Template,
+                Flow = document.Flow, Valid = true, Yaml = TokenConfigYaml.Write(document),
+                ExpiringSoonDays = document.Notifications.ExpiringSoonDays, ClientSecretProtected = secret,
+                CreatedAt = now, ChangedAt = now, CreatedBy = "benchmark", ChangedBy = "benchmark",
+                State = new TokenState
+                {
+                    AccessTokenProtected = protector.Protect($"at-seed-{i}"), TokenType = "Bearer", AccessTokenExpiresAt = now.AddMinutes(-1),
+                    RefreshTokenProtected = protector.Protect($"rt-seed-{i}"), RefreshTokenExpiresAt = now.AddDays(80),
+                    RefreshTokenExpiryEstimated = true, ObtainedAt = now, LastRefreshAt = now,
+                },
+            });
+            if (i % 1000 == 999)
+            {
+                await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+            }
+        }
+
+        await db.SaveChangesAsync();
+    }
 }
 
 internal static class Repository

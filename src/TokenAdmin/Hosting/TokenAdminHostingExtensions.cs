@@ -45,7 +45,7 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.Configure<AdminOptions>(section.GetSection("SignIn"));
-        services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(connectionString));
+        services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout()));
 
         services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key")));
         services.AddDataProtection()
@@ -66,6 +66,7 @@ public static class TokenAdminHostingExtensions
             .AddResilienceHandler("provider-retries", (pipeline, context) =>
                 ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
         services.AddSingleton<TokenStateEvents>();
+        services.AddSingleton<DatabaseWriteGate>();
         services.AddSingleton<OidcDiscoveryReader>();
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();

@@ -17,6 +17,7 @@ public sealed partial class TokenOperations(
     TokenEndpointClient endpoint,
     ISecretProtector protector,
     TokenStateEvents events,
+    DatabaseWriteGate writes,
     TimeProvider time,
     ILogger<TokenOperations> logger)
 {
@@ -132,8 +133,11 @@ public sealed partial class TokenOperations(
         {
             if (leased == LeaseOutcome.Taken && !released)
             {
-                await db.TokenStates.Where(s => s.TokenConfigId == configId && s.LeaseOwner == lease)
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
+                using (await writes.EnterAsync(CancellationToken.None))
+                {
+                    await db.TokenStates.Where(s => s.TokenConfigId == configId && s.LeaseOwner == lease)
+                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
+                }
             }
         }
     }
@@ -149,9 +153,14 @@ public sealed partial class TokenOperations(
         {
             var now = time.GetUtcNow().UtcDateTime;
             var until = now + LeaseDuration;
-            var taken = await db.TokenStates
-                .Where(s => s.TokenConfigId == configId && (s.LeaseUntil == null || s.LeaseUntil < now))
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+            int taken;
+            using (await writes.EnterAsync(cancellationToken))
+            {
+                taken = await db.TokenStates
+                    .Where(s => s.TokenConfigId == configId && (s.LeaseUntil == null || s.LeaseUntil < now))
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+            }
+
             if (taken == 1)
             {
                 return LeaseOutcome.Taken;
@@ -246,7 +255,11 @@ public sealed partial class TokenOperations(
             state.LeaseOwner = null;
             state.LeaseUntil = null;
             AuditLog.Add(db, time, actor, auditAction + "-failed", config.Name, $"{failure.Code}: {failure.Description}");
-            await db.SaveChangesAsync(cancellationToken);
+            using (await writes.EnterAsync(cancellationToken))
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
             events.Changed(config.Id);
             LogFailure(logger, config.Name, grant["grant_type"], failure.Code, failure.Description);
             var prefix = failure.Kind == TokenFailureKind.Unavailable ? "The provider could not be reached or failed; the stored tokens were kept." : "The provider refused the request.";
@@ -259,23 +272,26 @@ public sealed partial class TokenOperations(
         AuditLog.Add(db, time, actor, auditAction, config.Name, Summary(state));
         // Note: the new refresh token is committed here, before the access token is handed to anyone. No
         // cancellation: the provider has already rotated the refresh token, so dropping this write would lose it.
-        try
+        using (await writes.EnterAsync(CancellationToken.None))
         {
-            await db.SaveChangesAsync(CancellationToken.None);
-        }
-        catch (DbUpdateConcurrencyException conflict)
-        {
-            // Someone changed the row meanwhile (an error recorded by a callback): the tokens just received still
-            // win, because the provider has already invalidated the ones stored.
-            foreach (var entry in conflict.Entries)
+            try
             {
-                await entry.ReloadAsync(CancellationToken.None);
+                await db.SaveChangesAsync(CancellationToken.None);
             }
+            catch (DbUpdateConcurrencyException conflict)
+            {
+                // Someone changed the row meanwhile (an error recorded by a callback): the tokens just received still
+                // win, because the provider has already invalidated the ones stored.
+                foreach (var entry in conflict.Entries)
+                {
+                    await entry.ReloadAsync(CancellationToken.None);
+                }
 
-            Apply(state, document, response, now);
-            state.LeaseOwner = null;
-            state.LeaseUntil = null;
-            await db.SaveChangesAsync(CancellationToken.None);
+                Apply(state, document, response, now);
+                state.LeaseOwner = null;
+                state.LeaseUntil = null;
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
         }
 
         events.Changed(config.Id);
