@@ -19,6 +19,9 @@ public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbCon
     public DbSet<TokenState> TokenStates => Set<TokenState>();
     public DbSet<AuthorizationRequest> AuthorizationRequests => Set<AuthorizationRequest>();
     public DbSet<Refresh.UpdaterRun> UpdaterRuns => Set<Refresh.UpdaterRun>();
+    public DbSet<Oidc.OidcProfile> OidcProfiles => Set<Oidc.OidcProfile>();
+    public DbSet<FunctionalAccounts.FunctionalAccount> FunctionalAccounts => Set<FunctionalAccounts.FunctionalAccount>();
+    public DbSet<FunctionalAccounts.ApiUser> ApiUsers => Set<FunctionalAccounts.ApiUser>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

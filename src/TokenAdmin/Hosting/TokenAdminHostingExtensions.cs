@@ -78,6 +78,12 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<TokenProviderService>();
         services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<TokenProviderService>());
 
+        // OIDC profiles (Oidc/) and functional accounts (FunctionalAccounts/)
+        services.AddSingleton<Oidc.OidcProfileRuntime>();
+        services.AddScoped<Oidc.OidcProfileService>();
+        services.AddScoped<FunctionalAccounts.FunctionalAccountService>();
+        services.AddScoped<FunctionalAccounts.AccountTokenOperations>();
+
         // TokenStoreUpdater (Refresh/)
         Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);
         return services;

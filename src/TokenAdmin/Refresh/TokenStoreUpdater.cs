@@ -28,7 +28,11 @@ public sealed class TokenStoreUpdaterOptions
 public sealed record UpdaterCandidate(
     int Id, string Name, bool Valid, string Flow, bool HasAccessToken, DateTime? AccessTokenExpiresAt,
     bool HasRefreshToken, DateTime? RefreshTokenExpiresAt, bool RefreshTokenExpiryEstimated, DateTime? RefreshTokenRevokedAt,
-    DateTime? ObtainedAt, DateTime? LastRefreshAt, int? RefreshTokenLifetimeDays = null, bool RefreshTokenSliding = false);
+    DateTime? ObtainedAt, DateTime? LastRefreshAt, int? RefreshTokenLifetimeDays = null, bool RefreshTokenSliding = false,
+    TokenSourceKind Kind = TokenSourceKind.TokenConfig)
+{
+    public TokenSource Source => new(Kind, Id);
+}
 
 /// <summary>Refresh now (<paramref name="Due"/>) or leave alone, and why, in words for the run summary.</summary>
 public readonly record struct UpdaterDecision(bool Due, string Why);
@@ -81,7 +85,7 @@ public sealed partial class TokenStoreUpdater(
             {
                 try
                 {
-                    await provider.ForceRefreshAsync(TokenSource.Config(item.Config.Id), token);
+                    await provider.ForceRefreshAsync(item.Config.Source, token);
                     refreshed.Enqueue(new UpdaterRefresh(item.Config.Name, item.Why));
                 }
                 catch (TokenUnavailableException ex)
@@ -217,13 +221,40 @@ public sealed partial class TokenStoreUpdater(
             })
             .ToListAsync(cancellationToken);
 
-        return rows.Select(r =>
+        var candidates = rows.Select(r =>
         {
             // Only the refresh token policy is read from the YAML, and only where it matters.
             var policy = r.HasRefreshToken && r.Valid ? TokenConfigYaml.Parse(r.Yaml).RefreshToken : null;
             return new UpdaterCandidate(r.Id, r.Name, r.Valid, r.Flow, r.HasAccessToken, r.AccessTokenExpiresAt, r.HasRefreshToken,
                 r.RefreshTokenExpiresAt, r.Estimated, r.RevokedAt, r.ObtainedAt, r.LastRefreshAt, policy?.LifetimeDays, policy?.Sliding ?? false);
         }).ToList();
+
+        // Functional accounts: the token they hand out (access or ID token) is the one that must not run out.
+        var accounts = await db.FunctionalAccounts.AsNoTracking()
+            .OrderBy(a => a.NormalizedName)
+            .Select(a => new
+            {
+                a.Id,
+                a.Name,
+                a.Valid,
+                a.GrantType,
+                a.TokenType,
+                HasAccessToken = a.State != null && a.State.AccessTokenProtected != null,
+                AccessTokenExpiresAt = a.State != null ? a.State.AccessTokenExpiresAt : null,
+                IdTokenExpiresAt = a.State != null ? a.State.IdTokenExpiresAt : null,
+                HasRefreshToken = a.State != null && a.State.RefreshTokenProtected != null,
+                RefreshTokenExpiresAt = a.State != null ? a.State.RefreshTokenExpiresAt : null,
+                RevokedAt = a.State != null ? a.State.RefreshTokenRevokedAt : null,
+                ObtainedAt = a.State != null ? a.State.ObtainedAt : null,
+                LastRefreshAt = a.State != null ? a.State.LastRefreshAt : null,
+            })
+            .ToListAsync(cancellationToken);
+        candidates.AddRange(accounts.Select(a => new UpdaterCandidate(
+            a.Id, $"{a.Name} (functional account)", a.Valid,
+            a.GrantType == FunctionalAccounts.AccountGrantTypes.AuthorizationCode ? TokenFlows.AuthorizationCode : TokenFlows.ClientCredentials,
+            a.HasAccessToken, a.TokenType == FunctionalAccounts.AccountTokenTypes.IdToken ? a.IdTokenExpiresAt : a.AccessTokenExpiresAt,
+            a.HasRefreshToken, a.RefreshTokenExpiresAt, false, a.RevokedAt, a.ObtainedAt, a.LastRefreshAt, Kind: TokenSourceKind.FunctionalAccount)));
+        return candidates;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Token store updater ({TriggeredBy}): {Headline}")]

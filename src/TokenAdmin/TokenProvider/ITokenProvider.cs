@@ -2,10 +2,12 @@ namespace TokenAdmin.TokenProvider;
 
 public enum TokenSourceKind { TokenConfig = 1, FunctionalAccount = 2 }
 
-/// <summary>Where a token comes from: a token config (functional accounts follow with their issue). A value type, so asking costs nothing.</summary>
+/// <summary>Where a token comes from: a token config or a functional account. A value type, so asking costs nothing.</summary>
 public readonly record struct TokenSource(TokenSourceKind Kind, int Id)
 {
     public static TokenSource Config(int id) => new(TokenSourceKind.TokenConfig, id);
+
+    public static TokenSource Account(int id) => new(TokenSourceKind.FunctionalAccount, id);
 
     public override string ToString() => $"{Kind} {Id}";
 }

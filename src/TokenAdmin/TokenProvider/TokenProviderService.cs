@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenAdmin.Data;
+using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Secrets;
 using TokenAdmin.Tokens;
 
@@ -44,6 +45,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         _options = options.Value;
         _logger = logger;
         _events.ConfigChanged += Forget;
+        _events.AccountChanged += ForgetAccount;
         _nowTicks = time.GetUtcNow().UtcTicks;
         _clockTimer = time.CreateTimer(_ => Volatile.Write(ref _nowTicks, _time.GetUtcNow().UtcTicks), null, ClockResolution, ClockResolution);
         // Note: observed only when a metrics listener asks, so the fast path pays nothing for it.
@@ -92,10 +94,13 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
     public void Dispose()
     {
         _events.ConfigChanged -= Forget;
+        _events.AccountChanged -= ForgetAccount;
         _clockTimer.Dispose();
     }
 
     private void Forget(int tokenConfigId) => _cache.TryRemove(TokenSource.Config(tokenConfigId), out _);
+
+    private void ForgetAccount(int accountId) => _cache.TryRemove(TokenSource.Account(accountId), out _);
 
     /// <summary>
     /// One flight per source (and kind): every concurrent caller awaits the same task, so a herd of callers causes
@@ -139,6 +144,11 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
     private async Task<BearerToken> ObtainAsync(TokenSource source, bool force)
     {
+        if (source.Kind == TokenSourceKind.FunctionalAccount)
+        {
+            return await ObtainForAccountAsync(source, force);
+        }
+
         var started = _time.GetUtcNow().UtcDateTime;
         using var scope = _scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
@@ -171,16 +181,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
             return Remember(source, stored, lead);
         }
 
-        if (state is { ConsecutiveFailures: > 0, LastErrorAt: { } failedAt, RefreshTokenRevokedAt: null })
-        {
-            var wait = Backoff(state.ConsecutiveFailures) - (started - failedAt);
-            if (wait > TimeSpan.Zero)
-            {
-                throw Unavailable(source, config.Name, TokenUnavailableReason.ProviderUnavailable,
-                    $"The provider of '{config.Name}' failed {state.ConsecutiveFailures} time(s) in a row ({state.LastErrorCode}: {state.LastErrorDescription}); TokenAdmin asks again in {wait.TotalSeconds:0} s.",
-                    wait);
-            }
-        }
+        ThrowDuringBackoff(source, config.Name, state, started);
 
         var canStartAfresh = document.Flow is TokenFlows.ClientCredentials or TokenFlows.Password;
         if (state?.RefreshTokenRevokedAt is not null && !canStartAfresh)
@@ -233,21 +234,94 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
                 $"The provider answered for '{config.Name}' with a token that is already expired.");
     }
 
+    private async Task<BearerToken> ObtainForAccountAsync(TokenSource source, bool force)
+    {
+        var started = _time.GetUtcNow().UtcDateTime;
+        using var scope = _scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.State).SingleOrDefaultAsync(a => a.Id == source.Id);
+        if (account is null)
+        {
+            throw Unavailable(source, "?", TokenUnavailableReason.NotFound, $"There is no functional account with id {source.Id}.");
+        }
+
+        if (!account.Valid)
+        {
+            throw Unavailable(source, account.Name, TokenUnavailableReason.ConfigDisabled, $"Functional account '{account.Name}' is set to invalid.");
+        }
+
+        var lead = _options.DefaultLeadTime;
+        var handsOutIdToken = account.TokenType == AccountTokenTypes.IdToken;
+        BearerToken? UsableFor(TokenState? state, TimeSpan margin, DateTime now) => handsOutIdToken
+            ? Usable(state?.IdTokenProtected, state?.IdTokenExpiresAt, "Bearer", margin, now)
+            : Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, margin, now);
+
+        if (!force && UsableFor(account.State, lead, started) is { } stored)
+        {
+            return Remember(source, stored, lead);
+        }
+
+        ThrowDuringBackoff(source, account.Name, account.State, started);
+        if (account.GrantType == AccountGrantTypes.AuthorizationCode && account.State is not { RefreshTokenProtected: not null, RefreshTokenRevokedAt: null })
+        {
+            throw Unavailable(source, account.Name, account.State?.RefreshTokenRevokedAt is null ? TokenUnavailableReason.NotAuthorizedYet : TokenUnavailableReason.RefreshTokenRevoked,
+                $"Functional account '{account.Name}' has no token that can be renewed: an admin must sign in at the provider (Request token) first.");
+        }
+
+        var operations = scope.ServiceProvider.GetRequiredService<AccountTokenOperations>();
+        var result = await operations.RenewAsync(account.Id, "token-provider", CancellationToken.None,
+            fresh => force ? !(fresh.LastRefreshAt > started) : UsableFor(fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
+        if (!result.Succeeded)
+        {
+            var reason = result.Failure switch
+            {
+                null => TokenUnavailableReason.ConfigInvalid,
+                { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
+                { RefreshTokenDead: true } when account.GrantType == AccountGrantTypes.AuthorizationCode => TokenUnavailableReason.RefreshTokenRevoked,
+                _ => TokenUnavailableReason.ProviderRefused,
+            };
+            throw Unavailable(source, account.Name, reason, result.Message, result.Failure?.RetryAfter);
+        }
+
+        var renewed = result.State ?? await db.TokenStates.AsNoTracking().SingleAsync(s => s.FunctionalAccountId == account.Id);
+        return UsableFor(renewed, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
+            ? Remember(source, token, lead)
+            : throw Unavailable(source, account.Name, TokenUnavailableReason.ProviderRefused,
+                $"The provider answered for '{account.Name}' with a token that is already expired.");
+    }
+
+    /// <summary>After failures, the provider is left alone for a growing while: a dead provider is not hammered.</summary>
+    private void ThrowDuringBackoff(TokenSource source, string name, TokenState? state, DateTime now)
+    {
+        if (state is { ConsecutiveFailures: > 0, LastErrorAt: { } failedAt, RefreshTokenRevokedAt: null })
+        {
+            var wait = Backoff(state.ConsecutiveFailures) - (now - failedAt);
+            if (wait > TimeSpan.Zero)
+            {
+                throw Unavailable(source, name, TokenUnavailableReason.ProviderUnavailable,
+                    $"The provider of '{name}' failed {state.ConsecutiveFailures} time(s) in a row ({state.LastErrorCode}: {state.LastErrorDescription}); TokenAdmin asks again in {wait.TotalSeconds:0} s.",
+                    wait);
+            }
+        }
+    }
+
+    private BearerToken? Usable(TokenState? state, TimeSpan lead, DateTime now) =>
+        Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, lead, now);
+
     /// <summary>
     /// The stored access token when it has more than <paramref name="lead"/> left; an unknown expiry counts as usable.
     /// One that cannot be decrypted (another master key) is no token: the refresh that follows says why.
     /// </summary>
-    private BearerToken? Usable(TokenState? state, TimeSpan lead, DateTime now)
+    private BearerToken? Usable(string? protectedToken, DateTime? expiresAt, string? type, TimeSpan lead, DateTime now)
     {
-        if (state?.AccessTokenProtected is not { } access || !(state.AccessTokenExpiresAt is null || state.AccessTokenExpiresAt.Value - lead > now))
+        if (protectedToken is null || !(expiresAt is null || expiresAt.Value - lead > now))
         {
             return null;
         }
 
         try
         {
-            return new BearerToken(_protector.Unprotect(access), state.TokenType ?? "Bearer",
-                state.AccessTokenExpiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null);
+            return new BearerToken(_protector.Unprotect(protectedToken), type ?? "Bearer", expiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null);
         }
         catch (SecretUnreadableException)
         {

@@ -28,9 +28,12 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
 {
     private const int MaxResponseBytes = 1024 * 1024;
 
+    /// <param name="repeated">Parameters that may occur several times (RFC 8707 resource indicators), sent after the others.</param>
+    /// <param name="client">The HttpClient to use (an OIDC profile's own, with its CA and client certificate); default: the shared provider client.</param>
     public async Task<(TokenResponse? Response, TokenFailure? Failure)> RequestAsync(
         string endpoint, TokenConfigDocument document, string? clientSecret, IReadOnlyDictionary<string, string> grant,
-        IReadOnlyDictionary<string, string> extra, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> extra, CancellationToken cancellationToken,
+        IReadOnlyList<KeyValuePair<string, string>>? repeated = null, HttpClient? client = null)
     {
         var uri = new Uri(endpoint);
         var form = new Dictionary<string, string>(extra);
@@ -57,8 +60,8 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
             }
         }
 
-        request.Content = new FormUrlEncodedContent(form);
-        var client = httpClients.CreateClient(ProviderHttp.ClientName);
+        request.Content = new FormUrlEncodedContent(repeated is null ? form : form.Concat(repeated));
+        client ??= httpClients.CreateClient(ProviderHttp.ClientName);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var grantType = grant.GetValueOrDefault("grant_type", "?");
         try

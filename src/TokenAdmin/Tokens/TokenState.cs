@@ -10,7 +10,10 @@ namespace TokenAdmin.Tokens;
 public sealed class TokenState
 {
     public int Id { get; set; }
-    public int TokenConfigId { get; set; }
+    /// <summary>The token config these tokens belong to, or null for a functional account's.</summary>
+    public int? TokenConfigId { get; set; }
+    /// <summary>The functional account these tokens belong to, or null for a token config's.</summary>
+    public int? FunctionalAccountId { get; set; }
     public string? AccessTokenProtected { get; set; }
     public DateTime? AccessTokenExpiresAt { get; set; }
     public string? TokenType { get; set; }
@@ -22,6 +25,8 @@ public sealed class TokenState
     /// <summary>Set when the provider refused the refresh token (invalid_grant): it is dead until a new authorization.</summary>
     public DateTime? RefreshTokenRevokedAt { get; set; }
     public string? IdTokenProtected { get; set; }
+    /// <summary>The ID token's validated exp: a functional account that hands out ID tokens renews by it.</summary>
+    public DateTime? IdTokenExpiresAt { get; set; }
     public DateTime? ObtainedAt { get; set; }
     public DateTime? LastRefreshAt { get; set; }
     public string? LastErrorCode { get; set; }
@@ -39,6 +44,8 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
     public void Configure(EntityTypeBuilder<TokenState> builder)
     {
         builder.HasIndex(s => s.TokenConfigId).IsUnique();
+        builder.HasIndex(s => s.FunctionalAccountId).IsUnique();
+        builder.ToTable(t => t.HasCheckConstraint("CK_TokenStates_OneSource", "(\"TokenConfigId\" IS NULL) <> (\"FunctionalAccountId\" IS NULL)"));
         builder.Property(s => s.TokenType).HasMaxLength(40);
         builder.Property(s => s.LastErrorCode).HasMaxLength(100);
         builder.Property(s => s.LastErrorDescription).HasMaxLength(2000);

@@ -20,4 +20,13 @@ public sealed class TokenStateEvents
         Changed();
         ConfigChanged?.Invoke(tokenConfigId);
     }
+
+    /// <summary>Raised with the id of the functional account whose settings or tokens changed in this process.</summary>
+    public event Action<int>? AccountChanged;
+
+    public void AccountTokensChanged(int functionalAccountId)
+    {
+        Changed();
+        AccountChanged?.Invoke(functionalAccountId);
+    }
 }

@@ -146,6 +146,299 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.ToTable("SetupTokens");
                 });
 
+            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DisplayName")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FirstName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastImportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ManualRoles")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MappedRoles")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedLogin")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("OidcProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Valid")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NormalizedLogin")
+                        .IsUnique();
+
+                    b.HasIndex("OidcProfileId");
+
+                    b.ToTable("ApiUsers");
+                });
+
+            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.FunctionalAccount", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GrantType")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("OidcProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PasswordProtected")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResourceParameterName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ResourcePerParameter")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Resources")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Username")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Valid")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NormalizedName")
+                        .IsUnique();
+
+                    b.HasIndex("OidcProfileId");
+
+                    b.ToTable("FunctionalAccounts");
+                });
+
+            modelBuilder.Entity("TokenAdmin.Oidc.OidcProfile", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AcceptIncomingTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CaCertificatePath")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientCertificatePath")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientKeyPasswordProtected")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientKeyPath")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientSecretProtected")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DiscoveryCacheSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DiscoveryUrl")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("IncomingOrder")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LeewaySeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RandLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RandTtlSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RestrictAudience")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RestrictAuthorizedParty")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RestrictScope")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RestrictUserLogin")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RoleMapYaml")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UidClaim")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("UseNonce")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserMapYaml")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("VerifyCertificate")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("VerifyHostname")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NormalizedName")
+                        .IsUnique();
+
+                    b.ToTable("OidcProfiles");
+                });
+
             modelBuilder.Entity("TokenAdmin.Refresh.UpdaterRun", b =>
                 {
                     b.Property<long>("Id")
@@ -353,7 +646,13 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<int>("ConsecutiveFailures")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("FunctionalAccountId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("GrantedScope")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("IdTokenExpiresAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("IdTokenProtected")
@@ -395,7 +694,7 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<DateTime?>("RefreshTokenRevokedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("TokenConfigId")
+                    b.Property<int?>("TokenConfigId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("TokenType")
@@ -410,10 +709,35 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("FunctionalAccountId")
+                        .IsUnique();
+
                     b.HasIndex("TokenConfigId")
                         .IsUnique();
 
-                    b.ToTable("TokenStates");
+                    b.ToTable("TokenStates", t =>
+                        {
+                            t.HasCheckConstraint("CK_TokenStates_OneSource", "(\"TokenConfigId\" IS NULL) <> (\"FunctionalAccountId\" IS NULL)");
+                        });
+                });
+
+            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
+                {
+                    b.HasOne("TokenAdmin.Oidc.OidcProfile", null)
+                        .WithMany()
+                        .HasForeignKey("OidcProfileId")
+                        .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.FunctionalAccount", b =>
+                {
+                    b.HasOne("TokenAdmin.Oidc.OidcProfile", "Profile")
+                        .WithMany()
+                        .HasForeignKey("OidcProfileId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Profile");
                 });
 
             modelBuilder.Entity("TokenAdmin.Tokens.AuthorizationRequest", b =>
@@ -427,11 +751,20 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
             modelBuilder.Entity("TokenAdmin.Tokens.TokenState", b =>
                 {
+                    b.HasOne("TokenAdmin.FunctionalAccounts.FunctionalAccount", null)
+                        .WithOne("State")
+                        .HasForeignKey("TokenAdmin.Tokens.TokenState", "FunctionalAccountId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
                     b.HasOne("TokenAdmin.Tokens.TokenConfig", null)
                         .WithOne("State")
                         .HasForeignKey("TokenAdmin.Tokens.TokenState", "TokenConfigId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.FunctionalAccount", b =>
+                {
+                    b.Navigation("State");
                 });
 
             modelBuilder.Entity("TokenAdmin.Tokens.TokenConfig", b =>

@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using TokenAdmin.Oidc;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.FunctionalAccounts;
+
+/// <summary>
+/// A technical account at an OIDC profile's provider (OTOBO's "OAuth functional account"): how its tokens are got
+/// (grant type, scope, resources) and which token it hands out. Its tokens live in <see cref="TokenState"/> like a
+/// token config's and are served by the same token provider.
+/// </summary>
+public sealed class FunctionalAccount
+{
+    public int Id { get; set; }
+    public string Name { get; set; } = "";
+    public string NormalizedName { get; set; } = "";
+    public int OidcProfileId { get; set; }
+    public OidcProfile? Profile { get; set; }
+    public string GrantType { get; set; } = AccountGrantTypes.ClientCredentials;
+    public string Scope { get; set; } = FunctionalAccountDefaults.Scope;
+    public string? Username { get; set; }
+    public string? PasswordProtected { get; set; }
+    /// <summary>Space-separated resource indicators (RFC 8707), e.g. an App ID URI.</summary>
+    public string? Resources { get; set; }
+    public string ResourceParameterName { get; set; } = FunctionalAccountDefaults.ResourceParameterName;
+    /// <summary>True: one parameter per resource (RFC 8707); false: one parameter with the resources space-joined.</summary>
+    public bool ResourcePerParameter { get; set; } = true;
+    public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
+    public bool Valid { get; set; } = true;
+    public TokenState? State { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
+    public DateTime ChangedAt { get; set; }
+    public string ChangedBy { get; set; } = "";
+    public string Version { get; set; } = Guid.NewGuid().ToString("N");
+
+    public static string Normalize(string name) => name.Trim().ToUpperInvariant();
+}
+
+public static class AccountGrantTypes
+{
+    public const string ClientCredentials = "client_credentials";
+    public const string Password = "password";
+    public const string AuthorizationCode = "authorization_code";
+
+    public static readonly IReadOnlyList<string> All = [ClientCredentials, Password, AuthorizationCode];
+}
+
+public static class AccountTokenTypes
+{
+    public const string AccessToken = "access_token";
+    public const string IdToken = "id_token";
+
+    public static readonly IReadOnlyList<string> All = [AccessToken, IdToken];
+}
+
+public static class FunctionalAccountDefaults
+{
+    public const string Scope = "openid offline_access";
+    public const string ResourceParameterName = "resource";
+}
+
+internal sealed class FunctionalAccountConfiguration : IEntityTypeConfiguration<FunctionalAccount>
+{
+    public void Configure(EntityTypeBuilder<FunctionalAccount> builder)
+    {
+        builder.HasIndex(a => a.NormalizedName).IsUnique();
+        builder.Property(a => a.Name).HasMaxLength(200);
+        builder.Property(a => a.NormalizedName).HasMaxLength(200);
+        builder.Property(a => a.GrantType).HasMaxLength(40);
+        builder.Property(a => a.Scope).HasMaxLength(2000);
+        builder.Property(a => a.Username).HasMaxLength(500);
+        builder.Property(a => a.Resources).HasMaxLength(2000);
+        builder.Property(a => a.ResourceParameterName).HasMaxLength(100);
+        builder.Property(a => a.TokenType).HasMaxLength(20);
+        builder.Property(a => a.CreatedBy).HasMaxLength(200);
+        builder.Property(a => a.ChangedBy).HasMaxLength(200);
+        builder.Property(a => a.Version).HasMaxLength(32).IsConcurrencyToken();
+        // Note: a profile in use cannot be deleted (the service says so first; the database enforces it too).
+        builder.HasOne(a => a.Profile).WithMany().HasForeignKey(a => a.OidcProfileId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne(a => a.State).WithOne().HasForeignKey<TokenState>(s => s.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

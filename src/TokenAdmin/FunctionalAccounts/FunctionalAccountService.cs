@@ -1,0 +1,228 @@
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Admin;
+using TokenAdmin.Data;
+using TokenAdmin.Secrets;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.FunctionalAccounts;
+
+/// <summary>What an admin enters for a functional account. The password is write-only: empty keeps the stored one.</summary>
+public sealed class FunctionalAccountInput
+{
+    public string Name { get; set; } = "";
+    public int? OidcProfileId { get; set; }
+    public string GrantType { get; set; } = AccountGrantTypes.ClientCredentials;
+    public string Scope { get; set; } = FunctionalAccountDefaults.Scope;
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public bool ClearPassword { get; set; }
+    public string? Resources { get; set; }
+    public string ResourceParameterName { get; set; } = FunctionalAccountDefaults.ResourceParameterName;
+    public bool ResourcePerParameter { get; set; } = true;
+    public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
+    public bool Valid { get; set; } = true;
+    public string? Version { get; set; }
+
+    public static FunctionalAccountInput From(FunctionalAccount a) => new()
+    {
+        Name = a.Name, OidcProfileId = a.OidcProfileId, GrantType = a.GrantType, Scope = a.Scope, Username = a.Username,
+        Resources = a.Resources, ResourceParameterName = a.ResourceParameterName, ResourcePerParameter = a.ResourcePerParameter,
+        TokenType = a.TokenType, Valid = a.Valid, Version = a.Version,
+    };
+}
+
+public sealed record FunctionalAccountSaveResult(Dictionary<string, string> Errors, FunctionalAccount? Account = null)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>Creates, changes and deletes functional accounts: validated, audited, the password encrypted.</summary>
+public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector protector, TokenStateEvents events, TimeProvider time)
+{
+    public Task<List<FunctionalAccount>> ListAsync(CancellationToken cancellationToken) =>
+        db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).OrderBy(a => a.NormalizedName).ToListAsync(cancellationToken);
+
+    public Task<FunctionalAccount?> FindAsync(int id, CancellationToken cancellationToken) =>
+        db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+
+    public Task<FunctionalAccount?> FindByNameAsync(string name, CancellationToken cancellationToken) =>
+        db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).SingleOrDefaultAsync(a => a.NormalizedName == FunctionalAccount.Normalize(name), cancellationToken);
+
+    public async Task<FunctionalAccountSaveResult> CreateAsync(FunctionalAccountInput input, string actor, CancellationToken cancellationToken)
+    {
+        var account = new FunctionalAccount();
+        var errors = await ApplyAsync(account, input, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return new FunctionalAccountSaveResult(errors);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        account.CreatedAt = account.ChangedAt = now;
+        account.CreatedBy = account.ChangedBy = actor;
+        db.FunctionalAccounts.Add(account);
+        AuditLog.Add(db, time, actor, "functional-account.created", account.Name, $"grant {account.GrantType}, token {account.TokenType}");
+        await db.SaveChangesAsync(cancellationToken);
+        return new FunctionalAccountSaveResult(errors, account);
+    }
+
+    public async Task<FunctionalAccountSaveResult> UpdateAsync(int id, FunctionalAccountInput input, string actor, CancellationToken cancellationToken)
+    {
+        var account = await FindAsync(id, cancellationToken);
+        if (account is null)
+        {
+            return new FunctionalAccountSaveResult(new() { [""] = "This functional account no longer exists." });
+        }
+
+        if (input.Version is not null && input.Version != account.Version)
+        {
+            return new FunctionalAccountSaveResult(new() { [""] = $"'{account.Name}' was changed by {account.ChangedBy} at {account.ChangedAt:yyyy-MM-dd HH:mm:ss} UTC while you edited it. Reload the page and make your change again." });
+        }
+
+        var grantBefore = (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter);
+        var errors = await ApplyAsync(account, input, cancellationToken);
+        if (errors.Count > 0)
+        {
+            db.ChangeTracker.Clear();
+            return new FunctionalAccountSaveResult(errors);
+        }
+
+        var grantChanged = grantBefore != (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter)
+            || input.Password is { Length: > 0 } || input.ClearPassword;
+        if (grantChanged && account.State is { } state)
+        {
+            // Tokens got for another profile, grant or scope are not this account's any more.
+            db.TokenStates.Remove(state);
+            account.State = null;
+        }
+
+        account.ChangedAt = time.GetUtcNow().UtcDateTime;
+        account.ChangedBy = actor;
+        account.Version = Guid.NewGuid().ToString("N");
+        AuditLog.Add(db, time, actor, "functional-account.changed", account.Name, grantChanged ? "grant changed: stored tokens dropped" : "");
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return new FunctionalAccountSaveResult(new() { [""] = "The account was changed meanwhile by someone else. Reload the page and make your change again." });
+        }
+
+        events.AccountTokensChanged(account.Id);
+        return new FunctionalAccountSaveResult(errors, account);
+    }
+
+    public async Task<string?> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
+    {
+        var account = await FindAsync(id, cancellationToken);
+        if (account is null)
+        {
+            return "This functional account no longer exists.";
+        }
+
+        db.FunctionalAccounts.Remove(account);
+        AuditLog.Add(db, time, actor, "functional-account.deleted", account.Name);
+        await db.SaveChangesAsync(cancellationToken);
+        events.AccountTokensChanged(id);
+        return null;
+    }
+
+    private async Task<Dictionary<string, string>> ApplyAsync(FunctionalAccount account, FunctionalAccountInput input, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        var name = input.Name?.Trim() ?? "";
+        if (name.Length is 0 or > 200)
+        {
+            errors[nameof(input.Name)] = "Account name: required, at most 200 characters.";
+        }
+        else if (await db.FunctionalAccounts.AnyAsync(a => a.NormalizedName == FunctionalAccount.Normalize(name) && a.Id != account.Id, cancellationToken))
+        {
+            errors[nameof(input.Name)] = $"Account name: an account named '{name}' exists already.";
+        }
+
+        if (input.OidcProfileId is not { } profileId || !await db.OidcProfiles.AnyAsync(p => p.Id == profileId, cancellationToken))
+        {
+            errors[nameof(input.OidcProfileId)] = "Profile: choose an OIDC profile (add one under OIDC profiles first).";
+        }
+
+        if (!AccountGrantTypes.All.Contains(input.GrantType))
+        {
+            errors[nameof(input.GrantType)] = $"Grant type: one of {string.Join(", ", AccountGrantTypes.All)}.";
+        }
+
+        if (!AccountTokenTypes.All.Contains(input.TokenType))
+        {
+            errors[nameof(input.TokenType)] = $"Token type: one of {string.Join(", ", AccountTokenTypes.All)}.";
+        }
+
+        var scope = string.Join(' ', (input.Scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (scope.Length > 2000 || scope.Any(c => c is '"' or '\\' || char.IsControl(c)))
+        {
+            errors[nameof(input.Scope)] = "Scope: space-separated scope names (no quotes or backslashes), at most 2000 characters.";
+        }
+        else if (input.TokenType == AccountTokenTypes.IdToken && !scope.Split(' ').Contains("openid"))
+        {
+            errors[nameof(input.Scope)] = "Scope: an account that hands out ID tokens needs the scope openid.";
+        }
+
+        var username = input.Username?.Trim();
+        var hasPassword = input.Password is { Length: > 0 } || (!input.ClearPassword && account.PasswordProtected is not null);
+        if (input.GrantType == AccountGrantTypes.Password)
+        {
+            if (string.IsNullOrEmpty(username))
+            {
+                errors[nameof(input.Username)] = "User name: required for the password grant.";
+            }
+
+            if (!hasPassword)
+            {
+                errors[nameof(input.Password)] = "Password: required for the password grant.";
+            }
+        }
+
+        var resources = (input.Resources ?? "").Split([' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (resources.Any(r => !Uri.TryCreate(r, UriKind.Absolute, out _)))
+        {
+            errors[nameof(input.Resources)] = "Resources: space-separated absolute URIs (for example api://my-api or https://graph.microsoft.com).";
+        }
+
+        var parameterName = input.ResourceParameterName?.Trim() ?? "";
+        if (parameterName.Length is 0 or > 100 || !parameterName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+        {
+            errors[nameof(input.ResourceParameterName)] = "Resource parameter name: letters, digits, _ - . (default: resource).";
+        }
+        else if (parameterName is "grant_type" or "client_id" or "client_secret" or "scope" or "username" or "password" or "refresh_token" or "code")
+        {
+            errors[nameof(input.ResourceParameterName)] = $"Resource parameter name: '{parameterName}' is a parameter of the grant itself.";
+        }
+
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        account.Name = name;
+        account.NormalizedName = FunctionalAccount.Normalize(name);
+        account.OidcProfileId = input.OidcProfileId!.Value;
+        account.GrantType = input.GrantType;
+        account.Scope = scope;
+        account.Username = input.GrantType == AccountGrantTypes.Password ? username : null;
+        if (input.GrantType != AccountGrantTypes.Password || input.ClearPassword)
+        {
+            account.PasswordProtected = null;
+        }
+        else if (input.Password is { Length: > 0 } password)
+        {
+            account.PasswordProtected = protector.Protect(password);
+        }
+
+        account.Resources = resources.Length == 0 ? null : string.Join(' ', resources);
+        account.ResourceParameterName = parameterName;
+        account.ResourcePerParameter = input.ResourcePerParameter;
+        account.TokenType = input.TokenType;
+        account.Valid = input.Valid;
+        return errors;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Polly;
+using TokenAdmin.Hosting;
+using TokenAdmin.Secrets;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Oidc;
+
+/// <summary>What "Test" found at a profile's provider, or the exact failure.</summary>
+public sealed record DiscoveryReport(
+    bool Succeeded, string? Error, string? Issuer = null, string? AuthorizationEndpoint = null, string? TokenEndpoint = null,
+    string? JwksUri = null, IReadOnlyList<string>? GrantTypes = null, IReadOnlyList<string>? KeyIds = null);
+
+/// <summary>
+/// Per profile: its own HttpClient (private CA, client certificate, retries) and its own discovery + JWKS cache
+/// (Microsoft.IdentityModel's ConfigurationManager with the profile's TTL). Rebuilt when the profile is saved.
+/// </summary>
+public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<ProviderHttpOptions> httpOptions) : IDisposable
+{
+    /// <summary>Shortest time between two refetches asked for by an unknown key id: a stream of forged tokens cannot hammer the provider.</summary>
+    public static readonly TimeSpan MinimumRefetchInterval = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<int, Entry> _entries = new();
+
+    private sealed record Entry(string Version, HttpClient Http, ConfigurationManager<OpenIdConnectConfiguration> Configuration);
+
+    /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
+    public HttpClient HttpClientFor(OidcProfile profile) => EntryFor(profile).Http;
+
+    /// <summary>The provider's discovery document and keys, cached for the profile's TTL; an unknown key id refetches once.</summary>
+    /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
+    public ConfigurationManager<OpenIdConnectConfiguration> ConfigurationFor(OidcProfile profile) => EntryFor(profile).Configuration;
+
+    private Entry EntryFor(OidcProfile profile)
+    {
+        if (_entries.TryGetValue(profile.Id, out var entry) && entry.Version == profile.Version)
+        {
+            return entry;
+        }
+
+        var http = CreateHttpClient(profile);
+        var retriever = new HttpDocumentRetriever(http) { RequireHttps = RequiresHttps(profile.DiscoveryUrl) };
+        var configuration = new ConfigurationManager<OpenIdConnectConfiguration>(profile.DiscoveryUrl, new OpenIdConnectConfigurationRetriever(), retriever)
+        {
+            AutomaticRefreshInterval = TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)),
+            RefreshInterval = MinimumRefetchInterval,
+        };
+        entry = new Entry(profile.Version, http, configuration);
+        _entries[profile.Id] = entry;
+        return entry;
+    }
+
+    /// <summary>Forgets a deleted or changed profile's client and cache.</summary>
+    public void Forget(int profileId) => _entries.TryRemove(profileId, out _);
+
+    /// <summary>Plain http is only for a provider on this machine (tests, a local Keycloak).</summary>
+    public static bool RequiresHttps(string url) => !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && Loopback.IsLoopbackHost(uri.Host));
+
+    private HttpClient CreateHttpClient(OidcProfile profile)
+    {
+        var password = profile.ClientKeyPasswordProtected is null ? null : protector.Unprotect(profile.ClientKeyPasswordProtected);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = ProfileTls.Options(profile, password),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+        };
+        var options = httpOptions.Value;
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        ProviderHttp.ConfigureRetries(pipeline, options);
+        return new HttpClient(new ResilienceHandler(pipeline.Build()) { InnerHandler = handler })
+        {
+            Timeout = ProviderHttp.TotalTimeout(options),
+        };
+    }
+
+    /// <summary>
+    /// Fetches the discovery document and the JWKS through the profile's own HTTP settings, bypassing the cache, and
+    /// reports what an admin needs to see: issuer, endpoints, grant types, key ids, or exactly what went wrong.
+    /// </summary>
+    public async Task<DiscoveryReport> TestAsync(OidcProfile profile, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(profile.DiscoveryUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
+        {
+            return new DiscoveryReport(false, "Discovery URL: must be an absolute http(s) URL.");
+        }
+
+        HttpClient http;
+        try
+        {
+            http = CreateHttpClient(profile);
+        }
+        catch (ProfileTlsException ex)
+        {
+            return new DiscoveryReport(false, $"{ex.Field}: {ex.Message}");
+        }
+        catch (SecretUnreadableException)
+        {
+            return new DiscoveryReport(false, "Client key password: it was stored with another master key; enter it again.");
+        }
+
+        using (http)
+        {
+            var (document, error) = await GetJsonAsync(http, uri, "discovery document", cancellationToken);
+            if (document is null)
+            {
+                return new DiscoveryReport(false, error);
+            }
+
+            using (document)
+            {
+                var root = document.RootElement;
+                var issuer = Text(root, "issuer");
+                var token = Text(root, "token_endpoint");
+                var jwks = Text(root, "jwks_uri");
+                if (issuer is null || jwks is null)
+                {
+                    return new DiscoveryReport(false, $"The document at {uri} has no issuer or jwks_uri: is this an OpenID Connect discovery URL (…/.well-known/openid-configuration)?");
+                }
+
+                var grants = root.TryGetProperty("grant_types_supported", out var g) && g.ValueKind == JsonValueKind.Array
+                    ? g.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToList()
+                    : ["authorization_code", "implicit (not stated: the OpenID Connect default)"];
+                if (!Uri.TryCreate(jwks, UriKind.Absolute, out var jwksUri))
+                {
+                    return new DiscoveryReport(false, $"jwks_uri '{jwks}' is not an absolute URL.", issuer, Text(root, "authorization_endpoint"), token, jwks, grants);
+                }
+
+                var (keys, keysError) = await GetJsonAsync(http, jwksUri, "JWKS", cancellationToken);
+                if (keys is null)
+                {
+                    return new DiscoveryReport(false, keysError, issuer, Text(root, "authorization_endpoint"), token, jwks, grants);
+                }
+
+                using (keys)
+                {
+                    var kids = keys.RootElement.TryGetProperty("keys", out var k) && k.ValueKind == JsonValueKind.Array
+                        ? k.EnumerateArray().Select(key => Text(key, "kid") ?? "(no kid)").ToList()
+                        : null;
+                    return kids is null
+                        ? new DiscoveryReport(false, $"The JWKS at {jwksUri} has no \"keys\" array.", issuer, Text(root, "authorization_endpoint"), token, jwks, grants)
+                        : new DiscoveryReport(true, null, issuer, Text(root, "authorization_endpoint"), token, jwks, grants, kids);
+                }
+            }
+        }
+    }
+
+    private async Task<(JsonDocument? Document, string? Error)> GetJsonAsync(HttpClient http, Uri uri, string what, CancellationToken cancellationToken)
+    {
+        if (RequiresHttps(uri.ToString()) && uri.Scheme != "https")
+        {
+            return (null, $"The {what} URL {uri} uses plain http; only a provider on this machine may. Use https.");
+        }
+
+        try
+        {
+            using var response = await http.GetAsync(uri, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, $"The {what} at {uri} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
+            }
+
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            try
+            {
+                var document = JsonDocument.Parse(body);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    document.Dispose();
+                    return (null, $"The {what} at {uri} is JSON but not an object.");
+                }
+
+                return (document, null);
+            }
+            catch (JsonException ex)
+            {
+                return (null, $"The {what} at {uri} is not valid JSON: {ex.Message}");
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, ProviderHttp.Describe(ex, uri, httpOptions.Value.Timeout));
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+    public void Dispose()
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.Http.Dispose();
+        }
+
+        _entries.Clear();
+    }
+}

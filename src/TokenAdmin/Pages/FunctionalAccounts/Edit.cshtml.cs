@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using TokenAdmin.Admin;
+using TokenAdmin.FunctionalAccounts;
+using TokenAdmin.Oidc;
+
+namespace TokenAdmin.Pages.FunctionalAccounts;
+
+public sealed class FunctionalAccountsEditModel(FunctionalAccountService accounts, OidcProfileService profiles) : PageModel
+{
+    [BindProperty]
+    public FunctionalAccountInput Input { get; set; } = new();
+
+    public FunctionalAccount? Account { get; private set; }
+    public IReadOnlyList<OidcProfile> Profiles { get; private set; } = [];
+    public Dictionary<string, string> Errors { get; private set; } = [];
+    public bool HasPassword => Account?.PasswordProtected is not null;
+
+    public async Task<IActionResult> OnGetAsync(int? id, CancellationToken cancellationToken)
+    {
+        Profiles = await profiles.ListAsync(cancellationToken);
+        if (id is null)
+        {
+            Input.OidcProfileId = Profiles.Count == 1 ? Profiles[0].Id : null;
+            return Page();
+        }
+
+        Account = await accounts.FindAsync(id.Value, cancellationToken);
+        if (Account is null)
+        {
+            return NotFound();
+        }
+
+        Input = FunctionalAccountInput.From(Account);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(int? id, CancellationToken cancellationToken)
+    {
+        var actor = AdminAuthentication.Actor(User);
+        var result = id is null
+            ? await accounts.CreateAsync(Input, actor, cancellationToken)
+            : await accounts.UpdateAsync(id.Value, Input, actor, cancellationToken);
+        if (result.Succeeded)
+        {
+            TempData["Success"] = $"Functional account '{result.Account!.Name}' saved.";
+            return RedirectToPage("/FunctionalAccounts/Index");
+        }
+
+        Errors = result.Errors;
+        Profiles = await profiles.ListAsync(cancellationToken);
+        if (id is not null && (Account = await accounts.FindAsync(id.Value, cancellationToken)) is null)
+        {
+            return NotFound();
+        }
+
+        Input.Password = null;
+        return Page();
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using TokenAdmin.Admin;
+using TokenAdmin.FunctionalAccounts;
+
+namespace TokenAdmin.Pages.FunctionalAccounts;
+
+public sealed class FunctionalAccountsIndexModel(FunctionalAccountService accounts, AccountTokenOperations operations) : PageModel
+{
+    public IReadOnlyList<FunctionalAccount> Accounts { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) => Accounts = await accounts.ListAsync(cancellationToken);
+
+    /// <summary>Renew: a new token now (refresh_token when one is held, otherwise the account's grant).</summary>
+    public async Task<IActionResult> OnPostRenewAsync(int id, CancellationToken cancellationToken)
+    {
+        var result = await operations.RenewAsync(id, AdminAuthentication.Actor(User), cancellationToken);
+        TempData[result.Succeeded ? "Success" : "Error"] = result.Message;
+        return RedirectToPage("/FunctionalAccounts/Index");
+    }
+}
