@@ -35,7 +35,7 @@ public class TokenProviderBenchmarks
             state.AccessTokenExpiresAt = DateTime.UtcNow.AddHours(1);
             db.TokenConfigs.Single(c => c.Id == state.TokenConfigId).Valid = true;
             await db.SaveChangesAsync();
-            _source = TokenSource.Config(state.TokenConfigId);
+            _source = TokenSource.Config(state.TokenConfigId!.Value);
         }
 
         _provider = _host.Services.GetRequiredService<ITokenProvider>();

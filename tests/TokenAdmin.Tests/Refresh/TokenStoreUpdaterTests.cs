@@ -56,7 +56,7 @@ public sealed class TokenStoreUpdaterTests : UpdaterTestBase
         await ChangeStateAsync(disabled, s => s.AccessTokenExpiresAt = Now.AddMinutes(-1));
         await App.WithDbAsync(db => db.TokenConfigs.Where(c => c.Id == disabled).ExecuteUpdateAsync(c => c.SetProperty(x => x.Valid, false)));
         await ChangeStateAsync(ccDue, s => s.AccessTokenExpiresAt = Now.AddMinutes(1));
-        var before = await App.WithDbAsync(db => db.TokenStates.AsNoTracking().ToDictionaryAsync(s => s.TokenConfigId, s => s.LastRefreshAt));
+        var before = await App.WithDbAsync(db => db.TokenStates.AsNoTracking().Where(s => s.TokenConfigId != null).ToDictionaryAsync(s => s.TokenConfigId!.Value, s => s.LastRefreshAt));
         Idp.ResetCounters();
 
         // Act
@@ -70,7 +70,7 @@ public sealed class TokenStoreUpdaterTests : UpdaterTestBase
         Assert.Equal(1, Idp.TokenRequestsByGrantType["client_credentials"]);
         Assert.Equal(3, Idp.TokenRequestCount);
 
-        var after = await App.WithDbAsync(db => db.TokenStates.AsNoTracking().ToDictionaryAsync(s => s.TokenConfigId));
+        var after = await App.WithDbAsync(db => db.TokenStates.AsNoTracking().Where(s => s.TokenConfigId != null).ToDictionaryAsync(s => s.TokenConfigId!.Value));
         foreach (var id in new[] { dueAccess, idle, ccDue })
         {
             Assert.True(after[id].LastRefreshAt > before[id], $"config {id} was not refreshed");
