@@ -29,6 +29,18 @@ public sealed class TestIdentityProviderOptions
     /// <summary>Audiences (<c>aud</c>) put into every access token. Empty by default (no <c>aud</c> claim).</summary>
     public IList<string> AccessTokenAudiences { get; } = [];
 
+    /// <summary>Opaque (reference) access tokens instead of JWTs: a client can no longer decode them.</summary>
+    public bool OpaqueAccessTokens { get; set; }
+
+    /// <summary>Serves https with this certificate (with its private key) instead of plain http.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>
+    /// With <see cref="ServerCertificate"/>: every connection must present a client certificate issued by this CA
+    /// (mutual TLS); connections without one are refused during the handshake.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RequireClientCertificateFrom { get; set; }
+
     /// <summary>Clients registered when the server starts.</summary>
     public IList<TestClient> Clients { get; } = [];
 

@@ -119,6 +119,9 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
     /// <summary>Refresh requests rejected because the refresh token had already been redeemed (the chain is then revoked).</summary>
     public int RefreshTokenReuseCount => _state.RefreshTokenReuseCount;
 
+    /// <summary>The form fields of the last token request, repeated names (resource indicators) included.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> LastTokenRequest => _state.LastTokenRequest;
+
     /// <summary>Starts a provider on <c>http://127.0.0.1:{options.Port}</c> (0 = a free port).</summary>
     public static async Task<TestIdentityProviderServer> StartAsync(
         TestIdentityProviderOptions? options = null, CancellationToken cancellationToken = default)
@@ -157,7 +160,7 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
 
             var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
                 .Addresses.Select(static address => new Uri(address)).First();
-            var issuer = new Uri($"http://127.0.0.1:{address.Port}/");
+            var issuer = new Uri($"{(options.ServerCertificate is null ? "http" : "https")}://127.0.0.1:{address.Port}/");
 
             // OpenIddict reads the issuer for every request, so it can be set once the port is known.
             serverOptions.Issuer = issuer;
@@ -292,7 +295,28 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, options.Port);
+            kestrel.Listen(IPAddress.Loopback, options.Port, listen =>
+            {
+                if (options.ServerCertificate is { } certificate)
+                {
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificate;
+                        if (options.RequireClientCertificateFrom is { } clientCa)
+                        {
+                            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                            https.ClientCertificateValidation = (client, _, _) =>
+                            {
+                                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                                chain.ChainPolicy.CustomTrustStore.Add(clientCa);
+                                return chain.Build(client);
+                            };
+                        }
+                    });
+                }
+            });
         });
 
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
@@ -361,6 +385,10 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
                 server.AddEphemeralEncryptionKey()
                     .AddSigningCredentials(keys.Current)
                     .DisableAccessTokenEncryption();
+                if (options.OpaqueAccessTokens)
+                {
+                    server.UseReferenceAccessTokens();
+                }
 
                 server.SetAccessTokenLifetime(TimeSpan.FromHours(1))
                     .SetRefreshTokenLifetime(TimeSpan.FromDays(14))

@@ -97,12 +97,12 @@ public sealed partial class AccountTokenOperations(
         string tokenEndpoint;
         try
         {
-            var configuration = await runtime.ConfigurationFor(profile).GetConfigurationAsync(cancellationToken);
+            var configuration = await runtime.MetadataFor(profile).GetAsync(cancellationToken);
             tokenEndpoint = configuration.TokenEndpoint;
         }
         catch (InvalidOperationException ex)
         {
-            return (null, $"The discovery document of profile '{profile.Name}' could not be fetched ({ex.InnerException?.Message ?? ex.Message}). Use Test on the profile for details.");
+            return (null, $"Profile '{profile.Name}': {ex.Message} Use Test on the profile for details.");
         }
 
         if (string.IsNullOrEmpty(tokenEndpoint))
@@ -159,7 +159,7 @@ public sealed partial class AccountTokenOperations(
             parameters["password"] = password ?? "";
         }
 
-        var configuration = await runtime.ConfigurationFor(profile).GetConfigurationAsync(cancellationToken);
+        var configuration = await runtime.MetadataFor(profile).GetAsync(cancellationToken);
         var supported = configuration.TokenEndpointAuthMethodsSupported;
         var client = new TokenConfigDocument
         {
@@ -178,7 +178,7 @@ public sealed partial class AccountTokenOperations(
         TokenCheck? idToken = null;
         if (response.IdToken is not null)
         {
-            idToken = await ProfileTokenValidator.ValidateIdTokenAsync(response.IdToken, profile, runtime.ConfigurationFor(profile), null, time.GetUtcNow().UtcDateTime);
+            idToken = await ProfileTokenValidator.ValidateIdTokenAsync(response.IdToken, profile, runtime.MetadataFor(profile), null, time.GetUtcNow().UtcDateTime);
             if (!idToken.Valid)
             {
                 return new AccountTokenResult(null, new TokenFailure(TokenFailureKind.Rejected, "invalid_id_token", idToken.Error!), idToken);

@@ -83,6 +83,7 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<Oidc.OidcProfileService>();
         services.AddScoped<FunctionalAccounts.FunctionalAccountService>();
         services.AddScoped<FunctionalAccounts.AccountTokenOperations>();
+        services.AddScoped<FunctionalAccounts.ApiUserImporter>();
 
         // TokenStoreUpdater (Refresh/)
         Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);

@@ -18,7 +18,7 @@ public sealed record DiscoveryReport(
 
 /// <summary>
 /// Per profile: its own HttpClient (private CA, client certificate, retries) and its own discovery + JWKS cache
-/// (Microsoft.IdentityModel's ConfigurationManager with the profile's TTL). Rebuilt when the profile is saved.
+/// (<see cref="ProviderMetadata"/>, with the profile's TTL). Rebuilt when the profile is saved.
 /// </summary>
 public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<ProviderHttpOptions> httpOptions) : IDisposable
 {
@@ -27,14 +27,14 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
 
     private readonly ConcurrentDictionary<int, Entry> _entries = new();
 
-    private sealed record Entry(string Version, HttpClient Http, ConfigurationManager<OpenIdConnectConfiguration> Configuration);
+    private sealed record Entry(string Version, HttpClient Http, ProviderMetadata Metadata);
 
     /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
     public HttpClient HttpClientFor(OidcProfile profile) => EntryFor(profile).Http;
 
-    /// <summary>The provider's discovery document and keys, cached for the profile's TTL; an unknown key id refetches once.</summary>
+    /// <summary>The provider's discovery document and keys, cached for the profile's TTL.</summary>
     /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
-    public ConfigurationManager<OpenIdConnectConfiguration> ConfigurationFor(OidcProfile profile) => EntryFor(profile).Configuration;
+    public ProviderMetadata MetadataFor(OidcProfile profile) => EntryFor(profile).Metadata;
 
     private Entry EntryFor(OidcProfile profile)
     {
@@ -45,12 +45,8 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
 
         var http = CreateHttpClient(profile);
         var retriever = new HttpDocumentRetriever(http) { RequireHttps = RequiresHttps(profile.DiscoveryUrl) };
-        var configuration = new ConfigurationManager<OpenIdConnectConfiguration>(profile.DiscoveryUrl, new OpenIdConnectConfigurationRetriever(), retriever)
-        {
-            AutomaticRefreshInterval = TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)),
-            RefreshInterval = MinimumRefetchInterval,
-        };
-        entry = new Entry(profile.Version, http, configuration);
+        entry = new Entry(profile.Version, http, new ProviderMetadata(profile.DiscoveryUrl, retriever,
+            TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)), MinimumRefetchInterval, TimeProvider.System));
         _entries[profile.Id] = entry;
         return entry;
     }
@@ -197,6 +193,7 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
         foreach (var entry in _entries.Values)
         {
             entry.Http.Dispose();
+            entry.Metadata.Dispose();
         }
 
         _entries.Clear();

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
@@ -29,11 +28,10 @@ public static class ProfileTokenValidator
 
     /// <summary>An ID token from the profile's provider for the profile's client (OpenID Connect Core 3.1.3.7).</summary>
     public static async Task<TokenCheck> ValidateIdTokenAsync(
-        string idToken, OidcProfile profile, ConfigurationManager<OpenIdConnectConfiguration> configuration, string? expectedNonce, DateTime now)
+        string idToken, OidcProfile profile, ProviderMetadata provider, string? expectedNonce, DateTime now)
     {
         var parameters = new TokenValidationParameters
         {
-            ConfigurationManager = configuration,
             ValidateIssuer = true,
             ValidAudience = profile.ClientId,
             ValidateAudience = true,
@@ -43,7 +41,7 @@ public static class ProfileTokenValidator
             ValidAlgorithms = Algorithms,
             ClockSkew = TimeSpan.FromSeconds(profile.LeewaySeconds),
         };
-        var check = await ValidateAsync(idToken, parameters, "ID token");
+        var check = await ValidateAsync(idToken, parameters, provider, "ID token");
         if (!check.Valid)
         {
             return check;
@@ -85,8 +83,13 @@ public static class ProfileTokenValidator
         return check;
     }
 
-    /// <summary>Validates with <paramref name="parameters"/>; turns every refusal into a sentence that names the cause.</summary>
-    public static async Task<TokenCheck> ValidateAsync(string token, TokenValidationParameters parameters, string what)
+    /// <summary>
+    /// Validates with <paramref name="parameters"/> and the issuer and keys of the provider's discovery document; a
+    /// token signed with a key id the cached keys do not have makes the keys be fetched again once (key rotation).
+    /// Turns every refusal into a sentence that names the cause.
+    /// </summary>
+    public static async Task<TokenCheck> ValidateAsync(
+        string token, TokenValidationParameters parameters, ProviderMetadata provider, string what)
     {
         if (!Handler.CanReadToken(token))
         {
@@ -96,7 +99,12 @@ public static class ProfileTokenValidator
         TokenValidationResult result;
         try
         {
-            result = await Handler.ValidateTokenAsync(token, parameters);
+            result = await Handler.ValidateTokenAsync(token, WithProvider(parameters, await provider.GetAsync(CancellationToken.None)));
+            if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
+            {
+                // Note: the refetch is rate-limited, so a stream of forged key ids cannot hammer the provider.
+                result = await Handler.ValidateTokenAsync(token, WithProvider(parameters, await provider.RefetchAsync(CancellationToken.None)));
+            }
         }
         catch (InvalidOperationException ex)
         {
@@ -112,6 +120,14 @@ public static class ProfileTokenValidator
         var jwt = (JsonWebToken)result.SecurityToken;
         using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
         return new TokenCheck(true, null, jwt.ValidTo == DateTime.MinValue ? null : jwt.ValidTo, payload.RootElement.Clone());
+    }
+
+    private static TokenValidationParameters WithProvider(TokenValidationParameters parameters, OpenIdConnectConfiguration provider)
+    {
+        var copy = parameters.Clone();
+        copy.ValidIssuer = provider.Issuer;
+        copy.IssuerSigningKeys = provider.SigningKeys;
+        return copy;
     }
 
     private static JsonWebToken? TryRead(string token)

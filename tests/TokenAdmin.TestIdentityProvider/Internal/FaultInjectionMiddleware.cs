@@ -80,7 +80,7 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
         await next(context);
     }
 
-    private static async Task<string> ReadGrantTypeAsync(HttpRequest request)
+    private async Task<string> ReadGrantTypeAsync(HttpRequest request)
     {
         if (!HttpMethods.IsPost(request.Method) || !request.HasFormContentType)
         {
@@ -91,6 +91,7 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
         {
             // The form is buffered on the request, so OpenIddict reads the same values afterwards.
             var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            state.RecordTokenRequest(form.SelectMany(field => field.Value.Select(value => new KeyValuePair<string, string>(field.Key, value ?? ""))).ToList());
             var grantType = form["grant_type"];
             return StringValues.IsNullOrEmpty(grantType) ? "(none)" : grantType.ToString();
         }

@@ -36,6 +36,13 @@ internal sealed class ProviderState(TestIdentityProviderOptions options)
 
     public void CountRefreshTokenReuse() => Interlocked.Increment(ref _refreshTokenReuseCount);
 
+    private IReadOnlyList<KeyValuePair<string, string>> _lastTokenRequest = [];
+
+    /// <summary>The form fields of the last token request, repeated names included, in order (secrets too: tests only).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> LastTokenRequest => Volatile.Read(ref _lastTokenRequest);
+
+    public void RecordTokenRequest(IReadOnlyList<KeyValuePair<string, string>> fields) => Volatile.Write(ref _lastTokenRequest, fields);
+
     public void ResetCounters()
     {
         Interlocked.Exchange(ref _tokenRequestCount, 0);

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using TokenAdmin.FunctionalAccounts;
+using TokenAdmin.TestIdentityProvider;
+using TokenAdmin.TokenProvider;
+
+namespace TokenAdmin.Tests.Oidc;
+
+public sealed class FunctionalAccountTokenTests : AccountTestBase
+{
+    private ITokenProvider Provider => App.Services.GetRequiredService<ITokenProvider>();
+
+    [Fact]
+    public async Task Client_credentials_account_gets_a_token_through_the_token_provider_and_serves_it_from_memory_after()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id);
+        Idp.ResetCounters();
+
+        var token = await Provider.GetTokenAsync(TokenSource.Account(account.Id), default);
+        var again = await Provider.GetTokenAsync(TokenSource.Account(account.Id), default);
+
+        Assert.Same(token, again);
+        Assert.Equal(1, Idp.TokenRequestsByGrantType["client_credentials"]);
+        Assert.Equal("api", LastRequestValues("scope").Single());
+        var jwt = new JsonWebToken(token.Value);
+        Assert.Equal("tokenadmin", jwt.Subject);
+        Assert.InRange((token.ExpiresAt!.Value - DateTimeOffset.UtcNow).TotalMinutes, 55, 61);
+        var state = await AccountStateAsync(account.Id);
+        Assert.NotNull(state);
+        Assert.DoesNotContain(token.Value, state!.AccessTokenProtected!, StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Value, await Infrastructure.DatabaseFiles.RawTextAsync(App.DataDirectory), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Password_account_handing_out_id_tokens_gets_a_validated_id_token_and_renews_with_its_refresh_token()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id, change: a =>
+        {
+            a.GrantType = AccountGrantTypes.Password;
+            a.Username = "alice";
+            a.Password = "alice-password-1";
+            a.Scope = "openid offline_access email";
+            a.TokenType = AccountTokenTypes.IdToken;
+        });
+
+        var token = await Provider.GetTokenAsync(TokenSource.Account(account.Id), default);
+        var idToken = new JsonWebToken(token.Value);
+        Assert.Equal("alice", idToken.Subject);
+        Assert.Contains("tokenadmin", idToken.Audiences);
+        var state = await AccountStateAsync(account.Id);
+        Assert.Equal(idToken.ValidTo, state!.IdTokenExpiresAt!.Value, TimeSpan.FromSeconds(1));
+        Assert.NotNull(state.RefreshTokenProtected);
+
+        Idp.ResetCounters();
+        var renewed = await Provider.ForceRefreshAsync(TokenSource.Account(account.Id), default);
+        Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
+        Assert.NotEqual(token.Value, renewed.Value);
+        Assert.Equal("alice", new JsonWebToken(renewed.Value).Subject);
+    }
+
+    [Fact]
+    public async Task Resources_are_sent_one_parameter_each_or_space_joined_under_the_chosen_name()
+    {
+        var profile = await CreateProfileAsync();
+        var each = await CreateAccountAsync(profile.Id, "each", a => a.Resources = "https://api.example.test/ https://mail.example.test/");
+        var joined = await CreateAccountAsync(profile.Id, "joined", a =>
+        {
+            a.Resources = "https://api.example.test/ https://mail.example.test/";
+            a.ResourcePerParameter = false;
+            a.ResourceParameterName = "audience";
+        });
+
+        await RenewAsync(each.Id);
+        Assert.Equal(["https://api.example.test/", "https://mail.example.test/"], LastRequestValues("resource"));
+
+        await RenewAsync(joined.Id);
+        Assert.Empty(LastRequestValues("resource"));
+        Assert.Equal(["https://api.example.test/ https://mail.example.test/"], LastRequestValues("audience"));
+    }
+
+    [Fact]
+    public async Task Opaque_access_tokens_work_and_their_expiry_comes_from_expires_in()
+    {
+        await using var opaque = await TestIdentityProviderServer.StartAsync(new TestIdentityProviderOptions { OpaqueAccessTokens = true });
+        await opaque.AddClientAsync(new TestClient("tokenadmin", ClientSecret, []));
+        var profile = await CreateProfileAsync("opaque", discoveryUrl: opaque.MetadataAddress);
+        var account = await CreateAccountAsync(profile.Id);
+
+        var token = await Provider.GetTokenAsync(TokenSource.Account(account.Id), default);
+
+        Assert.False(new JsonWebTokenHandler().CanReadToken(token.Value), "the test provider should issue an opaque token");
+        Assert.InRange((token.ExpiresAt!.Value - DateTimeOffset.UtcNow).TotalMinutes, 55, 61);
+    }
+
+    [Fact]
+    public async Task Wrong_client_secret_is_recorded_on_the_account_and_typed_for_the_caller()
+    {
+        var profile = await CreateProfileAsync(change: p => p.ClientSecret = "not-the-secret");
+        var account = await CreateAccountAsync(profile.Id);
+
+        var refused = await Assert.ThrowsAsync<TokenUnavailableException>(() => Provider.GetTokenAsync(TokenSource.Account(account.Id), default).AsTask());
+
+        Assert.Equal(TokenUnavailableReason.ProviderRefused, refused.Reason);
+        Assert.Contains("invalid_client", refused.Message, StringComparison.Ordinal);
+        var state = await AccountStateAsync(account.Id);
+        Assert.Equal("invalid_client", state!.LastErrorCode);
+        Assert.Equal(1, state.ConsecutiveFailures);
+    }
+
+    [Fact]
+    public async Task A_signing_key_rotated_at_the_provider_is_fetched_once_and_the_id_token_accepted()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id, change: a =>
+        {
+            a.GrantType = AccountGrantTypes.Password;
+            a.Username = "alice";
+            a.Password = "alice-password-1";
+            a.Scope = "openid";
+            a.TokenType = AccountTokenTypes.IdToken;
+        });
+        Assert.True((await RenewAsync(account.Id)).Succeeded);
+
+        Idp.RotateSigningKey(keepOldKeyInJwks: false);
+        var renewed = await RenewAsync(account.Id);
+
+        Assert.True(renewed.Succeeded, renewed.Message);
+        Assert.Equal(Idp.CurrentSigningKeyId, new JsonWebToken(await Provider.GetTokenAsync(TokenSource.Account(account.Id), default) is { } t ? t.Value : "").Kid);
+    }
+}
