@@ -429,6 +429,16 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         // Faults and counters come before OpenIddict, which runs inside the authentication middleware.
         var faults = app.Services.GetRequiredService<FaultInjectionMiddleware>();
         app.Use((context, next) => faults.InvokeAsync(context, next));
+        if (options.RequireClientCertificateFrom is not null)
+        {
+            // The TLS handshake already demanded and checked the client certificate. OpenIddict would take it for RFC 8705
+            // client authentication, which these clients are not registered for; the client secret authenticates them.
+            app.Use((context, next) =>
+            {
+                context.Connection.ClientCertificate = null;
+                return next(context);
+            });
+        }
         app.UseRouting();
         app.UseAuthentication();
         ProviderEndpoints.Map(app);
