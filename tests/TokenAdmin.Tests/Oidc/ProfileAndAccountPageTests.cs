@@ -1,0 +1,173 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Settings;
+using TokenAdmin.Tests.Infrastructure;
+
+namespace TokenAdmin.Tests.Oidc;
+
+public sealed class ProfileAndAccountPageTests : AccountTestBase
+{
+    private Dictionary<string, string> ProfileForm(string name = "keycloak") => new()
+    {
+        ["Input.Name"] = name,
+        ["Input.DiscoveryUrl"] = Idp.MetadataAddress,
+        ["Input.ClientId"] = "tokenadmin",
+        ["Input.ClientSecret"] = ClientSecret,
+        ["Input.DiscoveryCacheSeconds"] = "1800",
+        ["Input.RandLength"] = "22",
+        ["Input.RandTtlSeconds"] = "300",
+        ["Input.LeewaySeconds"] = "2",
+        ["Input.UidClaim"] = "sub",
+        ["Input.IncomingOrder"] = "0",
+        ["Input.VerifyHostname"] = "true",
+        ["Input.VerifyCertificate"] = "true",
+        ["Input.UseNonce"] = "true",
+    };
+
+    [Fact]
+    public async Task A_profile_added_on_the_page_is_saved_with_its_secret_encrypted_and_never_rendered_back()
+    {
+        var response = await Browser.PostFormAsync("/oidcprofiles/edit", ProfileForm(), "/oidcprofiles/edit");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+
+        var profile = await App.WithDbAsync(db => db.OidcProfiles.AsNoTracking().SingleAsync());
+        Assert.Equal("keycloak", profile.Name);
+        Assert.NotEqual(ClientSecret, profile.ClientSecretProtected);
+        Assert.Equal(ClientSecret, Unprotect(profile.ClientSecretProtected!));
+        var page = await Browser.GetStringAsync(response.Headers.Location!.ToString());
+        Assert.DoesNotContain(ClientSecret, page, StringComparison.Ordinal);
+        Assert.Contains("stored - leave empty to keep", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(ClientSecret, await DatabaseFiles.RawTextAsync(App.DataDirectory), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Input.DiscoveryUrl", "not a url", "Discovery URL: an absolute https URL")]
+    [InlineData("Input.DiscoveryUrl", "http://idp.example.com/.well-known/openid-configuration", "plain http is only allowed for a provider on this machine")]
+    [InlineData("Input.DiscoveryUrl", "https://idp.example.com/realms/x", "must end in /.well-known/openid-configuration")]
+    [InlineData("Input.RoleMapYaml", "groups: { admins: root }", "&#x27;root&#x27; is not a TokenAdmin role")]
+    [InlineData("Input.RoleMapYaml", "groups: [", "RoleMap: line")]
+    [InlineData("Input.UserMapYaml", "email: Shoe", "is not a user attribute")]
+    [InlineData("Input.LeewaySeconds", "-1", "Leeway (seconds): a whole number from 0 to 300")]
+    [InlineData("Input.CaCertificatePath", "/nonexistent/ca.pem", "neither a file nor a directory")]
+    [InlineData("Input.ClientId", "", "Client ID: required")]
+    public async Task Bad_profile_input_names_the_field_and_saves_nothing(string field, string value, string message)
+    {
+        var form = ProfileForm();
+        form[field] = value;
+
+        var response = await Browser.PostFormAsync("/oidcprofiles/edit", form, "/oidcprofiles/edit");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Nothing was saved", html, StringComparison.Ordinal);
+        Assert.Contains(message, html, StringComparison.Ordinal);
+        Assert.DoesNotContain(ClientSecret, html, StringComparison.Ordinal);
+        Assert.Equal(0, await App.WithDbAsync(db => db.OidcProfiles.CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_new_profile_is_prefilled_from_the_admin_sign_in_settings_except_the_secret()
+    {
+        await App.WithScope(sp => sp.GetRequiredService<SettingsStore>()).UpdateAsync(new Dictionary<string, string?>
+        {
+            [SettingNames.AdminOidcMetadataAddress] = Idp.MetadataAddress,
+            [SettingNames.AdminOidcClientId] = "admin-client",
+            [SettingNames.AdminOidcClientSecret] = "admin-client-secret",
+        }, "test", default);
+
+        var page = await Browser.GetStringAsync("/oidcprofiles/edit");
+
+        Assert.Contains($"value=\"{Idp.MetadataAddress}\"", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"admin-client\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("admin-client-secret", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Test_shows_issuer_endpoints_grant_types_and_key_ids_or_the_exact_failure()
+    {
+        var good = await CreateProfileAsync("good");
+        var html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{good.Id}?handler=Test", [], $"/oidcprofiles/edit/{good.Id}")).Content.ReadAsStringAsync();
+        Assert.Contains("discovery and keys fetched", html, StringComparison.Ordinal);
+        Assert.Contains(Idp.TokenEndpoint, html, StringComparison.Ordinal);
+        Assert.Contains(Idp.CurrentSigningKeyId, html, StringComparison.Ordinal);
+        Assert.Contains("client_credentials", html, StringComparison.Ordinal);
+
+        // A port nobody listens on: connection refused.
+        var closed = await CreateProfileAsync("closed", discoveryUrl: "http://127.0.0.1:9/.well-known/openid-configuration");
+        html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{closed.Id}?handler=Test", [], $"/oidcprofiles/edit/{closed.Id}")).Content.ReadAsStringAsync();
+        Assert.Contains("127.0.0.1:9 refused the connection", html, StringComparison.Ordinal);
+
+        // A page that is not a discovery document: HTTP 404 from the provider.
+        var missing = await CreateProfileAsync("missing", discoveryUrl: new Uri(Idp.Issuer, "nothing/.well-known/openid-configuration").ToString());
+        html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{missing.Id}?handler=Test", [], $"/oidcprofiles/edit/{missing.Id}")).Content.ReadAsStringAsync();
+        Assert.Contains("answered HTTP 404", html, StringComparison.Ordinal);
+
+        // A discovery URL answering with something that is not JSON (the provider failing with an HTML page).
+        Idp.Faults.DiscoveryServerError500 = true;
+        html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{good.Id}?handler=Test", [], $"/oidcprofiles/edit/{good.Id}")).Content.ReadAsStringAsync();
+        Assert.Contains("answered HTTP 500", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_profile_in_use_by_an_account_cannot_be_deleted_until_the_account_is_gone()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id);
+
+        var refused = await Browser.PostFormAsync($"/oidcprofiles/delete/{profile.Id}", [], $"/oidcprofiles/delete/{profile.Id}");
+        var html = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("is used by the functional account(s) &#x27;mailbox-robot&#x27;", html, StringComparison.Ordinal);
+        Assert.Equal(1, await App.WithDbAsync(db => db.OidcProfiles.CountAsync()));
+
+        Assert.Equal(HttpStatusCode.Redirect, (await Browser.PostFormAsync($"/functionalaccounts/delete/{account.Id}", [], $"/functionalaccounts/delete/{account.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await Browser.PostFormAsync($"/oidcprofiles/delete/{profile.Id}", [], $"/oidcprofiles/delete/{profile.Id}")).StatusCode);
+        Assert.Equal(0, await App.WithDbAsync(db => db.OidcProfiles.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Accounts_list_shows_the_token_columns_and_renew_gets_a_token()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id);
+
+        var before = await Browser.GetStringAsync("/functionalaccounts");
+        Assert.Contains("mailbox-robot", before, StringComparison.Ordinal);
+        foreach (var column in new[] { "Account", "Profile", "Flow", "Has token", "Access token expires", "Refresh token expires", "Last error" })
+        {
+            Assert.Contains($">{column}</th>", before, StringComparison.Ordinal);
+        }
+
+        var renew = await Browser.PostFormAsync($"/functionalaccounts?handler=Renew&id={account.Id}", [], "/functionalaccounts");
+        Assert.Equal(HttpStatusCode.Redirect, renew.StatusCode);
+        var after = await Browser.GetStringAsync("/functionalaccounts");
+        Assert.Contains("Token for &#x27;mailbox-robot&#x27; received", after, StringComparison.Ordinal);
+        Assert.Contains("UTC", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_account_input_names_the_field_and_saves_nothing()
+    {
+        var profile = await CreateProfileAsync();
+        var form = new Dictionary<string, string>
+        {
+            ["Input.Name"] = "robot",
+            ["Input.OidcProfileId"] = profile.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Input.GrantType"] = "password",
+            ["Input.Scope"] = "api",
+            ["Input.Resources"] = "not-a-uri",
+            ["Input.ResourceParameterName"] = "resource",
+            ["Input.ResourcePerParameter"] = "true",
+            ["Input.TokenType"] = "id_token",
+            ["Input.Valid"] = "true",
+        };
+
+        var html = await (await Browser.PostFormAsync("/functionalaccounts/edit", form, "/functionalaccounts/edit")).Content.ReadAsStringAsync();
+
+        Assert.Contains("User name: required for the password grant", html, StringComparison.Ordinal);
+        Assert.Contains("Password: required for the password grant", html, StringComparison.Ordinal);
+        Assert.Contains("Resources: space-separated absolute URIs", html, StringComparison.Ordinal);
+        Assert.Contains("needs the scope openid", html, StringComparison.Ordinal);
+        Assert.Equal(0, await App.WithDbAsync(db => db.FunctionalAccounts.CountAsync()));
+    }
+}
