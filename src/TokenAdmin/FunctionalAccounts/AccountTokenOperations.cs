@@ -10,6 +10,9 @@ namespace TokenAdmin.FunctionalAccounts;
 /// <summary>The grant request an account makes, before the secrets are filled in (printed by `import-user`).</summary>
 public sealed record AccountGrant(string TokenEndpoint, IReadOnlyDictionary<string, string> Parameters, IReadOnlyList<KeyValuePair<string, string>> Resources);
 
+/// <summary>The code, PKCE verifier and redirect URI of an authorization-code exchange, and the nonce the ID token must carry.</summary>
+public sealed record AuthorizationCodeGrant(string Code, string CodeVerifier, string RedirectUri, string? Nonce);
+
 /// <summary>A token an account got: the response and, when there is one, the validated ID token's claims.</summary>
 public sealed record AccountTokenResult(TokenResponse? Response, TokenFailure? Failure, TokenCheck? IdToken);
 
@@ -141,7 +144,9 @@ public sealed partial class AccountTokenOperations(
     /// Sends the account's grant and checks the answer (the ID token validated); nothing is stored. Used by
     /// `import-user` and by <see cref="RenewAsync"/>.
     /// </summary>
-    public async Task<AccountTokenResult> RequestAsync(FunctionalAccount account, OidcProfile profile, string? password, string? refreshToken, CancellationToken cancellationToken)
+    public async Task<AccountTokenResult> RequestAsync(
+        FunctionalAccount account, OidcProfile profile, string? password, string? refreshToken, CancellationToken cancellationToken,
+        AuthorizationCodeGrant? code = null)
     {
         var (grant, error) = await DescribeGrantAsync(account, profile, refreshToken, cancellationToken);
         if (grant is null)
@@ -150,7 +155,15 @@ public sealed partial class AccountTokenOperations(
         }
 
         var parameters = new Dictionary<string, string>(grant.Parameters, StringComparer.Ordinal);
-        if (refreshToken is not null)
+        if (code is not null)
+        {
+            parameters["grant_type"] = "authorization_code";
+            parameters["code"] = code.Code;
+            parameters["redirect_uri"] = code.RedirectUri;
+            parameters["code_verifier"] = code.CodeVerifier;
+            parameters.Remove("scope");
+        }
+        else if (refreshToken is not null)
         {
             parameters["refresh_token"] = refreshToken;
         }
@@ -178,7 +191,7 @@ public sealed partial class AccountTokenOperations(
         TokenCheck? idToken = null;
         if (response.IdToken is not null)
         {
-            idToken = await ProfileTokenValidator.ValidateIdTokenAsync(response.IdToken, profile, runtime.MetadataFor(profile), null, time.GetUtcNow().UtcDateTime);
+            idToken = await ProfileTokenValidator.ValidateIdTokenAsync(response.IdToken, profile, runtime.MetadataFor(profile), code?.Nonce, time.GetUtcNow().UtcDateTime);
             if (!idToken.Valid)
             {
                 return new AccountTokenResult(null, new TokenFailure(TokenFailureKind.Rejected, "invalid_id_token", idToken.Error!), idToken);
@@ -208,9 +221,39 @@ public sealed partial class AccountTokenOperations(
             // A refused refresh token is no dead end for an account with its own credentials: start afresh.
             LogRefreshRefused(logger, account.Name, result.Failure.Code);
             result = await RequestAsync(account, profile, password, null, cancellationToken);
+            refreshToken = null;
         }
 
-        state = account.State ??= new TokenState { FunctionalAccountId = account.Id };
+        return await StoreAsync(account, result, refreshTokenSpent: refreshToken is not null, actor);
+    }
+
+    /// <summary>The authorization-code exchange for an account an admin signed in for (the callback).</summary>
+    public async Task<TokenOperationResult> ExchangeCodeAsync(int accountId, AuthorizationCodeGrant code, string actor, CancellationToken cancellationToken)
+    {
+        var account = await db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        if (account is null)
+        {
+            return new TokenOperationResult(false, "The functional account of this request was deleted meanwhile.");
+        }
+
+        try
+        {
+            var result = await RequestAsync(account, account.Profile!, null, null, cancellationToken, code);
+            return await StoreAsync(account, result, refreshTokenSpent: false, actor);
+        }
+        catch (SecretUnreadableException)
+        {
+            return new TokenOperationResult(false, "The profile's client secret cannot be decrypted (it was written with another master key). Enter it again.");
+        }
+        catch (ProfileTlsException ex)
+        {
+            return new TokenOperationResult(false, $"The profile's TLS settings cannot be used: {ex.Field}: {ex.Message}");
+        }
+    }
+
+    private async Task<TokenOperationResult> StoreAsync(FunctionalAccount account, AccountTokenResult result, bool refreshTokenSpent, string actor)
+    {
+        var state = account.State ??= new TokenState { FunctionalAccountId = account.Id };
         var now = time.GetUtcNow().UtcDateTime;
         string auditAction;
         string message;
@@ -221,7 +264,7 @@ public sealed partial class AccountTokenOperations(
             state.LastErrorDescription = failure.Description;
             state.LastErrorAt = now;
             state.ConsecutiveFailures++;
-            if (refreshToken is not null && failure.RefreshTokenDead)
+            if (refreshTokenSpent && failure.RefreshTokenDead)
             {
                 state.RefreshTokenRevokedAt = now;
             }

@@ -12,7 +12,7 @@ namespace TokenAdmin.Tokens;
 
 public sealed record AuthorizationStart(string? Url, string? Error);
 
-public sealed record AuthorizationOutcome(bool Succeeded, string Title, string Message, int? TokenConfigId = null);
+public sealed record AuthorizationOutcome(bool Succeeded, string Title, string Message, int? TokenConfigId = null, int? FunctionalAccountId = null);
 
 /// <summary>
 /// The authorization-code flow: a random one-time state bound to the admin and to this browser, PKCE S256, a nonce
@@ -24,6 +24,8 @@ public sealed class AuthorizationFlow(
     ISecretProtector protector,
     TokenOperations operations,
     TokenStateEvents events,
+    Oidc.OidcProfileRuntime profiles,
+    FunctionalAccounts.AccountTokenOperations accountOperations,
     TimeProvider time)
 {
     public const string BindingCookie = "tokenadmin.oauth2";
@@ -56,6 +58,13 @@ public sealed class AuthorizationFlow(
                 $"Set the setting {SettingNames.HttpType} to https (Settings page, or `config update --setting-name {SettingNames.HttpType} --value https`) and serve TokenAdmin over https.");
         }
 
+        var url = await CreateRequestAsync(config, document, snapshot.RedirectUri, AdminId(http.User), Hash(BindBrowser(http, Lifetime)), cancellationToken);
+        return new AuthorizationStart(url, null);
+    }
+
+    /// <summary>The random value in this browser's binding cookie (made or renewed here): the callback must come back to it.</summary>
+    private static string BindBrowser(HttpContext http, TimeSpan lifetime)
+    {
         var binding = http.Request.Cookies[BindingCookie];
         if (binding is null || binding.Length is < 32 or > 100)
         {
@@ -70,11 +79,152 @@ public sealed class AuthorizationFlow(
             // Note: the whole site, not just /oauth2: the next "Request token" (another tab) must see and reuse it,
             // or starting a second flow would orphan the first.
             Path = http.Request.PathBase.HasValue ? http.Request.PathBase.Value : "/",
-            MaxAge = Lifetime,
+            MaxAge = lifetime,
         });
+        return binding;
+    }
 
-        var url = await CreateRequestAsync(config, document, snapshot.RedirectUri, AdminId(http.User), Hash(binding), cancellationToken);
-        return new AuthorizationStart(url, null);
+    /// <summary>
+    /// The authorization-code flow for a functional account: the profile's authorization endpoint (discovery), state and
+    /// nonce of the profile's RandLength, valid for its RandTTL, a nonce when UseNonce is on and openid is asked for.
+    /// </summary>
+    public async Task<AuthorizationStart> StartForAccountAsync(int accountId, HttpContext http, CancellationToken cancellationToken)
+    {
+        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        if (account is null)
+        {
+            return new AuthorizationStart(null, "This functional account no longer exists.");
+        }
+
+        if (account.GrantType != FunctionalAccounts.AccountGrantTypes.AuthorizationCode)
+        {
+            return new AuthorizationStart(null, $"'{account.Name}' uses the {account.GrantType} grant; Renew gets its token without the browser.");
+        }
+
+        if (!account.Valid)
+        {
+            return new AuthorizationStart(null, $"'{account.Name}' is set to invalid; make it valid before requesting a token.");
+        }
+
+        var snapshot = await settings.GetAsync(cancellationToken);
+        if (snapshot.IsInsecurePublicUrl)
+        {
+            return new AuthorizationStart(null,
+                $"The redirect URI {snapshot.RedirectUri} uses plain http on a host other than this machine. Set {SettingNames.HttpType} to https and serve TokenAdmin over https.");
+        }
+
+        var profile = account.Profile!;
+        string authorizationEndpoint;
+        try
+        {
+            authorizationEndpoint = (await profiles.MetadataFor(profile).GetAsync(cancellationToken)).AuthorizationEndpoint;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Oidc.ProfileTlsException)
+        {
+            return new AuthorizationStart(null, $"Profile '{profile.Name}': {ex.Message}");
+        }
+
+        if (string.IsNullOrEmpty(authorizationEndpoint))
+        {
+            return new AuthorizationStart(null, $"The provider of profile '{profile.Name}' publishes no authorization_endpoint.");
+        }
+
+        var lifetime = TimeSpan.FromSeconds(profile.RandTtlSeconds);
+        var bindingHash = Hash(BindBrowser(http, lifetime));
+        var now = time.GetUtcNow().UtcDateTime;
+        await db.AuthorizationRequests.Where(r => r.ExpiresAt < now.AddDays(-1)).ExecuteDeleteAsync(cancellationToken);
+        var state = Random(profile.RandLength, exactLength: true);
+        var verifier = Random(32);
+        var openid = account.Scope.Split(' ').Contains("openid");
+        var nonce = profile.UseNonce && openid ? Random(profile.RandLength, exactLength: true) : null;
+        db.AuthorizationRequests.Add(new AuthorizationRequest
+        {
+            StateHash = Hash(state),
+            FunctionalAccountId = account.Id,
+            CodeVerifierProtected = protector.Protect(verifier),
+            Nonce = nonce,
+            RedirectUri = snapshot.RedirectUri,
+            AdminId = AdminId(http.User),
+            BrowserBindingHash = bindingHash,
+            CreatedAt = now,
+            ExpiresAt = now + lifetime,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+
+        var parameters = new List<KeyValuePair<string, string?>>
+        {
+            new("response_type", "code"),
+            new("client_id", profile.ClientId),
+            new("redirect_uri", snapshot.RedirectUri),
+            new("state", state),
+            new("code_challenge", WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)))),
+            new("code_challenge_method", "S256"),
+        };
+        if (account.Scope.Length > 0)
+        {
+            parameters.Add(new("scope", account.Scope));
+        }
+
+        if (nonce is not null)
+        {
+            parameters.Add(new("nonce", nonce));
+        }
+
+        foreach (var resource in (account.Resources ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            parameters.Add(new(account.ResourceParameterName, resource));
+        }
+
+        return new AuthorizationStart(QueryHelpers.AddQueryString(authorizationEndpoint, parameters), null);
+    }
+
+    private async Task<AuthorizationOutcome> CompleteForAccountAsync(AuthorizationRequest request, IQueryCollection query, HttpContext http, CancellationToken cancellationToken)
+    {
+        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).SingleOrDefaultAsync(a => a.Id == request.FunctionalAccountId, cancellationToken);
+        if (account is null)
+        {
+            return Fail("The functional account of this request was deleted meanwhile.");
+        }
+
+        if (query["error"].ToString() is { Length: > 0 } error)
+        {
+            var description = query["error_description"].ToString();
+            AuditLog.Add(db, time, "provider", "functional-account.authorization-refused", account.Name, $"{Cut(error, 100)}: {Cut(description, 1000)}");
+            await db.SaveChangesAsync(cancellationToken);
+            return new AuthorizationOutcome(false, "The provider refused the request",
+                $"{Cut(error, 100)}{(description.Length > 0 ? ": " + Cut(description, 1000) : "")}", FunctionalAccountId: account.Id);
+        }
+
+        var iss = query["iss"].ToString();
+        if (iss.Length > 0)
+        {
+            try
+            {
+                var issuer = (await profiles.MetadataFor(account.Profile!).GetAsync(cancellationToken)).Issuer;
+                if (!string.Equals(iss.TrimEnd('/'), issuer.TrimEnd('/'), StringComparison.Ordinal))
+                {
+                    return new AuthorizationOutcome(false, "The token request could not be completed",
+                        $"The answer names the issuer '{Cut(iss, 200)}', but profile '{account.Profile!.Name}' is '{issuer}' (RFC 9207). It may come from another provider and was discarded.", FunctionalAccountId: account.Id);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or Oidc.ProfileTlsException)
+            {
+                return new AuthorizationOutcome(false, "The token request could not be completed", $"Profile '{account.Profile!.Name}': {ex.Message}", FunctionalAccountId: account.Id);
+            }
+        }
+
+        var code = query["code"].ToString();
+        if (code.Length == 0)
+        {
+            return new AuthorizationOutcome(false, "The token request could not be completed", "The provider's answer has neither a code nor an error.", FunctionalAccountId: account.Id);
+        }
+
+        var result = await accountOperations.ExchangeCodeAsync(account.Id,
+            new FunctionalAccounts.AuthorizationCodeGrant(code, protector.Unprotect(request.CodeVerifierProtected), request.RedirectUri, request.Nonce),
+            AdminAuthentication.Actor(http.User), cancellationToken);
+        return result.Succeeded
+            ? new AuthorizationOutcome(true, "Token received", result.Message, FunctionalAccountId: account.Id)
+            : new AuthorizationOutcome(false, "The code could not be exchanged for a token", result.Message, FunctionalAccountId: account.Id);
     }
 
     /// <summary>
@@ -131,7 +281,12 @@ public sealed class AuthorizationFlow(
 
         if (request.ExpiresAt <= now)
         {
-            return Fail($"The token request expired: the provider must answer within {Lifetime.TotalMinutes:0} minutes. Start again with \"Request token\".", request.TokenConfigId);
+            return Fail($"The token request expired: the provider must answer within {(request.ExpiresAt - request.CreatedAt).TotalMinutes:0.#} minutes. Start again with \"Request token\".", request.TokenConfigId);
+        }
+
+        if (request.FunctionalAccountId is not null)
+        {
+            return await CompleteForAccountAsync(request, query, http, cancellationToken);
         }
 
         var config = await db.TokenConfigs.Include(c => c.State).SingleOrDefaultAsync(c => c.Id == request.TokenConfigId, cancellationToken);
@@ -235,6 +390,10 @@ public sealed class AuthorizationFlow(
     private static string AdminId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
 
     private static string Random(int bytes) => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(bytes));
+
+    /// <summary>A random base64url string of exactly <paramref name="length"/> characters (6 random bits each).</summary>
+    private static string Random(int length, bool exactLength) =>
+        exactLength ? Random((length * 3 + 3) / 4)[..length] : Random(length);
 
     private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 

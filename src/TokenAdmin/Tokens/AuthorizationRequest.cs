@@ -12,7 +12,10 @@ public sealed class AuthorizationRequest
     public int Id { get; set; }
     /// <summary>SHA-256 of the state sent to the provider.</summary>
     public required string StateHash { get; set; }
-    public int TokenConfigId { get; set; }
+    /// <summary>The token config the code is for, or null when it is for a functional account.</summary>
+    public int? TokenConfigId { get; set; }
+    /// <summary>The functional account the code is for, or null when it is for a token config.</summary>
+    public int? FunctionalAccountId { get; set; }
     public required string CodeVerifierProtected { get; set; }
     public string? Nonce { get; set; }
     public required string RedirectUri { get; set; }
@@ -37,5 +40,6 @@ internal sealed class AuthorizationRequestConfiguration : IEntityTypeConfigurati
         builder.Property(r => r.UsedAt).IsConcurrencyToken();
         builder.HasIndex(r => r.ExpiresAt);
         builder.HasOne<TokenConfig>().WithMany().HasForeignKey(r => r.TokenConfigId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<FunctionalAccounts.FunctionalAccount>().WithMany().HasForeignKey(r => r.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);
     }
 }

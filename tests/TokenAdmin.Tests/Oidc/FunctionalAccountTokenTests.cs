@@ -4,6 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tests.Infrastructure;
 
 namespace TokenAdmin.Tests.Oidc;
 
@@ -129,5 +130,44 @@ public sealed class FunctionalAccountTokenTests : AccountTestBase
 
         Assert.True(renewed.Succeeded, renewed.Message);
         Assert.Equal(Idp.CurrentSigningKeyId, new JsonWebToken(await Provider.GetTokenAsync(TokenSource.Account(account.Id), default) is { } t ? t.Value : "").Kid);
+    }
+
+    [Fact]
+    public async Task Authorization_code_account_goes_through_the_callback_with_the_profiles_state_length_and_nonce_then_renews_by_refresh_token()
+    {
+        var profile = await CreateProfileAsync(change: p => p.RandLength = "30");
+        var account = await CreateAccountAsync(profile.Id, change: a =>
+        {
+            a.GrantType = AccountGrantTypes.AuthorizationCode;
+            a.Scope = "openid offline_access mail";
+            a.TokenType = AccountTokenTypes.IdToken;
+        });
+        var notYet = await Assert.ThrowsAsync<TokenUnavailableException>(() => Provider.GetTokenAsync(TokenSource.Account(account.Id), default).AsTask());
+        Assert.Equal(TokenUnavailableReason.NotAuthorizedYet, notYet.Reason);
+
+        var start = await Browser.PostFormAsync($"/functionalaccounts?handler=RequestToken&id={account.Id}", [], "/functionalaccounts");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, start.StatusCode);
+        var authorize = start.Headers.Location!;
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorize.Query);
+        Assert.StartsWith(Idp.AuthorizationEndpoint, authorize.ToString(), StringComparison.Ordinal);
+        Assert.Equal(30, query["state"].ToString().Length);
+        Assert.Equal(30, query["nonce"].ToString().Length);
+        Assert.Equal("S256", query["code_challenge_method"]);
+
+        var back = await SignInAtProviderAsync(authorize);
+        var callback = await Browser.GetAsync(back);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, callback.StatusCode);
+        Assert.Equal("/FunctionalAccounts", callback.Headers.Location!.ToString());
+        Assert.Equal(query["nonce"].ToString(), new JsonWebToken(Unprotect((await AccountStateAsync(account.Id))!.IdTokenProtected!)).GetClaim("nonce").Value);
+
+        var token = await Provider.GetTokenAsync(TokenSource.Account(account.Id), default);
+        Assert.Equal("alice", new JsonWebToken(token.Value).Subject);
+        Idp.ResetCounters();
+        await Provider.ForceRefreshAsync(TokenSource.Account(account.Id), default);
+        Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
+
+        // The same answer a second time is refused: the state was spent.
+        var replay = await Browser.GetAsync(back);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, replay.StatusCode);
     }
 }

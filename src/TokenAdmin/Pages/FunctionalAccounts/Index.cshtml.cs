@@ -11,6 +11,19 @@ public sealed class FunctionalAccountsIndexModel(FunctionalAccountService accoun
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => Accounts = await accounts.ListAsync(cancellationToken);
 
+    /// <summary>Request token (authorization code accounts): the admin's browser goes to the provider to sign in.</summary>
+    public async Task<IActionResult> OnPostRequestTokenAsync(int id, [FromServices] TokenAdmin.Tokens.AuthorizationFlow flow, CancellationToken cancellationToken)
+    {
+        var start = await flow.StartForAccountAsync(id, HttpContext, cancellationToken);
+        if (start.Url is not null)
+        {
+            return Redirect(start.Url);
+        }
+
+        TempData["Error"] = start.Error;
+        return RedirectToPage("/FunctionalAccounts/Index");
+    }
+
     /// <summary>Renew: a new token now (refresh_token when one is held, otherwise the account's grant).</summary>
     public async Task<IActionResult> OnPostRenewAsync(int id, CancellationToken cancellationToken)
     {

@@ -18,7 +18,9 @@ public sealed class CallbackModel(AuthorizationFlow flow) : PageModel
         if (Outcome.Succeeded)
         {
             TempData["Success"] = Outcome.Message;
-            return RedirectToPage("/Tokens/Details", new { id = Outcome.TokenConfigId });
+            return Outcome.FunctionalAccountId is not null
+                ? RedirectToPage("/FunctionalAccounts/Index")
+                : RedirectToPage("/Tokens/Details", new { id = Outcome.TokenConfigId });
         }
 
         Response.StatusCode = StatusCodes.Status400BadRequest;

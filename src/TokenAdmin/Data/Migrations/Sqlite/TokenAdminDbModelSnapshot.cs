@@ -526,6 +526,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("FunctionalAccountId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Nonce")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
@@ -540,7 +543,7 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("TokenConfigId")
+                    b.Property<int?>("TokenConfigId")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("UsedAt")
@@ -550,6 +553,8 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("FunctionalAccountId");
 
                     b.HasIndex("StateHash")
                         .IsUnique();
@@ -742,11 +747,15 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
             modelBuilder.Entity("TokenAdmin.Tokens.AuthorizationRequest", b =>
                 {
+                    b.HasOne("TokenAdmin.FunctionalAccounts.FunctionalAccount", null)
+                        .WithMany()
+                        .HasForeignKey("FunctionalAccountId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
                     b.HasOne("TokenAdmin.Tokens.TokenConfig", null)
                         .WithMany()
                         .HasForeignKey("TokenConfigId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("TokenAdmin.Tokens.TokenState", b =>

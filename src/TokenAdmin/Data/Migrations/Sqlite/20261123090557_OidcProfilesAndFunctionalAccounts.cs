@@ -31,6 +31,20 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                 type: "TEXT",
                 nullable: true);
 
+            migrationBuilder.AlterColumn<int>(
+                name: "TokenConfigId",
+                table: "AuthorizationRequests",
+                type: "INTEGER",
+                nullable: true,
+                oldClrType: typeof(int),
+                oldType: "INTEGER");
+
+            migrationBuilder.AddColumn<int>(
+                name: "FunctionalAccountId",
+                table: "AuthorizationRequests",
+                type: "INTEGER",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "OidcProfiles",
                 columns: table => new
@@ -153,6 +167,11 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                 sql: "(\"TokenConfigId\" IS NULL) <> (\"FunctionalAccountId\" IS NULL)");
 
             migrationBuilder.CreateIndex(
+                name: "IX_AuthorizationRequests_FunctionalAccountId",
+                table: "AuthorizationRequests",
+                column: "FunctionalAccountId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ApiUsers_NormalizedLogin",
                 table: "ApiUsers",
                 column: "NormalizedLogin",
@@ -181,6 +200,14 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.AddForeignKey(
+                name: "FK_AuthorizationRequests_FunctionalAccounts_FunctionalAccountId",
+                table: "AuthorizationRequests",
+                column: "FunctionalAccountId",
+                principalTable: "FunctionalAccounts",
+                principalColumn: "Id",
+                onDelete: ReferentialAction.Cascade);
+
+            migrationBuilder.AddForeignKey(
                 name: "FK_TokenStates_FunctionalAccounts_FunctionalAccountId",
                 table: "TokenStates",
                 column: "FunctionalAccountId",
@@ -192,6 +219,10 @@ namespace TokenAdmin.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropForeignKey(
+                name: "FK_AuthorizationRequests_FunctionalAccounts_FunctionalAccountId",
+                table: "AuthorizationRequests");
+
             migrationBuilder.DropForeignKey(
                 name: "FK_TokenStates_FunctionalAccounts_FunctionalAccountId",
                 table: "TokenStates");
@@ -213,6 +244,10 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                 name: "CK_TokenStates_OneSource",
                 table: "TokenStates");
 
+            migrationBuilder.DropIndex(
+                name: "IX_AuthorizationRequests_FunctionalAccountId",
+                table: "AuthorizationRequests");
+
             migrationBuilder.DropColumn(
                 name: "FunctionalAccountId",
                 table: "TokenStates");
@@ -221,9 +256,23 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                 name: "IdTokenExpiresAt",
                 table: "TokenStates");
 
+            migrationBuilder.DropColumn(
+                name: "FunctionalAccountId",
+                table: "AuthorizationRequests");
+
             migrationBuilder.AlterColumn<int>(
                 name: "TokenConfigId",
                 table: "TokenStates",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0,
+                oldClrType: typeof(int),
+                oldType: "INTEGER",
+                oldNullable: true);
+
+            migrationBuilder.AlterColumn<int>(
+                name: "TokenConfigId",
+                table: "AuthorizationRequests",
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0,
