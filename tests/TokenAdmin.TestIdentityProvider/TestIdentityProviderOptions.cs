@@ -29,6 +29,9 @@ public sealed class TestIdentityProviderOptions
     /// <summary>Audiences (<c>aud</c>) put into every access token. Empty by default (no <c>aud</c> claim).</summary>
     public IList<string> AccessTokenAudiences { get; } = [];
 
+    /// <summary>Whether the password grant is enabled (and advertised in the discovery document).</summary>
+    public bool AllowPasswordFlow { get; set; } = true;
+
     /// <summary>Opaque (reference) access tokens instead of JWTs: a client can no longer decode them.</summary>
     public bool OpaqueAccessTokens { get; set; }
 

@@ -363,8 +363,11 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
 
                 server.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
-                    .AllowClientCredentialsFlow()
-                    .AllowPasswordFlow();
+                    .AllowClientCredentialsFlow();
+                if (options.AllowPasswordFlow)
+                {
+                    server.AllowPasswordFlow();
+                }
 
                 if (options.RequirePkce)
                 {

@@ -37,7 +37,7 @@ public sealed record FunctionalAccountSaveResult(Dictionary<string, string> Erro
 }
 
 /// <summary>Creates, changes and deletes functional accounts: validated, audited, the password encrypted.</summary>
-public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector protector, TokenStateEvents events, TimeProvider time)
+public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector protector, Oidc.OidcProfileRuntime profiles, TokenStateEvents events, TimeProvider time)
 {
     public Task<List<FunctionalAccount>> ListAsync(CancellationToken cancellationToken) =>
         db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).OrderBy(a => a.NormalizedName).ToListAsync(cancellationToken);
@@ -129,6 +129,29 @@ public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector p
         return null;
     }
 
+    /// <summary>
+    /// The grant checked against the grant types the provider's discovery document lists. A provider that cannot be
+    /// reached now is not held against the account: Renew will say what is wrong.
+    /// </summary>
+    private async Task<string?> UnsupportedGrantAsync(int profileId, string grantType, CancellationToken cancellationToken)
+    {
+        var profile = await db.OidcProfiles.AsNoTracking().SingleAsync(p => p.Id == profileId, cancellationToken);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var supported = (await profiles.MetadataFor(profile).GetAsync(timeout.Token)).GrantTypesSupported;
+            return supported.Count == 0 || supported.Contains(grantType)
+                ? null
+                : $"Grant type: the provider of profile '{profile.Name}' does not offer {grantType}; its discovery document lists {string.Join(", ", supported)}.";
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Oidc.ProfileTlsException or OperationCanceledException or SecretUnreadableException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     private async Task<Dictionary<string, string>> ApplyAsync(FunctionalAccount account, FunctionalAccountInput input, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -196,6 +219,11 @@ public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector p
         else if (parameterName is "grant_type" or "client_id" or "client_secret" or "scope" or "username" or "password" or "refresh_token" or "code")
         {
             errors[nameof(input.ResourceParameterName)] = $"Resource parameter name: '{parameterName}' is a parameter of the grant itself.";
+        }
+
+        if (errors.Count == 0 && await UnsupportedGrantAsync(input.OidcProfileId!.Value, input.GrantType, cancellationToken) is { } unsupported)
+        {
+            errors[nameof(input.GrantType)] = unsupported;
         }
 
         if (errors.Count > 0)

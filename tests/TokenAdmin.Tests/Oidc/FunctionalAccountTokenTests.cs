@@ -170,4 +170,21 @@ public sealed class FunctionalAccountTokenTests : AccountTestBase
         var replay = await Browser.GetAsync(back);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, replay.StatusCode);
     }
+
+    [Fact]
+    public async Task A_grant_the_provider_does_not_offer_is_refused_on_save_naming_the_field()
+    {
+        await using var noPassword = await TestIdentityProviderServer.StartAsync(new TestIdentityProviderOptions { AllowPasswordFlow = false });
+        var profile = await CreateProfileAsync("no-password", discoveryUrl: noPassword.MetadataAddress);
+        using var scope = App.Services.CreateScope();
+
+        var result = await scope.ServiceProvider.GetRequiredService<FunctionalAccountService>().CreateAsync(new FunctionalAccountInput
+        {
+            Name = "robot", OidcProfileId = profile.Id, GrantType = AccountGrantTypes.Password, Username = "alice", Password = "alice-password-1",
+        }, "test", default);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("does not offer password", result.Errors["GrantType"], StringComparison.Ordinal);
+        Assert.Contains("client_credentials", result.Errors["GrantType"], StringComparison.Ordinal);
+    }
 }
