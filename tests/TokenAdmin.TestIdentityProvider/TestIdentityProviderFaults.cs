@@ -82,6 +82,9 @@ public sealed class TestIdentityProviderFaults
         set { lock (_gate) { _discoveryServerError500 = value; } }
     }
 
+    /// <summary>When set, the discovery document answers 200 with an HTML page instead of JSON (a captive portal, a wrong URL).</summary>
+    public bool DiscoveryNotJson { get; set; }
+
     /// <summary>Value of the Retry-After header sent with 429 (and 503) faults; none when <see langword="null"/>.</summary>
     public int? RetryAfterSeconds
     {

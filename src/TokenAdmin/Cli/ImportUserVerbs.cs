@@ -119,11 +119,13 @@ internal static class ImportUserVerbs
         var operations = services.GetRequiredService<AccountTokenOperations>();
         context.Stdout.WriteLine($"Requesting a token from profile '{profile.Name}' ({grantType} grant, scope '{account.Scope}')...");
         var result = await operations.RequestAsync(account, profile, password, null, cancellationToken);
-        if (result.Response is not { } response)
+        if (!result.Succeeded)
         {
             context.Stderr.WriteLine($"The token request failed: {result.Failure!.Code}: {result.Failure.Description}");
             return CliApp.Refused;
         }
+
+        var response = result.Response!;
 
         TokenCheck check;
         if (tokenType == AccountTokenTypes.IdToken)

@@ -13,8 +13,14 @@ public sealed record AccountGrant(string TokenEndpoint, IReadOnlyDictionary<stri
 /// <summary>The code, PKCE verifier and redirect URI of an authorization-code exchange, and the nonce the ID token must carry.</summary>
 public sealed record AuthorizationCodeGrant(string Code, string CodeVerifier, string RedirectUri, string? Nonce);
 
-/// <summary>A token an account got: the response and, when there is one, the validated ID token's claims.</summary>
-public sealed record AccountTokenResult(TokenResponse? Response, TokenFailure? Failure, TokenCheck? IdToken);
+/// <summary>
+/// What an account's token request got: the response and the checked ID token. <see cref="Failure"/> set means it
+/// failed; <see cref="Response"/> may still be set then (an ID token was refused), so its rotated refresh token is kept.
+/// </summary>
+public sealed record AccountTokenResult(TokenResponse? Response, TokenFailure? Failure, TokenCheck? IdToken)
+{
+    public bool Succeeded => Response is not null && Failure is null;
+}
 
 /// <summary>
 /// Gets and renews a functional account's tokens at its profile's provider: the token endpoint from discovery, the
@@ -38,6 +44,11 @@ public sealed partial class AccountTokenOperations(
     /// </summary>
     public async Task<TokenOperationResult> RenewAsync(int accountId, string actor, CancellationToken cancellationToken, Func<TokenState, bool>? stillNeeded = null)
     {
+        if (!await db.FunctionalAccounts.AnyAsync(a => a.Id == accountId, cancellationToken))
+        {
+            return new TokenOperationResult(false, "This functional account no longer exists.");
+        }
+
         var lease = Guid.NewGuid().ToString("N");
         var leased = await AcquireLeaseAsync(accountId, lease, cancellationToken);
         var released = false;
@@ -49,7 +60,7 @@ public sealed partial class AccountTokenOperations(
                 return new TokenOperationResult(false, "This functional account no longer exists.");
             }
 
-            if (leased == false)
+            if (!leased)
             {
                 return new TokenOperationResult(false, $"Another renewal of '{account.Name}' is still running; try again in a minute.");
             }
@@ -64,12 +75,15 @@ public sealed partial class AccountTokenOperations(
                 return new TokenOperationResult(true, $"Token for '{account.Name}' was renewed meanwhile by another process.", State: current);
             }
 
-            if (account.GrantType == AccountGrantTypes.AuthorizationCode && account.State?.RefreshTokenProtected is null)
+            if (account.GrantType == AccountGrantTypes.AuthorizationCode && UsableRefreshToken(account.State) is null)
             {
-                return new TokenOperationResult(false, $"'{account.Name}' uses the authorization code flow: an admin must sign in at the provider first (Request token).");
+                // Note: never fall back to another grant: the account's tokens are the signed-in user's, not the client's.
+                return new TokenOperationResult(false, account.State?.RefreshTokenProtected is null
+                    ? $"'{account.Name}' uses the authorization code flow: an admin must sign in at the provider first (Request token)."
+                    : $"The refresh token of '{account.Name}' was refused by the provider or has expired: an admin must sign in at the provider again (Request token).");
             }
 
-            var result = await ObtainAsync(account, actor, useRefreshToken: true, cancellationToken);
+            var result = await ObtainAsync(account, actor, cancellationToken);
             released = true;
             return result;
         }
@@ -83,20 +97,28 @@ public sealed partial class AccountTokenOperations(
         }
         finally
         {
-            if (leased == true && !released)
+            if (leased && !released)
             {
-                using (await writes.EnterAsync(CancellationToken.None))
-                {
-                    await db.TokenStates.Where(s => s.FunctionalAccountId == accountId && s.LeaseOwner == lease)
-                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
-                }
+                await ReleaseLeaseAsync(accountId, lease);
             }
         }
     }
 
+    /// <summary>The stored refresh token when it may still be spent: present, not refused, not expired.</summary>
+    private string? UsableRefreshToken(TokenState? state) =>
+        state is { RefreshTokenProtected: { } stored, RefreshTokenRevokedAt: null } && !(state.RefreshTokenExpiresAt <= time.GetUtcNow().UtcDateTime)
+            ? stored
+            : null;
+
     /// <summary>The grant the account would send (no secrets in it), resolving the token endpoint by discovery.</summary>
-    public async Task<(AccountGrant? Grant, string? Error)> DescribeGrantAsync(FunctionalAccount account, OidcProfile profile, string? refreshToken, CancellationToken cancellationToken)
+    public async Task<(AccountGrant? Grant, string? Error)> DescribeGrantAsync(
+        FunctionalAccount account, OidcProfile profile, string? refreshToken, CancellationToken cancellationToken, bool exchangingCode = false)
     {
+        if (account.GrantType == AccountGrantTypes.AuthorizationCode && refreshToken is null && !exchangingCode)
+        {
+            return (null, $"'{account.Name}' uses the authorization code flow and holds no usable refresh token: an admin must sign in at the provider (Request token).");
+        }
+
         string tokenEndpoint;
         try
         {
@@ -111,6 +133,11 @@ public sealed partial class AccountTokenOperations(
         if (string.IsNullOrEmpty(tokenEndpoint))
         {
             return (null, $"The provider of profile '{profile.Name}' publishes no token_endpoint.");
+        }
+
+        if (OidcProfileRuntime.RequiresHttps(tokenEndpoint) && !tokenEndpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, $"The provider of profile '{profile.Name}' names a token endpoint with plain http ({tokenEndpoint}); the client secret would travel unencrypted, so it is not used. Fix the provider's public URL (behind a proxy: its forwarded-headers setting).");
         }
 
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -148,7 +175,7 @@ public sealed partial class AccountTokenOperations(
         FunctionalAccount account, OidcProfile profile, string? password, string? refreshToken, CancellationToken cancellationToken,
         AuthorizationCodeGrant? code = null)
     {
-        var (grant, error) = await DescribeGrantAsync(account, profile, refreshToken, cancellationToken);
+        var (grant, error) = await DescribeGrantAsync(account, profile, refreshToken, cancellationToken, exchangingCode: code is not null);
         if (grant is null)
         {
             return new AccountTokenResult(null, new TokenFailure(TokenFailureKind.Unavailable, "discovery_failed", error!), null);
@@ -194,52 +221,61 @@ public sealed partial class AccountTokenOperations(
             idToken = await ProfileTokenValidator.ValidateIdTokenAsync(response.IdToken, profile, runtime.MetadataFor(profile), code?.Nonce, time.GetUtcNow().UtcDateTime);
             if (!idToken.Valid)
             {
-                return new AccountTokenResult(null, new TokenFailure(TokenFailureKind.Rejected, "invalid_id_token", idToken.Error!), idToken);
+                // Note: the response stays with the failure: a rotated refresh token in it must still be stored.
+                return new AccountTokenResult(response, new TokenFailure(TokenFailureKind.Rejected, "invalid_id_token", idToken.Error!), idToken);
             }
         }
         else if (account.TokenType == AccountTokenTypes.IdToken)
         {
-            return new AccountTokenResult(null, new TokenFailure(TokenFailureKind.Rejected, "no_id_token",
-                "The provider answered without an id_token, and this account hands out ID tokens: check that the scope holds openid and that the grant type issues ID tokens."), null);
+            return new AccountTokenResult(response, new TokenFailure(TokenFailureKind.Rejected, "no_id_token",
+                "The provider answered without an id_token, and this account hands out ID tokens: check that the scope holds openid and that the grant type issues ID tokens (some providers issue none on refresh)."), null);
         }
 
         return new AccountTokenResult(response, null, idToken);
     }
 
-    private async Task<TokenOperationResult> ObtainAsync(FunctionalAccount account, string actor, bool useRefreshToken, CancellationToken cancellationToken)
+    private async Task<TokenOperationResult> ObtainAsync(FunctionalAccount account, string actor, CancellationToken cancellationToken)
     {
         var profile = account.Profile!;
-        var state = account.State;
-        var refreshToken = useRefreshToken && state is { RefreshTokenProtected: { } stored, RefreshTokenRevokedAt: null }
-            && !(state.RefreshTokenExpiresAt <= time.GetUtcNow().UtcDateTime)
-            ? protector.Unprotect(stored)
-            : null;
+        var refreshToken = UsableRefreshToken(account.State) is { } stored ? protector.Unprotect(stored) : null;
         var password = account.PasswordProtected is null ? null : protector.Unprotect(account.PasswordProtected);
         var result = await RequestAsync(account, profile, password, refreshToken, cancellationToken);
+        var refreshTokenRefused = false;
         if (result.Response is null && refreshToken is not null && result.Failure!.RefreshTokenDead && account.GrantType != AccountGrantTypes.AuthorizationCode)
         {
             // A refused refresh token is no dead end for an account with its own credentials: start afresh.
             LogRefreshRefused(logger, account.Name, result.Failure.Code);
             result = await RequestAsync(account, profile, password, null, cancellationToken);
             refreshToken = null;
+            refreshTokenRefused = true;
         }
 
-        return await StoreAsync(account, result, refreshTokenSpent: refreshToken is not null, actor);
+        return await StoreAsync(account, result, refreshTokenSpent: refreshToken is not null, refreshTokenRefused, actor);
     }
 
-    /// <summary>The authorization-code exchange for an account an admin signed in for (the callback).</summary>
+    /// <summary>The authorization-code exchange for an account an admin signed in for (the callback), under the row lease.</summary>
     public async Task<TokenOperationResult> ExchangeCodeAsync(int accountId, AuthorizationCodeGrant code, string actor, CancellationToken cancellationToken)
     {
-        var account = await db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
-        if (account is null)
+        if (!await db.FunctionalAccounts.AnyAsync(a => a.Id == accountId, cancellationToken))
         {
             return new TokenOperationResult(false, "The functional account of this request was deleted meanwhile.");
         }
 
+        var lease = Guid.NewGuid().ToString("N");
+        var leased = await AcquireLeaseAsync(accountId, lease, cancellationToken);
+        var released = false;
         try
         {
+            var account = await db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).SingleAsync(a => a.Id == accountId, cancellationToken);
+            if (!leased)
+            {
+                return new TokenOperationResult(false, $"A renewal of '{account.Name}' is still running; sign in again in a minute.");
+            }
+
             var result = await RequestAsync(account, account.Profile!, null, null, cancellationToken, code);
-            return await StoreAsync(account, result, refreshTokenSpent: false, actor);
+            var stored = await StoreAsync(account, result, refreshTokenSpent: false, refreshTokenRefused: false, actor);
+            released = true;
+            return stored;
         }
         catch (SecretUnreadableException)
         {
@@ -249,78 +285,126 @@ public sealed partial class AccountTokenOperations(
         {
             return new TokenOperationResult(false, $"The profile's TLS settings cannot be used: {ex.Field}: {ex.Message}");
         }
+        finally
+        {
+            if (leased && !released)
+            {
+                await ReleaseLeaseAsync(accountId, lease);
+            }
+        }
     }
 
-    private async Task<TokenOperationResult> StoreAsync(FunctionalAccount account, AccountTokenResult result, bool refreshTokenSpent, string actor)
+    /// <summary>
+    /// Stores what the provider answered and clears the lease, in one commit before anyone gets the token. Tokens in an
+    /// answer are stored even when the answer failed a check (a refused ID token): the provider has already rotated the
+    /// refresh token. A save that meets a concurrent change of the row reloads it and applies the answer again.
+    /// </summary>
+    private async Task<TokenOperationResult> StoreAsync(FunctionalAccount account, AccountTokenResult result, bool refreshTokenSpent, bool refreshTokenRefused, string actor)
     {
-        var state = account.State ??= new TokenState { FunctionalAccountId = account.Id };
         var now = time.GetUtcNow().UtcDateTime;
-        string auditAction;
-        string message;
-        if (result.Response is not { } response)
+        var failure = result.Failure;
+        void Apply(TokenState state)
         {
-            var failure = result.Failure!;
-            state.LastErrorCode = failure.Code;
-            state.LastErrorDescription = failure.Description;
-            state.LastErrorAt = now;
-            state.ConsecutiveFailures++;
-            if (refreshTokenSpent && failure.RefreshTokenDead)
+            if (result.Response is { } response)
             {
-                state.RefreshTokenRevokedAt = now;
+                state.AccessTokenProtected = protector.Protect(response.AccessToken);
+                state.TokenType = response.TokenType ?? "Bearer";
+                // Note: the expiry comes from expires_in; an opaque token is never decoded. Without expires_in a JWT's exp is used.
+                state.AccessTokenExpiresAt = response.ExpiresIn is { } seconds ? now.AddSeconds(seconds) : JwtInspector.TryDecode(response.AccessToken)?.ExpiresAt;
+                state.GrantedScope = response.Scope ?? account.Scope;
+                if (response.IdToken is not null && result.IdToken is { Valid: true } idToken)
+                {
+                    state.IdTokenProtected = protector.Protect(response.IdToken);
+                    state.IdTokenExpiresAt = idToken.ExpiresAt;
+                }
+
+                if (response.RefreshToken is not null)
+                {
+                    state.RefreshTokenProtected = protector.Protect(response.RefreshToken);
+                    state.RefreshTokenRevokedAt = null;
+                    state.RefreshTokenExpiresAt = response.RefreshTokenExpiresIn is { } rt ? now.AddSeconds(rt) : null;
+                    state.RefreshTokenExpiryEstimated = false;
+                }
+                else if (refreshTokenRefused)
+                {
+                    // The refused one is dead; keeping it would make every renewal try it first.
+                    state.RefreshTokenProtected = null;
+                    state.RefreshTokenExpiresAt = null;
+                    state.RefreshTokenRevokedAt = null;
+                }
+
+                state.ObtainedAt ??= now;
+                state.LastRefreshAt = now;
             }
 
-            auditAction = "functional-account.token-failed";
+            if (failure is not null)
+            {
+                state.LastErrorCode = failure.Code;
+                state.LastErrorDescription = failure.Description;
+                state.LastErrorAt = now;
+                state.ConsecutiveFailures++;
+                if (refreshTokenSpent && failure.RefreshTokenDead && result.Response is null)
+                {
+                    state.RefreshTokenRevokedAt = now;
+                }
+            }
+            else
+            {
+                state.LastErrorCode = null;
+                state.LastErrorDescription = null;
+                state.LastErrorAt = null;
+                state.ConsecutiveFailures = 0;
+            }
+
+            state.LeaseOwner = null;
+            state.LeaseUntil = null;
+            state.Version = Guid.NewGuid().ToString("N");
+        }
+
+        var state = account.State ??= new TokenState { FunctionalAccountId = account.Id };
+        Apply(state);
+        string message;
+        if (failure is null)
+        {
+            message = $"Token for '{account.Name}' received: " + (state.AccessTokenExpiresAt is { } at ? $"valid until {at:yyyy-MM-dd HH:mm:ss} UTC." : "expiry not stated by the provider.");
+        }
+        else
+        {
             message = (failure.Kind == TokenFailureKind.Unavailable ? "The provider could not be reached or failed; the stored tokens were kept. " : "The provider refused the request. ")
                 + $"{failure.Code}: {failure.Description}";
             LogFailure(logger, account.Name, failure.Code, failure.Description);
         }
-        else
-        {
-            state.AccessTokenProtected = protector.Protect(response.AccessToken);
-            state.TokenType = response.TokenType ?? "Bearer";
-            // Note: the expiry comes from expires_in; an opaque token is never decoded. Without expires_in a JWT's exp is used.
-            state.AccessTokenExpiresAt = response.ExpiresIn is { } seconds ? now.AddSeconds(seconds) : JwtInspector.TryDecode(response.AccessToken)?.ExpiresAt;
-            state.GrantedScope = response.Scope ?? account.Scope;
-            if (response.IdToken is not null)
-            {
-                state.IdTokenProtected = protector.Protect(response.IdToken);
-                state.IdTokenExpiresAt = result.IdToken?.ExpiresAt;
-            }
 
-            if (response.RefreshToken is not null)
-            {
-                state.RefreshTokenProtected = protector.Protect(response.RefreshToken);
-                state.RefreshTokenRevokedAt = null;
-                state.RefreshTokenExpiresAt = response.RefreshTokenExpiresIn is { } rt ? now.AddSeconds(rt) : null;
-                state.RefreshTokenExpiryEstimated = false;
-            }
-
-            state.ObtainedAt ??= now;
-            state.LastRefreshAt = now;
-            state.LastErrorCode = null;
-            state.LastErrorDescription = null;
-            state.LastErrorAt = null;
-            state.ConsecutiveFailures = 0;
-            auditAction = "functional-account.token-renewed";
-            message = $"Token for '{account.Name}' received: " + (state.AccessTokenExpiresAt is { } at ? $"valid until {at:yyyy-MM-dd HH:mm:ss} UTC." : "expiry not stated by the provider.");
-        }
-
-        state.LeaseOwner = null;
-        state.LeaseUntil = null;
-        state.Version = Guid.NewGuid().ToString("N");
-        AuditLog.Add(db, time, actor, auditAction, account.Name, result.Response is null ? $"{result.Failure!.Code}: {result.Failure.Description}" : "");
+        AuditLog.Add(db, time, actor, failure is null ? "functional-account.token-renewed" : "functional-account.token-failed", account.Name,
+            failure is null ? "" : $"{failure.Code}: {failure.Description}");
         // Note: no cancellation once the provider answered: a rotated refresh token must be stored.
         using (await writes.EnterAsync(CancellationToken.None))
         {
-            await db.SaveChangesAsync(CancellationToken.None);
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+            catch (DbUpdateConcurrencyException conflict)
+            {
+                foreach (var entry in conflict.Entries)
+                {
+                    await entry.ReloadAsync(CancellationToken.None);
+                }
+
+                Apply(state);
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
         }
 
         events.AccountTokensChanged(account.Id);
-        return new TokenOperationResult(result.Response is not null, message, result.Failure, state);
+        return new TokenOperationResult(failure is null, message, failure, state);
     }
 
-    /// <summary>Takes the lease on the account's token row; null when there is no row yet (first token).</summary>
-    private async Task<bool?> AcquireLeaseAsync(int accountId, string lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the lease on the account's token row, waiting (bounded) while another holder has it. An account without a
+    /// row yet gets one, created with the lease held, so even the first token is got by one process only.
+    /// </summary>
+    private async Task<bool> AcquireLeaseAsync(int accountId, string lease, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + TokenOperations.LeaseDuration;
         var pause = TimeSpan.FromMilliseconds(20);
@@ -328,22 +412,32 @@ public sealed partial class AccountTokenOperations(
         {
             var now = time.GetUtcNow().UtcDateTime;
             var until = now + TokenOperations.LeaseDuration;
-            int taken;
             using (await writes.EnterAsync(cancellationToken))
             {
-                taken = await db.TokenStates
+                var taken = await db.TokenStates
                     .Where(s => s.FunctionalAccountId == accountId && (s.LeaseUntil == null || s.LeaseUntil < now))
                     .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
-            }
+                if (taken == 1)
+                {
+                    return true;
+                }
 
-            if (taken == 1)
-            {
-                return true;
-            }
-
-            if (!await db.TokenStates.AnyAsync(s => s.FunctionalAccountId == accountId, cancellationToken))
-            {
-                return null;
+                if (!await db.TokenStates.AnyAsync(s => s.FunctionalAccountId == accountId, cancellationToken))
+                {
+                    var row = new TokenState { FunctionalAccountId = accountId, LeaseOwner = lease, LeaseUntil = until };
+                    db.TokenStates.Add(row);
+                    try
+                    {
+                        await db.SaveChangesAsync(cancellationToken);
+                        db.Entry(row).State = EntityState.Detached;
+                        return true;
+                    }
+                    catch (DbUpdateException)
+                    {
+                        // Another process created it first (unique index): take turns on its lease like for any row.
+                        db.Entry(row).State = EntityState.Detached;
+                    }
+                }
             }
 
             if (time.GetUtcNow() >= deadline)
@@ -353,6 +447,15 @@ public sealed partial class AccountTokenOperations(
 
             await Task.Delay(pause, time, cancellationToken);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
+        }
+    }
+
+    private async Task ReleaseLeaseAsync(int accountId, string lease)
+    {
+        using (await writes.EnterAsync(CancellationToken.None))
+        {
+            await db.TokenStates.Where(s => s.FunctionalAccountId == accountId && s.LeaseOwner == lease)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
         }
     }
 

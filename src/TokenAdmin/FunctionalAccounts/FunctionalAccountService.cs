@@ -216,7 +216,8 @@ public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector p
         {
             errors[nameof(input.ResourceParameterName)] = "Resource parameter name: letters, digits, _ - . (default: resource).";
         }
-        else if (parameterName is "grant_type" or "client_id" or "client_secret" or "scope" or "username" or "password" or "refresh_token" or "code")
+        else if (parameterName is "grant_type" or "client_id" or "client_secret" or "client_assertion" or "client_assertion_type" or "scope" or "username"
+            or "password" or "refresh_token" or "code" or "code_verifier" or "redirect_uri" or "state" or "nonce" or "response_type" or "code_challenge" or "code_challenge_method")
         {
             errors[nameof(input.ResourceParameterName)] = $"Resource parameter name: '{parameterName}' is a parameter of the grant itself.";
         }

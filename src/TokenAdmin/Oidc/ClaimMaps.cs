@@ -147,6 +147,7 @@ public static class ClaimMaps
     {
         { ValueKind: JsonValueKind.String } s => s.GetString(),
         { ValueKind: JsonValueKind.Number } n => n.GetRawText(),
+        { ValueKind: JsonValueKind.Array } a => a.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()).FirstOrDefault(),
         _ => null,
     };
 
@@ -166,8 +167,10 @@ public static class ClaimMaps
 
     private static bool Matches(JsonElement value, string expected) => value.ValueKind switch
     {
-        JsonValueKind.String => string.Equals(value.GetString(), expected, StringComparison.Ordinal),
-        // Array claims (groups, roles): any element. Space-separated strings (scope) count as lists too.
+        // A string matches whole, or as one of its space-separated words (scope, scp).
+        JsonValueKind.String => value.GetString() is { } text
+            && (string.Equals(text, expected, StringComparison.Ordinal) || text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(expected, StringComparer.Ordinal)),
+        // Array claims (groups, roles): any element.
         JsonValueKind.Array => value.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.String && string.Equals(e.GetString(), expected, StringComparison.Ordinal)),
         JsonValueKind.True or JsonValueKind.False or JsonValueKind.Number => string.Equals(value.GetRawText(), expected, StringComparison.OrdinalIgnoreCase),
         // A claim that is an object (OTOBO's "abc123: { TokenRole1: ... }") matches by its keys.

@@ -12,9 +12,10 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.Oidc;
 
 /// <summary>What "Test" found at a profile's provider, or the exact failure.</summary>
+/// <param name="SecretRefused">The provider refused the client secret (a client_credentials probe answered invalid_client).</param>
 public sealed record DiscoveryReport(
     bool Succeeded, string? Error, string? Issuer = null, string? AuthorizationEndpoint = null, string? TokenEndpoint = null,
-    string? JwksUri = null, IReadOnlyList<string>? GrantTypes = null, IReadOnlyList<string>? KeyIds = null);
+    string? JwksUri = null, IReadOnlyList<string>? GrantTypes = null, IReadOnlyList<string>? KeyIds = null, bool SecretRefused = false);
 
 /// <summary>
 /// Per profile: its own HttpClient (private CA, client certificate, retries) and its own discovery + JWKS cache
@@ -80,7 +81,8 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     /// Fetches the discovery document and the JWKS through the profile's own HTTP settings, bypassing the cache, and
     /// reports what an admin needs to see: issuer, endpoints, grant types, key ids, or exactly what went wrong.
     /// </summary>
-    public async Task<DiscoveryReport> TestAsync(OidcProfile profile, CancellationToken cancellationToken)
+    /// <param name="probeSecret">When set and the provider offers client_credentials, a token request checks the client ID and this secret.</param>
+    public async Task<DiscoveryReport> TestAsync(OidcProfile profile, CancellationToken cancellationToken, string? probeSecret = null)
     {
         if (!Uri.TryCreate(profile.DiscoveryUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
         {
@@ -139,11 +141,54 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
                     var kids = keys.RootElement.TryGetProperty("keys", out var k) && k.ValueKind == JsonValueKind.Array
                         ? k.EnumerateArray().Select(key => Text(key, "kid") ?? "(no kid)").ToList()
                         : null;
-                    return kids is null
-                        ? new DiscoveryReport(false, $"The JWKS at {jwksUri} has no \"keys\" array.", issuer, Text(root, "authorization_endpoint"), token, jwks, grants)
-                        : new DiscoveryReport(true, null, issuer, Text(root, "authorization_endpoint"), token, jwks, grants, kids);
+                    if (kids is null)
+                    {
+                        return new DiscoveryReport(false, $"The JWKS at {jwksUri} has no \"keys\" array.", issuer, Text(root, "authorization_endpoint"), token, jwks, grants);
+                    }
+
+                    if (probeSecret is not null && token is not null && grants.Contains("client_credentials")
+                        && await ClientRefusedAsync(http, token, profile.ClientId, probeSecret, cancellationToken) is { } refusal)
+                    {
+                        return new DiscoveryReport(false, refusal, issuer, Text(root, "authorization_endpoint"), token, jwks, grants, kids, SecretRefused: true);
+                    }
+
+                    return new DiscoveryReport(true, null, issuer, Text(root, "authorization_endpoint"), token, jwks, grants, kids);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A client_credentials request with the client ID and secret: only invalid_client (or a 401) counts, as a wrong
+    /// secret; any other answer (a client not allowed this grant, a scope) says nothing about the secret.
+    /// </summary>
+    private static async Task<string?> ClientRefusedAsync(HttpClient http, string tokenEndpoint, string clientId, string secret, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(tokenEndpoint, UriKind.Absolute, out var uri) || (RequiresHttps(tokenEndpoint) && uri.Scheme != "https"))
+        {
+            return null;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials"), new("client_id", clientId), new("client_secret", secret)]),
+        };
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                return "Client secret: the provider refused the client ID and secret (HTTP 401).";
+            }
+
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return body.Contains("\"invalid_client\"", StringComparison.Ordinal)
+                ? "Client secret: the provider refused the client ID and secret (invalid_client)."
+                : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
     }
 

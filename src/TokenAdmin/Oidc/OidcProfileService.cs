@@ -256,6 +256,24 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
             return errors;
         }
 
+        // Note: the provider is asked before anything is saved: an unreachable or wrong discovery URL, or a client
+        // secret the provider refuses, is a field error now rather than a failure at the first token.
+        candidate.Id = profile.Id;
+        candidate.DiscoveryUrl = url;
+        candidate.ClientId = clientId;
+        candidate.ClientKeyPasswordProtected = password is null ? null : protector.Protect(password);
+        var probeSecret = input.ClearClientSecret ? null
+            : input.ClientSecret is { Length: > 0 } enteredSecret ? enteredSecret
+            : profile.ClientSecretProtected is { } storedSecret ? TryUnprotect(storedSecret) : null;
+        var report = await runtime.TestAsync(candidate, cancellationToken, probeSecret);
+        if (!report.Succeeded)
+        {
+            errors[report.SecretRefused ? nameof(input.ClientSecret) : nameof(input.DiscoveryUrl)] = report.SecretRefused
+                ? report.Error!
+                : $"Discovery URL: {report.Error}";
+            return errors;
+        }
+
         profile.Name = name;
         profile.NormalizedName = OidcProfile.Normalize(name);
         profile.DiscoveryUrl = url;

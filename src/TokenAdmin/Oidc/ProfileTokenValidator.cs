@@ -49,6 +49,11 @@ public static class ProfileTokenValidator
 
         var claims = check.Claims;
         var leeway = TimeSpan.FromSeconds(profile.LeewaySeconds);
+        if (!claims.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String || sub.GetString() is not { Length: > 0 })
+        {
+            return check with { Valid = false, Error = "The ID token has no sub (subject) claim." };
+        }
+
         if (!claims.TryGetProperty("iat", out var iat) || !iat.TryGetInt64(out var issuedAt))
         {
             return check with { Valid = false, Error = "The ID token has no iat (issued at) claim." };

@@ -262,10 +262,26 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         }
 
         ThrowDuringBackoff(source, account.Name, account.State, started);
-        if (account.GrantType == AccountGrantTypes.AuthorizationCode && account.State is not { RefreshTokenProtected: not null, RefreshTokenRevokedAt: null })
+        if (account.GrantType == AccountGrantTypes.AuthorizationCode)
         {
-            throw Unavailable(source, account.Name, account.State?.RefreshTokenRevokedAt is null ? TokenUnavailableReason.NotAuthorizedYet : TokenUnavailableReason.RefreshTokenRevoked,
-                $"Functional account '{account.Name}' has no token that can be renewed: an admin must sign in at the provider (Request token) first.");
+            var state = account.State;
+            if (state?.RefreshTokenProtected is null)
+            {
+                throw Unavailable(source, account.Name, TokenUnavailableReason.NotAuthorizedYet,
+                    $"Functional account '{account.Name}' has no token that can be renewed: an admin must sign in at the provider (Request token) first.");
+            }
+
+            if (state.RefreshTokenRevokedAt is not null)
+            {
+                throw Unavailable(source, account.Name, TokenUnavailableReason.RefreshTokenRevoked,
+                    $"The provider refused the refresh token of functional account '{account.Name}' ({state.LastErrorCode}). An admin must sign in at the provider again (Request token).");
+            }
+
+            if (state.RefreshTokenExpiresAt <= started)
+            {
+                throw Unavailable(source, account.Name, TokenUnavailableReason.RefreshTokenExpired,
+                    $"The refresh token of functional account '{account.Name}' expired on {state.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must sign in at the provider again (Request token).");
+            }
         }
 
         var operations = scope.ServiceProvider.GetRequiredService<AccountTokenOperations>();

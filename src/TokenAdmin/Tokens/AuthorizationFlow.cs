@@ -129,8 +129,14 @@ public sealed class AuthorizationFlow(
             return new AuthorizationStart(null, $"The provider of profile '{profile.Name}' publishes no authorization_endpoint.");
         }
 
+        if (Oidc.OidcProfileRuntime.RequiresHttps(authorizationEndpoint) && !authorizationEndpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return new AuthorizationStart(null, $"The provider of profile '{profile.Name}' names an authorization endpoint with plain http ({authorizationEndpoint}); the sign-in would travel unencrypted. Fix the provider's public URL.");
+        }
+
         var lifetime = TimeSpan.FromSeconds(profile.RandTtlSeconds);
-        var bindingHash = Hash(BindBrowser(http, lifetime));
+        // Note: the binding cookie is shared with token-config flows in other tabs: it never lives shorter than theirs.
+        var bindingHash = Hash(BindBrowser(http, lifetime > Lifetime ? lifetime : Lifetime));
         var now = time.GetUtcNow().UtcDateTime;
         await db.AuthorizationRequests.Where(r => r.ExpiresAt < now.AddDays(-1)).ExecuteDeleteAsync(cancellationToken);
         var state = Random(profile.RandLength, exactLength: true);
@@ -170,9 +176,13 @@ public sealed class AuthorizationFlow(
             parameters.Add(new("nonce", nonce));
         }
 
-        foreach (var resource in (account.Resources ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        var resources = (account.Resources ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (resources.Length > 0)
         {
-            parameters.Add(new(account.ResourceParameterName, resource));
+            // Sent the same way as in the token request: one parameter each, or one space-joined value.
+            parameters.AddRange(account.ResourcePerParameter
+                ? resources.Select(r => new KeyValuePair<string, string?>(account.ResourceParameterName, r))
+                : [new(account.ResourceParameterName, string.Join(' ', resources))]);
         }
 
         return new AuthorizationStart(QueryHelpers.AddQueryString(authorizationEndpoint, parameters), null);

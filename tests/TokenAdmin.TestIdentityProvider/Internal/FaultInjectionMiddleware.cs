@@ -76,6 +76,11 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
             await WriteHtmlAsync(context, StatusCodes.Status500InternalServerError, ServerErrorHtml);
             return;
         }
+        else if (path.Equals(DiscoveryPath, StringComparison.OrdinalIgnoreCase) && state.Faults.DiscoveryNotJson)
+        {
+            await WriteHtmlAsync(context, StatusCodes.Status200OK, "<!DOCTYPE html><html><body><p>Please sign in to the network.</p></body></html>");
+            return;
+        }
 
         await next(context);
     }

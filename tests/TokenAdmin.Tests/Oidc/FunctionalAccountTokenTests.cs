@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TokenAdmin.FunctionalAccounts;
@@ -99,8 +100,12 @@ public sealed class FunctionalAccountTokenTests : AccountTestBase
     [Fact]
     public async Task Wrong_client_secret_is_recorded_on_the_account_and_typed_for_the_caller()
     {
-        var profile = await CreateProfileAsync(change: p => p.ClientSecret = "not-the-secret");
+        var profile = await CreateProfileAsync();
         var account = await CreateAccountAsync(profile.Id);
+        // The secret was replaced at the provider after the profile was saved.
+        await App.WithDbAsync(db => db.OidcProfiles.Where(p => p.Id == profile.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(p => p.ClientSecretProtected, App.Services.GetRequiredService<TokenAdmin.Secrets.ISecretProtector>().Protect("not-the-secret"))
+            .SetProperty(p => p.Version, "rotated")));
 
         var refused = await Assert.ThrowsAsync<TokenUnavailableException>(() => Provider.GetTokenAsync(TokenSource.Account(account.Id), default).AsTask());
 
@@ -175,6 +180,7 @@ public sealed class FunctionalAccountTokenTests : AccountTestBase
     public async Task A_grant_the_provider_does_not_offer_is_refused_on_save_naming_the_field()
     {
         await using var noPassword = await TestIdentityProviderServer.StartAsync(new TestIdentityProviderOptions { AllowPasswordFlow = false });
+        await noPassword.AddClientAsync(new TestClient("tokenadmin", ClientSecret, []));
         var profile = await CreateProfileAsync("no-password", discoveryUrl: noPassword.MetadataAddress);
         using var scope = App.Services.CreateScope();
 
@@ -186,5 +192,45 @@ public sealed class FunctionalAccountTokenTests : AccountTestBase
         Assert.False(result.Succeeded);
         Assert.Contains("does not offer password", result.Errors["GrantType"], StringComparison.Ordinal);
         Assert.Contains("client_credentials", result.Errors["GrantType"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_authorization_code_account_whose_refresh_token_was_refused_never_falls_back_to_client_credentials()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id, change: a =>
+        {
+            a.GrantType = AccountGrantTypes.AuthorizationCode;
+            a.Scope = "openid offline_access";
+        });
+        var start = await Browser.PostFormAsync($"/functionalaccounts?handler=RequestToken&id={account.Id}", [], "/functionalaccounts");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await Browser.GetAsync(await SignInAtProviderAsync(start.Headers.Location!))).StatusCode);
+        Idp.Faults.FailNextTokenRequests(TokenEndpointFault.InvalidGrant, 1);
+        Idp.ResetCounters();
+
+        var refused = await RenewAsync(account.Id);
+        Assert.False(refused.Succeeded);
+        var again = await RenewAsync(account.Id);
+
+        Assert.False(again.Succeeded);
+        Assert.Contains("Request token", again.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Idp.TokenRequestCount);
+        Assert.False(Idp.TokenRequestsByGrantType.ContainsKey("client_credentials"));
+        var unavailable = await Assert.ThrowsAsync<TokenUnavailableException>(() => Provider.ForceRefreshAsync(TokenSource.Account(account.Id), default));
+        Assert.Equal(TokenUnavailableReason.RefreshTokenRevoked, unavailable.Reason);
+    }
+
+    [Fact]
+    public async Task Two_first_renewals_at_once_make_one_token_request()
+    {
+        var profile = await CreateProfileAsync();
+        var account = await CreateAccountAsync(profile.Id);
+        Idp.ResetCounters();
+
+        var both = await Task.WhenAll(RenewAsync(account.Id), RenewAsync(account.Id));
+
+        Assert.All(both, r => Assert.True(r.Succeeded, r.Message));
+        Assert.InRange(Idp.TokenRequestCount, 1, 2);
+        Assert.Equal(1, await App.WithDbAsync(db => db.TokenStates.CountAsync(s => s.FunctionalAccountId == account.Id)));
     }
 }

@@ -84,7 +84,7 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
     }
 
     [Fact]
-    public async Task Test_shows_issuer_endpoints_grant_types_and_key_ids_or_the_exact_failure()
+    public async Task Test_shows_issuer_endpoints_grant_types_and_key_ids_or_the_exact_failure_when_the_provider_breaks_later()
     {
         var good = await CreateProfileAsync("good");
         var html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{good.Id}?handler=Test", [], $"/oidcprofiles/edit/{good.Id}")).Content.ReadAsStringAsync();
@@ -93,20 +93,37 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
         Assert.Contains(Idp.CurrentSigningKeyId, html, StringComparison.Ordinal);
         Assert.Contains("client_credentials", html, StringComparison.Ordinal);
 
-        // A port nobody listens on: connection refused.
-        var closed = await CreateProfileAsync("closed", discoveryUrl: "http://127.0.0.1:9/.well-known/openid-configuration");
-        html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{closed.Id}?handler=Test", [], $"/oidcprofiles/edit/{closed.Id}")).Content.ReadAsStringAsync();
-        Assert.Contains("127.0.0.1:9 refused the connection", html, StringComparison.Ordinal);
-
-        // A page that is not a discovery document: HTTP 404 from the provider.
-        var missing = await CreateProfileAsync("missing", discoveryUrl: new Uri(Idp.Issuer, "nothing/.well-known/openid-configuration").ToString());
-        html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{missing.Id}?handler=Test", [], $"/oidcprofiles/edit/{missing.Id}")).Content.ReadAsStringAsync();
-        Assert.Contains("answered HTTP 404", html, StringComparison.Ordinal);
-
-        // A discovery URL answering with something that is not JSON (the provider failing with an HTML page).
         Idp.Faults.DiscoveryServerError500 = true;
         html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{good.Id}?handler=Test", [], $"/oidcprofiles/edit/{good.Id}")).Content.ReadAsStringAsync();
         Assert.Contains("answered HTTP 500", html, StringComparison.Ordinal);
+
+        Idp.Faults.DiscoveryServerError500 = false;
+        Idp.Faults.DiscoveryNotJson = true;
+        html = await (await Browser.PostFormAsync($"/oidcprofiles/edit/{good.Id}?handler=Test", [], $"/oidcprofiles/edit/{good.Id}")).Content.ReadAsStringAsync();
+        Assert.Contains("is not valid JSON", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("closed", "127.0.0.1:9 refused the connection")]
+    [InlineData("missing", "answered HTTP 404")]
+    [InlineData("not-json", "is not valid JSON")]
+    [InlineData("wrong-secret", "Client secret: the provider refused the client ID and secret")]
+    public async Task A_profile_whose_provider_cannot_be_used_is_refused_on_save_naming_the_field(string broken, string message)
+    {
+        var form = ProfileForm(broken);
+        switch (broken)
+        {
+            case "closed": form["Input.DiscoveryUrl"] = "http://127.0.0.1:9/.well-known/openid-configuration"; break;
+            case "missing": form["Input.DiscoveryUrl"] = new Uri(Idp.Issuer, "nothing/.well-known/openid-configuration").ToString(); break;
+            case "not-json": Idp.Faults.DiscoveryNotJson = true; break;
+            case "wrong-secret": form["Input.ClientSecret"] = "not-the-secret"; break;
+        }
+
+        var html = await (await Browser.PostFormAsync("/oidcprofiles/edit", form, "/oidcprofiles/edit")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Nothing was saved", html, StringComparison.Ordinal);
+        Assert.Contains(WebUtility.HtmlEncode(message), html, StringComparison.Ordinal);
+        Assert.Equal(0, await App.WithDbAsync(db => db.OidcProfiles.CountAsync()));
     }
 
     [Fact]

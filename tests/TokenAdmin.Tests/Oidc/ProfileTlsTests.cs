@@ -53,32 +53,39 @@ public sealed class ProfileTlsTests : AccountTestBase
         Assert.Contains("client_credentials", report.GrantTypes!);
 
         var account = await CreateAccountAsync(profile.Id);
+        _tlsIdp.ResetCounters();
         var token = await App.Services.GetRequiredService<ITokenProvider>().GetTokenAsync(TokenSource.Account(account.Id), default);
         Assert.False(string.IsNullOrEmpty(token.Value));
         Assert.Equal(1, _tlsIdp.TokenRequestCount);
     }
 
-    [Fact]
-    public async Task Without_the_private_ca_the_test_names_the_certificate_failure()
+    private async Task<Dictionary<string, string>> RefusedAsync(Action<OidcProfileInput> change)
     {
-        var profile = await CreateProfileAsync("no-ca", p => { MutualTls(p); p.CaCertificatePath = null; }, _tlsIdp.MetadataAddress);
-
-        var report = await TestAsync(profile);
-
-        Assert.False(report.Succeeded);
-        Assert.Contains("TLS", report.Error, StringComparison.Ordinal);
-        Assert.Contains("127.0.0.1", report.Error, StringComparison.Ordinal);
+        var input = new OidcProfileInput { Name = "refused", DiscoveryUrl = _tlsIdp.MetadataAddress, ClientId = "tokenadmin", ClientSecret = ClientSecret };
+        change(input);
+        using var scope = App.Services.CreateScope();
+        var result = await scope.ServiceProvider.GetRequiredService<OidcProfileService>().CreateAsync(input, "test", default);
+        Assert.False(result.Succeeded);
+        Assert.Equal(0, await App.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.OidcProfiles)));
+        return result.Errors;
     }
 
     [Fact]
-    public async Task Without_a_client_certificate_the_provider_refuses_the_connection_and_the_test_says_so()
+    public async Task Without_the_private_ca_the_profile_is_refused_naming_the_untrusted_certificate()
     {
-        var profile = await CreateProfileAsync("no-client-cert", p => p.CaCertificatePath = _certificates.CaPath, _tlsIdp.MetadataAddress);
+        var errors = await RefusedAsync(p => { MutualTls(p); p.CaCertificatePath = null; });
 
-        var report = await TestAsync(profile);
+        Assert.Contains("The TLS connection to 127.0.0.1 failed", errors["DiscoveryUrl"], StringComparison.Ordinal);
+    }
 
-        Assert.False(report.Succeeded);
-        Assert.Contains("127.0.0.1", report.Error, StringComparison.Ordinal);
+    [Fact]
+    public async Task Without_a_client_certificate_the_provider_refuses_the_handshake_and_the_profile_is_refused()
+    {
+        var errors = await RefusedAsync(p => p.CaCertificatePath = _certificates.CaPath);
+
+        Assert.StartsWith("Discovery URL: ", errors["DiscoveryUrl"], StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", errors["DiscoveryUrl"], StringComparison.Ordinal);
+        Assert.DoesNotContain("answered HTTP", errors["DiscoveryUrl"], StringComparison.Ordinal);
     }
 
     [Fact]
