@@ -16,7 +16,8 @@ internal static class ImportUserVerbs
     [
         new(["import-user"], "Gets a token from an OIDC profile's provider and creates or updates the API user it names.",
             "import-user --grant-type password|client_credentials [--profile NAME] [--username NAME] [--password-stdin] [--scope S] [--resource R] [--resource-param-name N] [--resource-join] [--token-type id_token|access_token] [--user-map FILE] [--role-map FILE] [--uid CLAIM] [--dry-run]",
-            "Performs the real token request at the provider, validates the token (signature, issuer, audience, lifetime), prints its claims " +
+            "Performs the real token request at the provider, validates the token (signature, issuer, lifetime; the audience of an ID token, " +
+            "and of an access token when the profile lists audiences), prints its claims " +
             "and the API user and roles that would be created or changed. --dry-run stops there and changes nothing.\n\n" +
             "  --profile NAME            the OIDC profile (OTOBO: --openid-config); may be left out when there is only one\n" +
             "  --grant-type              password or client_credentials\n" +
@@ -135,11 +136,19 @@ internal static class ImportUserVerbs
         else
         {
             var configuration = services.GetRequiredService<OidcProfileRuntime>().MetadataFor(profile);
+            // Note: an access token's audience is the API it is for, not this client: it is checked against the
+            // profile's audience list when there is one, and the admin is told when there is none.
+            var audiences = OidcProfileService.Lines(profile.RestrictAudience);
+            if (audiences.Count == 0)
+            {
+                context.Stdout.WriteLine("The access token's audience is not checked: the profile lists no audience (Restrict: Audience).");
+            }
+
             check = await ProfileTokenValidator.ValidateAsync(response.AccessToken, new TokenValidationParameters
             {
                 ValidateIssuer = true,
-                // Note: an access token's audience is the API it is for, not this client; it is printed for the admin to see.
-                ValidateAudience = false,
+                ValidateAudience = audiences.Count > 0,
+                ValidAudiences = audiences,
                 ValidateLifetime = true,
                 RequireSignedTokens = true,
                 ValidAlgorithms = ProfileTokenValidator.Algorithms,

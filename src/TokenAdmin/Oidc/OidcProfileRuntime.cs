@@ -46,14 +46,46 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
 
         var http = CreateHttpClient(profile);
         var retriever = new HttpDocumentRetriever(http) { RequireHttps = RequiresHttps(profile.DiscoveryUrl) };
-        entry = new Entry(profile.Version, http, new ProviderMetadata(profile.DiscoveryUrl, retriever,
+        var created = new Entry(profile.Version, http, new ProviderMetadata(profile.DiscoveryUrl, retriever,
             TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)), MinimumRefetchInterval, TimeProvider.System));
-        _entries[profile.Id] = entry;
-        return entry;
+        if (_entries.TryGetValue(profile.Id, out var replaced))
+        {
+            Retire(replaced);
+        }
+
+        _entries[profile.Id] = created;
+        return created;
     }
 
+    /// <summary>
+    /// A replaced client may still be sending a request: it is disposed a few minutes later, not at once.
+    /// </summary>
+    private void Retire(Entry entry)
+    {
+        var now = DateTimeOffset.UtcNow;
+        lock (_retired)
+        {
+            _retired.Add((now, entry));
+            foreach (var old in _retired.Where(r => now - r.At > RetiredLifetime).ToList())
+            {
+                old.Entry.Http.Dispose();
+                old.Entry.Metadata.Dispose();
+                _retired.Remove(old);
+            }
+        }
+    }
+
+    private static readonly TimeSpan RetiredLifetime = TimeSpan.FromMinutes(5);
+    private readonly List<(DateTimeOffset At, Entry Entry)> _retired = [];
+
     /// <summary>Forgets a deleted or changed profile's client and cache.</summary>
-    public void Forget(int profileId) => _entries.TryRemove(profileId, out _);
+    public void Forget(int profileId)
+    {
+        if (_entries.TryRemove(profileId, out var entry))
+        {
+            Retire(entry);
+        }
+    }
 
     /// <summary>Plain http is only for a provider on this machine (tests, a local Keycloak).</summary>
     public static bool RequiresHttps(string url) => !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && Loopback.IsLoopbackHost(uri.Host));
@@ -235,12 +267,13 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
 
     public void Dispose()
     {
-        foreach (var entry in _entries.Values)
+        foreach (var entry in _entries.Values.Concat(_retired.Select(r => r.Entry)))
         {
             entry.Http.Dispose();
             entry.Metadata.Dispose();
         }
 
         _entries.Clear();
+        _retired.Clear();
     }
 }
