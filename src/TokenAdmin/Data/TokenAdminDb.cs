@@ -19,6 +19,8 @@ public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbCon
     public DbSet<TokenState> TokenStates => Set<TokenState>();
     public DbSet<AuthorizationRequest> AuthorizationRequests => Set<AuthorizationRequest>();
     public DbSet<Refresh.UpdaterRun> UpdaterRuns => Set<Refresh.UpdaterRun>();
+    public DbSet<Mail.MailAccount> MailAccounts => Set<Mail.MailAccount>();
+    public DbSet<Mail.FetchedMessage> FetchedMessages => Set<Mail.FetchedMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

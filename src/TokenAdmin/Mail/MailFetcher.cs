@@ -1,0 +1,349 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Net.Pop3;
+using MailKit.Search;
+using Microsoft.EntityFrameworkCore;
+using MimeKit;
+using TokenAdmin.Data;
+
+namespace TokenAdmin.Mail;
+
+public sealed record MailFetchResult(bool Ran, int Stored, int Skipped, IReadOnlyList<string> Errors)
+{
+    public string Summary => !Ran
+        ? "A fetch of this account is already running."
+        : Errors.Count == 0
+            ? $"{Stored} new message(s) stored."
+            : $"{Stored} new message(s) stored; {string.Join(" ", Errors)}";
+}
+
+/// <summary>One fetch per account at a time in this process (the Quartz job and "Fetch now" share it).</summary>
+public sealed class MailFetchLocks
+{
+    private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
+
+    public SemaphoreSlim For(int accountId) => _locks.GetOrAdd(accountId, _ => new SemaphoreSlim(1, 1));
+}
+
+/// <summary>
+/// Fetches one mail account. Order per message, so that nothing is lost and nothing stored twice: download, write the
+/// .eml and flush it, commit the index row, run the handlers, and only then delete (or flag) the message on the server.
+/// Messages already in the index (IMAP UIDVALIDITY/UID, POP3 UIDL) are not downloaded again.
+/// </summary>
+public sealed partial class MailFetcher(
+    TokenAdminDb db,
+    MailConnector connector,
+    MailSpool spool,
+    MailFetchLocks locks,
+    IEnumerable<IFetchedMailHandler> handlers,
+    TimeProvider time,
+    ILogger<MailFetcher> logger)
+{
+    /// <summary>Index rows are committed in batches of this size (each after its files are on disk), before any server change.</summary>
+    private const int CommitBatch = 50;
+
+    public async Task<MailFetchResult> FetchAsync(int accountId, CancellationToken cancellationToken)
+    {
+        var gate = locks.For(accountId);
+        if (!await gate.WaitAsync(0, cancellationToken))
+        {
+            return new MailFetchResult(false, 0, 0, []);
+        }
+
+        try
+        {
+            var account = await db.MailAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+            if (account is null)
+            {
+                return new MailFetchResult(true, 0, 0, ["The mail account no longer exists."]);
+            }
+
+            var run = new Run(account);
+            try
+            {
+                using var client = await connector.ConnectAsync(account, cancellationToken);
+                if (client is ImapClient imap)
+                {
+                    await FetchImapAsync(imap, run, cancellationToken);
+                }
+                else
+                {
+                    await FetchPop3Async((Pop3Client)client, run, cancellationToken);
+                }
+            }
+            catch (MailConnectionException ex)
+            {
+                run.Errors.Add(ex.Message);
+            }
+            catch (Exception ex) when (MailConnector.IsServerFault(ex))
+            {
+                run.Errors.Add($"{account.Host}: {ex.Message}");
+            }
+            finally
+            {
+                // Note: rows already added are committed even when the run fails half-way (their files are on disk).
+                await CommitAsync(run, CancellationToken.None);
+            }
+
+            await RecordAsync(account, run, cancellationToken);
+            return new MailFetchResult(true, run.Stored, run.Skipped, run.Errors);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task FetchImapAsync(ImapClient imap, Run run, CancellationToken cancellationToken)
+    {
+        var account = run.Account;
+        IMailFolder folder;
+        try
+        {
+            folder = await imap.GetFolderAsync(account.ImapFolder, cancellationToken);
+        }
+        catch (FolderNotFoundException)
+        {
+            run.Errors.Add($"The folder '{account.ImapFolder}' does not exist on {account.Host}.");
+            return;
+        }
+
+        await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
+        var prefix = $"imap:{folder.UidValidity.ToString(CultureInfo.InvariantCulture)}:";
+        var known = (await KnownKeysAsync(account.Id, prefix, cancellationToken))
+            .Select(k => uint.Parse(k.AsSpan(prefix.Length), CultureInfo.InvariantCulture)).ToHashSet();
+
+        var onServer = await folder.SearchAsync(SearchQuery.All, cancellationToken);
+        var stored = onServer.Where(u => known.Contains(u.Id)).ToList();
+        run.Skipped = stored.Count;
+        // Stored but still on the server: a run that ended before deleting them. Kept messages stay as they are.
+        var done = account.KeepOnServer ? [] : stored;
+        var fresh = onServer.Where(u => !known.Contains(u.Id)).OrderBy(u => u.Id).Take(account.MaxMessagesPerRun).ToList();
+        if (fresh.Count > 0)
+        {
+            var sizes = (await folder.FetchAsync(fresh, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken))
+                .ToDictionary(s => s.UniqueId, s => (long)(s.Size ?? 0));
+            foreach (var uid in fresh)
+            {
+                var key = prefix + uid.Id.ToString(CultureInfo.InvariantCulture);
+                var size = sizes.GetValueOrDefault(uid);
+                if (TooLarge(run, $"UID {uid.Id}", size))
+                {
+                    continue;
+                }
+
+                using (var stream = await folder.GetStreamAsync(uid, "", cancellationToken))
+                {
+                    await StoreAsync(run, key, stream, cancellationToken);
+                }
+
+                done.Add(uid);
+            }
+        }
+
+        await CommitAsync(run, cancellationToken);
+        if (done.Count == 0)
+        {
+            return;
+        }
+
+        if (account.KeepOnServer)
+        {
+            await folder.AddFlagsAsync(done, MessageFlags.Seen, silent: true, cancellationToken);
+        }
+        else
+        {
+            await folder.AddFlagsAsync(done, MessageFlags.Deleted, silent: true, cancellationToken);
+            if (imap.Capabilities.HasFlag(ImapCapabilities.UidPlus))
+            {
+                await folder.ExpungeAsync(done, cancellationToken);
+            }
+            else
+            {
+                await folder.ExpungeAsync(cancellationToken);
+            }
+        }
+
+        await imap.DisconnectAsync(true, cancellationToken);
+    }
+
+    private async Task FetchPop3Async(Pop3Client pop3, Run run, CancellationToken cancellationToken)
+    {
+        var account = run.Account;
+        if (!pop3.Capabilities.HasFlag(Pop3Capabilities.UIDL))
+        {
+            run.Errors.Add($"{account.Host} does not support UIDL, so TokenAdmin cannot tell fetched messages from new ones; nothing was fetched.");
+            return;
+        }
+
+        var uids = await pop3.GetMessageUidsAsync(cancellationToken);
+        var sizes = await pop3.GetMessageSizesAsync(cancellationToken);
+        var known = await KnownKeysAsync(account.Id, "pop3:", cancellationToken);
+        var done = new List<int>();
+        var stored = 0;
+        for (var index = 0; index < uids.Count; index++)
+        {
+            var key = "pop3:" + uids[index];
+            if (known.Contains(key))
+            {
+                run.Skipped++;
+                done.Add(index);
+                continue;
+            }
+
+            if (stored >= account.MaxMessagesPerRun || TooLarge(run, $"UIDL {uids[index]}", sizes[index]))
+            {
+                continue;
+            }
+
+            using (var stream = await pop3.GetStreamAsync(index, headersOnly: false, cancellationToken))
+            {
+                await StoreAsync(run, key, stream, cancellationToken);
+            }
+
+            stored++;
+            done.Add(index);
+        }
+
+        await CommitAsync(run, cancellationToken);
+        if (!account.KeepOnServer && done.Count > 0)
+        {
+            // Note: POP3 deletes only at QUIT: a run killed before it leaves every message on the server, and the
+            // next run skips the stored ones by UIDL and deletes them then.
+            await pop3.DeleteMessagesAsync(done, cancellationToken);
+        }
+
+        await pop3.DisconnectAsync(true, cancellationToken);
+    }
+
+    private async Task<HashSet<string>> KnownKeysAsync(int accountId, string prefix, CancellationToken cancellationToken) =>
+        (await db.FetchedMessages.AsNoTracking()
+            .Where(m => m.MailAccountId == accountId && m.ServerKey.StartsWith(prefix))
+            .Select(m => m.ServerKey)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+
+    private static bool TooLarge(Run run, string what, long size)
+    {
+        var limit = run.Account.MaxMessageSizeKb * 1024L;
+        if (size <= limit)
+        {
+            return false;
+        }
+
+        run.Errors.Add($"Message {what} is {size / 1024} KB, over the limit of {run.Account.MaxMessageSizeKb} KB; it stays on the server.");
+        return true;
+    }
+
+    private async Task StoreAsync(Run run, string key, Stream stream, CancellationToken cancellationToken)
+    {
+        var (relative, size) = await spool.StoreAsync(run.Account.Id, key, stream, cancellationToken);
+        var row = new FetchedMessage { MailAccountId = run.Account.Id, ServerKey = key, SpoolPath = relative, Size = size, FetchedAt = time.GetUtcNow().UtcDateTime };
+        await DescribeAsync(row, cancellationToken);
+        db.FetchedMessages.Add(row);
+        run.Pending.Add(row);
+        run.Stored++;
+        if (run.Pending.Count >= CommitBatch)
+        {
+            await CommitAsync(run, cancellationToken);
+        }
+    }
+
+    /// <summary>Fills the index columns from the stored file's headers; a message MimeKit cannot read is kept raw all the same.</summary>
+    private async Task DescribeAsync(FetchedMessage row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var file = spool.Open(row.SpoolPath);
+            var headers = await HeaderList.LoadAsync(file, cancellationToken);
+            row.MessageId = Cut(headers[HeaderId.MessageId], 1000);
+            row.From = Cut(headers[HeaderId.From], 1000) ?? "";
+            row.Subject = Cut(headers[HeaderId.Subject] is { } subject ? DecodeHeader(subject) : null, 1000) ?? "";
+            row.Date = headers[HeaderId.Date] is { } date && MimeKit.Utils.DateUtils.TryParse(date, out var parsed) ? parsed.UtcDateTime : null;
+        }
+        catch (FormatException ex)
+        {
+            row.ParseError = Cut(ex.Message, 1000);
+        }
+    }
+
+    private async Task CommitAsync(Run run, CancellationToken cancellationToken)
+    {
+        if (run.Pending.Count == 0)
+        {
+            return;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var row in run.Pending)
+        {
+            foreach (var handler in handlers)
+            {
+                try
+                {
+                    await handler.HandleAsync(new FetchedMail(run.Account, row, Path.Combine(spool.Directory, row.SpoolPath)), cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogHandlerFailed(logger, ex, handler.GetType().Name, row.Id);
+                    run.Errors.Add($"{handler.GetType().Name} failed on message {row.Id}: {ex.Message}");
+                }
+            }
+        }
+
+        run.Pending.Clear();
+    }
+
+    private async Task RecordAsync(MailAccount account, Run run, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var error = run.Errors.Count == 0 ? null : Cut(string.Join(" ", run.Errors), 2000);
+        // Note: ExecuteUpdate leaves Version alone, so a fetch never turns an admin's open edit into a conflict.
+        await db.MailAccounts.Where(a => a.Id == account.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.LastFetchAt, now)
+            .SetProperty(a => a.LastFetchCount, run.Stored)
+            .SetProperty(a => a.LastError, error)
+            .SetProperty(a => a.LastErrorAt, a => error == null ? a.LastErrorAt : now), cancellationToken);
+        if (error is null)
+        {
+            LogFetched(logger, account.Id, run.Stored, run.Skipped);
+        }
+        else
+        {
+            LogFetchFailed(logger, account.Id, run.Stored, error);
+        }
+    }
+
+    private static string DecodeHeader(string raw)
+    {
+        try
+        {
+            return MimeKit.Utils.Rfc2047.DecodeText(System.Text.Encoding.UTF8.GetBytes(raw));
+        }
+        catch (ArgumentException)
+        {
+            return raw;
+        }
+    }
+
+    private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..(max - 1)] + "…";
+
+    [LoggerMessage(LogLevel.Information, "Mail account {AccountId}: {Stored} message(s) stored, {Skipped} already stored.")]
+    private static partial void LogFetched(ILogger logger, int accountId, int stored, int skipped);
+
+    [LoggerMessage(LogLevel.Warning, "Mail account {AccountId}: {Stored} message(s) stored; {Error}")]
+    private static partial void LogFetchFailed(ILogger logger, int accountId, int stored, string error);
+
+    [LoggerMessage(LogLevel.Error, "Fetched-mail handler {Handler} failed on message {MessageId}.")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string handler, long messageId);
+
+    private sealed class Run(MailAccount account)
+    {
+        public MailAccount Account { get; } = account;
+        public List<FetchedMessage> Pending { get; } = [];
+        public List<string> Errors { get; } = [];
+        public int Stored { get; set; }
+        public int Skipped { get; set; }
+    }
+}

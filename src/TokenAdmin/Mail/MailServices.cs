@@ -1,0 +1,26 @@
+using Quartz;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Mail;
+
+public static class MailServices
+{
+    /// <summary>Mail accounts, the fetcher and its job, the spool under the data directory, and SMTP sending.</summary>
+    public static IServiceCollection AddMail(this IServiceCollection services, string dataDirectory)
+    {
+        services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));
+        services.AddSingleton<MailFetchLocks>();
+        services.AddScoped<MailConnector>();
+        services.AddScoped<MailFetcher>();
+        services.AddScoped<MailAccountService>();
+        services.AddScoped<ITokenConfigUsage, MailTokenConfigUsage>();
+        services.AddScoped<IMailSender, MailSender>();
+        services.AddTransient<MailFetchJob>();
+        services.AddQuartz(quartz => quartz
+            .AddJob<MailFetchJob>(job => job.WithIdentity(MailFetchJob.Key).StoreDurably())
+            .AddTrigger(trigger => trigger.ForJob(MailFetchJob.Key).WithIdentity("mail-fetch-every-minute", "TokenAdmin")
+                // Note: at second 0 of every minute; the job is never run twice at once (DisallowConcurrentExecution).
+                .WithCronSchedule("0 * * * * ?")));
+        return services;
+    }
+}

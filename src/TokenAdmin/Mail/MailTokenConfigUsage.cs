@@ -1,0 +1,27 @@
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Settings;
+using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Mail;
+
+/// <summary>Mail accounts and the SMTP settings that take their token from a config keep it from being deleted.</summary>
+internal sealed class MailTokenConfigUsage(TokenAdminDb db, SettingsStore settings) : ITokenConfigUsage
+{
+    public async Task<IReadOnlyList<string>> FindUsesAsync(int tokenConfigId, string tokenConfigName, CancellationToken cancellationToken)
+    {
+        var uses = await db.MailAccounts.AsNoTracking()
+            .Where(a => a.Authentication == MailAuthentication.OAuth2 && a.TokenSourceKind == TokenSourceKind.TokenConfig && a.TokenSourceId == tokenConfigId)
+            .OrderBy(a => a.Login)
+            .Select(a => "mail account " + a.Login + " at " + a.Host)
+            .ToListAsync(cancellationToken);
+        var smtp = SmtpSettings.Read(await settings.GetAsync(cancellationToken));
+        if (smtp.Authentication == SmtpAuthentication.OAuth2 && smtp.TokenSource == TokenSource.Config(tokenConfigId))
+        {
+            uses.Add("the SMTP settings");
+        }
+
+        return uses;
+    }
+}
