@@ -257,7 +257,7 @@ public sealed partial class MailFetcher(
         {
             await using var file = spool.Open(row.SpoolPath);
             var headers = await HeaderList.LoadAsync(file, cancellationToken);
-            row.MessageId = Cut(headers[HeaderId.MessageId], 1000);
+            row.MessageId = Cut(headers[HeaderId.MessageId] is { } id ? MimeKit.Utils.MimeUtils.EnumerateReferences(id).FirstOrDefault() ?? id.Trim() : null, 1000);
             row.From = Cut(headers[HeaderId.From], 1000) ?? "";
             row.Subject = Cut(headers[HeaderId.Subject] is { } subject ? DecodeHeader(subject) : null, 1000) ?? "";
             row.Date = headers[HeaderId.Date] is { } date && MimeKit.Utils.DateUtils.TryParse(date, out var parsed) ? parsed.UtcDateTime : null;

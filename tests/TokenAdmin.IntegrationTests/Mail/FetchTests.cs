@@ -1,0 +1,218 @@
+using System.Text;
+using TokenAdmin.IntegrationTests.Infrastructure;
+using TokenAdmin.Mail;
+using TokenAdmin.Settings;
+using TokenAdmin.TestIdentityProvider;
+
+namespace TokenAdmin.IntegrationTests.Mail;
+
+/// <summary>The fetcher against a real Dovecot that validates the test identity provider's tokens.</summary>
+public sealed class FetchTests : MailTestBase
+{
+    [Fact]
+    public async Task Imap_XOAuth2_StoresEachMessageThenDeletesItOnTheServer()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("first", messageId: "one@test"), DovecotServer.NewMessage("second", messageId: "two@test")]);
+        var id = await CreateAccountAsync(MailAccountType.Imap, a => a.SaslMechanism = MailSaslMechanism.XOAuth2);
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        var stored = await StoredAsync(id);
+        Assert.Equal(["first", "second"], stored.Select(m => m.Subject));
+        Assert.Equal(["one@test", "two@test"], stored.Select(m => m.MessageId));
+        Assert.All(stored, m => Assert.Matches("^imap:[0-9]+:[0-9]+$", m.ServerKey));
+        var raw = await File.ReadAllTextAsync(Path.Combine(App.DataDirectory, "mail", stored[0].SpoolPath));
+        Assert.Contains("Subject: first", raw, StringComparison.Ordinal);
+        Assert.Empty(await Dovecot.MessageIdsAsync(User));
+        var account = await AccountAsync(id);
+        Assert.Equal(2, account.LastFetchCount);
+        Assert.Null(account.LastError);
+        Assert.Contains("method=XOAUTH2", Dovecot.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Imap_OAuthBearerChosenAutomatically_KeepOnServer_StoresOnlyNewMessages()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("kept")]);
+        var id = await CreateAccountAsync(MailAccountType.Imap, a => a.KeepOnServer = true);
+
+        var first = await FetchAsync(id);
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("later")]);
+        var second = await FetchAsync(id);
+
+        Assert.Equal((1, 0), (first.Stored, first.Skipped));
+        Assert.Equal((1, 1), (second.Stored, second.Skipped));
+        Assert.Equal(["kept", "later"], (await StoredAsync(id)).Select(m => m.Subject));
+        Assert.Equal(2, (await Dovecot.MessageIdsAsync(User)).Count);
+        Assert.Contains("method=OAUTHBEARER", Dovecot.Log, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(MailSaslMechanism.XOAuth2, "XOAUTH2")]
+    [InlineData(MailSaslMechanism.OAuthBearer, "OAUTHBEARER")]
+    public async Task Pop3_OneLineForm_ForHostsNotInTheSplitList(MailSaslMechanism mechanism, string name)
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("pop one-line")]);
+        var id = await CreateAccountAsync(MailAccountType.Pop3, a => a.SaslMechanism = mechanism);
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(["pop one-line"], (await StoredAsync(id)).Select(m => m.Subject));
+        Assert.StartsWith("pop3:", (await StoredAsync(id))[0].ServerKey, StringComparison.Ordinal);
+        Assert.Empty(await Dovecot.MessageIdsAsync(User));
+        // Dovecot's auth log: the response came with the AUTH command ("resp=") rather than as a continuation.
+        Assert.Matches($"client in: AUTH\t[0-9]+\t{name}\tservice=pop3.*\tresp=", Dovecot.Log);
+        Assert.Contains($"method={name}", Dovecot.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pop3_SplitForm_ForHostsInTheSplitList_CaseInsensitive()
+    {
+        await SetSettingAsync(SettingNames.Pop3SplitHosts, "outlook.office365.com LOCALHOST");
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("pop split")]);
+        var id = await CreateAccountAsync(MailAccountType.Pop3, a => { a.Host = "localhost"; a.SaslMechanism = MailSaslMechanism.XOAuth2; });
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(["pop split"], (await StoredAsync(id)).Select(m => m.Subject));
+        Assert.Matches("client in: AUTH\t[0-9]+\tXOAUTH2\tservice=pop3", Dovecot.Log);
+        Assert.DoesNotMatch("client in: AUTH\t[0-9]+\tXOAUTH2\tservice=pop3.*\tresp=", Dovecot.Log);
+        Assert.Contains("client in: CONT", Dovecot.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fetch_RefreshesOnceAndRetries_WhenTheServerRefusesTheCachedToken()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("before")]);
+        var id = await CreateAccountAsync(MailAccountType.Imap);
+        await FetchAsync(id);
+        await RevokeCachedAccessTokenAsync();
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("after revocation")]);
+        var requestsBefore = Idp.TokenRequestCount;
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(1, result.Stored);
+        Assert.Equal(requestsBefore + 1, Idp.TokenRequestCount);
+        Assert.Empty(await Dovecot.MessageIdsAsync(User));
+    }
+
+    [Fact]
+    public async Task Fetch_LeavesMailOnTheServerAndShowsTheError_WhenNoValidTokenCanBeHad()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("stays")]);
+        var id = await CreateAccountAsync(MailAccountType.Imap);
+        await RevokeCachedAccessTokenAsync();
+        Idp.Faults.TokenEndpoint = TokenEndpointFault.InvalidGrant;
+
+        var result = await FetchAsync(id);
+
+        Assert.Equal(0, result.Stored);
+        var account = await AccountAsync(id);
+        Assert.NotNull(account.LastError);
+        Assert.Contains("No token from mailbox", account.LastError, StringComparison.Ordinal);
+        Assert.Single(await Dovecot.MessageIdsAsync(User));
+        Assert.Empty(await StoredAsync(id));
+    }
+
+    [Fact]
+    public async Task Fetch_InterruptedAndRunAgain_LosesAndDuplicatesNothing()
+    {
+        var messages = Enumerable.Range(1, 120).Select(i => DovecotServer.NewMessage($"m{i:000}", messageId: $"m{i}@test")).ToList();
+        await Dovecot.SeedAsync(User, messages);
+        var id = await CreateAccountAsync(MailAccountType.Pop3);
+        var spool = Path.Combine(App.DataDirectory, "mail", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // Stopped half-way: cancelled as soon as the first .eml files are on disk (the job is cancelled like this at shutdown).
+        using (var stop = new CancellationTokenSource())
+        {
+            using var watcher = new FileSystemWatcher(App.DataDirectory) { IncludeSubdirectories = true, Filter = "*.eml", EnableRaisingEvents = true };
+            var stored = 0;
+            watcher.Renamed += (_, _) => { if (Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FetchAsync(id, stop.Token));
+        }
+
+        var afterStop = await StoredAsync(id);
+        Assert.Equal(120, (await Dovecot.MessageIdsAsync(User)).Count);
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        var all = await StoredAsync(id);
+        Assert.Equal(120, all.Count);
+        Assert.Equal(120, all.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(120, Directory.GetFiles(spool, "*.eml").Length);
+        Assert.Empty(Directory.GetFiles(spool, "*.part"));
+        Assert.Empty(await Dovecot.MessageIdsAsync(User));
+        Assert.True(afterStop.Count < 120);
+    }
+
+    [Fact]
+    public async Task Fetch_LeavesAMessageOverTheSizeLimitOnTheServer_AndSaysSo()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("small"), DovecotServer.NewMessage("big", new string('x', 40_000))]);
+        var id = await CreateAccountAsync(MailAccountType.Imap, a => a.MaxMessageSizeKb = 20);
+
+        var result = await FetchAsync(id);
+
+        Assert.Equal(["small"], (await StoredAsync(id)).Select(m => m.Subject));
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("over the limit of 20 KB; it stays on the server", error, StringComparison.Ordinal);
+        Assert.Equal(error, (await AccountAsync(id)).LastError);
+        Assert.Single(await Dovecot.MessageIdsAsync(User));
+    }
+
+    [Fact]
+    public async Task Fetch_StoresAMalformedMessageByteForByte()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("normal")]);
+        var raw = Encoding.Latin1.GetBytes("Subject: =?bogus?Q?broken\r\nFrom: <<<not an address\r\nContent-Type: multipart/mixed; boundary=\"never-closed\"\r\n\r\n--never-closed\r\n\u00ff\u00fe binary \u0001\r\n");
+        await Dovecot.SeedRawAsync(User, raw);
+        var id = await CreateAccountAsync(MailAccountType.Imap);
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        var stored = await StoredAsync(id);
+        Assert.Equal(2, stored.Count);
+        var malformed = stored.Single(m => m.Subject != "normal");
+        Assert.Equal(raw, await File.ReadAllBytesAsync(Path.Combine(App.DataDirectory, "mail", malformed.SpoolPath)));
+    }
+
+    [Fact]
+    public async Task Fetch_ReportsTlsFailure_AndTouchesNothing()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("untouched")]);
+        var id = await CreateAccountAsync(MailAccountType.Imaps);
+
+        var result = await FetchAsync(id);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"TLS with 127.0.0.1:{Dovecot.ImapsPort} failed", error, StringComparison.Ordinal);
+        Assert.Single(await Dovecot.MessageIdsAsync(User));
+    }
+
+    [Fact]
+    public async Task Fetch_ReportsAWrongPort()
+    {
+        var port = TokenAdminProcess.FreePort();
+        var id = await CreateAccountAsync(MailAccountType.Pop3, a => a.Port = port);
+
+        var result = await FetchAsync(id);
+
+        Assert.StartsWith($"Cannot connect to 127.0.0.1:{port}", Assert.Single(result.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fetch_ShowsTheServersOwnText_WhenItRefusesThePassword()
+    {
+        var id = await CreateAccountAsync(MailAccountType.Imap, a => { a.Authentication = MailAuthentication.Password; a.Password = "wrong"; });
+
+        var result = await FetchAsync(id);
+
+        Assert.Equal("127.0.0.1 refused the login: Authentication failed.", Assert.Single(result.Errors));
+    }
+}
