@@ -134,7 +134,8 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
         return (true, $"Mail account {account.DisplayName} deleted.");
     }
 
-    private async Task<Dictionary<string, string>> ValidateAsync(MailAccountInput input, bool hasPassword, CancellationToken cancellationToken)
+    /// <summary>Every problem of <paramref name="input"/> by field name; empty when it can be saved.</summary>
+    public async Task<Dictionary<string, string>> ValidateAsync(MailAccountInput input, bool hasPassword, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string>();
         input.Login = input.Login.Trim();
