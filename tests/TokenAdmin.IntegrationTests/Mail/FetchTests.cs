@@ -137,6 +137,7 @@ public sealed class FetchTests : MailTestBase
         }
 
         var afterStop = await StoredAsync(id);
+        Assert.NotEmpty(afterStop);
         Assert.Equal(120, (await Dovecot.MessageIdsAsync(User)).Count);
         var result = await FetchAsync(id);
 
@@ -148,6 +149,44 @@ public sealed class FetchTests : MailTestBase
         Assert.Empty(Directory.GetFiles(spool, "*.part"));
         Assert.Empty(await Dovecot.MessageIdsAsync(User));
         Assert.True(afterStop.Count < 120);
+    }
+
+    [Fact]
+    public async Task Fetch_ProcessKilledMidway_RerunLosesAndDuplicatesNothing()
+    {
+        var messages = Enumerable.Range(1, 400).Select(i => DovecotServer.NewMessage($"k{i:000}", messageId: $"k{i}@test")).ToList();
+        await Dovecot.SeedAsync(User, messages);
+        var id = await CreateAccountAsync(MailAccountType.Imap, a => a.MaxMessagesPerRun = 1000);
+        var spool = Directory.CreateDirectory(Path.Combine(App.DataDirectory, "mail", id.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
+
+        // The console verb in a process of its own on the same data directory, killed (SIGKILL) after 25 messages are on disk.
+        var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var watcher = new FileSystemWatcher(spool, "*.eml") { EnableRaisingEvents = true })
+        using (var fetch = TokenAdminProcess.StartVerb(App.DataDirectory, "mail", "fetch", id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            var seen = 0;
+            watcher.Renamed += (_, _) =>
+            {
+                if (Interlocked.Increment(ref seen) == 25)
+                {
+                    fetch.Kill(entireProcessTree: true);
+                    killed.TrySetResult();
+                }
+            };
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await killed.Task.WaitAsync(timeout.Token);
+            await fetch.WaitForExitAsync(timeout.Token);
+        }
+
+        Assert.Equal(400, (await Dovecot.MessageIdsAsync(User)).Count);
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        var all = await StoredAsync(id);
+        Assert.Equal(400, all.Count);
+        Assert.Equal(400, all.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(400, Directory.GetFiles(spool, "*.eml").Length);
+        Assert.Empty(await Dovecot.MessageIdsAsync(User));
     }
 
     [Fact]
