@@ -125,21 +125,17 @@ public sealed partial class MailFetcher(
         {
             var sizes = (await folder.FetchAsync(fresh, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, cancellationToken))
                 .ToDictionary(s => s.UniqueId, s => (long)(s.Size ?? 0));
-            foreach (var uid in fresh)
+            var wanted = fresh.Where(uid => !TooLarge(run, $"UID {uid.Id}", sizes.GetValueOrDefault(uid))).ToList();
+            // Note: one FETCH per batch: the server streams the batch's messages back to back instead of one round
+            // trip per message. The batch is committed before the next one is asked for.
+            foreach (var batch in wanted.Chunk(CommitBatch))
             {
-                var key = prefix + uid.Id.ToString(CultureInfo.InvariantCulture);
-                var size = sizes.GetValueOrDefault(uid);
-                if (TooLarge(run, $"UID {uid.Id}", size))
+                await ((ImapFolder)folder).GetStreamsAsync(batch, async (_, _, uid, stream, _) =>
                 {
-                    continue;
-                }
-
-                using (var stream = await folder.GetStreamAsync(uid, "", cancellationToken))
-                {
-                    await StoreAsync(run, key, stream, cancellationToken);
-                }
-
-                done.Add(uid);
+                    await StoreAsync(run, prefix + uid.Id.ToString(CultureInfo.InvariantCulture), stream, cancellationToken);
+                    done.Add(uid);
+                }, cancellationToken);
+                await CommitAsync(run, cancellationToken);
             }
         }
 
@@ -182,29 +178,41 @@ public sealed partial class MailFetcher(
         var sizes = await pop3.GetMessageSizesAsync(cancellationToken);
         var known = await KnownKeysAsync(account.Id, "pop3:", cancellationToken);
         var done = new List<int>();
-        var stored = 0;
+        var wanted = new List<int>();
         for (var index = 0; index < uids.Count; index++)
         {
-            var key = "pop3:" + uids[index];
-            if (known.Contains(key))
+            if (known.Contains("pop3:" + uids[index]))
             {
                 run.Skipped++;
                 done.Add(index);
-                continue;
             }
-
-            if (stored >= account.MaxMessagesPerRun || TooLarge(run, $"UIDL {uids[index]}", sizes[index]))
+            else if (wanted.Count < account.MaxMessagesPerRun && !TooLarge(run, $"UIDL {uids[index]}", sizes[index]))
             {
-                continue;
+                wanted.Add(index);
             }
+        }
 
-            using (var stream = await pop3.GetStreamAsync(index, headersOnly: false, cancellationToken))
+        foreach (var batch in wanted.Chunk(CommitBatch))
+        {
+            // Note: RETR pipelined for the batch when the server offers PIPELINING.
+            var streams = await pop3.GetStreamsAsync(batch, headersOnly: false, cancellationToken);
+            try
             {
-                await StoreAsync(run, key, stream, cancellationToken);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    await StoreAsync(run, "pop3:" + uids[batch[i]], streams[i], cancellationToken);
+                    done.Add(batch[i]);
+                }
+            }
+            finally
+            {
+                foreach (var stream in streams)
+                {
+                    await stream.DisposeAsync();
+                }
             }
 
-            stored++;
-            done.Add(index);
+            await CommitAsync(run, cancellationToken);
         }
 
         await CommitAsync(run, cancellationToken);
@@ -238,25 +246,34 @@ public sealed partial class MailFetcher(
 
     private async Task StoreAsync(Run run, string key, Stream stream, CancellationToken cancellationToken)
     {
-        var (relative, size) = await spool.StoreAsync(run.Account.Id, key, stream, cancellationToken);
-        var row = new FetchedMessage { MailAccountId = run.Account.Id, ServerKey = key, SpoolPath = relative, Size = size, FetchedAt = time.GetUtcNow().UtcDateTime };
-        await DescribeAsync(row, cancellationToken);
-        db.FetchedMessages.Add(row);
-        run.Pending.Add(row);
-        run.Stored++;
-        if (run.Pending.Count >= CommitBatch)
+        var row = new FetchedMessage { MailAccountId = run.Account.Id, ServerKey = key, SpoolPath = "", FetchedAt = time.GetUtcNow().UtcDateTime };
+        if (stream.CanSeek)
         {
-            await CommitAsync(run, cancellationToken);
+            // MailKit hands over the message in memory: the index columns come from there, not from reading the file back.
+            await DescribeAsync(row, stream, cancellationToken);
+            stream.Position = 0;
         }
+
+        var spooled = await spool.StoreAsync(run.Account.Id, key, stream, cancellationToken);
+        row.SpoolPath = spooled.RelativePath;
+        row.Size = spooled.Size;
+        if (!stream.CanSeek)
+        {
+            await using var file = spool.Open(row.SpoolPath);
+            await DescribeAsync(row, file, cancellationToken);
+        }
+
+        db.FetchedMessages.Add(row);
+        run.Pending.Add((row, spooled.Durable));
+        run.Stored++;
     }
 
-    /// <summary>Fills the index columns from the stored file's headers; a message MimeKit cannot read is kept raw all the same.</summary>
-    private async Task DescribeAsync(FetchedMessage row, CancellationToken cancellationToken)
+    /// <summary>Fills the index columns from the message's headers; a message MimeKit cannot read is kept raw all the same.</summary>
+    private static async Task DescribeAsync(FetchedMessage row, Stream message, CancellationToken cancellationToken)
     {
         try
         {
-            await using var file = spool.Open(row.SpoolPath);
-            var headers = await HeaderList.LoadAsync(file, cancellationToken);
+            var headers = await HeaderList.LoadAsync(message, cancellationToken);
             row.MessageId = Cut(headers[HeaderId.MessageId] is { } id ? MimeKit.Utils.MimeUtils.EnumerateReferences(id).FirstOrDefault() ?? id.Trim() : null, 1000);
             row.From = Cut(headers[HeaderId.From], 1000) ?? "";
             row.Subject = Cut(headers[HeaderId.Subject] is { } subject ? DecodeHeader(subject) : null, 1000) ?? "";
@@ -275,8 +292,10 @@ public sealed partial class MailFetcher(
             return;
         }
 
+        // Every file of the batch is on disk before its row is committed: a committed row always has its whole file.
+        await Task.WhenAll(run.Pending.Select(p => p.Durable));
         await db.SaveChangesAsync(cancellationToken);
-        foreach (var row in run.Pending)
+        foreach (var (row, _) in run.Pending)
         {
             foreach (var handler in handlers)
             {
@@ -341,7 +360,7 @@ public sealed partial class MailFetcher(
     private sealed class Run(MailAccount account)
     {
         public MailAccount Account { get; } = account;
-        public List<FetchedMessage> Pending { get; } = [];
+        public List<(FetchedMessage Row, Task Durable)> Pending { get; } = [];
         public List<string> Errors { get; } = [];
         public int Stored { get; set; }
         public int Skipped { get; set; }

@@ -7,28 +7,47 @@ namespace TokenAdmin.Mail;
 /// The raw .eml files of fetched mail under the data directory (mail/&lt;account id&gt;/). A file's name follows from
 /// the message's server key, so a message fetched again after a crash overwrites its own file instead of adding one.
 /// </summary>
+public sealed record SpooledFile(string RelativePath, long Size, Task Durable);
+
 public sealed class MailSpool(string directory)
 {
     public string Directory { get; } = directory;
 
-    /// <summary>Copies <paramref name="message"/> into the spool and flushes it to disk; returns the relative path.</summary>
-    public async Task<(string RelativePath, long Size)> StoreAsync(int accountId, string serverKey, Stream message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies <paramref name="message"/> into the spool. The returned <see cref="SpooledFile.Durable"/> completes once
+    /// the file is flushed to disk: the caller awaits it before it commits the index row, so several flushes overlap
+    /// with the download of the next messages instead of each one stalling it.
+    /// </summary>
+    /// <remarks>
+    /// Note: the file is written under its final name. A crash half-way leaves a file without an index row; the next
+    /// fetch downloads the message again and overwrites it, and nothing reads a file that has no row.
+    /// </remarks>
+    public async Task<SpooledFile> StoreAsync(int accountId, string serverKey, Stream message, CancellationToken cancellationToken)
     {
         var relative = Path.Combine(accountId.ToString(System.Globalization.CultureInfo.InvariantCulture), FileName(serverKey));
         var path = Path.Combine(Directory, relative);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".part";
-        long size;
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
+        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        try
         {
             await message.CopyToAsync(file, cancellationToken);
-            size = file.Length;
-            // Note: on disk, not just in the OS cache, before the caller may delete the message on the server.
-            file.Flush(flushToDisk: true);
+            await file.FlushAsync(cancellationToken);
+        }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
         }
 
-        File.Move(temporary, path, overwrite: true);
-        return (relative, size);
+        var size = file.Length;
+        var durable = Task.Run(() =>
+        {
+            using (file)
+            {
+                file.Flush(flushToDisk: true);
+            }
+        }, CancellationToken.None);
+        return new SpooledFile(relative, size, durable);
     }
 
     public Stream Open(string relativePath) =>

@@ -132,7 +132,7 @@ public sealed class FetchTests : MailTestBase
         {
             using var watcher = new FileSystemWatcher(App.DataDirectory) { IncludeSubdirectories = true, Filter = "*.eml", EnableRaisingEvents = true };
             var stored = 0;
-            watcher.Renamed += (_, _) => { if (Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
+            watcher.Created += (_, _) => { if (Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FetchAsync(id, stop.Token));
         }
 
@@ -165,7 +165,7 @@ public sealed class FetchTests : MailTestBase
         using (var fetch = TokenAdminProcess.StartVerb(App.DataDirectory, "mail", "fetch", id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
             var seen = 0;
-            watcher.Renamed += (_, _) =>
+            watcher.Created += (_, _) =>
             {
                 if (Interlocked.Increment(ref seen) == 25)
                 {
