@@ -46,6 +46,12 @@ internal static class MailVerbs
             return CliApp.Usage;
         }
 
+        if (!await context.Services.GetRequiredService<TokenAdminDb>().MailAccounts.AnyAsync(a => a.Id == id, cancellationToken))
+        {
+            context.Stderr.WriteLine($"There is no mail account {id}. 'mail accounts' lists them.");
+            return CliApp.Refused;
+        }
+
         var result = await context.Services.GetRequiredService<MailFetcher>().FetchAsync(id, cancellationToken);
         (result.Ran && result.Errors.Count == 0 ? context.Stdout : context.Stderr).WriteLine(result.Summary);
         return result.Ran && result.Errors.Count == 0 ? CliApp.Ok : CliApp.Refused;
