@@ -13,7 +13,10 @@ public sealed partial class MailFetchJob(IServiceScopeFactory scopes, TimeProvid
 {
     public static readonly JobKey Key = new("mail-fetch", "TokenAdmin");
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) => await RunDueAsync(cancellationToken);
+
+    /// <summary>Fetches every account that is due now; returns their ids.</summary>
+    public async Task<IReadOnlyList<int>> RunDueAsync(CancellationToken cancellationToken)
     {
         List<int> due;
         await using (var scope = scopes.CreateAsyncScope())
@@ -37,7 +40,7 @@ public sealed partial class MailFetchJob(IServiceScopeFactory scopes, TimeProvid
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
@@ -45,6 +48,8 @@ public sealed partial class MailFetchJob(IServiceScopeFactory scopes, TimeProvid
                 LogAccountFailed(logger, ex, id);
             }
         }
+
+        return due;
     }
 
     [LoggerMessage(LogLevel.Error, "Fetching mail account {AccountId} failed.")]

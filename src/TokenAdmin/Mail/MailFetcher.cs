@@ -10,6 +10,9 @@ using TokenAdmin.Data;
 
 namespace TokenAdmin.Mail;
 
+/// <summary>The spool directory refused a message (disk full, permissions): the fetch stops before touching the server.</summary>
+public sealed class MailSpoolException(string message, Exception inner) : Exception(message, inner);
+
 public sealed record MailFetchResult(bool Ran, int Stored, int Skipped, IReadOnlyList<string> Errors)
 {
     public string Summary => !Ran
@@ -73,7 +76,7 @@ public sealed partial class MailFetcher(
                     await FetchPop3Async((Pop3Client)client, run, cancellationToken);
                 }
             }
-            catch (MailConnectionException ex)
+            catch (Exception ex) when (ex is MailConnectionException or MailSpoolException)
             {
                 run.Errors.Add(ex.Message);
             }
@@ -81,10 +84,24 @@ public sealed partial class MailFetcher(
             {
                 run.Errors.Add($"{account.Host}: {ex.Message}");
             }
+            catch (DbUpdateException ex)
+            {
+                // Nothing of the failed batch was deleted on the server; the next fetch tries it again.
+                run.Errors.Add($"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}");
+                db.ChangeTracker.Clear();
+                run.Pending.Clear();
+            }
             finally
             {
                 // Note: rows already added are committed even when the run fails half-way (their files are on disk).
-                await CommitAsync(run, CancellationToken.None);
+                try
+                {
+                    await CommitAsync(run, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DbUpdateException)
+                {
+                    run.Errors.Add($"Stored messages could not be indexed: {ex.Message} They stay on the server and are fetched again.");
+                }
             }
 
             await RecordAsync(account, run, cancellationToken);
@@ -254,7 +271,17 @@ public sealed partial class MailFetcher(
             stream.Position = 0;
         }
 
-        var spooled = await spool.StoreAsync(run.Account.Id, key, stream, cancellationToken);
+        SpooledFile spooled;
+        try
+        {
+            spooled = await spool.StoreAsync(run.Account.Id, key, stream, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Note: not the server's fault: told apart, so the account does not blame the mail server for a full disk.
+            throw new MailSpoolException($"The message could not be stored in {spool.Directory}: {ex.Message} Nothing was deleted on the server.", ex);
+        }
+
         row.SpoolPath = spooled.RelativePath;
         row.Size = spooled.Size;
         if (!stream.CanSeek)
@@ -275,7 +302,7 @@ public sealed partial class MailFetcher(
         {
             var headers = await HeaderList.LoadAsync(message, cancellationToken);
             row.MessageId = Cut(headers[HeaderId.MessageId] is { } id ? MimeKit.Utils.MimeUtils.EnumerateReferences(id).FirstOrDefault() ?? id.Trim() : null, 1000);
-            row.From = Cut(headers[HeaderId.From], 1000) ?? "";
+            row.From = Cut(headers[HeaderId.From] is { } from ? DecodeHeader(from) : null, 1000) ?? "";
             row.Subject = Cut(headers[HeaderId.Subject] is { } subject ? DecodeHeader(subject) : null, 1000) ?? "";
             row.Date = headers[HeaderId.Date] is { } date && MimeKit.Utils.DateUtils.TryParse(date, out var parsed) ? parsed.UtcDateTime : null;
         }

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.IntegrationTests.Infrastructure;
 using TokenAdmin.Mail;
 using TokenAdmin.Settings;
@@ -187,6 +188,57 @@ public sealed class FetchTests : MailTestBase
         Assert.Equal(400, all.Select(m => m.MessageId).Distinct().Count());
         Assert.Equal(400, Directory.GetFiles(spool, "*.eml").Length);
         Assert.Empty(await Dovecot.MessageIdsAsync(User));
+    }
+
+    [Fact]
+    public async Task Handlers_SeeEachMessageStoredAndStillOnTheServer_AndAFailingOneLosesNothing()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("for the handler", messageId: "h@test")]);
+        var id = await CreateAccountAsync(MailAccountType.Imap);
+        var seen = new RecordingHandler(Dovecot);
+        using var scope = App.Services.CreateScope();
+        var fetcher = ActivatorUtilities.CreateInstance<MailFetcher>(scope.ServiceProvider, (IEnumerable<IFetchedMailHandler>)[seen, new FailingHandler()]);
+
+        var result = await fetcher.FetchAsync(id, default);
+
+        var (message, fileExisted, onServer) = Assert.Single(seen.Calls);
+        Assert.Equal("h@test", message.MessageId);
+        Assert.True(message.Id > 0);
+        Assert.True(fileExisted);
+        Assert.Equal(["h@test"], onServer);
+        Assert.Equal("FailingHandler failed on message " + message.Id + ": no ticket system", Assert.Single(result.Errors));
+        Assert.Single(await StoredAsync(id));
+        Assert.Empty(await Dovecot.MessageIdsAsync(User));
+    }
+
+    [Fact]
+    public async Task Job_FetchesValidAccountsWhoseIntervalHasPassed()
+    {
+        var due = await CreateAccountAsync(MailAccountType.Imap);
+        var invalid = await CreateAccountAsync(MailAccountType.Imap, a => a.Valid = false);
+        using var scope = App.Services.CreateScope();
+        var job = ActivatorUtilities.CreateInstance<MailFetchJob>(scope.ServiceProvider);
+
+        var first = await job.RunDueAsync(default);
+        var second = await job.RunDueAsync(default);
+
+        Assert.Equal([due], first);
+        Assert.Empty(second);
+        Assert.NotNull((await AccountAsync(due)).LastFetchAt);
+        Assert.Null((await AccountAsync(invalid)).LastFetchAt);
+    }
+
+    private sealed class RecordingHandler(DovecotServer dovecot) : IFetchedMailHandler
+    {
+        public List<(FetchedMessage Message, bool FileExisted, List<string> OnServer)> Calls { get; } = [];
+
+        public async Task HandleAsync(FetchedMail mail, CancellationToken cancellationToken) =>
+            Calls.Add((mail.Message, File.Exists(mail.SpoolFile), await dovecot.MessageIdsAsync(User)));
+    }
+
+    private sealed class FailingHandler : IFetchedMailHandler
+    {
+        public Task HandleAsync(FetchedMail mail, CancellationToken cancellationToken) => throw new InvalidOperationException("no ticket system");
     }
 
     [Fact]
