@@ -47,6 +47,8 @@ public sealed partial class MailFetcher(
     /// <summary>Index rows are committed in batches of this size (each after its files are on disk), before any server change.</summary>
     private const int CommitBatch = 50;
 
+    private const long Pop3BatchBytes = 16 * 1024 * 1024;
+
     public async Task<MailFetchResult> FetchAsync(int accountId, CancellationToken cancellationToken)
     {
         var gate = locks.For(accountId);
@@ -175,6 +177,8 @@ public sealed partial class MailFetcher(
             }
             else
             {
+                // Note: without UIDPLUS only a plain EXPUNGE exists; it also removes messages another client marked
+                // \Deleted in this folder, as any POP-style client of such a server does.
                 await folder.ExpungeAsync(cancellationToken);
             }
         }
@@ -209,7 +213,7 @@ public sealed partial class MailFetcher(
             }
         }
 
-        foreach (var batch in wanted.Chunk(CommitBatch))
+        foreach (var batch in Pop3Batches(wanted, sizes))
         {
             // Note: RETR pipelined for the batch when the server offers PIPELINING.
             var streams = await pop3.GetStreamsAsync(batch, headersOnly: false, cancellationToken);
@@ -241,6 +245,33 @@ public sealed partial class MailFetcher(
         }
 
         await pop3.DisconnectAsync(true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Batches of at most <see cref="CommitBatch"/> messages and about <see cref="Pop3BatchBytes"/>: POP3 hands a
+    /// batch's messages over all at once, so fifty messages near the size limit must not all sit in memory together.
+    /// </summary>
+    private static IEnumerable<int[]> Pop3Batches(List<int> wanted, IList<int> sizes)
+    {
+        var batch = new List<int>();
+        long bytes = 0;
+        foreach (var index in wanted)
+        {
+            if (batch.Count > 0 && (batch.Count == CommitBatch || bytes + sizes[index] > Pop3BatchBytes))
+            {
+                yield return [.. batch];
+                batch.Clear();
+                bytes = 0;
+            }
+
+            batch.Add(index);
+            bytes += sizes[index];
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return [.. batch];
+        }
     }
 
     private async Task<HashSet<string>> KnownKeysAsync(int accountId, string prefix, CancellationToken cancellationToken) =>
