@@ -33,5 +33,35 @@ public sealed record SmtpSettings(
             : null;
     }
 
+    /// <summary>Rules across the SMTP settings, checked with the values they will have after a change.</summary>
+    internal static void CheckCombination(Func<string, string> after, Func<string, bool> secretAfter, Dictionary<string, string> errors)
+    {
+        if (after(SettingNames.SmtpHost).Length == 0)
+        {
+            return;
+        }
+
+        var authentication = after(SettingNames.SmtpAuthentication);
+        if (authentication != "none" && after(SettingNames.SmtpUserName).Length == 0)
+        {
+            errors.TryAdd(SettingNames.SmtpUserName, "Password and OAuth2 authentication need the user name.");
+        }
+
+        if (authentication == "password" && !secretAfter(SettingNames.SmtpPassword))
+        {
+            errors.TryAdd(SettingNames.SmtpPassword, "Password authentication needs the password.");
+        }
+
+        if (authentication == "oauth2" && after(SettingNames.SmtpTokenSource).Length == 0)
+        {
+            errors.TryAdd(SettingNames.SmtpTokenSource, "OAuth2 authentication needs the token config that gives the token.");
+        }
+
+        if (after(SettingNames.SmtpFrom).Length == 0)
+        {
+            errors.TryAdd(SettingNames.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
+        }
+    }
+
     public static string FormatSource(TokenSource source) => $"{source.Kind}:{source.Id.ToString(CultureInfo.InvariantCulture)}";
 }

@@ -76,6 +76,25 @@ public sealed class SmtpTests : MailTestBase
         Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(SettingNames.SmtpHost));
     }
 
+    [Fact]
+    public async Task SmtpPage_IncompleteOAuth2Settings_AreRefusedAsAWhole()
+    {
+        var response = await Browser.PostFormAsync("/mailaccounts/smtp", new()
+        {
+            [$"Values[{SettingNames.SmtpHost}]"] = "smtp.example.test",
+            [$"Values[{SettingNames.SmtpPort}]"] = "587",
+            [$"Values[{SettingNames.SmtpSecurity}]"] = "starttls",
+            [$"Values[{SettingNames.SmtpAuthentication}]"] = "oauth2",
+            [$"Values[{SettingNames.SmtpMechanism}]"] = "XOAUTH2",
+        });
+
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("OAuth2 authentication needs the token config that gives the token.", page, StringComparison.Ordinal);
+        Assert.Contains("Password and OAuth2 authentication need the user name.", page, StringComparison.Ordinal);
+        Assert.Contains("Enter the From address of the mail TokenAdmin sends.", page, StringComparison.Ordinal);
+        Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(SettingNames.SmtpHost));
+    }
+
     private static MimeKit.MimeMessage NewMail()
     {
         var message = new MimeKit.MimeMessage { Subject = "From the service" };
