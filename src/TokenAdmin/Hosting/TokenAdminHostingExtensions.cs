@@ -81,7 +81,7 @@ public static class TokenAdminHostingExtensions
         Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);
 
         // Mail accounts, fetcher, SMTP sending (Mail/)
-        Mail.MailServices.AddMail(services, dataDirectory);
+        Mail.MailServices.AddMail(services, configuration, dataDirectory);
         return services;
     }
 

@@ -16,7 +16,7 @@ public sealed class MailConnectionException(string message, Exception? inner = n
 /// Connects a mail account's client and logs it in: password, or a bearer token from <see cref="ITokenProvider"/> over
 /// XOAUTH2 / OAUTHBEARER. A refused token gets one forced refresh and one more try, as for any 401.
 /// </summary>
-public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings, ISecretProtector protector)
+public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings, ISecretProtector protector, MailTls tls)
 {
     /// <summary>How long connecting and each command may take.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -113,10 +113,20 @@ public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings,
         }
     }
 
-    private static async Task<MailService> ConnectOnlyAsync(MailAccount account, CancellationToken cancellationToken)
+    private async Task<MailService> ConnectOnlyAsync(MailAccount account, CancellationToken cancellationToken)
     {
         var timeoutMs = (int)Timeout.TotalMilliseconds;
         MailService client = account.IsImap ? new ImapClient { Timeout = timeoutMs } : new Pop3Client { Timeout = timeoutMs };
+        try
+        {
+            tls.Apply(client);
+        }
+        catch (MailConnectionException)
+        {
+            client.Dispose();
+            throw;
+        }
+
         var options = account.Type switch
         {
             MailAccountType.Imaps or MailAccountType.Pop3s => SecureSocketOptions.SslOnConnect,

@@ -17,7 +17,7 @@ public interface IMailSender
     Task SendAsync(MimeMessage message, CancellationToken cancellationToken);
 }
 
-internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens) : IMailSender
+internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, MailTls tls) : IMailSender
 {
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
@@ -75,9 +75,19 @@ internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens) 
         }
     }
 
-    private static async Task<SmtpClient> ConnectAsync(SmtpSettings smtp, CancellationToken cancellationToken)
+    private async Task<SmtpClient> ConnectAsync(SmtpSettings smtp, CancellationToken cancellationToken)
     {
         var client = new SmtpClient { Timeout = (int)MailConnector.Timeout.TotalMilliseconds };
+        try
+        {
+            tls.Apply(client);
+        }
+        catch (MailConnectionException)
+        {
+            client.Dispose();
+            throw;
+        }
+
         var options = smtp.Security switch
         {
             "tls" => SecureSocketOptions.SslOnConnect,

@@ -6,8 +6,10 @@ namespace TokenAdmin.Mail;
 public static class MailServices
 {
     /// <summary>Mail accounts, the fetcher and its job, the spool under the data directory, and SMTP sending.</summary>
-    public static IServiceCollection AddMail(this IServiceCollection services, string dataDirectory)
+    public static IServiceCollection AddMail(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
+        services.Configure<MailOptions>(configuration.GetSection("TokenAdmin:Mail"));
+        services.AddSingleton<MailTls>();
         services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));
         services.AddSingleton<MailFetchLocks>();
         services.AddScoped<MailConnector>();

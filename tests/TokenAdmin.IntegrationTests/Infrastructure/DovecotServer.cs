@@ -84,7 +84,7 @@ public sealed class DovecotServer : IAsyncDisposable
             active_value = true
             """);
 
-        var ports = Listeners.ToDictionary(n => n, _ => TokenAdminProcess.FreePort());
+        var ports = FreePorts();
         var root = Environment.UserName == "root";
         await File.WriteAllTextAsync(Path.Combine(directory, "dovecot.conf"), $$"""
             base_dir = {{directory}}/run
@@ -177,6 +177,24 @@ public sealed class DovecotServer : IAsyncDisposable
         }
 
         return server;
+    }
+
+    /// <summary>
+    /// One free loopback port per listener, all different: every probe listener stays open until all ports are
+    /// chosen, so the system cannot hand out one port twice.
+    /// </summary>
+    private static Dictionary<string, int> FreePorts()
+    {
+        var probes = Listeners.Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            probes.ForEach(p => p.Start());
+            return Listeners.Zip(probes, (name, probe) => (name, ((System.Net.IPEndPoint)probe.LocalEndpoint).Port)).ToDictionary(x => x.name, x => x.Port);
+        }
+        finally
+        {
+            probes.ForEach(p => p.Dispose());
+        }
     }
 
     /// <summary>Puts messages into a user's INBOX (IMAP APPEND with the seeding password), as a mail delivery would.</summary>
@@ -301,12 +319,34 @@ public sealed class DovecotServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The self-signed certificate (its own CA) every test Dovecot serves, for 127.0.0.1 only: a client that trusts this
+    /// file reaches Dovecot over TLS at 127.0.0.1, and "localhost" fails the name check.
+    /// </summary>
+    public static string CertificateFile => Certificate.Value.Cert;
+
+    private static readonly Lazy<(string Cert, string Key)> Certificate = new(CreateCertificate);
+
+    private static (string Cert, string Key) CreateCertificate()
+    {
+        var directory = System.IO.Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "tokenadmin-dovecot", "cert-" + Guid.NewGuid().ToString("N"))).FullName;
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=TokenAdmin test Dovecot", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+        var cert = Path.Combine(directory, "cert.pem");
+        var keyFile = Path.Combine(directory, "key.pem");
+        File.WriteAllText(cert, certificate.ExportCertificatePem(), Encoding.ASCII);
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem(), Encoding.ASCII);
+        return (cert, keyFile);
+    }
+
     private static void WriteCertificate(string directory)
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=mail.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
-        File.WriteAllText(Path.Combine(directory, "cert.pem"), certificate.ExportCertificatePem(), Encoding.ASCII);
-        File.WriteAllText(Path.Combine(directory, "key.pem"), key.ExportPkcs8PrivateKeyPem(), Encoding.ASCII);
+        File.Copy(Certificate.Value.Cert, Path.Combine(directory, "cert.pem"));
+        File.Copy(Certificate.Value.Key, Path.Combine(directory, "key.pem"));
     }
 }

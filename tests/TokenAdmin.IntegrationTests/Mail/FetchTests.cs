@@ -273,17 +273,39 @@ public sealed class FetchTests : MailTestBase
         Assert.Equal(raw, await File.ReadAllBytesAsync(Path.Combine(App.DataDirectory, "mail", malformed.SpoolPath)));
     }
 
-    [Fact]
-    public async Task Fetch_ReportsTlsFailure_AndTouchesNothing()
+    [Theory]
+    [InlineData(MailAccountType.Imaps)]
+    [InlineData(MailAccountType.ImapStartTls)]
+    [InlineData(MailAccountType.Pop3s)]
+    [InlineData(MailAccountType.Pop3StartTls)]
+    public async Task Fetch_OverTls_WithTheServersCaTrusted(MailAccountType type)
     {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("over tls")]);
+        var id = await CreateAccountAsync(type);
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(["over tls"], (await StoredAsync(id)).Select(m => m.Subject));
+        // Dovecot's login line says "TLS" for an encrypted connection (a plain one on loopback says "secured").
+        Assert.Matches("Login: user=<alice>, method=[A-Z0-9]+, .*, TLS", Dovecot.Log);
+    }
+
+    [Theory]
+    [InlineData(MailAccountType.Imaps)]
+    [InlineData(MailAccountType.Pop3StartTls)]
+    public async Task Fetch_ReportsTlsFailure_AndTouchesNothing(MailAccountType type)
+    {
+        // The certificate names 127.0.0.1 only: reached as "localhost", the name check fails.
         await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("untouched")]);
-        var id = await CreateAccountAsync(MailAccountType.Imaps);
+        var id = await CreateAccountAsync(type, a => a.Host = "localhost");
 
         var result = await FetchAsync(id);
 
         var error = Assert.Single(result.Errors);
-        Assert.StartsWith($"TLS with 127.0.0.1:{Dovecot.ImapsPort} failed", error, StringComparison.Ordinal);
+        Assert.StartsWith($"TLS with localhost:{(type == MailAccountType.Imaps ? Dovecot.ImapsPort : Dovecot.Pop3Port)} failed", error, StringComparison.Ordinal);
         Assert.Single(await Dovecot.MessageIdsAsync(User));
+        Assert.Empty(await StoredAsync(id));
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public abstract class MailTestBase : TokenTestBase
 
     public override async Task InitializeAsync()
     {
+        // TokenAdmin trusts the test Dovecot's certificate as an internal CA, as an admin would configure it.
+        App.Settings["TokenAdmin:Mail:TrustedCertificateAuthorities"] = DovecotServer.CertificateFile;
         await base.InitializeAsync();
         Relay = new SmtpRelaySink();
         Dovecot = await DovecotServer.StartAsync(Idp.IntrospectionEndpoint, "tokenadmin", ClientSecret, Relay.Port);

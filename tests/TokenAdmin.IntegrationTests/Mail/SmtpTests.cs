@@ -9,13 +9,13 @@ namespace TokenAdmin.IntegrationTests.Mail;
 /// <summary>SMTP sending through Dovecot's submission service, which checks the token with the identity provider.</summary>
 public sealed class SmtpTests : MailTestBase
 {
-    private async Task ConfigureSmtpAsync(string mechanism)
+    private async Task ConfigureSmtpAsync(string mechanism, string security = "none")
     {
         var page = await Browser.PostFormAsync("/mailaccounts/smtp", new()
         {
             [$"Values[{SettingNames.SmtpHost}]"] = "127.0.0.1",
             [$"Values[{SettingNames.SmtpPort}]"] = Dovecot.SubmissionPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [$"Values[{SettingNames.SmtpSecurity}]"] = "none",
+            [$"Values[{SettingNames.SmtpSecurity}]"] = security,
             [$"Values[{SettingNames.SmtpAuthentication}]"] = "oauth2",
             [$"Values[{SettingNames.SmtpUserName}]"] = User,
             [$"Values[{SettingNames.SmtpPassword}]"] = "",
@@ -27,11 +27,11 @@ public sealed class SmtpTests : MailTestBase
     }
 
     [Theory]
-    [InlineData("XOAUTH2")]
-    [InlineData("OAUTHBEARER")]
-    public async Task SendTestMail_DeliversAMessageTheServerAcceptedAfterCheckingTheToken(string mechanism)
+    [InlineData("XOAUTH2", "none")]
+    [InlineData("OAUTHBEARER", "starttls")]
+    public async Task SendTestMail_DeliversAMessageTheServerAcceptedAfterCheckingTheToken(string mechanism, string security)
     {
-        await ConfigureSmtpAsync(mechanism);
+        await ConfigureSmtpAsync(mechanism, security);
 
         await Browser.PostFormAsync("/mailaccounts/smtp?handler=SendTest", new() { ["TestRecipient"] = "bob@example.test" }, formPage: "/mailaccounts/smtp");
 
