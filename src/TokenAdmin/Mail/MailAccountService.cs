@@ -54,7 +54,7 @@ public sealed record MailAccountSaveResult(Dictionary<string, string> Errors, Ma
 }
 
 /// <summary>Creates, changes and deletes mail accounts: validated, audited, the password encrypted.</summary>
-public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protector, MailSpool spool, TimeProvider time)
+public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protector, MailSpool spool, MailFetchLocks locks, TimeProvider time)
 {
     public Task<MailAccount?> FindAsync(int id, CancellationToken cancellationToken) =>
         db.MailAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
@@ -127,10 +127,25 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
             return (false, "This mail account no longer exists.");
         }
 
-        db.MailAccounts.Remove(account);
-        AuditLog.Add(db, time, actor, "mail-account.deleted", account.DisplayName);
-        await db.SaveChangesAsync(cancellationToken);
-        spool.DeleteAccount(id);
+        // Note: not while this process fetches the account, or the fetch would write files into the folder being removed.
+        var gate = locks.For(id);
+        if (!await gate.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken))
+        {
+            return (false, "A fetch of this mail account is still running. Try again when it has finished.");
+        }
+
+        try
+        {
+            db.MailAccounts.Remove(account);
+            AuditLog.Add(db, time, actor, "mail-account.deleted", account.DisplayName);
+            await db.SaveChangesAsync(cancellationToken);
+            spool.DeleteAccount(id);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
         return (true, $"Mail account {account.DisplayName} deleted.");
     }
 
