@@ -331,7 +331,7 @@ public sealed partial class MailFetcher(
     {
         try
         {
-            var headers = await HeaderList.LoadAsync(message, cancellationToken);
+            var headers = message.CanSeek ? HeaderList.Load(message, cancellationToken) : await HeaderList.LoadAsync(message, cancellationToken);
             row.MessageId = Cut(headers[HeaderId.MessageId] is { } id ? MimeKit.Utils.MimeUtils.EnumerateReferences(id).FirstOrDefault() ?? id.Trim() : null, 1000);
             row.From = Cut(headers[HeaderId.From] is { } from ? DecodeHeader(from) : null, 1000) ?? "";
             row.Subject = Cut(headers[HeaderId.Subject] is { } subject ? DecodeHeader(subject) : null, 1000) ?? "";

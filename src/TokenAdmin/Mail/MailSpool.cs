@@ -27,11 +27,21 @@ public sealed class MailSpool(string directory)
         var relative = Path.Combine(accountId.ToString(System.Globalization.CultureInfo.InvariantCulture), FileName(serverKey));
         var path = Path.Combine(Directory, relative);
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+        // Note: MailKit hands over messages in memory, so a synchronous copy is the cheaper one (on Linux an
+        // "asynchronous" file write only moves the same work to another thread).
+        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.None);
         try
         {
-            await message.CopyToAsync(file, cancellationToken);
-            await file.FlushAsync(cancellationToken);
+            if (message.CanSeek)
+            {
+                message.CopyTo(file);
+            }
+            else
+            {
+                await message.CopyToAsync(file, cancellationToken);
+            }
+
+            file.Flush(flushToDisk: false);
         }
         catch
         {
