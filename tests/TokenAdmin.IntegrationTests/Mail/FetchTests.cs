@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.IntegrationTests.Infrastructure;
 using TokenAdmin.Mail;
@@ -100,6 +101,27 @@ public sealed class FetchTests : MailTestBase
         Assert.Equal(1, result.Stored);
         Assert.Equal(requestsBefore + 1, Idp.TokenRequestCount);
         Assert.Empty(await Dovecot.MessageIdsAsync(User));
+    }
+
+    [Fact]
+    public async Task Fetch_RenewsAnExpiredAccessTokenOnTheWay()
+    {
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("first")]);
+        var id = await CreateAccountAsync(MailAccountType.Pop3);
+        await FetchAsync(id);
+        // The stored token's expiry passes (as after a night without fetches); the provider's memory is read again at
+        // once because the mail tests run with MaxStaleness zero.
+        await App.WithDbAsync(async db => await db.TokenStates.Where(s => s.TokenConfigId == ConfigId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.AccessTokenExpiresAt, DateTime.UtcNow.AddMinutes(-5))));
+        await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("second")]);
+        var requestsBefore = Idp.TokenRequestCount;
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(1, result.Stored);
+        Assert.Equal(requestsBefore + 1, Idp.TokenRequestCount);
+        Assert.True((await StateAsync(ConfigId))!.AccessTokenExpiresAt > DateTime.UtcNow);
     }
 
     [Fact]

@@ -24,6 +24,8 @@ public abstract class MailTestBase : TokenTestBase
     {
         // TokenAdmin trusts the test Dovecot's certificate as an internal CA, as an admin would configure it.
         App.Settings["TokenAdmin:Mail:TrustedCertificateAuthorities"] = DovecotServer.CertificateFile;
+        // Changes a test makes to stored tokens reach the token provider at once.
+        App.Settings["TokenAdmin:TokenProvider:MaxStaleness"] = "00:00:00";
         await base.InitializeAsync();
         Relay = new SmtpRelaySink();
         Dovecot = await DovecotServer.StartAsync(Idp.IntrospectionEndpoint, "tokenadmin", ClientSecret, Relay.Port);
