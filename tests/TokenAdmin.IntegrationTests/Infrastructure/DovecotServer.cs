@@ -341,6 +341,17 @@ public sealed class DovecotServer : IAsyncDisposable
         var keyFile = Path.Combine(directory, "key.pem");
         File.WriteAllText(cert, certificate.ExportCertificatePem(), Encoding.ASCII);
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem(), Encoding.ASCII);
+        // One certificate per test process, removed when the process ends.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                System.IO.Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         return (cert, keyFile);
     }
 
