@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole TokenAdmin test suite on a fresh machine: installs the Debian packages the tests need when they
-# are missing (Chromium for the browser tests), runs every test project, and prints one closing line
+# are missing (Chromium for the browser tests, Dovecot for the mail tests), runs every test project, and prints one closing line
 # "N passed, N failed, N skipped" counted from the TRX result files.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,6 +8,11 @@ cd "$root"
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The mail tests start their own Dovecot (IMAP, POP3, submission, LMTP) on loopback ports; the packages' own service
+# is never used (in a container policy-rc.d keeps it from starting; elsewhere it listens on the standard ports).
+for pkg in dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-lmtpd; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -5,6 +5,7 @@ using TokenAdmin.Benchmarks;
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- provider-herd [callers] [latency ms]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- updater [tokens] [latency ms] [parallelism] [one-by-one sample, 0 = all]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- mail-fetch [messages] [rounds]   (needs Debian's Dovecot, see tests/run.sh)
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromAssembly(typeof(OverviewQueryBenchmarks).Assembly).Run(args[1..]);
@@ -23,11 +24,17 @@ if (args.Length > 0 && args[0] == "updater")
     return await UpdaterThroughput.RunAsync(Math.Max(1, Value(1, 10_000)), TimeSpan.FromMilliseconds(Value(2, 20)), Math.Clamp(Value(3, 32), 1, 32), Value(4, 0));
 }
 
+if (args.Length > 0 && args[0] == "mail-fetch")
+{
+    int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
+    return await MailFetchBenchmark.RunAsync(Value(1, 1000), Value(2, 5));
+}
+
 if (args.Length == 0 || args[0] == "overview-load")
 {
     int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
     return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
 }
 
-Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | provider-herd [callers] [latency ms] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] | micro [BenchmarkDotNet options]");
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | provider-herd [callers] [latency ms] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] | mail-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
 return 2;

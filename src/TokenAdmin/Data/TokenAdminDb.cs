@@ -22,6 +22,8 @@ public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbCon
     public DbSet<Oidc.OidcProfile> OidcProfiles => Set<Oidc.OidcProfile>();
     public DbSet<FunctionalAccounts.FunctionalAccount> FunctionalAccounts => Set<FunctionalAccounts.FunctionalAccount>();
     public DbSet<FunctionalAccounts.ApiUser> ApiUsers => Set<FunctionalAccounts.ApiUser>();
+    public DbSet<Mail.MailAccount> MailAccounts => Set<Mail.MailAccount>();
+    public DbSet<Mail.FetchedMessage> FetchedMessages => Set<Mail.FetchedMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -36,8 +36,16 @@ public sealed record FunctionalAccountSaveResult(Dictionary<string, string> Erro
     public bool Succeeded => Errors.Count == 0;
 }
 
-/// <summary>Creates, changes and deletes functional accounts: validated, audited, the password encrypted.</summary>
-public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector protector, Oidc.OidcProfileRuntime profiles, TokenStateEvents events, TimeProvider time)
+/// <summary>Something that takes its tokens from a functional account (a mail account, the SMTP settings): it keeps the account from being deleted.</summary>
+public interface IFunctionalAccountUsage
+{
+    /// <summary>Human-readable names of what uses the account, e.g. "mail account support@example.com at imap.example.com".</summary>
+    Task<IReadOnlyList<string>> FindUsesAsync(int functionalAccountId, CancellationToken cancellationToken);
+}
+
+/// <summary>Creates, changes and deletes functional accounts: validated, audited, the password encrypted; deletion refused while in use.</summary>
+public sealed class FunctionalAccountService(
+    TokenAdminDb db, ISecretProtector protector, Oidc.OidcProfileRuntime profiles, IEnumerable<IFunctionalAccountUsage> usages, TokenStateEvents events, TimeProvider time)
 {
     public Task<List<FunctionalAccount>> ListAsync(CancellationToken cancellationToken) =>
         db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).OrderBy(a => a.NormalizedName).ToListAsync(cancellationToken);
@@ -120,6 +128,17 @@ public sealed class FunctionalAccountService(TokenAdminDb db, ISecretProtector p
         if (account is null)
         {
             return "This functional account no longer exists.";
+        }
+
+        var uses = new List<string>();
+        foreach (var usage in usages)
+        {
+            uses.AddRange(await usage.FindUsesAsync(id, cancellationToken));
+        }
+
+        if (uses.Count > 0)
+        {
+            return $"'{account.Name}' is in use by {string.Join(", ", uses.Take(10))}{(uses.Count > 10 ? $" and {uses.Count - 10} more" : "")}. Change those first.";
         }
 
         db.FunctionalAccounts.Remove(account);

@@ -87,6 +87,9 @@ public static class TokenAdminHostingExtensions
 
         // TokenStoreUpdater (Refresh/)
         Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);
+
+        // Mail accounts, fetcher, SMTP sending (Mail/)
+        Mail.MailServices.AddMail(services, configuration, dataDirectory);
         return services;
     }
 

@@ -47,10 +47,23 @@ public static partial class SettingNames
     public const string UpdaterSchedule = "TokenStoreUpdater.Schedule";
     public const string UpdaterInterval = "TokenStoreUpdater.Interval";
     public const string UpdaterParallelism = "TokenStoreUpdater.Parallelism";
+    public const string Pop3SplitHosts = "MailAccount.POP3.Auth.SplitOAuth2MethodAndToken.Hosts";
+    public const string SmtpHost = "Smtp.Host";
+    public const string SmtpPort = "Smtp.Port";
+    public const string SmtpSecurity = "Smtp.Security";
+    public const string SmtpAuthentication = "Smtp.Authentication";
+    public const string SmtpUserName = "Smtp.UserName";
+    public const string SmtpPassword = "Smtp.Password";
+    public const string SmtpTokenSource = "Smtp.OAuth2TokenSource";
+    public const string SmtpMechanism = "Smtp.OAuth2Mechanism";
+    public const string SmtpFrom = "Smtp.From";
 
     public const string PublicUrlGroup = "Public URL";
     public const string AdminOidcGroup = "Admin sign-in with OpenID Connect";
     public const string UpdaterGroup = "Token store updater";
+    public const string MailGroup = "Mail accounts";
+    /// <summary>Edited on its own page (Mail accounts → SMTP sending), where the token source is picked from a list.</summary>
+    public const string SmtpGroup = "SMTP sending";
 
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
@@ -84,6 +97,27 @@ public static partial class SettingNames
             "0", Validate: Refresh.RefreshSchedule.CheckInterval),
         new(UpdaterParallelism, UpdaterGroup, "Parallelism", "How many token configs one run refreshes at the same time (1 to 32).",
             "4", Validate: Refresh.RefreshSchedule.CheckParallelism),
+        new(Pop3SplitHosts, MailGroup, "POP3 hosts with split OAuth2 login",
+            "POP3 servers (space- or comma-separated host names, case-insensitive) that get \"AUTH XOAUTH2\", wait for \"+\" and then " +
+            "the token on its own line, as Microsoft requires. Every other POP3 server gets the one-line form \"AUTH XOAUTH2 <token>\". " +
+            "Like Znuny's MailAccount::POP3::Auth::SplitOAuth2MethodAndToken::Hosts.",
+            "outlook.office365.com pop-mail.outlook.com",
+            Validate: v => SplitList(v).FirstOrDefault(h => Uri.CheckHostName(h) == UriHostNameType.Unknown) is { } bad ? $"'{bad}' is not a host name." : null),
+        new(SmtpHost, SmtpGroup, "Host", "The SMTP server mail is sent through, e.g. smtp.office365.com or smtp.gmail.com. Empty: TokenAdmin sends no mail.", "",
+            Validate: v => v.Length > 0 && Uri.CheckHostName(v) == UriHostNameType.Unknown ? $"'{v}' is not a host name." : null),
+        new(SmtpPort, SmtpGroup, "Port", "587 for STARTTLS (submission), 465 for TLS from the start, 25 for plain SMTP.", "587",
+            Validate: v => int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 65535 ? null : "Port must be a number from 1 to 65535."),
+        new(SmtpSecurity, SmtpGroup, "TLS", "starttls: plain connection upgraded with STARTTLS (required); tls: TLS from the start; none: no encryption (only on a trusted network).",
+            "starttls", SettingKind.Choice, ["starttls", "tls", "none"]),
+        new(SmtpAuthentication, SmtpGroup, "Authentication", "none, password (user name + password), or oauth2 (a bearer token from a token config).",
+            "none", SettingKind.Choice, ["none", "password", "oauth2"]),
+        new(SmtpUserName, SmtpGroup, "User name", "The login for password and OAuth2 authentication, usually the mailbox address.", ""),
+        new(SmtpPassword, SmtpGroup, "Password", "Stored encrypted. Leave empty to keep the stored password.", "", SettingKind.Secret),
+        new(SmtpTokenSource, SmtpGroup, "OAuth2 token source", "Where the token comes from: TokenConfig:<id> (picked from a list on the SMTP page).", "",
+            Validate: v => v.Length == 0 || Mail.SmtpSettings.ParseSource(v) is not null ? null : "The token source must be TokenConfig:<id> or FunctionalAccount:<id>."),
+        new(SmtpMechanism, SmtpGroup, "OAuth2 mechanism", "The SASL mechanism that carries the token.", "XOAUTH2", SettingKind.Choice, ["XOAUTH2", "OAUTHBEARER"]),
+        new(SmtpFrom, SmtpGroup, "From address", "The sender of mail TokenAdmin sends, e.g. tokenadmin@example.com.", "",
+            Validate: v => v.Length == 0 || MimeKit.MailboxAddress.TryParse(v, out _) ? null : $"'{v}' is not a mail address."),
     ];
 
     private static readonly Dictionary<string, SettingDefinition> ByName =

@@ -169,6 +169,7 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
         string After(string name) => changes.TryGetValue(name, out var v) ? v ?? "" : current.Get(name);
         bool SecretAfter(string name) => changes.TryGetValue(name, out var v) ? v is not null : current.IsSet(name);
 
+        Mail.SmtpSettings.CheckCombination(After, SecretAfter, errors);
         if (After(SettingNames.AdminOidcEnabled) != "true")
         {
             return;

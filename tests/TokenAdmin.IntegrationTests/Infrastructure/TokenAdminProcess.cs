@@ -105,6 +105,15 @@ public sealed partial class TokenAdminProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>Starts a console verb and returns at once, for a test that stops it half-way (its output is not read).</summary>
+    public static Process StartVerb(string dataDirectory, params string[] args)
+    {
+        var info = StartInfo(dataDirectory, args);
+        info.RedirectStandardOutput = false;
+        info.RedirectStandardError = false;
+        return Process.Start(info)!;
+    }
+
     private static ProcessStartInfo StartInfo(string dataDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")

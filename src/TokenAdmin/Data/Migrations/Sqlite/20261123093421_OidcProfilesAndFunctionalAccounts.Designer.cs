@@ -11,7 +11,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Sqlite
 {
     [DbContext(typeof(TokenAdminDb))]
-    [Migration("20261123090557_OidcProfilesAndFunctionalAccounts")]
+    [Migration("20261123093421_OidcProfilesAndFunctionalAccounts")]
     partial class OidcProfilesAndFunctionalAccounts
     {
         /// <inheritdoc />
@@ -312,6 +312,164 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.HasIndex("OidcProfileId");
 
                     b.ToTable("FunctionalAccounts");
+                });
+
+            modelBuilder.Entity("TokenAdmin.Mail.FetchedMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("Date")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FetchedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("From")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MailAccountId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MessageId")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParseError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ServerKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SpoolPath")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MailAccountId", "ServerKey")
+                        .IsUnique();
+
+                    b.ToTable("FetchedMessages");
+                });
+
+            modelBuilder.Entity("TokenAdmin.Mail.MailAccount", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Authentication")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Comment")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FetchIntervalMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImapFolder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("KeepOnServer")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastErrorAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastFetchAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastFetchCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxMessageSizeKb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxMessagesPerRun")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PasswordProtected")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SaslMechanism")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TokenSourceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TokenSourceKind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Type")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Valid")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenSourceKind", "TokenSourceId");
+
+                    b.ToTable("MailAccounts");
                 });
 
             modelBuilder.Entity("TokenAdmin.Oidc.OidcProfile", b =>
@@ -746,6 +904,15 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Profile");
+                });
+
+            modelBuilder.Entity("TokenAdmin.Mail.FetchedMessage", b =>
+                {
+                    b.HasOne("TokenAdmin.Mail.MailAccount", null)
+                        .WithMany()
+                        .HasForeignKey("MailAccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("TokenAdmin.Tokens.AuthorizationRequest", b =>

@@ -1,0 +1,283 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Admin;
+using TokenAdmin.Data;
+using TokenAdmin.Secrets;
+using TokenAdmin.TokenProvider;
+
+namespace TokenAdmin.Mail;
+
+/// <summary>What an admin enters for a mail account. The password is write-only: empty keeps the stored one.</summary>
+public sealed class MailAccountInput
+{
+    public string Login { get; set; } = "";
+    public string Host { get; set; } = "";
+    public MailAccountType Type { get; set; } = MailAccountType.Imaps;
+    /// <summary>Empty: the default port of the type.</summary>
+    public int? Port { get; set; }
+    public MailAuthentication Authentication { get; set; } = MailAuthentication.OAuth2;
+    public string? Password { get; set; }
+    /// <summary>"TokenConfig:12" or "FunctionalAccount:3".</summary>
+    public string? TokenSource { get; set; }
+    public MailSaslMechanism SaslMechanism { get; set; }
+    public string ImapFolder { get; set; } = "INBOX";
+    public bool KeepOnServer { get; set; }
+    public int FetchIntervalMinutes { get; set; } = 5;
+    public int MaxMessagesPerRun { get; set; } = 100;
+    public int MaxMessageSizeKb { get; set; } = 20 * 1024;
+    public bool Valid { get; set; } = true;
+    public string? Comment { get; set; }
+
+    public static MailAccountInput From(MailAccount a) => new()
+    {
+        Login = a.Login,
+        Host = a.Host,
+        Type = a.Type,
+        Port = a.Port,
+        Authentication = a.Authentication,
+        TokenSource = a.TokenSource is { } s ? SmtpSettings.FormatSource(s) : null,
+        SaslMechanism = a.SaslMechanism,
+        ImapFolder = a.ImapFolder,
+        KeepOnServer = a.KeepOnServer,
+        FetchIntervalMinutes = a.FetchIntervalMinutes,
+        MaxMessagesPerRun = a.MaxMessagesPerRun,
+        MaxMessageSizeKb = a.MaxMessageSizeKb,
+        Valid = a.Valid,
+        Comment = a.Comment,
+    };
+}
+
+public sealed record MailAccountSaveResult(Dictionary<string, string> Errors, MailAccount? Account = null)
+{
+    public bool Succeeded => Errors.Count == 0;
+    public static MailAccountSaveResult Fail(string field, string message) => new(new Dictionary<string, string> { [field] = message });
+}
+
+/// <summary>Creates, changes and deletes mail accounts: validated, audited, the password encrypted.</summary>
+public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protector, MailSpool spool, MailFetchLocks locks, TimeProvider time)
+{
+    public Task<MailAccount?> FindAsync(int id, CancellationToken cancellationToken) =>
+        db.MailAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+
+    /// <summary>Token configs and functional accounts an account (or the SMTP settings) may take its token from.</summary>
+    public async Task<IReadOnlyList<(string Value, string Name)>> TokenSourcesAsync(CancellationToken cancellationToken)
+    {
+        var configs = (await db.TokenConfigs.AsNoTracking().OrderBy(c => c.Name).Select(c => new { c.Id, c.Name }).ToListAsync(cancellationToken))
+            .Select(c => (SmtpSettings.FormatSource(TokenProvider.TokenSource.Config(c.Id)), "Token config " + c.Name));
+        var accounts = (await db.FunctionalAccounts.AsNoTracking().OrderBy(a => a.Name).Select(a => new { a.Id, a.Name }).ToListAsync(cancellationToken))
+            .Select(a => (SmtpSettings.FormatSource(TokenProvider.TokenSource.Account(a.Id)), "Functional account " + a.Name));
+        return [.. configs, .. accounts];
+    }
+
+    public async Task<MailAccountSaveResult> CreateAsync(MailAccountInput input, string actor, CancellationToken cancellationToken)
+    {
+        var errors = await ValidateAsync(input, hasPassword: false, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return new MailAccountSaveResult(errors);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var account = new MailAccount { Login = "", Host = "", CreatedAt = now, CreatedBy = actor };
+        Apply(account, input, actor, now);
+        db.MailAccounts.Add(account);
+        AuditLog.Add(db, time, actor, "mail-account.created", account.DisplayName, Describe(account));
+        await db.SaveChangesAsync(cancellationToken);
+        return new MailAccountSaveResult([], account);
+    }
+
+    public async Task<MailAccountSaveResult> UpdateAsync(int id, string version, MailAccountInput input, string actor, CancellationToken cancellationToken)
+    {
+        var account = await db.MailAccounts.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (account is null)
+        {
+            return MailAccountSaveResult.Fail("", "This mail account no longer exists.");
+        }
+
+        if (account.Version != version)
+        {
+            return MailAccountSaveResult.Fail("", $"{account.ChangedBy} changed this mail account at {account.ChangedAt:yyyy-MM-dd HH:mm:ss} UTC while you were editing. Reload it and make your change again.");
+        }
+
+        var errors = await ValidateAsync(input, account.PasswordProtected is not null, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return new MailAccountSaveResult(errors);
+        }
+
+        var before = Describe(account);
+        Apply(account, input, actor, time.GetUtcNow().UtcDateTime);
+        account.Version = Guid.NewGuid().ToString("N");
+        var after = Describe(account);
+        AuditLog.Add(db, time, actor, "mail-account.updated", account.DisplayName,
+            (before == after ? "" : $"{before} → {after}") + (string.IsNullOrEmpty(input.Password) ? "" : " (password changed)"));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return MailAccountSaveResult.Fail("", "Someone changed this mail account at the same moment. Reload it and make your change again.");
+        }
+
+        return new MailAccountSaveResult([], account);
+    }
+
+    /// <summary>Deletes the account, its index of fetched mail and the stored .eml files.</summary>
+    public async Task<(bool Deleted, string Message)> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
+    {
+        var account = await db.MailAccounts.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (account is null)
+        {
+            return (false, "This mail account no longer exists.");
+        }
+
+        // Note: not while this process fetches the account, or the fetch would write files into the folder being removed.
+        var gate = locks.For(id);
+        if (!await gate.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken))
+        {
+            return (false, "A fetch of this mail account is still running. Try again when it has finished.");
+        }
+
+        try
+        {
+            db.MailAccounts.Remove(account);
+            AuditLog.Add(db, time, actor, "mail-account.deleted", account.DisplayName);
+            await db.SaveChangesAsync(cancellationToken);
+            spool.DeleteAccount(id);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        return (true, $"Mail account {account.DisplayName} deleted.");
+    }
+
+    /// <summary>Every problem of <paramref name="input"/> by field name; empty when it can be saved.</summary>
+    public async Task<Dictionary<string, string>> ValidateAsync(MailAccountInput input, bool hasPassword, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string>();
+        input.Login = input.Login.Trim();
+        input.Host = input.Host.Trim();
+        input.ImapFolder = string.IsNullOrWhiteSpace(input.ImapFolder) ? "INBOX" : input.ImapFolder.Trim();
+        if (input.Login.Length is 0 or > 200 || input.Login.Any(char.IsControl))
+        {
+            errors[nameof(input.Login)] = "Login is required (up to 200 characters), usually the mailbox address.";
+        }
+
+        if (input.Host.Length == 0 || Uri.CheckHostName(input.Host) == UriHostNameType.Unknown)
+        {
+            errors[nameof(input.Host)] = "Host must be a host name or IP address, e.g. outlook.office365.com (no scheme, no port).";
+        }
+
+        if (!Enum.IsDefined(input.Type))
+        {
+            errors[nameof(input.Type)] = "Choose a type.";
+        }
+
+        if (input.Port is { } port && port is < 1 or > 65535)
+        {
+            errors[nameof(input.Port)] = "Port must be a number from 1 to 65535, or empty for the type's default.";
+        }
+
+        if (input.Authentication == MailAuthentication.Password)
+        {
+            if (string.IsNullOrEmpty(input.Password) && !hasPassword)
+            {
+                errors[nameof(input.Password)] = "Enter the password.";
+            }
+        }
+        else if (input.Authentication == MailAuthentication.OAuth2)
+        {
+            var source = SmtpSettings.ParseSource(input.TokenSource ?? "");
+            if (source is null)
+            {
+                errors[nameof(input.TokenSource)] = "Choose the token config or functional account that gives this account its token.";
+            }
+            else if (source.Value.Kind == TokenSourceKind.TokenConfig && !await db.TokenConfigs.AnyAsync(c => c.Id == source.Value.Id, cancellationToken))
+            {
+                errors[nameof(input.TokenSource)] = "That token config no longer exists.";
+            }
+            else if (source.Value.Kind == TokenSourceKind.FunctionalAccount && !await db.FunctionalAccounts.AnyAsync(a => a.Id == source.Value.Id, cancellationToken))
+            {
+                errors[nameof(input.TokenSource)] = "That functional account no longer exists.";
+            }
+        }
+        else
+        {
+            errors[nameof(input.Authentication)] = "Choose password or OAuth2.";
+        }
+
+        if (!Enum.IsDefined(input.SaslMechanism))
+        {
+            errors[nameof(input.SaslMechanism)] = "Choose automatic, XOAUTH2 or OAUTHBEARER.";
+        }
+
+        if (input.ImapFolder.Length > 200)
+        {
+            errors[nameof(input.ImapFolder)] = "The folder name is longer than 200 characters.";
+        }
+
+        if (input.FetchIntervalMinutes is < 1 or > 1440)
+        {
+            errors[nameof(input.FetchIntervalMinutes)] = "The fetch interval must be 1 to 1440 minutes.";
+        }
+
+        if (input.MaxMessagesPerRun is < 1 or > 10000)
+        {
+            errors[nameof(input.MaxMessagesPerRun)] = "Messages per run must be 1 to 10000.";
+        }
+
+        if (input.MaxMessageSizeKb is < 1 or > 1024 * 1024)
+        {
+            errors[nameof(input.MaxMessageSizeKb)] = "The size limit must be 1 KB to 1048576 KB (1 GB).";
+        }
+
+        if ((input.Comment?.Length ?? 0) > 250)
+        {
+            errors[nameof(input.Comment)] = "The comment is longer than 250 characters.";
+        }
+
+        return errors;
+    }
+
+    private void Apply(MailAccount account, MailAccountInput input, string actor, DateTime now)
+    {
+        account.Login = input.Login;
+        account.Host = input.Host;
+        account.Type = input.Type;
+        account.Port = input.Port ?? MailAccount.DefaultPort(input.Type);
+        account.Authentication = input.Authentication;
+        if (input.Authentication == MailAuthentication.OAuth2)
+        {
+            var source = SmtpSettings.ParseSource(input.TokenSource!)!.Value;
+            account.TokenSourceKind = source.Kind;
+            account.TokenSourceId = source.Id;
+        }
+        else
+        {
+            account.TokenSourceKind = null;
+            account.TokenSourceId = null;
+        }
+
+        if (!string.IsNullOrEmpty(input.Password))
+        {
+            account.PasswordProtected = protector.Protect(input.Password);
+        }
+
+        account.SaslMechanism = input.SaslMechanism;
+        account.ImapFolder = input.ImapFolder;
+        account.KeepOnServer = input.KeepOnServer;
+        account.FetchIntervalMinutes = input.FetchIntervalMinutes;
+        account.MaxMessagesPerRun = input.MaxMessagesPerRun;
+        account.MaxMessageSizeKb = input.MaxMessageSizeKb;
+        account.Valid = input.Valid;
+        account.Comment = input.Comment?.Trim() ?? "";
+        account.ChangedAt = now;
+        account.ChangedBy = actor;
+    }
+
+    private static string Describe(MailAccount a) => string.Create(CultureInfo.InvariantCulture,
+        $"{a.Type} {a.Host}:{a.Port}, {a.Authentication}{(a.TokenSource is { } s ? " " + s : "")}, {(a.KeepOnServer ? "keep" : "delete")}, every {a.FetchIntervalMinutes} min, {(a.Valid ? "valid" : "invalid")}");
+}

@@ -1,0 +1,30 @@
+using Quartz;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Mail;
+
+public static class MailServices
+{
+    /// <summary>Mail accounts, the fetcher and its job, the spool under the data directory, and SMTP sending.</summary>
+    public static IServiceCollection AddMail(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
+    {
+        services.Configure<MailOptions>(configuration.GetSection("TokenAdmin:Mail"));
+        services.AddSingleton<MailTls>();
+        services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));
+        services.AddSingleton<MailFetchLocks>();
+        services.AddScoped<MailConnector>();
+        services.AddScoped<MailFetcher>();
+        services.AddScoped<MailAccountService>();
+        services.AddScoped<MailTokenConfigUsage>();
+        services.AddScoped<ITokenConfigUsage>(sp => sp.GetRequiredService<MailTokenConfigUsage>());
+        services.AddScoped<FunctionalAccounts.IFunctionalAccountUsage>(sp => sp.GetRequiredService<MailTokenConfigUsage>());
+        services.AddScoped<IMailSender, MailSender>();
+        services.AddTransient<MailFetchJob>();
+        services.AddQuartz(quartz => quartz
+            .AddJob<MailFetchJob>(job => job.WithIdentity(MailFetchJob.Key).StoreDurably())
+            .AddTrigger(trigger => trigger.ForJob(MailFetchJob.Key).WithIdentity("mail-fetch-every-minute", "TokenAdmin")
+                // Note: at second 0 of every minute; the job is never run twice at once (DisallowConcurrentExecution).
+                .WithCronSchedule("0 * * * * ?")));
+        return services;
+    }
+}

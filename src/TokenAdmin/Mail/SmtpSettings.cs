@@ -1,0 +1,67 @@
+using System.Globalization;
+using TokenAdmin.Settings;
+using TokenAdmin.TokenProvider;
+
+namespace TokenAdmin.Mail;
+
+public enum SmtpAuthentication { None, Password, OAuth2 }
+
+/// <summary>The SMTP settings as one value, read from the system settings.</summary>
+public sealed record SmtpSettings(
+    string Host, int Port, string Security, SmtpAuthentication Authentication, string UserName, TokenSource? TokenSource, string Mechanism, string From)
+{
+    public bool IsConfigured => Host.Length > 0;
+
+    public static SmtpSettings Read(SettingsSnapshot settings) => new(
+        settings.Get(SettingNames.SmtpHost),
+        int.Parse(settings.Get(SettingNames.SmtpPort), CultureInfo.InvariantCulture),
+        settings.Get(SettingNames.SmtpSecurity),
+        settings.Get(SettingNames.SmtpAuthentication) switch { "password" => SmtpAuthentication.Password, "oauth2" => SmtpAuthentication.OAuth2, _ => SmtpAuthentication.None },
+        settings.Get(SettingNames.SmtpUserName),
+        ParseSource(settings.Get(SettingNames.SmtpTokenSource)),
+        settings.Get(SettingNames.SmtpMechanism),
+        settings.Get(SettingNames.SmtpFrom));
+
+    /// <summary>"TokenConfig:12" → the source; anything else → null.</summary>
+    public static TokenSource? ParseSource(string value)
+    {
+        var parts = value.Split(':');
+        return parts.Length == 2
+            && Enum.TryParse<TokenSourceKind>(parts[0], ignoreCase: false, out var kind) && Enum.IsDefined(kind)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? new TokenSource(kind, id)
+            : null;
+    }
+
+    /// <summary>Rules across the SMTP settings, checked with the values they will have after a change.</summary>
+    internal static void CheckCombination(Func<string, string> after, Func<string, bool> secretAfter, Dictionary<string, string> errors)
+    {
+        if (after(SettingNames.SmtpHost).Length == 0)
+        {
+            return;
+        }
+
+        var authentication = after(SettingNames.SmtpAuthentication);
+        if (authentication != "none" && after(SettingNames.SmtpUserName).Length == 0)
+        {
+            errors.TryAdd(SettingNames.SmtpUserName, "Password and OAuth2 authentication need the user name.");
+        }
+
+        if (authentication == "password" && !secretAfter(SettingNames.SmtpPassword))
+        {
+            errors.TryAdd(SettingNames.SmtpPassword, "Password authentication needs the password.");
+        }
+
+        if (authentication == "oauth2" && after(SettingNames.SmtpTokenSource).Length == 0)
+        {
+            errors.TryAdd(SettingNames.SmtpTokenSource, "OAuth2 authentication needs the token config that gives the token.");
+        }
+
+        if (after(SettingNames.SmtpFrom).Length == 0)
+        {
+            errors.TryAdd(SettingNames.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
+        }
+    }
+
+    public static string FormatSource(TokenSource source) => $"{source.Kind}:{source.Id.ToString(CultureInfo.InvariantCulture)}";
+}

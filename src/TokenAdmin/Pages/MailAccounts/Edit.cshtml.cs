@@ -1,0 +1,98 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using TokenAdmin.Admin;
+using TokenAdmin.Mail;
+
+namespace TokenAdmin.Pages.MailAccounts;
+
+public sealed class MailAccountsEditModel(MailAccountService service) : PageModel
+{
+    [BindProperty]
+    public MailAccountInput Input { get; set; } = new();
+
+    [BindProperty]
+    public string Version { get; set; } = "";
+
+    public MailAccount Account { get; private set; } = null!;
+    public Dictionary<string, string> Errors { get; } = [];
+    public IReadOnlyList<(string Value, string Name)> Sources { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
+    {
+        if (await service.FindAsync(id, cancellationToken) is not { } account)
+        {
+            return NotFound();
+        }
+
+        Account = account;
+        Input = MailAccountInput.From(account);
+        Version = account.Version;
+        Sources = await service.TokenSourcesAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(int id, CancellationToken cancellationToken)
+    {
+        if (await service.FindAsync(id, cancellationToken) is not { } account)
+        {
+            return NotFound();
+        }
+
+        Account = account;
+        MailAccountFormBinding.AddBindingErrors(ModelState, Errors);
+        if (Errors.Count == 0)
+        {
+            var result = await service.UpdateAsync(id, Version, Input, AdminAuthentication.Actor(User), cancellationToken);
+            if (result.Succeeded)
+            {
+                TempData["Success"] = $"Mail account {result.Account!.DisplayName} was saved.";
+                return RedirectToPage(new { id });
+            }
+
+            foreach (var (field, message) in result.Errors)
+            {
+                Errors.TryAdd(field, message);
+            }
+        }
+        else
+        {
+            // The fields that could be read are checked too, so every mistake shows at once.
+            foreach (var (field, message) in await service.ValidateAsync(Input, hasPassword: true, cancellationToken))
+            {
+                Errors.TryAdd(field, message);
+            }
+        }
+
+        Input.Password = null;
+        Sources = await service.TokenSourcesAsync(cancellationToken);
+        return Page();
+    }
+
+    /// <summary>Connects with the saved settings, logs in and counts the messages; on failure shows the server's own words.</summary>
+    public async Task<IActionResult> OnPostTestAsync(int id, [FromServices] MailConnector connector, CancellationToken cancellationToken)
+    {
+        if (await service.FindAsync(id, cancellationToken) is not { } account)
+        {
+            return NotFound();
+        }
+
+        try
+        {
+            var count = await connector.TestAsync(account, cancellationToken);
+            TempData["Success"] = $"Connected to {account.Host} and logged in as {account.Login}: {count} message(s) in {(account.IsImap ? account.ImapFolder : "the mailbox")}.";
+        }
+        catch (MailConnectionException ex)
+        {
+            TempData["Error"] = "Test connection failed: " + ex.Message;
+        }
+
+        return RedirectToPage(new { id });
+    }
+
+    public async Task<IActionResult> OnPostFetchAsync(int id, [FromServices] MailFetcher fetcher, CancellationToken cancellationToken)
+    {
+        var result = await fetcher.FetchAsync(id, cancellationToken);
+        TempData[result.Ran && result.Errors.Count == 0 ? "Success" : "Error"] = result.Summary;
+        return RedirectToPage(new { id });
+    }
+}
