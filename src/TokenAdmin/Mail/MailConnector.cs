@@ -133,6 +133,13 @@ public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings,
             MailAccountType.ImapStartTls or MailAccountType.Pop3StartTls => SecureSocketOptions.StartTls,
             _ => SecureSocketOptions.None,
         };
+        if (options == SecureSocketOptions.None && !Hosting.Loopback.IsLoopbackHost(account.Host))
+        {
+            // Note: a password or bearer token over an unencrypted connection can be read by anyone on the way.
+            client.Dispose();
+            throw new MailConnectionException(
+                $"{account.Type} sends the {(account.Authentication == MailAuthentication.OAuth2 ? "token" : "password")} to {account.Host} unencrypted; TokenAdmin does that only to this machine. Choose the type with TLS or STARTTLS.");
+        }
         try
         {
             using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

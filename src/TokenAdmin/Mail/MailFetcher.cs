@@ -68,6 +68,7 @@ public sealed partial class MailFetcher(
             var run = new Run(account);
             try
             {
+                spool.RemoveLeftovers(account.Id, TimeSpan.FromHours(1));
                 using var client = await connector.ConnectAsync(account, cancellationToken);
                 if (client is ImapClient imap)
                 {
@@ -86,12 +87,22 @@ public sealed partial class MailFetcher(
             {
                 run.Errors.Add($"{account.Host}: {ex.Message}");
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                run.Errors.Add("The fetch was stopped (shutdown) before it finished; what was stored stays, the rest is fetched next time.");
+            }
             catch (DbUpdateException ex)
             {
                 // Nothing of the failed batch was deleted on the server; the next fetch tries it again.
                 run.Errors.Add($"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}");
                 db.ChangeTracker.Clear();
                 run.Pending.Clear();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Note: anything unforeseen is still recorded on the account; nothing not stored was deleted.
+                run.Errors.Add($"The fetch failed: {ex.GetType().Name}: {ex.Message}");
+                LogUnexpected(logger, account.Id, ex);
             }
             finally
             {
@@ -130,7 +141,7 @@ public sealed partial class MailFetcher(
         }
 
         await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
-        var prefix = $"imap:{folder.UidValidity.ToString(CultureInfo.InvariantCulture)}:";
+        var prefix = $"imap:{Mailbox(account, account.ImapFolder)}:{folder.UidValidity.ToString(CultureInfo.InvariantCulture)}:";
         var known = (await KnownKeysAsync(account.Id, prefix, cancellationToken))
             .Select(k => uint.Parse(k.AsSpan(prefix.Length), CultureInfo.InvariantCulture)).ToHashSet();
 
@@ -197,12 +208,13 @@ public sealed partial class MailFetcher(
 
         var uids = await pop3.GetMessageUidsAsync(cancellationToken);
         var sizes = await pop3.GetMessageSizesAsync(cancellationToken);
-        var known = await KnownKeysAsync(account.Id, "pop3:", cancellationToken);
+        var pop3Prefix = $"pop3:{Mailbox(account, null)}:";
+        var known = await KnownKeysAsync(account.Id, pop3Prefix, cancellationToken);
         var done = new List<int>();
         var wanted = new List<int>();
         for (var index = 0; index < uids.Count; index++)
         {
-            if (known.Contains("pop3:" + uids[index]))
+            if (known.Contains(pop3Prefix + uids[index]))
             {
                 run.Skipped++;
                 done.Add(index);
@@ -221,7 +233,7 @@ public sealed partial class MailFetcher(
             {
                 for (var i = 0; i < batch.Length; i++)
                 {
-                    await StoreAsync(run, "pop3:" + uids[batch[i]], streams[i], cancellationToken);
+                    await StoreAsync(run, pop3Prefix + uids[batch[i]], streams[i], cancellationToken);
                     done.Add(batch[i]);
                 }
             }
@@ -372,6 +384,15 @@ public sealed partial class MailFetcher(
         run.Pending.Clear();
     }
 
+    /// <summary>
+    /// Which mailbox a server key belongs to: host, login (and IMAP folder). UIDVALIDITY/UID and UIDL are only unique
+    /// within one mailbox; without this, an account moved to another folder, host or login would take the new mailbox's
+    /// messages for ones already stored and delete them unread.
+    /// </summary>
+    internal static string Mailbox(MailAccount account, string? folder) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"{account.Host.Trim().ToLowerInvariant()}|{account.Login}|{folder}")))[..16];
+
     private async Task RecordAsync(MailAccount account, Run run, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -405,6 +426,9 @@ public sealed partial class MailFetcher(
     }
 
     private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..(max - 1)] + "…";
+
+    [LoggerMessage(LogLevel.Error, "Mail account {AccountId}: the fetch failed unexpectedly.")]
+    private static partial void LogUnexpected(ILogger logger, int accountId, Exception exception);
 
     [LoggerMessage(LogLevel.Information, "Mail account {AccountId}: {Stored} message(s) stored, {Skipped} already stored.")]
     private static partial void LogFetched(ILogger logger, int accountId, int stored, int skipped);

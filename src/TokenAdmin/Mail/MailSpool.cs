@@ -19,8 +19,9 @@ public sealed class MailSpool(string directory)
     /// with the download of the next messages instead of each one stalling it.
     /// </summary>
     /// <remarks>
-    /// Note: the file is written under its final name. A crash half-way leaves a file without an index row; the next
-    /// fetch downloads the message again and overwrites it, and nothing reads a file that has no row.
+    /// Note: the message is written to a temporary file, flushed to disk, and only then given its final name, which is
+    /// never overwritten: a file another process (a console `mail fetch` beside the web app's job) has already indexed
+    /// stays as it is, and a crash half-way leaves at most a temporary file, never a cut-short indexed one.
     /// </remarks>
     public async Task<SpooledFile> StoreAsync(int accountId, string serverKey, Stream message, CancellationToken cancellationToken)
     {
@@ -29,7 +30,8 @@ public sealed class MailSpool(string directory)
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Note: MailKit hands over messages in memory, so a synchronous copy is the cheaper one (on Linux an
         // "asynchronous" file write only moves the same work to another thread).
-        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.None);
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.None);
         try
         {
             if (message.CanSeek)
@@ -46,18 +48,64 @@ public sealed class MailSpool(string directory)
         catch
         {
             await file.DisposeAsync();
+            File.Delete(temporary);
             throw;
         }
 
         var size = file.Length;
         var durable = Task.Run(() =>
         {
-            using (file)
+            try
             {
-                file.Flush(flushToDisk: true);
+                using (file)
+                {
+                    file.Flush(flushToDisk: true);
+                }
+
+                if (File.Exists(path))
+                {
+                    // The same server key was stored before (by another process, or a run that died before its commit):
+                    // the message is the same, and a file an index row may point to is never replaced.
+                    File.Delete(temporary);
+                    return;
+                }
+
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(temporary);
             }
         }, CancellationToken.None);
         return new SpooledFile(relative, size, durable);
+    }
+
+    /// <summary>
+    /// Removes temporary files a killed fetch left behind in an account's spool. Only old ones: another process may
+    /// be writing a young one right now.
+    /// </summary>
+    public void RemoveLeftovers(int accountId, TimeSpan olderThan)
+    {
+        var folder = Path.Combine(Directory, accountId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!System.IO.Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var file in System.IO.Directory.EnumerateFiles(folder, "*.tmp"))
+        {
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > olderThan)
+                {
+                    File.Delete(file);
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile, or in use: the next run tries again.
+            }
+        }
     }
 
     public Stream Open(string relativePath) =>

@@ -187,17 +187,38 @@ public sealed class FetchTests : MailTestBase
         using (var fetch = TokenAdminProcess.StartVerb(App.DataDirectory, "mail", "fetch", id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
             var seen = 0;
-            watcher.Created += (_, _) =>
+            void Count()
             {
                 if (Interlocked.Increment(ref seen) == 25)
                 {
                     fetch.Kill(entireProcessTree: true);
                     killed.TrySetResult();
                 }
+            }
+
+            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
+            watcher.Created += (_, _) => Count();
+            watcher.Renamed += (_, e) =>
+            {
+                if (e.Name?.EndsWith(".eml", StringComparison.Ordinal) == true)
+                {
+                    Count();
+                }
             };
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await killed.Task.WaitAsync(timeout.Token);
-            await fetch.WaitForExitAsync(timeout.Token);
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await killed.Task.WaitAsync(timeout.Token);
+                await fetch.WaitForExitAsync(timeout.Token);
+            }
+            finally
+            {
+                // Never leave the process running, whatever happened above.
+                if (!fetch.HasExited)
+                {
+                    fetch.Kill(entireProcessTree: true);
+                }
+            }
         }
 
         Assert.Equal(400, (await Dovecot.MessageIdsAsync(User)).Count);
