@@ -87,10 +87,6 @@ public sealed partial class MailFetcher(
             {
                 run.Errors.Add($"{account.Host}: {ex.Message}");
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                run.Errors.Add("The fetch was stopped (shutdown) before it finished; what was stored stays, the rest is fetched next time.");
-            }
             catch (DbUpdateException ex)
             {
                 // Nothing of the failed batch was deleted on the server; the next fetch tries it again.
@@ -98,7 +94,7 @@ public sealed partial class MailFetcher(
                 db.ChangeTracker.Clear();
                 run.Pending.Clear();
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // Note: anything unforeseen is still recorded on the account; nothing not stored was deleted.
                 run.Errors.Add($"The fetch failed: {ex.GetType().Name}: {ex.Message}");
@@ -373,7 +369,7 @@ public sealed partial class MailFetcher(
                 {
                     await handler.HandleAsync(new FetchedMail(run.Account, row, Path.Combine(spool.Directory, row.SpoolPath)), cancellationToken);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     LogHandlerFailed(logger, ex, handler.GetType().Name, row.Id);
                     run.Errors.Add($"{handler.GetType().Name} failed on message {row.Id}: {ex.Message}");

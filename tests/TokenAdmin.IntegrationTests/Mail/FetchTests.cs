@@ -23,7 +23,7 @@ public sealed class FetchTests : MailTestBase
         var stored = await StoredAsync(id);
         Assert.Equal(["first", "second"], stored.Select(m => m.Subject));
         Assert.Equal(["one@test", "two@test"], stored.Select(m => m.MessageId));
-        Assert.All(stored, m => Assert.Matches("^imap:[0-9]+:[0-9]+$", m.ServerKey));
+        Assert.All(stored, m => Assert.Matches("^imap:[0-9a-f]{16}:[0-9]+:[0-9]+$", m.ServerKey));
         var raw = await File.ReadAllTextAsync(Path.Combine(App.DataDirectory, "mail", stored[0].SpoolPath));
         Assert.Contains("Subject: first", raw, StringComparison.Ordinal);
         Assert.Empty(await Dovecot.MessageIdsAsync(User));
@@ -155,7 +155,8 @@ public sealed class FetchTests : MailTestBase
         {
             using var watcher = new FileSystemWatcher(App.DataDirectory) { IncludeSubdirectories = true, Filter = "*.eml", EnableRaisingEvents = true };
             var stored = 0;
-            watcher.Created += (_, _) => { if (Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
+            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
+            watcher.Renamed += (_, e) => { if (e.Name?.EndsWith(".eml", StringComparison.Ordinal) == true && Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FetchAsync(id, stop.Token));
         }
 
