@@ -50,7 +50,8 @@ public sealed partial class AccountTokenOperations(
         }
 
         var lease = Guid.NewGuid().ToString("N");
-        var leased = await AcquireLeaseAsync(accountId, lease, cancellationToken);
+        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.FunctionalAccountId == accountId, lease,
+            (owner, until) => new TokenState { FunctionalAccountId = accountId, LeaseOwner = owner, LeaseUntil = until }, cancellationToken) == TokenRowLease.Outcome.Taken;
         var released = false;
         try
         {
@@ -99,7 +100,7 @@ public sealed partial class AccountTokenOperations(
         {
             if (leased && !released)
             {
-                await ReleaseLeaseAsync(accountId, lease);
+                await TokenRowLease.ReleaseAsync(db, writes, s => s.FunctionalAccountId == accountId, lease);
             }
         }
     }
@@ -262,7 +263,8 @@ public sealed partial class AccountTokenOperations(
         }
 
         var lease = Guid.NewGuid().ToString("N");
-        var leased = await AcquireLeaseAsync(accountId, lease, cancellationToken);
+        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.FunctionalAccountId == accountId, lease,
+            (owner, until) => new TokenState { FunctionalAccountId = accountId, LeaseOwner = owner, LeaseUntil = until }, cancellationToken) == TokenRowLease.Outcome.Taken;
         var released = false;
         try
         {
@@ -289,7 +291,7 @@ public sealed partial class AccountTokenOperations(
         {
             if (leased && !released)
             {
-                await ReleaseLeaseAsync(accountId, lease);
+                await TokenRowLease.ReleaseAsync(db, writes, s => s.FunctionalAccountId == accountId, lease);
             }
         }
     }
@@ -398,65 +400,6 @@ public sealed partial class AccountTokenOperations(
 
         events.AccountTokensChanged(account.Id);
         return new TokenOperationResult(failure is null, message, failure, state);
-    }
-
-    /// <summary>
-    /// Takes the lease on the account's token row, waiting (bounded) while another holder has it. An account without a
-    /// row yet gets one, created with the lease held, so even the first token is got by one process only.
-    /// </summary>
-    private async Task<bool> AcquireLeaseAsync(int accountId, string lease, CancellationToken cancellationToken)
-    {
-        var deadline = time.GetUtcNow() + TokenOperations.LeaseDuration;
-        var pause = TimeSpan.FromMilliseconds(20);
-        while (true)
-        {
-            var now = time.GetUtcNow().UtcDateTime;
-            var until = now + TokenOperations.LeaseDuration;
-            using (await writes.EnterAsync(cancellationToken))
-            {
-                var taken = await db.TokenStates
-                    .Where(s => s.FunctionalAccountId == accountId && (s.LeaseUntil == null || s.LeaseUntil < now))
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
-                if (taken == 1)
-                {
-                    return true;
-                }
-
-                if (!await db.TokenStates.AnyAsync(s => s.FunctionalAccountId == accountId, cancellationToken))
-                {
-                    var row = new TokenState { FunctionalAccountId = accountId, LeaseOwner = lease, LeaseUntil = until };
-                    db.TokenStates.Add(row);
-                    try
-                    {
-                        await db.SaveChangesAsync(cancellationToken);
-                        db.Entry(row).State = EntityState.Detached;
-                        return true;
-                    }
-                    catch (DbUpdateException)
-                    {
-                        // Another process created it first (unique index): take turns on its lease like for any row.
-                        db.Entry(row).State = EntityState.Detached;
-                    }
-                }
-            }
-
-            if (time.GetUtcNow() >= deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(pause, time, cancellationToken);
-            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
-        }
-    }
-
-    private async Task ReleaseLeaseAsync(int accountId, string lease)
-    {
-        using (await writes.EnterAsync(CancellationToken.None))
-        {
-            await db.TokenStates.Where(s => s.FunctionalAccountId == accountId && s.LeaseOwner == lease)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Token request for functional account '{Account}' failed: {Code}: {Description}")]

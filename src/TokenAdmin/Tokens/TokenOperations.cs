@@ -62,9 +62,6 @@ public sealed partial class TokenOperations(
         return await CallAsync(config, document, EndpointUrl(document.Endpoints.Token, document), grant, document.Parameters.Token, "token.requested", actor, cancellationToken);
     }
 
-    /// <summary>How long one process may hold a token's refresh lease: longer than any refresh can take.</summary>
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(2);
-
     /// <summary>
     /// The refresh_token grant. A rotated refresh token replaces the old one; a missing one keeps it. The refresh runs
     /// under a lease on the token's row, so no two processes (or two requests of one) spend one refresh token.
@@ -80,7 +77,7 @@ public sealed partial class TokenOperations(
     {
         // Note: the lease comes first and the row is read once, under it: the refresh token read is the one to spend.
         var lease = Guid.NewGuid().ToString("N");
-        var leased = await AcquireLeaseAsync(configId, lease, cancellationToken);
+        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.TokenConfigId == configId, lease, createRow: null, cancellationToken);
         var released = false;
         try
         {
@@ -90,7 +87,7 @@ public sealed partial class TokenOperations(
                 return new TokenOperationResult(false, "This token config no longer exists.");
             }
 
-            if (leased == LeaseOutcome.Busy)
+            if (leased == TokenRowLease.Outcome.Busy)
             {
                 return new TokenOperationResult(false, $"Another refresh of '{config.Name}' is still running; try again in a minute.");
             }
@@ -131,53 +128,10 @@ public sealed partial class TokenOperations(
         }
         finally
         {
-            if (leased == LeaseOutcome.Taken && !released)
+            if (leased == TokenRowLease.Outcome.Taken && !released)
             {
-                using (await writes.EnterAsync(CancellationToken.None))
-                {
-                    await db.TokenStates.Where(s => s.TokenConfigId == configId && s.LeaseOwner == lease)
-                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
-                }
+                await TokenRowLease.ReleaseAsync(db, writes, s => s.TokenConfigId == configId, lease);
             }
-        }
-    }
-
-    private enum LeaseOutcome { Taken, NoState, Busy }
-
-    /// <summary>Takes the lease on the config's token row, waiting (bounded) while another holder has it.</summary>
-    private async Task<LeaseOutcome> AcquireLeaseAsync(int configId, string lease, CancellationToken cancellationToken)
-    {
-        var deadline = time.GetUtcNow() + LeaseDuration;
-        var pause = TimeSpan.FromMilliseconds(20);
-        while (true)
-        {
-            var now = time.GetUtcNow().UtcDateTime;
-            var until = now + LeaseDuration;
-            int taken;
-            using (await writes.EnterAsync(cancellationToken))
-            {
-                taken = await db.TokenStates
-                    .Where(s => s.TokenConfigId == configId && (s.LeaseUntil == null || s.LeaseUntil < now))
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
-            }
-
-            if (taken == 1)
-            {
-                return LeaseOutcome.Taken;
-            }
-
-            if (!await db.TokenStates.AnyAsync(s => s.TokenConfigId == configId, cancellationToken))
-            {
-                return LeaseOutcome.NoState;
-            }
-
-            if (time.GetUtcNow() >= deadline)
-            {
-                return LeaseOutcome.Busy;
-            }
-
-            await Task.Delay(pause, time, cancellationToken);
-            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
         }
     }
 
