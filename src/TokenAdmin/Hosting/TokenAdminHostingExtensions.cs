@@ -45,7 +45,10 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.Configure<AdminOptions>(section.GetSection("SignIn"));
-        services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout()));
+        // Note: pooled, because a token refresh creates a scope and a context per source; building a fresh context
+        // each time was a large part of the token store updater's CPU time.
+        var busyTimeout = new SqliteBusyTimeout();
+        services.AddDbContextPool<TokenAdminDb>(o => o.UseSqlite(connectionString).AddInterceptors(busyTimeout));
 
         services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key")));
         services.AddDataProtection()

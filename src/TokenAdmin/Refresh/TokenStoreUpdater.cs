@@ -224,7 +224,7 @@ public sealed partial class TokenStoreUpdater(
         var candidates = rows.Select(r =>
         {
             // Only the refresh token policy is read from the YAML, and only where it matters.
-            var policy = r.HasRefreshToken && r.Valid ? TokenConfigYaml.Parse(r.Yaml).RefreshToken : null;
+            var policy = r.HasRefreshToken && r.Valid ? TokenConfigYaml.ParseShared(r.Yaml).RefreshToken : null;
             return new UpdaterCandidate(r.Id, r.Name, r.Valid, r.Flow, r.HasAccessToken, r.AccessTokenExpiresAt, r.HasRefreshToken,
                 r.RefreshTokenExpiresAt, r.Estimated, r.RevokedAt, r.ObtainedAt, r.LastRefreshAt, policy?.LifetimeDays, policy?.Sliding ?? false);
         }).ToList();

@@ -166,7 +166,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         TokenConfigDocument document;
         try
         {
-            document = TokenConfigYaml.Parse(config.Yaml);
+            document = TokenConfigYaml.ParseShared(config.Yaml);
         }
         catch (TokenConfigYamlException ex)
         {

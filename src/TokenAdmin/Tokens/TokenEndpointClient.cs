@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -141,18 +142,48 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
             String(json, "id_token"), String(json, "scope")), null);
     }
 
+    /// <summary>
+    /// The body as text, or "" when it is longer than <see cref="MaxResponseBytes"/>. The buffer starts small and
+    /// grows only for a large answer: a token response is a few kilobytes, and a 1 MiB array per response (the large
+    /// object heap) made the updater spend most of its time in full garbage collections.
+    /// </summary>
     private static async Task<string> ReadLimitedAsync(HttpContent content, CancellationToken cancellationToken)
     {
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new byte[MaxResponseBytes + 1];
-        var read = 0;
-        int n;
-        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+        var buffer = ArrayPool<byte>.Shared.Rent(8 * 1024);
+        try
         {
-            read += n;
-        }
+            var read = 0;
+            while (true)
+            {
+                if (read == buffer.Length)
+                {
+                    if (read > MaxResponseBytes)
+                    {
+                        return "";
+                    }
 
-        return read > MaxResponseBytes ? "" : Encoding.UTF8.GetString(buffer, 0, read);
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxResponseBytes + 1));
+                    buffer.AsSpan(0, read).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
+            }
+
+            return read > MaxResponseBytes ? "" : Encoding.UTF8.GetString(buffer, 0, read);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static string? String(JsonElement json, string name) =>

@@ -175,7 +175,7 @@ public sealed partial class TokenOperations(
     private async Task<(TokenConfig? Config, TokenConfigDocument? Document)> LoadAsync(int configId, CancellationToken cancellationToken)
     {
         var config = await db.TokenConfigs.Include(c => c.State).SingleOrDefaultAsync(c => c.Id == configId, cancellationToken);
-        return config is null ? (null, null) : (config, TokenConfigYaml.Parse(config.Yaml));
+        return config is null ? (null, null) : (config, TokenConfigYaml.ParseShared(config.Yaml));
     }
 
     private async Task<TokenOperationResult> CallAsync(
