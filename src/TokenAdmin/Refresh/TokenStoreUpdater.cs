@@ -50,8 +50,12 @@ public sealed partial class TokenStoreUpdater(
     UpdaterMetrics metrics,
     IOptions<TokenStoreUpdaterOptions> options,
     TimeProvider time,
+    IServiceScopeFactory scopes,
     ILogger<TokenStoreUpdater> logger)
 {
+    /// <summary>Batches refreshed at the same time (each with half the parallelism), so one's database work overlaps the other's requests.</summary>
+    private const int BatchWorkers = 2;
+
     public async Task<UpdaterRunSummary> RunAsync(string triggeredBy, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
@@ -80,8 +84,12 @@ public sealed partial class TokenStoreUpdater(
         var cancelled = false;
         try
         {
+            // Token configs with a refresh token go in batches (one lease statement, one read, one save per batch);
+            // what a batch leaves alone, functional accounts and configs without a refresh token go one by one
+            // through the token provider, which knows every other case.
+            var oneByOne = await RefreshInBatchesAsync(due, now, schedule.Parallelism, refreshed, failed, cancellationToken);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = schedule.Parallelism, CancellationToken = cancellationToken };
-            await Parallel.ForEachAsync(due, parallel, async (item, token) =>
+            await Parallel.ForEachAsync(oneByOne, parallel, async (item, token) =>
             {
                 try
                 {
@@ -131,6 +139,74 @@ public sealed partial class TokenStoreUpdater(
 
         cancellationToken.ThrowIfCancellationRequested();
         return summary;
+    }
+
+    private async Task<List<(UpdaterCandidate Config, string Why)>> RefreshInBatchesAsync(
+        List<(UpdaterCandidate Config, string Why)> due, DateTime runStartedAt, int parallelism,
+        ConcurrentQueue<UpdaterRefresh> refreshed, ConcurrentQueue<UpdaterFailure> failed, CancellationToken cancellationToken)
+    {
+        var batchable = due.Where(d => d.Config.Kind == TokenSourceKind.TokenConfig && d.Config.HasRefreshToken && d.Config.RefreshTokenRevokedAt is null).ToList();
+        var rest = due.Except(batchable).ToList();
+        var workers = parallelism >= BatchWorkers ? BatchWorkers : 1;
+        var perBatch = Math.Max(1, parallelism / workers);
+        var leftOver = new ConcurrentQueue<(UpdaterCandidate Config, string Why)>();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(batchable.Chunk(perBatch), parallel, async (batch, token) =>
+        {
+            token.ThrowIfCancellationRequested();
+            IReadOnlyList<(int ConfigId, TokenOperationResult? Result)> results;
+            try
+            {
+                // Note: a batch, once started, runs to its end in its own scope, whether or not this run still waits
+                // (shutdown): refresh tokens the provider has rotated must be stored.
+                var ids = batch.Select(b => b.Config.Id).ToList();
+                var work = Task.Run(async () =>
+                {
+                    using var scope = scopes.CreateScope();
+                    return await scope.ServiceProvider.GetRequiredService<TokenOperations>()
+                        .RefreshManyAsync(ids, runStartedAt, "token-store-updater", perBatch, CancellationToken.None);
+                }, CancellationToken.None);
+                results = await work.WaitAsync(token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                // Note: a batch that failed as a whole (the database) is tried again one by one, where each gets its own message.
+                LogBatchError(logger, batch.Length, ex);
+                foreach (var item in batch)
+                {
+                    leftOver.Enqueue(item);
+                }
+
+                return;
+            }
+
+            foreach (var (item, (_, result)) in batch.Zip(results))
+            {
+                if (result is null)
+                {
+                    leftOver.Enqueue(item);
+                }
+                else if (result.Succeeded)
+                {
+                    refreshed.Enqueue(new UpdaterRefresh(item.Config.Name, item.Why));
+                }
+                else
+                {
+                    // The same reasons the token provider gives for these answers.
+                    var reason = result.Failure switch
+                    {
+                        { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
+                        { RefreshTokenDead: true } => TokenUnavailableReason.RefreshTokenRevoked,
+                        _ => TokenUnavailableReason.ProviderRefused,
+                    };
+                    failed.Enqueue(new UpdaterFailure(item.Config.Name, reason.ToString(), result.Message));
+                    LogRefreshFailed(logger, item.Config.Name, reason.ToString(), result.Message);
+                }
+            }
+        });
+
+        rest.AddRange(leftOver);
+        return rest;
     }
 
     /// <summary>
@@ -265,6 +341,9 @@ public sealed partial class TokenStoreUpdater(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater failed on '{Config}'.")]
     private static partial void LogRefreshError(ILogger logger, string config, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater could not refresh a batch of {Count} token configs; they are tried one by one.")]
+    private static partial void LogBatchError(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater could not record the summary of a stopped run.")]
     private static partial void LogRecordFailed(ILogger logger, Exception exception);

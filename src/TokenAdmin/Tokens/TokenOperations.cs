@@ -135,6 +135,118 @@ public sealed partial class TokenOperations(
         }
     }
 
+    /// <summary>
+    /// The refresh_token grant for many token configs at once, for the token store updater: one statement takes the
+    /// row leases of all, one query reads them, the requests run concurrently (at most <paramref name="parallelism"/>
+    /// at a time), and one transaction stores every outcome before anything is handed out — the same rules as
+    /// <see cref="RefreshAsync"/> with a fraction of its database work per token. A config this path leaves alone gets
+    /// a null result, for the one-by-one path with its full handling: leased by someone else, deleted, set to
+    /// invalid, without a usable refresh token, after failures (backoff), or with a secret that cannot be decrypted.
+    /// A config refreshed after <paramref name="refreshedSince"/> (by another process) is not refreshed again.
+    /// </summary>
+    public async Task<IReadOnlyList<(int ConfigId, TokenOperationResult? Result)>> RefreshManyAsync(
+        IReadOnlyList<int> configIds, DateTime refreshedSince, string actor, int parallelism, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var ids = configIds.Distinct().ToList();
+        var lease = Guid.NewGuid().ToString("N");
+        var now = time.GetUtcNow().UtcDateTime;
+        var until = now + TokenRowLease.Duration;
+        // Note: from here on no cancellation: leases taken are given back, answers received are stored.
+        using (await writes.EnterAsync(CancellationToken.None))
+        {
+            await db.TokenStates
+                .Where(s => s.TokenConfigId != null && ids.Contains(s.TokenConfigId.Value) && (s.LeaseUntil == null || s.LeaseUntil < now))
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), CancellationToken.None);
+        }
+
+        var configs = await db.TokenConfigs.Include(c => c.State).Where(c => ids.Contains(c.Id)).ToListAsync(CancellationToken.None);
+        var results = ids.ToDictionary(id => id, _ => (TokenOperationResult?)null);
+        var work = new List<(TokenConfig Config, TokenConfigDocument Document, string Url, Dictionary<string, string> Grant, string? Secret)>();
+        var release = new List<int>();
+        foreach (var config in configs)
+        {
+            var state = config.State;
+            if (state?.LeaseOwner != lease)
+            {
+                continue; // another refresh holds it: the one-by-one path waits for that
+            }
+
+            try
+            {
+                if (!config.Valid || state.RefreshTokenProtected is null || state.RefreshTokenRevokedAt is not null
+                    || state.RefreshTokenExpiresAt <= now || state.ConsecutiveFailures > 0)
+                {
+                    release.Add(config.Id);
+                    continue;
+                }
+
+                if (state.LastRefreshAt > refreshedSince)
+                {
+                    release.Add(config.Id);
+                    results[config.Id] = new TokenOperationResult(true, $"Token for '{config.Name}' was refreshed meanwhile by another process.", State: state);
+                    continue;
+                }
+
+                var document = TokenConfigYaml.ParseShared(config.Yaml);
+                var grant = new Dictionary<string, string>
+                {
+                    ["grant_type"] = "refresh_token",
+                    ["refresh_token"] = protector.Unprotect(state.RefreshTokenProtected),
+                };
+                var secret = config.ClientSecretProtected is null ? null : protector.Unprotect(config.ClientSecretProtected);
+                work.Add((config, document, EndpointUrl(document.Endpoints.Refresh ?? document.Endpoints.Token, document), grant, secret));
+            }
+            catch (Exception ex) when (ex is TokenConfigYamlException or SecretUnreadableException)
+            {
+                release.Add(config.Id);
+            }
+        }
+
+        if (release.Count > 0)
+        {
+            using (await writes.EnterAsync(CancellationToken.None))
+            {
+                await db.TokenStates.Where(s => s.TokenConfigId != null && release.Contains(s.TokenConfigId.Value) && s.LeaseOwner == lease)
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
+            }
+        }
+
+        var answers = new (TokenResponse? Response, TokenFailure? Failure)[work.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, work.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, async (i, _) =>
+        {
+            var item = work[i];
+            try
+            {
+                answers[i] = await endpoint.RequestAsync(item.Url, item.Document, item.Secret, item.Grant, item.Document.Parameters.Refresh, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // Note: one config failing in an unexpected way must not lose the answers the others received.
+                answers[i] = (null, new TokenFailure(TokenFailureKind.Unavailable, "error", ex.Message));
+            }
+        });
+
+        var outcomes = new List<Outcome>(work.Count);
+        for (var i = 0; i < work.Count; i++)
+        {
+            var outcome = Record(work[i].Config, work[i].Document, "refresh_token", answers[i].Response, answers[i].Failure, "token.refreshed", actor, expectedNonce: null);
+            outcomes.Add(outcome);
+            results[work[i].Config.Id] = outcome.Result;
+        }
+
+        if (outcomes.Count > 0)
+        {
+            await SaveAsync(outcomes);
+            foreach (var outcome in outcomes)
+            {
+                events.Changed(outcome.Config.Id);
+            }
+        }
+
+        return [.. ids.Select(id => (id, results[id]))];
+    }
+
     /// <summary>Exchanges an authorization code (with its PKCE verifier) for tokens; checks the ID token's nonce.</summary>
     internal async Task<TokenOperationResult> ExchangeCodeAsync(
         TokenConfig config, TokenConfigDocument document, string code, string codeVerifier, string redirectUri, string? nonce,
@@ -184,7 +296,27 @@ public sealed partial class TokenOperations(
     {
         var secret = config.ClientSecretProtected is null ? null : protector.Unprotect(config.ClientSecretProtected);
         var (response, failure) = await endpoint.RequestAsync(url, document, secret, grant, extra, cancellationToken);
-        var state = config.State ??= new TokenState { TokenConfigId = config.Id };
+        var outcome = Record(config, document, grant["grant_type"], response, failure, auditAction, actor, expectedNonce);
+        await SaveAsync([outcome]);
+        events.Changed(config.Id);
+        return outcome.Result;
+    }
+
+    /// <summary>What one token request gave, applied to its config's state; stored by <see cref="SaveAsync"/>.</summary>
+    private sealed record Outcome(TokenConfig Config, TokenConfigDocument Document, bool IsRefresh, TokenResponse? Response, TokenFailure? Failure, DateTime Now)
+    {
+        public TokenOperationResult Result { get; set; } = null!;
+    }
+
+    /// <summary>
+    /// Applies a token endpoint's answer to the config's state (new tokens, or the failure with the stored tokens
+    /// kept), clears the lease and adds the audit entry. Nothing is saved yet.
+    /// </summary>
+    private Outcome Record(
+        TokenConfig config, TokenConfigDocument document, string grantType, TokenResponse? response, TokenFailure? failure,
+        string auditAction, string actor, string? expectedNonce)
+    {
+        var isRefresh = grantType == "refresh_token";
         var now = time.GetUtcNow().UtcDateTime;
         if (response is not null && expectedNonce is not null && response.IdToken is not null
             && JwtInspector.Claim(response.IdToken, "nonce") != expectedNonce)
@@ -193,39 +325,57 @@ public sealed partial class TokenOperations(
             failure = new TokenFailure(TokenFailureKind.Rejected, "invalid_nonce", "The ID token's nonce does not match the request: the response was not for this sign-in and was discarded.");
         }
 
+        config.State ??= new TokenState { TokenConfigId = config.Id };
+        var outcome = new Outcome(config, document, isRefresh, response, failure, now);
+        ApplyOutcome(config.State, outcome);
         if (response is null)
         {
-            var isRefresh = grant["grant_type"] == "refresh_token";
-            state.LastErrorCode = failure!.Code;
+            AuditLog.Add(db, time, actor, auditAction + "-failed", config.Name, $"{failure!.Code}: {failure.Description}");
+            LogFailure(logger, config.Name, grantType, failure.Code, failure.Description);
+            var prefix = failure.Kind == TokenFailureKind.Unavailable ? "The provider could not be reached or failed; the stored tokens were kept." : "The provider refused the request.";
+            outcome.Result = new TokenOperationResult(false, $"{prefix} {failure.Code}: {failure.Description}", failure);
+        }
+        else
+        {
+            AuditLog.Add(db, time, actor, auditAction, config.Name, Summary(config.State));
+            outcome.Result = new TokenOperationResult(true, $"Token for '{config.Name}' {(auditAction == "token.refreshed" ? "refreshed" : "received")}: {Summary(config.State)}.", State: config.State);
+        }
+
+        return outcome;
+    }
+
+    private void ApplyOutcome(TokenState state, Outcome outcome)
+    {
+        if (outcome.Response is { } response)
+        {
+            Apply(state, outcome.Document, response, outcome.Now);
+        }
+        else
+        {
+            var failure = outcome.Failure!;
+            state.LastErrorCode = failure.Code;
             state.LastErrorDescription = failure.Description;
-            state.LastErrorAt = now;
+            state.LastErrorAt = outcome.Now;
             state.ConsecutiveFailures++;
-            if (isRefresh && failure.RefreshTokenDead)
+            if (outcome.IsRefresh && failure.RefreshTokenDead)
             {
-                state.RefreshTokenRevokedAt = now;
+                state.RefreshTokenRevokedAt = outcome.Now;
             }
 
             state.Version = Guid.NewGuid().ToString("N");
-            state.LeaseOwner = null;
-            state.LeaseUntil = null;
-            AuditLog.Add(db, time, actor, auditAction + "-failed", config.Name, $"{failure.Code}: {failure.Description}");
-            using (await writes.EnterAsync(cancellationToken))
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-
-            events.Changed(config.Id);
-            LogFailure(logger, config.Name, grant["grant_type"], failure.Code, failure.Description);
-            var prefix = failure.Kind == TokenFailureKind.Unavailable ? "The provider could not be reached or failed; the stored tokens were kept." : "The provider refused the request.";
-            return new TokenOperationResult(false, $"{prefix} {failure.Code}: {failure.Description}", failure);
         }
 
-        Apply(state, document, response, now);
         state.LeaseOwner = null;
         state.LeaseUntil = null;
-        AuditLog.Add(db, time, actor, auditAction, config.Name, Summary(state));
-        // Note: the new refresh token is committed here, before the access token is handed to anyone. No
-        // cancellation: the provider has already rotated the refresh token, so dropping this write would lose it.
+    }
+
+    /// <summary>
+    /// Stores the outcomes in one transaction. No cancellation: a provider that has rotated a refresh token has
+    /// already invalidated the stored one, so dropping this write would lose it. The new refresh token is committed
+    /// here, before the access token is handed to anyone.
+    /// </summary>
+    private async Task SaveAsync(IReadOnlyList<Outcome> outcomes)
+    {
         using (await writes.EnterAsync(CancellationToken.None))
         {
             try
@@ -234,22 +384,20 @@ public sealed partial class TokenOperations(
             }
             catch (DbUpdateConcurrencyException conflict)
             {
-                // Someone changed the row meanwhile (an error recorded by a callback): the tokens just received still
-                // win, because the provider has already invalidated the ones stored.
+                // Someone changed a row meanwhile (an error recorded by a callback, an admin's edit): the answers just
+                // received still win, because the provider has already acted on them; they are applied to the row as it is now.
                 foreach (var entry in conflict.Entries)
                 {
                     await entry.ReloadAsync(CancellationToken.None);
+                    if (entry.Entity is TokenState state && outcomes.FirstOrDefault(o => o.Config.State == state) is { } outcome)
+                    {
+                        ApplyOutcome(state, outcome);
+                    }
                 }
 
-                Apply(state, document, response, now);
-                state.LeaseOwner = null;
-                state.LeaseUntil = null;
                 await db.SaveChangesAsync(CancellationToken.None);
             }
         }
-
-        events.Changed(config.Id);
-        return new TokenOperationResult(true, $"Token for '{config.Name}' {(auditAction == "token.refreshed" ? "refreshed" : "received")}: {Summary(state)}.", State: state);
     }
 
     private void Apply(TokenState state, TokenConfigDocument document, TokenResponse response, DateTime now)

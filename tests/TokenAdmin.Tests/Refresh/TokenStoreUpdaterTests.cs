@@ -228,4 +228,109 @@ public sealed class TokenStoreUpdaterTests : UpdaterTestBase
         Assert.Contains("not started: TokenAdmin:TokenStoreUpdater:Enabled is false", page, StringComparison.Ordinal);
         Assert.Empty(await App.Services.GetRequiredService<UpdaterRunLog>().RecentAsync(default));
     }
+
+    private async Task<List<int>> DueConfigsAsync(string prefix, int count)
+    {
+        var ids = new List<int>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = await AuthorizedConfigAsync($"{prefix}-{i}");
+            await ChangeStateAsync(id, s => s.AccessTokenExpiresAt = Now.AddMinutes(-1));
+            ids.Add(id);
+        }
+
+        return ids;
+    }
+
+    private Task<Dictionary<int, TokenState>> StatesAsync(IEnumerable<int> ids)
+    {
+        var wanted = ids.ToList();
+        return App.WithDbAsync(db => db.TokenStates.AsNoTracking().Where(s => wanted.Contains(s.TokenConfigId!.Value)).ToDictionaryAsync(s => s.TokenConfigId!.Value));
+    }
+
+    [Fact]
+    public async Task Run_RefreshesInBatches_StoresEveryRotatedRefreshToken_AndLeavesNoLease()
+    {
+        var ids = await DueConfigsAsync("batch", 7);
+        var protector = App.Services.GetRequiredService<TokenAdmin.Secrets.ISecretProtector>();
+        var before = (await StatesAsync(ids)).ToDictionary(p => p.Key, p => protector.Unprotect(p.Value.RefreshTokenProtected!));
+        Idp.ResetCounters();
+
+        var first = await RunUpdaterAsync();
+
+        Assert.Equal(ids.Count, first.Refreshed.Count);
+        Assert.Empty(first.Failed);
+        Assert.Equal(ids.Count, Idp.TokenRequestsByGrantType["refresh_token"]);
+        var after = await StatesAsync(ids);
+        Assert.All(after.Values, s => Assert.Null(s.LeaseOwner));
+        Assert.All(after.Values, s => Assert.True(s.AccessTokenExpiresAt > Now.AddMinutes(30)));
+        Assert.All(ids, id => Assert.NotEqual(before[id], protector.Unprotect(after[id].RefreshTokenProtected!)));
+
+        // A second round spends the refresh tokens the first one stored: the provider (which revokes a whole family when a
+        // rotated refresh token comes back) accepts every one.
+        foreach (var id in ids)
+        {
+            await ChangeStateAsync(id, s => s.AccessTokenExpiresAt = Now.AddMinutes(-1));
+        }
+
+        var second = await RunUpdaterAsync();
+
+        Assert.Equal(ids.Count, second.Refreshed.Count);
+        Assert.Empty(second.Failed);
+        Assert.Equal(0, Idp.RefreshTokenReuseCount);
+    }
+
+    [Fact]
+    public async Task Run_OneRefusalInABatch_MarksOnlyThatConfig_AndStoresTheOthersNewTokens()
+    {
+        var ids = await DueConfigsAsync("mixed", 4);
+        var before = await StatesAsync(ids);
+        Idp.Faults.FailNextTokenRequests(TokenEndpointFault.InvalidGrant, 1);
+
+        var summary = await RunUpdaterAsync();
+
+        var failure = Assert.Single(summary.Failed);
+        Assert.Equal("RefreshTokenRevoked", failure.Reason);
+        Assert.Contains("invalid_grant", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(3, summary.Refreshed.Count);
+        var after = await StatesAsync(ids);
+        var revoked = Assert.Single(after.Values, s => s.RefreshTokenRevokedAt is not null);
+        Assert.Equal(before[revoked.TokenConfigId!.Value].RefreshTokenProtected, revoked.RefreshTokenProtected);
+        Assert.Equal(1, revoked.ConsecutiveFailures);
+        Assert.All(after.Values.Where(s => s != revoked), s => Assert.True(s.LastRefreshAt > before[s.TokenConfigId!.Value].LastRefreshAt));
+        Assert.All(after.Values, s => Assert.Null(s.LeaseOwner));
+    }
+
+    [Fact]
+    public async Task Run_ARowLeasedByAnotherProcess_IsLeftToTheOneByOnePath_WhichWaitsForTheLease()
+    {
+        var ids = await DueConfigsAsync("leased", 3);
+        var leased = ids[1];
+        await ChangeStateAsync(leased, s => (s.LeaseOwner, s.LeaseUntil) = ("another-node", Now.AddSeconds(2)));
+        Idp.ResetCounters();
+
+        var summary = await RunUpdaterAsync();
+
+        Assert.Equal(3, summary.Refreshed.Count);
+        Assert.Empty(summary.Failed);
+        Assert.Equal(3, Idp.TokenRequestsByGrantType["refresh_token"]);
+        var after = await StatesAsync(ids);
+        Assert.All(after.Values, s => Assert.Null(s.LeaseOwner));
+        Assert.True(after[leased].AccessTokenExpiresAt > Now.AddMinutes(30));
+    }
+
+    [Fact]
+    public async Task Run_DoesNotRefreshAgain_WhatAnotherProcessRefreshedAfterTheRunStarted()
+    {
+        var ids = await DueConfigsAsync("elsewhere", 2);
+        // The row says: refreshed after this run's start (another node got there first), yet still due by its expiry.
+        await ChangeStateAsync(ids[0], s => s.LastRefreshAt = Now.AddMinutes(1));
+        Idp.ResetCounters();
+
+        var summary = await RunUpdaterAsync();
+
+        Assert.Equal(2, summary.Refreshed.Count);
+        Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
+        Assert.Null((await StateAsync(ids[0]))!.LeaseOwner);
+    }
 }
