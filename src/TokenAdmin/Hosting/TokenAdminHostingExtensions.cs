@@ -123,8 +123,8 @@ public static class TokenAdminHostingExtensions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
 
-        services.AddAuthentication(AdminAuthentication.CookieScheme)
-            .AddCookie(AdminAuthentication.CookieScheme, o =>
+        var authentication = services.AddAuthentication(AdminAuthentication.CookieScheme);
+        authentication.AddCookie(AdminAuthentication.CookieScheme, o =>
             {
                 o.Cookie.Name = "tokenadmin.auth";
                 o.Cookie.HttpOnly = true;
@@ -139,8 +139,11 @@ public static class TokenAdminHostingExtensions
             })
             .AddOpenIdConnect(AdminAuthentication.OidcScheme, _ => { });
         services.AddSingleton<IConfigureOptions<OpenIdConnectOptions>, AdminOidcOptionsSetup>();
-        services.AddAuthorizationBuilder()
+        var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(AdminAuthentication.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(AdminAuthentication.AdminRole));
+
+        // The incoming API under /api/v1: its own bearer scheme and role policies (WebServices/Api).
+        WebServices.Api.ApiServices.AddTokenAdminApi(services, authentication, authorization);
 
         services.AddRateLimiter(o =>
         {
@@ -219,12 +222,14 @@ public static class TokenAdminHostingExtensions
         app.UseStaticFiles();
         app.UseRouting();
         app.UseRateLimiter();
+        WebServices.Api.ApiServices.UseTokenAdminApi(app);
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapRazorPages();
+        WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
         return app;
     }
 }

@@ -283,6 +283,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("SharedThroughApi")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TokenType")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -508,6 +511,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("CreateApiUsers")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -767,6 +773,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("SharedThroughApi")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Template")
                         .IsRequired()
