@@ -90,6 +90,9 @@ public static class TokenAdminHostingExtensions
 
         // Mail accounts, fetcher, SMTP sending (Mail/)
         Mail.MailServices.AddMail(services, configuration, dataDirectory);
+
+        // Web services, invokers and the call debugger (WebServices/)
+        WebServices.WebServiceServices.AddWebServices(services);
         return services;
     }
 
