@@ -84,6 +84,16 @@ public sealed class IncomingTokenTests : ApiTestBase
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(HttpStatusCode.OK, (await GetTokensAsync(good)).StatusCode);
+
+        // Every refused call is in the debugger, in order, with its status, as anonymous, without the token.
+        var entries = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking()
+            .Where(e => e.Direction == TokenAdmin.WebServices.CallDirection.Incoming).OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal(cases.Length + 2, entries.Count);
+        Assert.Equal(cases.Select(c => (int)c.Status), entries.Skip(1).Take(cases.Length).Select(e => e.StatusCode ?? 0));
+        Assert.All(entries.Skip(1).Take(cases.Length), e => Assert.Equal("anonymous", e.Caller));
+        Assert.Equal("robot", entries[^1].Caller);
+        var signature = good.Split('.')[2];
+        Assert.All(entries, e => Assert.DoesNotContain(signature, e.RequestHeaders + e.ResponseHeaders + e.ResponseBody + e.Url, StringComparison.Ordinal));
     }
 
     [Fact]

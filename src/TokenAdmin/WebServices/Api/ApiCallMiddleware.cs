@@ -54,13 +54,7 @@ public sealed partial class ApiCallMiddleware(RequestDelegate next, ILogger<ApiC
             pages.Enabled = false;
         }
 
-        var recorder = context.RequestServices.GetService<ICallRecorder>();
-        if (recorder is null)
-        {
-            await RunAsync(context);
-            return;
-        }
-
+        var recorder = context.RequestServices.GetRequiredService<ICallRecorder>();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         context.Request.EnableBuffering(BodyLimit);

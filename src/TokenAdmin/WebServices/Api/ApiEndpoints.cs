@@ -160,14 +160,8 @@ public static class ApiEndpoints
     }
 
     private static async Task<IResult> InvokeAsync(
-        string webservice, string invoker, InvokeInput? input, ClaimsPrincipal user, IServiceProvider services, CancellationToken cancellationToken)
+        string webservice, string invoker, InvokeInput? input, ClaimsPrincipal user, IWebServiceInvoker invokers, CancellationToken cancellationToken)
     {
-        var invokers = services.GetService<IWebServiceInvoker>();
-        if (invokers is null)
-        {
-            return TypedResults.Problem("Outgoing web services are not part of this build.", statusCode: StatusCodes.Status501NotImplemented, title: "Not implemented");
-        }
-
         var request = new InvokeRequest(
             input?.Path ?? [],
             input?.Body is { ValueKind: not JsonValueKind.Undefined and not JsonValueKind.Null } body ? body.GetRawText() : null,

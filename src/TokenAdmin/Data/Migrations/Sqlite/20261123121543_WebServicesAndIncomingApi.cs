@@ -6,11 +6,32 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace TokenAdmin.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class WebServices : Migration
+    public partial class WebServicesAndIncomingApi : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "SharedThroughApi",
+                table: "TokenConfigs",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "CreateApiUsers",
+                table: "OidcProfiles",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "SharedThroughApi",
+                table: "FunctionalAccounts",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.CreateTable(
                 name: "CallLogEntries",
                 columns: table => new
@@ -164,6 +185,18 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "WebServices");
+
+            migrationBuilder.DropColumn(
+                name: "SharedThroughApi",
+                table: "TokenConfigs");
+
+            migrationBuilder.DropColumn(
+                name: "CreateApiUsers",
+                table: "OidcProfiles");
+
+            migrationBuilder.DropColumn(
+                name: "SharedThroughApi",
+                table: "FunctionalAccounts");
         }
     }
 }
