@@ -49,7 +49,7 @@ public static class ApiEndpoints
     public static void MapTokenAdminApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).WithTags("TokenAdmin API");
-        MapTokenList(api).RequireApiRole(ApiRoles.TokensRead);
+        MapTokenList(api).WithName("ListTokens").RequireApiRole(ApiRoles.TokensRead);
 
         api.MapPost("/token-configs/{name}/refresh", (string name, ClaimsPrincipal user, ITokenProvider provider, TokenAdminDb db, TimeProvider time, CancellationToken ct) =>
                 RefreshAsync(TokenConfigKind, name, user, provider, db, time, ct))
@@ -79,7 +79,7 @@ public static class ApiEndpoints
     /// <summary>The token status list (separate so the benchmark can map the same handler without authorization).</summary>
     public static RouteHandlerBuilder MapTokenList(IEndpointRouteBuilder group) =>
         group.MapGet("/tokens", ListAsync)
-            .WithName("ListTokens").WithSummary("Lists token configs and functional accounts with their token status (never a token).");
+            .WithSummary("Lists token configs and functional accounts with their token status (never a token).");
 
     public static RouteHandlerBuilder RequireApiRole(this RouteHandlerBuilder builder, string role) =>
         builder.RequireAuthorization(ApiAuthentication.Policy(role)).WithMetadata(new ApiRoleMetadata(role))

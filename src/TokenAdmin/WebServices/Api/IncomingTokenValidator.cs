@@ -54,6 +54,7 @@ public sealed partial class IncomingTokenValidator(
 
     private readonly ConcurrentDictionary<string, CachedCaller> _accepted = new(StringComparer.Ordinal);
     private volatile ProfileList? _profiles;
+    private readonly SemaphoreSlim _userWrites = new(1, 1);
 
     private sealed record CachedCaller(ApiCaller Caller, DateTimeOffset Until, long Generation);
 
@@ -266,23 +267,33 @@ public sealed partial class IncomingTokenValidator(
             }
 
             var importer = scope.ServiceProvider.GetRequiredService<ApiUserImporter>();
-            var plan = await importer.PlanAsync(claims, profile.UidClaim, roleMap, userMap, cancellationToken);
-            if (plan.Refusal is not null)
+            // Note: one import at a time in this process, so the first calls of a new user (often several at once)
+            // create it once; only tokens not remembered yet come here.
+            await _userWrites.WaitAsync(cancellationToken);
+            try
             {
-                return ([], IncomingTokenFailure.InsufficientScope($"No role is given to '{Cut(login)}': no RoleMap rule matches the token's claims."));
-            }
+                var plan = await importer.PlanAsync(claims, profile.UidClaim, roleMap, userMap, cancellationToken);
+                if (plan.Refusal is not null)
+                {
+                    return ([], IncomingTokenFailure.InsufficientScope($"No role is given to '{Cut(login)}': no RoleMap rule matches the token's claims."));
+                }
 
-            if (plan.Changes.Count > 0)
+                if (plan.Changes.Count > 0)
+                {
+                    try
+                    {
+                        await importer.ApplyAsync(plan, profile.Id, "api:" + profile.Name, cancellationToken);
+                    }
+                    catch (DbUpdateException)
+                    {
+                        // Note: another node created the user meanwhile; read it below.
+                        db.ChangeTracker.Clear();
+                    }
+                }
+            }
+            finally
             {
-                try
-                {
-                    await importer.ApplyAsync(plan, profile.Id, "api:" + profile.Name, cancellationToken);
-                }
-                catch (DbUpdateException)
-                {
-                    // Note: two first calls of a new user at once; the other one created it, read it below.
-                    db.ChangeTracker.Clear();
-                }
+                _userWrites.Release();
             }
         }
 
