@@ -38,7 +38,7 @@ public sealed record IncomingTokenResult(ApiCaller? Caller, IncomingTokenFailure
 /// and UserMap. Accepted tokens are remembered by their SHA-256 for a short while (never beyond their expiry).
 /// </summary>
 public sealed partial class IncomingTokenValidator(
-    IServiceScopeFactory scopes, OidcProfileRuntime runtime, TimeProvider time, ILogger<IncomingTokenValidator> logger)
+    IServiceScopeFactory scopes, OidcProfileRuntime runtime, TimeProvider time, ILogger<IncomingTokenValidator> logger) : IDisposable
 {
     /// <summary>Longer bearer tokens are refused before any parsing (Entra tokens with many groups stay far below).</summary>
     public const int MaxTokenLength = 16 * 1024;
@@ -377,6 +377,8 @@ public sealed partial class IncomingTokenValidator(
 
         _accepted[key] = entry;
     }
+
+    public void Dispose() => _userWrites.Dispose();
 
     /// <summary>Forgets every remembered token (tests; an admin's change of API user roles takes effect at once).</summary>
     public void ForgetAccepted() => _accepted.Clear();
