@@ -49,6 +49,7 @@ public sealed class IncomingTokenTests : ApiTestBase
             ("wrong UserLogin", Mint(c => c["sub"] = "mallory"), HttpStatusCode.Unauthorized, "invalid_token", "may not use this API"),
             ("malformed", "this.is-not-a.jwt", HttpStatusCode.Unauthorized, "invalid_token", "not a JWT"),
             ("malformed, one part", "garbage", HttpStatusCode.Unauthorized, "invalid_token", "not a JWT"),
+            ("malformed, header not JSON", Base64UrlEncoder.Encode("not json") + "." + Base64UrlEncoder.Encode("{}") + ".c2ln", HttpStatusCode.Unauthorized, "invalid_token", "not a JWT"),
             ("oversized", new string('a', 40_000), HttpStatusCode.Unauthorized, "invalid_token", "longer than"),
             ("HS256 signed with the public key", Mint(credentials: hmacWithPublicKey), HttpStatusCode.Unauthorized, "invalid_token", "HS256"),
             ("profile that does not accept incoming tokens", Mint(c => c["iss"] = other.Issuer.AbsoluteUri, idp: other), HttpStatusCode.Unauthorized, "invalid_token", "not accepted here"),

@@ -106,7 +106,7 @@ public sealed class ApiBearerHandler(
         {
             throw;
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException or OperationCanceledException or Polly.ExecutionRejectedException)
         {
             // Note: a provider that hangs or drops the connection is the caller's 503, never a 500.
             Logger.LogWarning("Incoming API token: the provider could not be asked: {Reason}", ex.Message);
