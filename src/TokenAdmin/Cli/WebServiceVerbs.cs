@@ -13,10 +13,11 @@ internal static class WebServiceVerbs
             [], new Dictionary<string, bool>(), ListAsync),
         new(["webservices", "invoke"], "Calls an invoker of a web service and prints the answer.",
             "webservices invoke <webservice> <invoker> [--body JSON] [--value name=value ...] [--query name=value ...]",
-            "Calls like the Test invoke page, with the web service's authentication (a bearer token is renewed once on a 401). " +
-            "--value fills a {placeholder} of the invoker's path; --query adds a query parameter; both may be repeated. " +
-            "Prints the status line, then the answer's body with secrets masked as in the debugger. The call is recorded in the debugger. " +
-            "Exit code 0 for a 2xx answer, 1 for any other answer or when the call could not be made.",
+            "Calls like the Test invoke page, with the web service's authentication (a bearer token is renewed once on a 401).\n" +
+            "--value fills a {placeholder} of the invoker's path; --query adds a query parameter; both may be repeated.\n" +
+            "Prints the status line, then the answer's body with secrets masked as in the debugger. The call is recorded in the debugger.\n" +
+            "Exit code 0 for a 2xx answer, 1 for any other answer or when the call could not be made.\n" +
+            "Example: webservices invoke crm note --value id=7 --body '{\"text\":\"hello\"}'",
             ["webservice", "invoker"], new Dictionary<string, bool> { ["--body"] = true, ["--value"] = true, ["--query"] = true }, InvokeAsync,
             Repeatable: ["--value", "--query"]),
     ];
