@@ -156,6 +156,9 @@ public sealed class WebServiceAuthHandler(ITokenProvider tokens, IServiceScopeFa
 /// </summary>
 public sealed class CallRecordingHandler(ICallRecorder recorder, TimeProvider time) : DelegatingHandler
 {
+    /// <summary>An answer larger than this is not read: the call fails instead of filling the memory.</summary>
+    public const long MaxAnswerBytes = 16 * 1024 * 1024;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Options.TryGetValue(WebServiceCall.Key, out var call);
@@ -167,7 +170,6 @@ public sealed class CallRecordingHandler(ICallRecorder recorder, TimeProvider ti
         try
         {
             response = await base.SendAsync(request, cancellationToken);
-            await response.Content.LoadIntoBufferAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
@@ -175,6 +177,21 @@ public sealed class CallRecordingHandler(ICallRecorder recorder, TimeProvider ti
                 ? call?.TimedOut() == true ? $"Timed out after {call.Timeout.TotalSeconds:0.#} s." : "Cancelled by the caller."
                 : $"Could not reach {request.RequestUri?.Authority}: {ex.Message}";
             await RecordAsync(call, request, started, watch.Elapsed, null, requestHeaders, requestBody, [], null, error);
+            throw;
+        }
+
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(MaxAnswerBytes, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            var error = ex is OperationCanceledException
+                ? call?.TimedOut() == true ? $"Timed out after {call.Timeout.TotalSeconds:0.#} s while reading the answer." : "Cancelled by the caller."
+                : $"The answer of {request.RequestUri?.Authority} could not be read (at most {MaxAnswerBytes / 1024 / 1024} MB are read): {ex.Message}";
+            await RecordAsync(call, request, started, watch.Elapsed, (int)response.StatusCode, requestHeaders, requestBody,
+                HeaderList(response.Headers, response.Content.Headers), null, error);
+            response.Dispose();
             throw;
         }
 

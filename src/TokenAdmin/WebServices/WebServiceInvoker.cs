@@ -86,7 +86,9 @@ public sealed partial class WebServiceInvoker(
         }
         catch (HttpRequestException ex)
         {
-            var message = $"Web service '{service.Name}' could not be reached at {new Uri(service.BaseUrl).Authority}: {ex.Message}";
+            var message = call?.Recorded == true && ex.Message.Contains("buffer", StringComparison.OrdinalIgnoreCase)
+                ? $"The answer of web service '{service.Name}' is larger than {CallRecordingHandler.MaxAnswerBytes / 1024 / 1024} MB; TokenAdmin does not read it."
+                : $"Web service '{service.Name}' could not be reached at {new Uri(service.BaseUrl).Authority}: {ex.Message}";
             await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, message);
             throw new InvokeException(InvokeFailure.Unreachable, message, ex);
         }

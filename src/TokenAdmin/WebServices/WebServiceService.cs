@@ -88,6 +88,40 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
     public Task<Invoker?> FindInvokerAsync(int id, CancellationToken cancellationToken) =>
         db.Invokers.AsNoTracking().Include(i => i.WebService).SingleOrDefaultAsync(i => i.Id == id, cancellationToken);
 
+    /// <summary>
+    /// The secrets a web service sends (basic password, secret header values, its current bearer token), so a page
+    /// showing a remote answer can mask them wherever the remote side echoes them.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SentSecretsAsync(int webServiceId, ITokenProvider tokens, CancellationToken cancellationToken)
+    {
+        var service = await FindAsync(webServiceId, cancellationToken);
+        if (service is null)
+        {
+            return [];
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        try
+        {
+            if (service.BasicPasswordProtected is { } password)
+            {
+                headers.Add(new("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{service.BasicUserName}:{protector.Unprotect(password)}"))));
+            }
+
+            headers.AddRange(service.Headers.Where(h => h.Secret).Select(h => new KeyValuePair<string, string>(h.Name, protector.Unprotect(h.Value))));
+            if (service.TokenSource is { } source)
+            {
+                headers.Add(new("Authorization", (await tokens.GetTokenAsync(source, cancellationToken)).AuthorizationHeader));
+            }
+        }
+        catch (Exception ex) when (ex is SecretUnreadableException or TokenUnavailableException)
+        {
+            // Nothing more to mask: what cannot be read was not sent either.
+        }
+
+        return CallRedaction.KnownSecrets(headers, service.Headers.Where(h => h.Secret).Select(h => h.Name).ToHashSet(StringComparer.OrdinalIgnoreCase));
+    }
+
     /// <summary>Token configs and functional accounts a web service may take its bearer token from.</summary>
     public async Task<IReadOnlyList<(string Value, string Name)>> TokenSourcesAsync(CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Quartz;
 using TokenAdmin.Settings;
 using TokenAdmin.TokenProvider;
 using TokenAdmin.Tests.Infrastructure;
@@ -134,6 +135,17 @@ public sealed class DebuggerTests : WebServiceTestBase
         Assert.Equal(1, deleted);
         var left = await App.WithDbAsync(db => db.CallLogEntries.Select(e => e.Url).OrderBy(u => u).ToListAsync());
         Assert.Equal(["https://crm.example.test/now", "https://crm.example.test/recent"], left);
+    }
+
+    [Fact]
+    public async Task PurgeJob_IsScheduledHourly_NeverTwiceAtOnce()
+    {
+        var scheduler = await App.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+
+        var cron = Assert.IsAssignableFrom<ICronTrigger>(Assert.Single(await scheduler.GetTriggersOfJob(CallLogPurgeJob.Key)));
+
+        Assert.Equal("0 23 * * * ?", cron.CronExpressionString);
+        Assert.True((await scheduler.GetJobDetail(CallLogPurgeJob.Key))!.ConcurrentExecutionDisallowed);
     }
 
     [Fact]

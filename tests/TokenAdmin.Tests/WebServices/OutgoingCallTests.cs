@@ -157,6 +157,23 @@ public sealed class OutgoingCallTests : WebServiceTestBase
     }
 
     [Fact]
+    public async Task Invoke_RefusesToReadAnAnswerLargerThanTheLimit()
+    {
+        var id = await CreateWebServiceAsync();
+        await CreateInvokerAsync(id);
+        Echo.ExtraAnswer["big"] = new string('x', (int)CallRecordingHandler.MaxAnswerBytes + 1024);
+
+        var failed = await InvokeFailsAsync("crm", "create-ticket");
+
+        Assert.Equal(InvokeFailure.Unreachable, failed.Failure);
+        Assert.Contains("is larger than 16 MB", failed.Message, StringComparison.Ordinal);
+        var entry = await App.WithDbAsync(db => Task.FromResult(db.CallLogEntries.Single()));
+        Assert.Equal(200, entry.StatusCode);
+        Assert.Null(entry.ResponseBody);
+        Assert.Contains("could not be read", entry.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invoke_ReportsAnUnreachableEndpoint()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
