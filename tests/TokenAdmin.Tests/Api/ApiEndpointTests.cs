@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Api;
@@ -123,6 +124,32 @@ public sealed class ApiEndpointTests : ApiTestBase
         Assert.True(await App.WithDbAsync(db => db.TokenConfigs.Where(c => c.Id == configId).Select(c => c.SharedThroughApi).SingleAsync()));
         Assert.Contains("sharedThroughApi: true", await App.WithDbAsync(db => db.TokenConfigs.Where(c => c.Id == configId).Select(c => c.Yaml).SingleAsync()), StringComparison.Ordinal);
         Assert.True(await App.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "token-config.updated" && a.Details.Contains("sharedThroughApi"))));
+    }
+
+    [Fact]
+    public async Task ShareFlag_OfAFunctionalAccount_IsSavedFromItsEditPage_AndAudited()
+    {
+        var profile = await CreateApiProfileAsync();
+        var form = new Dictionary<string, string>
+        {
+            ["Input.Name"] = "shared-robot",
+            ["Input.OidcProfileId"] = profile.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Input.GrantType"] = "client_credentials",
+            ["Input.Scope"] = "api",
+            ["Input.ResourceParameterName"] = "resource",
+            ["Input.ResourcePerParameter"] = "true",
+            ["Input.TokenType"] = "access_token",
+            ["Input.Valid"] = "true",
+            ["Input.SharedThroughApi"] = "true",
+        };
+
+        var response = await Browser.PostFormAsync("/functionalaccounts/edit", form, "/functionalaccounts/edit");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.True(await App.WithDbAsync(db => db.FunctionalAccounts.Where(a => a.Name == "shared-robot").Select(a => a.SharedThroughApi).SingleAsync()));
+        Assert.True(await App.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "functional-account.created" && a.Details.Contains("shared through the API"))));
+        var brokered = await CallAsync(HttpMethod.Post, "/api/v1/functional-accounts/shared-robot/token", Mint(c => c["roles"] = Broker));
+        Assert.Equal(HttpStatusCode.OK, brokered.StatusCode);
     }
 
     [Fact]
