@@ -136,6 +136,22 @@ public sealed class IncomingTokenTests : ApiTestBase
     }
 
     [Fact]
+    public async Task DisabledApiUser_IsRefused_EvenWithRoles()
+    {
+        await CreateApiProfileAsync(p => p.CreateApiUsers = false);
+        await App.WithDbAsync(async db =>
+        {
+            db.ApiUsers.Add(new ApiUser { Login = "robot", NormalizedLogin = "ROBOT", ManualRoles = ApiRoles.TokensRead, Valid = false, CreatedBy = "test", ChangedBy = "test" });
+            return await db.SaveChangesAsync();
+        });
+
+        var response = await GetTokensAsync(Mint());
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("disabled", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenMatchingNoRoleMapRule_IsRefusedAndCreatesNoUser()
     {
         await CreateApiProfileAsync();
