@@ -4,6 +4,7 @@ using TokenAdmin.Benchmarks;
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- overview-load [configs] [seconds] [concurrency]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- provider-herd [callers] [latency ms]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- updater [tokens] [latency ms] [parallelism] [one-by-one sample, 0 = all]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- api-load [configs] [seconds] [concurrency] [rounds]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- mail-fetch [messages] [rounds]   (needs Debian's Dovecot, see tests/run.sh)
 if (args.Length > 0 && args[0] == "micro")
@@ -24,6 +25,12 @@ if (args.Length > 0 && args[0] == "updater")
     return await UpdaterThroughput.RunAsync(Math.Max(1, Value(1, 10_000)), TimeSpan.FromMilliseconds(Value(2, 20)), Math.Clamp(Value(3, 32), 1, 32), Value(4, 0));
 }
 
+if (args.Length > 0 && args[0] == "api-load")
+{
+    int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
+    return await ApiLoad.RunAsync(Value(1, 50), TimeSpan.FromSeconds(Value(2, 10)), Value(3, 8), Value(4, 3));
+}
+
 if (args.Length > 0 && args[0] == "mail-fetch")
 {
     int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
@@ -36,5 +43,5 @@ if (args.Length == 0 || args[0] == "overview-load")
     return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
 }
 
-Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | provider-herd [callers] [latency ms] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] | mail-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | api-load [configs] [seconds] [concurrency] [rounds] | provider-herd [callers] [latency ms] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] | mail-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
 return 2;

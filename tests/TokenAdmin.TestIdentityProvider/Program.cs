@@ -43,6 +43,11 @@ public static class Program
             options.Users.Add(user);
         }
 
+        foreach (var audience in parsed.Audiences)
+        {
+            options.AccessTokenAudiences.Add(audience);
+        }
+
         foreach (var client in parsed.Clients)
         {
             options.Clients.Add(client);

@@ -82,6 +82,13 @@ public sealed class TestIdentityProviderFaults
         set { lock (_gate) { _discoveryServerError500 = value; } }
     }
 
+    /// <summary>
+    /// When set, the discovery document names this issuer instead of the provider's own (the rest is unchanged), to
+    /// imitate documents such as Microsoft Entra's multi-tenant one (<c>https://login.microsoftonline.com/{tenantid}/v2.0</c>).
+    /// Tokens the provider issues still carry its own issuer; tests mint tokens with <see cref="TestIdentityProviderServer.MintToken"/>.
+    /// </summary>
+    public string? AdvertisedIssuer { get; set; }
+
     /// <summary>When set, the discovery document answers 200 with an HTML page instead of JSON (a captive portal, a wrong URL).</summary>
     public bool DiscoveryNotJson { get; set; }
 

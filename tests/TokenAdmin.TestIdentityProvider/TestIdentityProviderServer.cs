@@ -249,6 +249,32 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
     /// </summary>
     public void RotateSigningKey(bool keepOldKeyInJwks = true) => _keys.Rotate(keepOldKeyInJwks);
 
+    /// <summary>
+    /// Test-only: the credentials (RSA private key, <c>kid</c>, RS256) that sign this provider's tokens now. Tests use
+    /// them to craft tokens the provider would never issue (other issuers, audiences, lifetimes, header fields).
+    /// </summary>
+    public Microsoft.IdentityModel.Tokens.SigningCredentials SigningCredentials => _keys.Current;
+
+    /// <summary>
+    /// Test-only mint: a JWT signed with <paramref name="credentials"/> (default: this provider's current key), with
+    /// <paramref name="claims"/> as its payload as given (no claim is added: set iss, aud, exp, ... yourself) and
+    /// <paramref name="header"/> merged into its header (typ, nonce, ...).
+    /// </summary>
+    public string MintToken(
+        IDictionary<string, object> claims, IDictionary<string, object>? header = null,
+        Microsoft.IdentityModel.Tokens.SigningCredentials? credentials = null)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        var handler = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false };
+        var descriptor = new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object>(claims),
+            SigningCredentials = credentials ?? _keys.Current,
+            AdditionalHeaderClaims = header is null ? null : new Dictionary<string, object>(header),
+        };
+        return handler.CreateToken(descriptor);
+    }
+
     /// <summary>Same as the <see cref="RefreshTokenReuseCount"/> property (kept async for callers that expect a query).</summary>
     public Task<int> CountRefreshTokenReuseAsync(CancellationToken cancellationToken = default)
     {

@@ -15,7 +15,7 @@ public static class CliApp
     public const int Refused = 1;
     public const int Usage = 2;
 
-    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenStateVerbs.All, .. TokenVerbs.All, .. JobVerbs.All, .. ImportUserVerbs.All, .. MailVerbs.All];
+    private static readonly IReadOnlyList<CliVerb> Verbs = [.. AdminVerbs.All, .. ConfigVerbs.All, .. TokenStateVerbs.All, .. TokenVerbs.All, .. JobVerbs.All, .. ImportUserVerbs.All, .. MailVerbs.All, .. WebServiceVerbs.All];
 
     /// <summary>A first argument that is not an option (the web host's options all start with -) names a verb.</summary>
     public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');

@@ -24,6 +24,10 @@ public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbCon
     public DbSet<FunctionalAccounts.ApiUser> ApiUsers => Set<FunctionalAccounts.ApiUser>();
     public DbSet<Mail.MailAccount> MailAccounts => Set<Mail.MailAccount>();
     public DbSet<Mail.FetchedMessage> FetchedMessages => Set<Mail.FetchedMessage>();
+    public DbSet<WebServices.WebService> WebServices => Set<WebServices.WebService>();
+    public DbSet<WebServices.WebServiceHeader> WebServiceHeaders => Set<WebServices.WebServiceHeader>();
+    public DbSet<WebServices.Invoker> Invokers => Set<WebServices.Invoker>();
+    public DbSet<WebServices.CallLogEntry> CallLogEntries => Set<WebServices.CallLogEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

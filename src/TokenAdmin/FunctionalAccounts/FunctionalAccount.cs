@@ -28,6 +28,8 @@ public sealed class FunctionalAccount
     public bool ResourcePerParameter { get; set; } = true;
     public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
     public bool Valid { get; set; } = true;
+    /// <summary>Whether the token broker of the API (/api/v1) may hand this account's token to a caller with the tokens.broker role. Off by default.</summary>
+    public bool SharedThroughApi { get; set; }
     public TokenState? State { get; set; }
 
     public DateTime CreatedAt { get; set; }

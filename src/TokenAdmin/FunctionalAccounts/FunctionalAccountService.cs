@@ -21,13 +21,14 @@ public sealed class FunctionalAccountInput
     public bool ResourcePerParameter { get; set; } = true;
     public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
     public bool Valid { get; set; } = true;
+    public bool SharedThroughApi { get; set; }
     public string? Version { get; set; }
 
     public static FunctionalAccountInput From(FunctionalAccount a) => new()
     {
         Name = a.Name, OidcProfileId = a.OidcProfileId, GrantType = a.GrantType, Scope = a.Scope, Username = a.Username,
         Resources = a.Resources, ResourceParameterName = a.ResourceParameterName, ResourcePerParameter = a.ResourcePerParameter,
-        TokenType = a.TokenType, Valid = a.Valid, Version = a.Version,
+        TokenType = a.TokenType, Valid = a.Valid, SharedThroughApi = a.SharedThroughApi, Version = a.Version,
     };
 }
 
@@ -69,7 +70,7 @@ public sealed class FunctionalAccountService(
         account.CreatedAt = account.ChangedAt = now;
         account.CreatedBy = account.ChangedBy = actor;
         db.FunctionalAccounts.Add(account);
-        AuditLog.Add(db, time, actor, "functional-account.created", account.Name, $"grant {account.GrantType}, token {account.TokenType}");
+        AuditLog.Add(db, time, actor, "functional-account.created", account.Name, $"grant {account.GrantType}, token {account.TokenType}{(account.SharedThroughApi ? ", shared through the API" : "")}");
         await db.SaveChangesAsync(cancellationToken);
         return new FunctionalAccountSaveResult(errors, account);
     }
@@ -87,6 +88,7 @@ public sealed class FunctionalAccountService(
             return new FunctionalAccountSaveResult(new() { [""] = $"'{account.Name}' was changed by {account.ChangedBy} at {account.ChangedAt:yyyy-MM-dd HH:mm:ss} UTC while you edited it. Reload the page and make your change again." });
         }
 
+        var sharedBefore = account.SharedThroughApi;
         var grantBefore = (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter);
         var errors = await ApplyAsync(account, input, cancellationToken);
         if (errors.Count > 0)
@@ -107,7 +109,18 @@ public sealed class FunctionalAccountService(
         account.ChangedAt = time.GetUtcNow().UtcDateTime;
         account.ChangedBy = actor;
         account.Version = Guid.NewGuid().ToString("N");
-        AuditLog.Add(db, time, actor, "functional-account.changed", account.Name, grantChanged ? "grant changed: stored tokens dropped" : "");
+        var details = new List<string>();
+        if (grantChanged)
+        {
+            details.Add("grant changed: stored tokens dropped");
+        }
+
+        if (sharedBefore != account.SharedThroughApi)
+        {
+            details.Add(account.SharedThroughApi ? "shared through the API" : "no longer shared through the API");
+        }
+
+        AuditLog.Add(db, time, actor, "functional-account.changed", account.Name, string.Join("; ", details));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -271,6 +284,7 @@ public sealed class FunctionalAccountService(
         account.ResourcePerParameter = input.ResourcePerParameter;
         account.TokenType = input.TokenType;
         account.Valid = input.Valid;
+        account.SharedThroughApi = input.SharedThroughApi;
         return errors;
     }
 }

@@ -93,6 +93,9 @@ public static class TokenAdminHostingExtensions
 
         // Mail accounts, fetcher, SMTP sending (Mail/)
         Mail.MailServices.AddMail(services, configuration, dataDirectory);
+
+        // Web services, invokers and the call debugger (WebServices/)
+        WebServices.WebServiceServices.AddWebServices(services);
         return services;
     }
 
@@ -126,8 +129,8 @@ public static class TokenAdminHostingExtensions
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
 
-        services.AddAuthentication(AdminAuthentication.CookieScheme)
-            .AddCookie(AdminAuthentication.CookieScheme, o =>
+        var authentication = services.AddAuthentication(AdminAuthentication.CookieScheme);
+        authentication.AddCookie(AdminAuthentication.CookieScheme, o =>
             {
                 o.Cookie.Name = "tokenadmin.auth";
                 o.Cookie.HttpOnly = true;
@@ -142,8 +145,11 @@ public static class TokenAdminHostingExtensions
             })
             .AddOpenIdConnect(AdminAuthentication.OidcScheme, _ => { });
         services.AddSingleton<IConfigureOptions<OpenIdConnectOptions>, AdminOidcOptionsSetup>();
-        services.AddAuthorizationBuilder()
+        var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(AdminAuthentication.AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(AdminAuthentication.AdminRole));
+
+        // The incoming API under /api/v1: its own bearer scheme and role policies (WebServices/Api).
+        WebServices.Api.ApiServices.AddTokenAdminApi(services, authentication, authorization);
 
         services.AddRateLimiter(o =>
         {
@@ -222,12 +228,14 @@ public static class TokenAdminHostingExtensions
         app.UseStaticFiles();
         app.UseRouting();
         app.UseRateLimiter();
+        WebServices.Api.ApiServices.UseTokenAdminApi(app);
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         app.MapRazorPages();
+        WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
         return app;
     }
 }

@@ -38,6 +38,8 @@ public sealed class OidcProfile
     // Restrictions for incoming tokens.
     public bool AcceptIncomingTokens { get; set; }
     public int IncomingOrder { get; set; }
+    /// <summary>Whether an incoming token whose user is not known yet creates the API user (and updates known ones) through the RoleMap and UserMap.</summary>
+    public bool CreateApiUsers { get; set; }
     public string? RestrictUserLogin { get; set; }
     public string? RestrictScope { get; set; }
     /// <summary>Accepted audiences, one per line; empty means the client id.</summary>

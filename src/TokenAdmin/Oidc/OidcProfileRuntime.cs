@@ -78,9 +78,18 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     private static readonly TimeSpan RetiredLifetime = TimeSpan.FromMinutes(5);
     private readonly List<(DateTimeOffset At, Entry Entry)> _retired = [];
 
+    private long _generation;
+
+    /// <summary>Changes whenever a profile is created, changed or deleted: caches built from profiles (incoming API tokens) compare it.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>Tells caches built from the profiles that a profile was created, changed or deleted.</summary>
+    public void ProfilesChanged() => Interlocked.Increment(ref _generation);
+
     /// <summary>Forgets a deleted or changed profile's client and cache.</summary>
     public void Forget(int profileId)
     {
+        ProfilesChanged();
         if (_entries.TryRemove(profileId, out var entry))
         {
             Retire(entry);

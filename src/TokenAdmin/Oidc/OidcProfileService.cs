@@ -32,6 +32,7 @@ public sealed class OidcProfileInput
     public string? UserMapYaml { get; set; }
     public bool AcceptIncomingTokens { get; set; }
     public string IncomingOrder { get; set; } = "0";
+    public bool CreateApiUsers { get; set; }
     public string? RestrictUserLogin { get; set; }
     public string? RestrictScope { get; set; }
     public string? RestrictAudience { get; set; }
@@ -46,7 +47,7 @@ public sealed class OidcProfileInput
         VerifyHostname = p.VerifyHostname, VerifyCertificate = p.VerifyCertificate, UseNonce = p.UseNonce,
         RandLength = p.RandLength.ToString(CultureInfo.InvariantCulture), RandTtlSeconds = p.RandTtlSeconds.ToString(CultureInfo.InvariantCulture),
         LeewaySeconds = p.LeewaySeconds.ToString(CultureInfo.InvariantCulture), UidClaim = p.UidClaim,
-        RoleMapYaml = p.RoleMapYaml, UserMapYaml = p.UserMapYaml, AcceptIncomingTokens = p.AcceptIncomingTokens,
+        RoleMapYaml = p.RoleMapYaml, UserMapYaml = p.UserMapYaml, AcceptIncomingTokens = p.AcceptIncomingTokens, CreateApiUsers = p.CreateApiUsers,
         IncomingOrder = p.IncomingOrder.ToString(CultureInfo.InvariantCulture), RestrictUserLogin = p.RestrictUserLogin,
         RestrictScope = p.RestrictScope, RestrictAudience = p.RestrictAudience, RestrictAuthorizedParty = p.RestrictAuthorizedParty,
         Version = p.Version,
@@ -96,6 +97,7 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         db.OidcProfiles.Add(profile);
         AuditLog.Add(db, time, actor, "oidc-profile.created", profile.Name, profile.DiscoveryUrl);
         await db.SaveChangesAsync(cancellationToken);
+        runtime.ProfilesChanged();
         return new OidcProfileSaveResult(errors, profile);
     }
 
@@ -311,6 +313,7 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         profile.UserMapYaml = Blank(input.UserMapYaml);
         profile.AcceptIncomingTokens = input.AcceptIncomingTokens;
         profile.IncomingOrder = order;
+        profile.CreateApiUsers = input.CreateApiUsers;
         profile.RestrictUserLogin = Blank(input.RestrictUserLogin);
         profile.RestrictScope = Blank(input.RestrictScope);
         profile.RestrictAudience = audiences.Count == 0 ? null : string.Join('\n', audiences);

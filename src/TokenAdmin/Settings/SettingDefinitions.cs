@@ -57,6 +57,8 @@ public static partial class SettingNames
     public const string SmtpTokenSource = "Smtp.OAuth2TokenSource";
     public const string SmtpMechanism = "Smtp.OAuth2Mechanism";
     public const string SmtpFrom = "Smtp.From";
+    public const string DebuggerRetentionDays = "Debugger.RetentionDays";
+    public const string DebuggerBodyLimit = "Debugger.BodyLimit";
 
     public const string PublicUrlGroup = "Public URL";
     public const string AdminOidcGroup = "Admin sign-in with OpenID Connect";
@@ -64,6 +66,7 @@ public static partial class SettingNames
     public const string MailGroup = "Mail accounts";
     /// <summary>Edited on its own page (Mail accounts → SMTP sending), where the token source is picked from a list.</summary>
     public const string SmtpGroup = "SMTP sending";
+    public const string DebuggerGroup = "Web service debugger";
 
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
@@ -118,7 +121,18 @@ public static partial class SettingNames
         new(SmtpMechanism, SmtpGroup, "OAuth2 mechanism", "The SASL mechanism that carries the token.", "XOAUTH2", SettingKind.Choice, ["XOAUTH2", "OAUTHBEARER"]),
         new(SmtpFrom, SmtpGroup, "From address", "The sender of mail TokenAdmin sends, e.g. tokenadmin@example.com.", "",
             Validate: v => v.Length == 0 || MimeKit.MailboxAddress.TryParse(v, out _) ? null : $"'{v}' is not a mail address."),
+        new(DebuggerRetentionDays, DebuggerGroup, "Retention (days)",
+            "How long the debugger keeps recorded web service calls (1 to 3650 days); older ones are purged every hour.",
+            "14", Validate: v => CheckNumber(v, 1, 3650, "Retention")),
+        new(DebuggerBodyLimit, DebuggerGroup, "Body limit (characters)",
+            "Request and response bodies are cut at this length in the debugger (1024 to 1048576), after secrets are redacted.",
+            "16384", Validate: v => CheckNumber(v, 1024, 1024 * 1024, "Body limit")),
     ];
+
+    internal static string? CheckNumber(string value, int min, int max, string label) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? null
+            : $"{label} must be a whole number from {min} to {max}.";
 
     private static readonly Dictionary<string, SettingDefinition> ByName =
         All.ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);

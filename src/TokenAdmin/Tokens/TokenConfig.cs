@@ -12,6 +12,8 @@ public sealed class TokenConfig
     public required string NormalizedName { get; set; }
     public required string Template { get; set; }
     public bool Valid { get; set; } = true;
+    /// <summary>Copied from the YAML (sharedThroughApi): whether the API's token broker may hand out this config's access token.</summary>
+    public bool SharedThroughApi { get; set; }
     public required string Flow { get; set; }
     public required string Yaml { get; set; }
     /// <summary>Copied from the YAML (notifications.expiringSoonDays) so lists and banners need not parse it.</summary>

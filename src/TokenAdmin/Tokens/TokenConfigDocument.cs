@@ -26,6 +26,10 @@ public sealed class TokenConfigDocument
     public string Name { get; set; } = "";
     public string Template { get; set; } = TokenTemplates.Custom;
     public bool Valid { get; set; } = true;
+
+    /// <summary>Whether the token broker of the API (/api/v1) may hand this config's access token to a caller with the tokens.broker role. Off by default.</summary>
+    public bool SharedThroughApi { get; set; }
+
     public string Flow { get; set; } = TokenFlows.AuthorizationCode;
     public string ClientId { get; set; } = "";
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;

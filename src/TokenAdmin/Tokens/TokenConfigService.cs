@@ -47,6 +47,7 @@ public sealed class TokenConfigService(
             Template = document.Template,
             Flow = document.Flow,
             Valid = document.Valid,
+            SharedThroughApi = document.SharedThroughApi,
             Yaml = TokenConfigYaml.Write(document),
             ExpiringSoonDays = document.Notifications.ExpiringSoonDays,
             CreatedAt = now,
@@ -95,6 +96,7 @@ public sealed class TokenConfigService(
         config.NormalizedName = TokenConfig.Normalize(document.Name);
         config.Flow = document.Flow;
         config.Valid = document.Valid;
+        config.SharedThroughApi = document.SharedThroughApi;
         config.Yaml = TokenConfigYaml.Write(document);
         config.ExpiringSoonDays = document.Notifications.ExpiringSoonDays;
         config.ChangedAt = time.GetUtcNow().UtcDateTime;

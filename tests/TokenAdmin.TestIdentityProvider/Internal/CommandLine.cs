@@ -20,6 +20,8 @@ internal sealed class CommandLineOptions
 
     public TimeSpan? AccessTokenLifetime { get; set; }
 
+    public List<string> Audiences { get; } = [];
+
     public List<TestUser> Users { get; } = [];
 
     public List<TestClient> Clients { get; } = [];
@@ -44,6 +46,7 @@ internal static class CommandLine
           --client <id>:<secret>:<uris>    Adds a client (repeatable). <uris> is a comma-separated list of redirect URIs;
                                            an empty <secret> (id::uris) makes a public client. The secret cannot contain ':'.
           --access-token-lifetime <secs>   Access token lifetime in seconds (default 3600).
+          --audience <aud>                 Puts this aud into every access token (repeatable; default none), e.g. for TokenAdmin's API.
           --db <path>                      Keeps OpenIddict's SQLite database in this file (default: a temp file deleted on exit).
           --no-pkce                        Does not require PKCE (S256) for the authorization code flow.
           --verbose                        Logs at Information level (default: Warning).
@@ -102,6 +105,9 @@ internal static class CommandLine
                     break;
                 case "--access-token-lifetime":
                     result.AccessTokenLifetime = ParseSeconds(arg, Value());
+                    break;
+                case "--audience":
+                    result.Audiences.Add(NonEmpty(arg, Value()));
                     break;
                 case "--db":
                     result.DatabasePath = NonEmpty(arg, Value());

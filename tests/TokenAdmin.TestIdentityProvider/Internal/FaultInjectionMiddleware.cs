@@ -82,7 +82,34 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
             return;
         }
 
+        else if (path.Equals(DiscoveryPath, StringComparison.OrdinalIgnoreCase) && state.Faults.AdvertisedIssuer is { } advertised)
+        {
+            await RewriteIssuerAsync(context, next, advertised);
+            return;
+        }
+
         await next(context);
+    }
+
+    private static async Task RewriteIssuerAsync(HttpContext context, RequestDelegate next, string issuer)
+    {
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        var document = System.Text.Json.Nodes.JsonNode.Parse(buffer.ToArray())!.AsObject();
+        document["issuer"] = issuer;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(document.ToJsonString());
+        context.Response.ContentLength = bytes.Length;
+        await original.WriteAsync(bytes, context.RequestAborted);
     }
 
     private async Task<string> ReadGrantTypeAsync(HttpRequest request)

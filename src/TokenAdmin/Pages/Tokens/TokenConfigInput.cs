@@ -7,6 +7,7 @@ public sealed class TokenConfigInput
 {
     public string Name { get; set; } = "";
     public bool Valid { get; set; } = true;
+    public bool SharedThroughApi { get; set; }
     public string Flow { get; set; } = TokenFlows.AuthorizationCode;
     public string ClientId { get; set; } = "";
     public string? ClientSecret { get; set; }
@@ -34,7 +35,7 @@ public sealed class TokenConfigInput
 
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {
-        Name = d.Name, Valid = d.Valid, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, Scope = d.Scope,
+        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, Scope = d.Scope,
         Tenant = d.Tenant, Issuer = d.Issuer, DiscoveryUrl = d.DiscoveryUrl, AuthorizationEndpoint = d.Endpoints.Authorization,
         TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, Username = d.Username,
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
@@ -46,7 +47,7 @@ public sealed class TokenConfigInput
     /// <summary>The document this form describes; parameter lines that are not key=value land in <paramref name="errors"/>.</summary>
     public TokenConfigDocument ToDocument(string template, Dictionary<string, string> errors) => new()
     {
-        Name = Name ?? "", Template = template, Valid = Valid, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientAuthentication = ClientAuthentication ?? "",
+        Name = Name ?? "", Template = template, Valid = Valid, SharedThroughApi = SharedThroughApi, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientAuthentication = ClientAuthentication ?? "",
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
         Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
         Parameters = new RequestParameters

@@ -283,6 +283,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("SharedThroughApi")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TokenType")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -508,6 +511,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("CreateApiUsers")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -768,6 +774,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("SharedThroughApi")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Template")
                         .IsRequired()
                         .HasMaxLength(60)
@@ -884,6 +893,251 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("TokenAdmin.WebServices.CallLogEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Caller")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Direction")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DurationMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Invoker")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestBody")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestHeaders")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResponseBody")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResponseHeaders")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WebService")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("WebService", "At");
+
+                    b.ToTable("CallLogEntries");
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.Invoker", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Comment")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WebServiceId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WebServiceId", "NormalizedName")
+                        .IsUnique();
+
+                    b.ToTable("Invokers");
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.WebService", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Authentication")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BasicPasswordProtected")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BasicUserName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Comment")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("TokenSourceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TokenSourceKind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TokenType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Version")
+                        .IsConcurrencyToken()
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NormalizedName")
+                        .IsUnique();
+
+                    b.HasIndex("TokenSourceKind", "TokenSourceId");
+
+                    b.ToTable("WebServices");
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.WebServiceHeader", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Secret")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WebServiceId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WebServiceId");
+
+                    b.ToTable("WebServiceHeaders");
+                });
+
             modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
                 {
                     b.HasOne("TokenAdmin.Oidc.OidcProfile", null)
@@ -938,6 +1192,26 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
+            modelBuilder.Entity("TokenAdmin.WebServices.Invoker", b =>
+                {
+                    b.HasOne("TokenAdmin.WebServices.WebService", "WebService")
+                        .WithMany("Invokers")
+                        .HasForeignKey("WebServiceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("WebService");
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.WebServiceHeader", b =>
+                {
+                    b.HasOne("TokenAdmin.WebServices.WebService", null)
+                        .WithMany("Headers")
+                        .HasForeignKey("WebServiceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TokenAdmin.FunctionalAccounts.FunctionalAccount", b =>
                 {
                     b.Navigation("State");
@@ -946,6 +1220,13 @@ namespace TokenAdmin.Data.Migrations.Sqlite
             modelBuilder.Entity("TokenAdmin.Tokens.TokenConfig", b =>
                 {
                     b.Navigation("State");
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.WebService", b =>
+                {
+                    b.Navigation("Headers");
+
+                    b.Navigation("Invokers");
                 });
 #pragma warning restore 612, 618
         }

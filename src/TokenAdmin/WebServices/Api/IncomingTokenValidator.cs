@@ -1,0 +1,405 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TokenAdmin.Data;
+using TokenAdmin.FunctionalAccounts;
+using TokenAdmin.Oidc;
+
+namespace TokenAdmin.WebServices.Api;
+
+/// <summary>Who called the API: the API user the token's UID claim names, with its roles, through which profile.</summary>
+public sealed record ApiCaller(string Login, IReadOnlyList<string> Roles, string Profile, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Why a bearer token was refused. <see cref="Status"/> is 401 (a bad token), 403 (a good token without the rights)
+/// or 503 (the provider could not be asked); <see cref="Description"/> helps the caller without naming internals.
+/// </summary>
+public sealed record IncomingTokenFailure(int Status, string Error, string Description)
+{
+    public static IncomingTokenFailure InvalidToken(string description) => new(StatusCodes.Status401Unauthorized, "invalid_token", description);
+
+    public static IncomingTokenFailure InsufficientScope(string description) => new(StatusCodes.Status403Forbidden, "insufficient_scope", description);
+
+    public static IncomingTokenFailure Unavailable(string description) => new(StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", description);
+}
+
+public sealed record IncomingTokenResult(ApiCaller? Caller, IncomingTokenFailure? Failure);
+
+/// <summary>
+/// Checks a bearer token of an incoming API call against the OIDC profiles that accept incoming tokens, in their
+/// order: its issuer picks the profiles to try; each checks signature (JWKS, an unknown key id refetches the keys once,
+/// rate-limited), issuer, audience, lifetime with the profile's leeway, nbf and the algorithm allow-list
+/// (<see cref="ProfileTokenValidator"/>), then the profile's restrictions (AuthorizedParty, UserLogin, Scope).
+/// The UID claim names the API user; when the profile allows it the user is created or updated through the RoleMap
+/// and UserMap. Accepted tokens are remembered by their SHA-256 for a short while (never beyond their expiry).
+/// </summary>
+public sealed partial class IncomingTokenValidator(
+    IServiceScopeFactory scopes, OidcProfileRuntime runtime, TimeProvider time, ILogger<IncomingTokenValidator> logger) : IDisposable
+{
+    /// <summary>Longer bearer tokens are refused before any parsing (Entra tokens with many groups stay far below).</summary>
+    public const int MaxTokenLength = 16 * 1024;
+
+    /// <summary>How long an accepted token is remembered; role changes of an API user reach the API after at most this.</summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(60);
+
+    /// <summary>At most this many accepted tokens are remembered.</summary>
+    public const int CacheCapacity = 10_000;
+
+    private static readonly TimeSpan ProfileListLifetime = TimeSpan.FromSeconds(30);
+    private static readonly JsonWebTokenHandler Reader = new() { MapInboundClaims = false };
+
+    private readonly ConcurrentDictionary<string, CachedCaller> _accepted = new(StringComparer.Ordinal);
+    private volatile ProfileList? _profiles;
+    private readonly SemaphoreSlim _userWrites = new(1, 1);
+
+    private sealed record CachedCaller(ApiCaller Caller, DateTimeOffset Until, long Generation);
+
+    private sealed record ProfileList(IReadOnlyList<OidcProfile> Profiles, DateTimeOffset Until, long Generation);
+
+    public async Task<IncomingTokenResult> ValidateAsync(string token, CancellationToken cancellationToken)
+    {
+        if (token.Length > MaxTokenLength)
+        {
+            return Refused($"The bearer token is longer than {MaxTokenLength} characters.");
+        }
+
+        var now = time.GetUtcNow();
+        var generation = runtime.Generation;
+        var key = Hash(token);
+        if (_accepted.TryGetValue(key, out var cached))
+        {
+            if (cached.Until > now && cached.Generation == generation)
+            {
+                return new IncomingTokenResult(cached.Caller, null);
+            }
+
+            _accepted.TryRemove(key, out _);
+        }
+
+        var result = await CheckAsync(token, now, cancellationToken);
+        if (result.Caller is { } caller)
+        {
+            Remember(key, new CachedCaller(caller, Min(caller.ExpiresAt, now + CacheLifetime), generation), now);
+        }
+
+        return result;
+    }
+
+    private async Task<IncomingTokenResult> CheckAsync(string token, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        JsonWebToken jwt;
+        try
+        {
+            jwt = Reader.ReadJsonWebToken(token);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
+        {
+            return Refused("The bearer token is not a JWT (three base64url parts with a JSON header and payload); opaque tokens are not accepted here.");
+        }
+
+        if (jwt.TryGetHeaderValue<string>("nonce", out _))
+        {
+            // Note: Microsoft signs Graph access tokens over a hash of this nonce, so no one but Graph can verify them.
+            return Refused("This is a Microsoft Graph access token (its header carries a nonce): it is meant for Microsoft Graph only and cannot be validated by any other API. Request a token for this API instead (scope api://<client id>/.default or one of its own scopes).");
+        }
+
+        var algorithm = jwt.Alg;
+        if (string.IsNullOrEmpty(algorithm) || algorithm.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return Refused("The bearer token is not signed (alg none).");
+        }
+
+        if (!ProfileTokenValidator.Algorithms.Contains(algorithm, StringComparer.Ordinal))
+        {
+            return Refused(algorithm.StartsWith("HS", StringComparison.OrdinalIgnoreCase)
+                ? $"The bearer token is signed with '{algorithm}', a shared-secret algorithm; only asymmetric algorithms (RS*, PS*, ES*) are accepted."
+                : $"The bearer token is signed with '{algorithm}'; accepted: {string.Join(", ", ProfileTokenValidator.Algorithms)}.");
+        }
+
+        var issuer = jwt.Issuer;
+        if (string.IsNullOrEmpty(issuer))
+        {
+            return Refused("The bearer token has no iss (issuer) claim.");
+        }
+
+        var profiles = await ProfilesAsync(now, cancellationToken);
+        if (profiles.Count == 0)
+        {
+            return Refused("This TokenAdmin accepts no API tokens: no OIDC profile accepts incoming tokens.");
+        }
+
+        var tenant = jwt.TryGetPayloadValue<string>("tid", out var tid) ? tid : null;
+        IncomingTokenFailure? first = null;
+        var unreachable = false;
+        foreach (var profile in profiles)
+        {
+            Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration configuration;
+            ProviderMetadata metadata;
+            try
+            {
+                metadata = runtime.MetadataFor(profile);
+                configuration = await metadata.GetAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ProfileTlsException or Secrets.SecretUnreadableException)
+            {
+                LogProviderUnreachable(logger, profile.Name, ex.Message);
+                unreachable = true;
+                continue;
+            }
+
+            if (!AzureIssuers.Matches(configuration.Issuer, issuer, tenant))
+            {
+                continue;
+            }
+
+            var outcome = await CheckWithProfileAsync(token, profile, metadata, issuer, cancellationToken);
+            if (outcome.Caller is not null)
+            {
+                return outcome;
+            }
+
+            first ??= outcome.Failure;
+        }
+
+        if (first is not null)
+        {
+            return new IncomingTokenResult(null, first);
+        }
+
+        return unreachable
+            ? new IncomingTokenResult(null, IncomingTokenFailure.Unavailable("The token's provider could not be reached to check it; try again later."))
+            : Refused($"The bearer token's issuer '{Cut(issuer)}' is not accepted here: no OIDC profile that accepts incoming tokens has this issuer.");
+    }
+
+    private async Task<IncomingTokenResult> CheckWithProfileAsync(string token, OidcProfile profile, ProviderMetadata metadata, string issuer, CancellationToken cancellationToken)
+    {
+        var parameters = new TokenValidationParameters
+        {
+            ValidateIssuer = true,
+            // Note: the issuer was matched against the profile's (templates and Entra's v1 form included) before.
+            ValidIssuers = [issuer],
+            ValidateAudience = true,
+            ValidAudiences = Audiences(profile),
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ValidAlgorithms = ProfileTokenValidator.Algorithms,
+            ClockSkew = TimeSpan.FromSeconds(profile.LeewaySeconds),
+        };
+        var check = await ProfileTokenValidator.ValidateAsync(token, parameters, metadata, "bearer token");
+        if (!check.Valid)
+        {
+            return check.Error!.StartsWith("The provider's keys could not be fetched", StringComparison.Ordinal)
+                ? new IncomingTokenResult(null, IncomingTokenFailure.Unavailable("The token's provider could not be reached to check its keys; try again later."))
+                : Refused(check.Error);
+        }
+
+        var claims = check.Claims;
+        if (profile.RestrictAuthorizedParty is { } party)
+        {
+            // Entra v1 access tokens name the client in appid, v2 ones in azp.
+            var azp = ClaimMaps.Text(claims, "azp") ?? ClaimMaps.Text(claims, "appid");
+            if (azp is null)
+            {
+                return Refused("The bearer token has no azp (authorized party) claim, which this API requires.");
+            }
+
+            if (!string.Equals(azp, party, StringComparison.Ordinal))
+            {
+                return Refused($"The bearer token's authorized party (azp) '{Cut(azp)}' is not accepted.");
+            }
+        }
+
+        var login = ClaimMaps.Text(claims, profile.UidClaim)?.Trim();
+        if (string.IsNullOrEmpty(login))
+        {
+            return Refused($"The bearer token has no '{profile.UidClaim}' claim to name the API user.");
+        }
+
+        if (profile.RestrictUserLogin is { } allowed
+            && !allowed.Split([' ', ',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Any(a => ApiUser.Normalize(a) == ApiUser.Normalize(login)))
+        {
+            return Refused($"The bearer token's user '{Cut(login)}' may not use this API.");
+        }
+
+        if (profile.RestrictScope is { } required)
+        {
+            var granted = Scopes(claims);
+            var missing = required.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(s => !granted.Contains(s)).ToList();
+            if (missing.Count > 0)
+            {
+                return new IncomingTokenResult(null, IncomingTokenFailure.InsufficientScope(
+                    $"The bearer token lacks the scope {string.Join(" ", missing)} (looked for in scope, scp and roles)."));
+            }
+        }
+
+        var expires = check.ExpiresAt is { } exp ? new DateTimeOffset(DateTime.SpecifyKind(exp, DateTimeKind.Utc)) : time.GetUtcNow() + CacheLifetime;
+        var (roles, refusal) = await RolesAsync(profile, claims, login, cancellationToken);
+        return refusal is not null
+            ? new IncomingTokenResult(null, refusal)
+            : new IncomingTokenResult(new ApiCaller(login, roles, profile.Name, expires), null);
+    }
+
+    /// <summary>The API user's roles: created or updated from the token when the profile allows it, else as stored.</summary>
+    private async Task<(IReadOnlyList<string> Roles, IncomingTokenFailure? Refusal)> RolesAsync(
+        OidcProfile profile, JsonElement claims, string login, CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        if (profile.CreateApiUsers)
+        {
+            IReadOnlyList<RoleRule> roleMap;
+            IReadOnlyDictionary<string, string> userMap;
+            try
+            {
+                roleMap = ClaimMaps.ParseRoleMap(profile.RoleMapYaml);
+                userMap = ClaimMaps.ParseUserMap(profile.UserMapYaml);
+            }
+            catch (ClaimMapException ex)
+            {
+                LogBadClaimMap(logger, profile.Name, ex.Message);
+                return ([], IncomingTokenFailure.InsufficientScope("The API user cannot be mapped: the OIDC profile's claim maps are broken; ask an admin."));
+            }
+
+            var importer = scope.ServiceProvider.GetRequiredService<ApiUserImporter>();
+            // Note: one import at a time in this process, so the first calls of a new user (often several at once)
+            // create it once; only tokens not remembered yet come here.
+            await _userWrites.WaitAsync(cancellationToken);
+            try
+            {
+                var plan = await importer.PlanAsync(claims, profile.UidClaim, roleMap, userMap, cancellationToken);
+                if (plan.Refusal is not null)
+                {
+                    return ([], IncomingTokenFailure.InsufficientScope($"No role is given to '{Cut(login)}': no RoleMap rule matches the token's claims."));
+                }
+
+                if (plan.Changes.Count > 0)
+                {
+                    try
+                    {
+                        await importer.ApplyAsync(plan, profile.Id, "api:" + profile.Name, cancellationToken);
+                    }
+                    catch (DbUpdateException)
+                    {
+                        // Note: another node created the user meanwhile; read it below.
+                        db.ChangeTracker.Clear();
+                    }
+                }
+            }
+            finally
+            {
+                _userWrites.Release();
+            }
+        }
+
+        var user = await db.ApiUsers.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedLogin == ApiUser.Normalize(login), cancellationToken);
+        if (user is null)
+        {
+            return ([], null);
+        }
+
+        return user.Valid
+            ? (user.Roles, null)
+            : ([], IncomingTokenFailure.InsufficientScope($"The API user '{Cut(login)}' is disabled."));
+    }
+
+    /// <summary>Accepted audiences: the profile's list, or its client id and the App ID URI Entra gives it by default.</summary>
+    public static IReadOnlyList<string> Audiences(OidcProfile profile)
+    {
+        var listed = OidcProfileService.Lines(profile.RestrictAudience);
+        return listed.Count > 0 ? listed : [profile.ClientId, "api://" + profile.ClientId];
+    }
+
+    /// <summary>What a token grants: the words of scope (a string or an array) and scp, and the roles claim (Entra application permissions).</summary>
+    public static HashSet<string> Scopes(JsonElement claims)
+    {
+        var granted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in new[] { "scope", "scp", "roles" })
+        {
+            if (claims.ValueKind != JsonValueKind.Object || !claims.TryGetProperty(name, out var value))
+            {
+                continue;
+            }
+
+            if (value.ValueKind == JsonValueKind.String)
+            {
+                granted.UnionWith(value.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            }
+            else if (value.ValueKind == JsonValueKind.Array)
+            {
+                granted.UnionWith(value.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).SelectMany(e => e.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+            }
+        }
+
+        return granted;
+    }
+
+    private async Task<IReadOnlyList<OidcProfile>> ProfilesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var generation = runtime.Generation;
+        if (_profiles is { } list && list.Until > now && list.Generation == generation)
+        {
+            return list.Profiles;
+        }
+
+        using var scope = scopes.CreateScope();
+        var profiles = await scope.ServiceProvider.GetRequiredService<TokenAdminDb>().OidcProfiles.AsNoTracking()
+            .Where(p => p.AcceptIncomingTokens)
+            .OrderBy(p => p.IncomingOrder).ThenBy(p => p.Id)
+            .ToListAsync(cancellationToken);
+        _profiles = new ProfileList(profiles, now + ProfileListLifetime, generation);
+        return profiles;
+    }
+
+    private void Remember(string key, CachedCaller entry, DateTimeOffset now)
+    {
+        if (_accepted.Count >= CacheCapacity)
+        {
+            foreach (var (k, v) in _accepted)
+            {
+                if (v.Until <= now)
+                {
+                    _accepted.TryRemove(k, out _);
+                }
+            }
+
+            if (_accepted.Count >= CacheCapacity)
+            {
+                // Note: a flood of distinct valid tokens; starting over keeps the memory bounded.
+                _accepted.Clear();
+            }
+        }
+
+        _accepted[key] = entry;
+    }
+
+    public void Dispose() => _userWrites.Dispose();
+
+    /// <summary>Forgets every remembered token (tests; an admin's change of API user roles takes effect at once).</summary>
+    public void ForgetAccepted() => _accepted.Clear();
+
+    private static string Hash(string token)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(token), hash);
+        return Convert.ToBase64String(hash);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static IncomingTokenResult Refused(string description) => new(null, IncomingTokenFailure.InvalidToken(description));
+
+    /// <summary>Values from the token echoed in an answer are cut, so a crafted token cannot blow up headers.</summary>
+    private static string Cut(string value) => value.Length <= 100 ? value : value[..100] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming API tokens: the provider of OIDC profile '{Profile}' could not be reached: {Reason}")]
+    private static partial void LogProviderUnreachable(ILogger logger, string profile, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming API tokens: the claim maps of OIDC profile '{Profile}' cannot be used: {Reason}")]
+    private static partial void LogBadClaimMap(ILogger logger, string profile, string reason);
+}

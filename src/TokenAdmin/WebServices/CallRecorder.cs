@@ -1,0 +1,81 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Settings;
+
+namespace TokenAdmin.WebServices;
+
+/// <summary>
+/// Stores calls for the debugger. Everything is redacted and cut here, before it reaches the database; a failure to
+/// store is logged and swallowed, because a call must never fail for the debugger's sake.
+/// </summary>
+public sealed partial class CallRecorder(IServiceScopeFactory scopes, SettingsStore settings, ILogger<CallRecorder> logger) : ICallRecorder
+{
+    /// <summary>Bounds the time a call waits for its debugger entry, e.g. while the database is locked.</summary>
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(10);
+
+    public async ValueTask RecordAsync(CallRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Note: not the caller's token: a call cancelled by its timeout is exactly what the debugger must show.
+            using var timeout = new CancellationTokenSource(StoreTimeout);
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+            var snapshot = await settings.GetAsync(timeout.Token);
+            var limit = int.TryParse(snapshot.Get(SettingNames.DebuggerBodyLimit), NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : 16384;
+            var secretHeaders = await SecretHeaderNamesAsync(db, record.WebService, timeout.Token);
+            db.CallLogEntries.Add(Redact(record, secretHeaders, limit));
+            await db.SaveChangesAsync(timeout.Token);
+        }
+#pragma warning disable CA1031 // The debugger must never break the call it records.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogStoreFailed(logger, ex, record.Direction, record.Method, record.WebService ?? "");
+        }
+    }
+
+    /// <summary>The entry as it is stored: secrets masked, bodies cut at <paramref name="bodyLimit"/>, fields cut to their columns.</summary>
+    public static CallLogEntry Redact(CallRecord record, IReadOnlySet<string>? secretHeaders, int bodyLimit)
+    {
+        var known = CallRedaction.KnownSecrets(record.RequestHeaders.Concat(record.ResponseHeaders), secretHeaders);
+        string? Body(string? body) => body is null ? null : CallRedaction.Cut(CallRedaction.RedactBody(body, known), bodyLimit);
+        return new CallLogEntry
+        {
+            At = record.StartedAt.UtcDateTime,
+            Direction = record.Direction,
+            WebService = Cut(record.WebService, 100),
+            Invoker = Cut(record.Invoker, 100),
+            Method = Cut(record.Method, 10) ?? "",
+            Url = Cut(CallRedaction.RedactUrl(record.Url, known), 4000) ?? "",
+            StatusCode = record.StatusCode,
+            DurationMs = (long)record.Duration.TotalMilliseconds,
+            RequestHeaders = CallRedaction.RedactHeaders(record.RequestHeaders, secretHeaders, known),
+            RequestBody = Body(record.RequestBody),
+            ResponseHeaders = CallRedaction.RedactHeaders(record.ResponseHeaders, secretHeaders, known),
+            ResponseBody = Body(record.ResponseBody),
+            Error = Cut(record.Error is null ? null : CallRedaction.RedactBody(record.Error, known), 2000),
+            Caller = Cut(record.Caller, 200),
+        };
+    }
+
+    private static async Task<IReadOnlySet<string>?> SecretHeaderNamesAsync(TokenAdminDb db, string? webService, CancellationToken cancellationToken)
+    {
+        if (webService is null)
+        {
+            return null;
+        }
+
+        var normalized = WebService.Normalize(webService);
+        var names = await db.WebServiceHeaders.AsNoTracking()
+            .Where(h => h.Secret && db.WebServices.Any(w => w.Id == h.WebServiceId && w.NormalizedName == normalized))
+            .Select(h => h.Name).ToListAsync(cancellationToken);
+        return names.ToHashSet(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..(max - 1)] + "…";
+
+    [LoggerMessage(LogLevel.Warning, "The debugger could not store a {Direction} {Method} call of web service '{WebService}'.")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, CallDirection direction, string method, string webService);
+}

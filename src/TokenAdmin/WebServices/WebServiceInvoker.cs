@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Secrets;
+
+namespace TokenAdmin.WebServices;
+
+/// <summary>
+/// Calls one invoker of one web service: fills the path, checks the body, and sends the request through the
+/// authenticating and recording handlers, within the invoker's timeout.
+/// </summary>
+public sealed partial class WebServiceInvoker(
+    TokenAdminDb db, IHttpClientFactory clients, ISecretProtector protector, ICallRecorder recorder, TimeProvider time) : IWebServiceInvoker
+{
+    public const string ClientName = "TokenAdmin.WebServices";
+
+    public async Task<InvokeResult> InvokeAsync(string webService, string invoker, InvokeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var service = await db.WebServices.AsNoTracking().Include(w => w.Headers)
+            .SingleOrDefaultAsync(w => w.NormalizedName == WebService.Normalize(webService ?? ""), cancellationToken);
+        if (service is null || !service.Enabled)
+        {
+            throw new InvokeException(InvokeFailure.NotFound, service is null ? $"There is no web service named '{webService}'." : $"Web service '{service.Name}' is disabled.");
+        }
+
+        var operation = await db.Invokers.AsNoTracking()
+            .SingleOrDefaultAsync(i => i.WebServiceId == service.Id && i.NormalizedName == WebService.Normalize(invoker ?? ""), cancellationToken);
+        if (operation is null)
+        {
+            throw new InvokeException(InvokeFailure.NotFound, $"Web service '{service.Name}' has no invoker named '{invoker}'.");
+        }
+
+        var started = time.GetUtcNow();
+        var watch = Stopwatch.StartNew();
+        WebServiceCall? call = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            var url = BuildUrl(service.BaseUrl, operation.Path, request.PathValues, request.Query);
+            using var message = new HttpRequestMessage(new HttpMethod(operation.Method), url);
+            if (!string.IsNullOrWhiteSpace(request.JsonBody))
+            {
+                CheckJson(request.JsonBody);
+                if (operation.Method is "GET" or "HEAD")
+                {
+                    throw new InvokeException(InvokeFailure.BadInput, $"Invoker '{operation.Name}' sends {operation.Method} requests, which carry no body. Leave the body empty.");
+                }
+
+                message.Content = new StringContent(request.JsonBody, Encoding.UTF8, "application/json");
+            }
+
+            call = new WebServiceCall
+            {
+                WebService = service.Name,
+                Invoker = operation.Name,
+                Caller = request.Caller,
+                TokenSource = service.TokenSource,
+                TokenType = service.TokenType,
+                BasicUserName = service.Authentication == WebServiceAuthentication.Basic ? service.BasicUserName ?? "" : null,
+                BasicPassword = service.Authentication == WebServiceAuthentication.Basic && service.BasicPasswordProtected is { } p ? Unprotect(service.Name, p) : null,
+                Headers = [.. service.Headers.Select(h => new KeyValuePair<string, string>(h.Name, h.Secret ? Unprotect(service.Name, h.Value) : h.Value))],
+                Timeout = TimeSpan.FromSeconds(operation.TimeoutSeconds),
+                TimedOut = () => timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested,
+            };
+            message.Options.Set(WebServiceCall.Key, call);
+            timeout.CancelAfter(call.Timeout);
+
+            using var response = await clients.CreateClient(ClientName).SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            return new InvokeResult((int)response.StatusCode, CallRecordingHandler.HeaderList(response.Headers, response.Content.Headers), body, watch.Elapsed);
+        }
+        catch (InvokeException ex)
+        {
+            await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, ex.Message);
+            throw;
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var message = $"Web service '{service.Name}' did not answer invoker '{operation.Name}' within {operation.TimeoutSeconds} s.";
+            await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, message);
+            throw new InvokeException(InvokeFailure.Timeout, message, ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            var message = call?.Recorded == true && ex.Message.Contains("buffer", StringComparison.OrdinalIgnoreCase)
+                ? $"The answer of web service '{service.Name}' is larger than {CallRecordingHandler.MaxAnswerBytes / 1024 / 1024} MB; TokenAdmin does not read it."
+                : $"Web service '{service.Name}' could not be reached at {new Uri(service.BaseUrl).Authority}: {ex.Message}";
+            await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, message);
+            throw new InvokeException(InvokeFailure.Unreachable, message, ex);
+        }
+    }
+
+    /// <summary>The placeholders of a path, e.g. ["ticketId"] for /tickets/{ticketId}.</summary>
+    public static IReadOnlyList<string> Placeholders(string path) =>
+        [.. PlaceholderRegex().Matches(path).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Base URL + path with every placeholder filled and URL-escaped, plus the query.</summary>
+    /// <exception cref="InvokeException">a placeholder has no value</exception>
+    public static Uri BuildUrl(string baseUrl, string path, IReadOnlyDictionary<string, string>? values, IReadOnlyDictionary<string, string>? query)
+    {
+        var missing = Placeholders(path).Where(p => values is null || !values.TryGetValue(p, out var v) || string.IsNullOrEmpty(v)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvokeException(InvokeFailure.BadInput, $"The path {path} needs a value for {string.Join(", ", missing.Select(m => "{" + m + "}"))}.");
+        }
+
+        var filled = PlaceholderRegex().Replace(path, m => Uri.EscapeDataString(values![m.Groups[1].Value]));
+        var url = new StringBuilder(baseUrl.TrimEnd('/'));
+        if (filled.Length > 0)
+        {
+            url.Append('/').Append(filled.TrimStart('/'));
+        }
+
+        if (query is { Count: > 0 })
+        {
+            url.Append(filled.Contains('?', StringComparison.Ordinal) ? '&' : '?');
+            url.AppendJoin('&', query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value)));
+        }
+
+        if (!Uri.TryCreate(url.ToString(), UriKind.Absolute, out var uri))
+        {
+            throw new InvokeException(InvokeFailure.BadInput, $"{url} is not a valid URL.");
+        }
+
+        return uri;
+    }
+
+    private static void CheckJson(string body)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvokeException(InvokeFailure.BadInput, $"The body is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private string Unprotect(string webService, string value)
+    {
+        try
+        {
+            return protector.Unprotect(value);
+        }
+        catch (SecretUnreadableException ex)
+        {
+            throw new InvokeException(InvokeFailure.BadInput, $"Web service '{webService}': {ex.Message}", ex);
+        }
+    }
+
+    private async Task RecordFailureAsync(WebService service, Invoker operation, InvokeRequest request, WebServiceCall? call, DateTimeOffset started, TimeSpan duration, string error)
+    {
+        if (call?.Recorded == true)
+        {
+            return;
+        }
+
+        string url;
+        try
+        {
+            url = BuildUrl(service.BaseUrl, operation.Path, request.PathValues, request.Query).ToString();
+        }
+        catch (InvokeException)
+        {
+            url = service.BaseUrl.TrimEnd('/') + "/" + operation.Path.TrimStart('/');
+        }
+
+        await recorder.RecordAsync(new CallRecord(CallDirection.Outgoing, started, duration, operation.Method, url, null,
+            [], request.JsonBody, [], null, error, service.Name, operation.Name, request.Caller), CancellationToken.None);
+    }
+
+    [GeneratedRegex(@"\{([A-Za-z0-9_.\-]+)\}")]
+    private static partial Regex PlaceholderRegex();
+}

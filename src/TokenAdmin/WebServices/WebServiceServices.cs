@@ -1,0 +1,36 @@
+using Quartz;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.WebServices;
+
+public static class WebServiceServices
+{
+    /// <summary>Web services and invokers, the outgoing HttpClient with its bearer handler, and the call debugger with its purge job.</summary>
+    public static IServiceCollection AddWebServices(this IServiceCollection services)
+    {
+        services.AddSingleton<CallRecorder>();
+        services.AddSingleton<ICallRecorder>(sp => sp.GetRequiredService<CallRecorder>());
+        services.AddTransient<WebServiceAuthHandler>();
+        services.AddTransient<CallRecordingHandler>();
+        // Note: the outer handler authenticates (and retries once on 401); the inner one records every attempt as sent.
+        // No client timeout: each invoker has its own, applied by the invoker.
+        services.AddHttpClient(WebServiceInvoker.ClientName)
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .AddHttpMessageHandler<WebServiceAuthHandler>()
+            .AddHttpMessageHandler<CallRecordingHandler>();
+        services.AddScoped<WebServiceInvoker>();
+        services.AddScoped<IWebServiceInvoker>(sp => sp.GetRequiredService<WebServiceInvoker>());
+        services.AddScoped<WebServiceService>();
+        services.AddScoped<CallLog>();
+        services.AddScoped<WebServiceUsage>();
+        services.AddScoped<ITokenConfigUsage>(sp => sp.GetRequiredService<WebServiceUsage>());
+        services.AddScoped<FunctionalAccounts.IFunctionalAccountUsage>(sp => sp.GetRequiredService<WebServiceUsage>());
+        services.AddTransient<CallLogPurgeJob>();
+        services.AddQuartz(quartz => quartz
+            .AddJob<CallLogPurgeJob>(job => job.WithIdentity(CallLogPurgeJob.Key).StoreDurably())
+            .AddTrigger(trigger => trigger.ForJob(CallLogPurgeJob.Key).WithIdentity("call-log-purge-hourly", "TokenAdmin")
+                .WithCronSchedule("0 23 * * * ?")));
+        return services;
+    }
+}
