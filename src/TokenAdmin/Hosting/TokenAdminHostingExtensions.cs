@@ -40,12 +40,20 @@ public static class TokenAdminHostingExtensions
                 Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
         }
-        var connectionString = database.ConnectionString
-            ?? $"Data Source={Path.Combine(dataDirectory, "tokenadmin.db")};Pooling=True";
+        var engine = DatabaseEngine.From(database, dataDirectory);
 
         services.AddSingleton(TimeProvider.System);
         services.Configure<AdminOptions>(section.GetSection("SignIn"));
-        services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(connectionString).AddInterceptors(new SqliteBusyTimeout()));
+        services.AddSingleton(engine);
+        if (engine.Provider == DatabaseProvider.Postgres)
+        {
+            // Note: services keep asking for TokenAdminDb; the subclass only brings the PostgreSQL migrations along.
+            services.AddDbContext<TokenAdminDb, PostgresTokenAdminDb>(o => o.UseNpgsql(engine.ConnectionString));
+        }
+        else
+        {
+            services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(engine.ConnectionString).AddInterceptors(new SqliteBusyTimeout()));
+        }
 
         services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key")));
         services.AddDataProtection()
@@ -66,7 +74,7 @@ public static class TokenAdminHostingExtensions
             .AddResilienceHandler("provider-retries", (pipeline, context) =>
                 ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
         services.AddSingleton<TokenStateEvents>();
-        services.AddSingleton<DatabaseWriteGate>();
+        services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
         services.AddSingleton<OidcDiscoveryReader>();
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();
@@ -86,7 +94,7 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<FunctionalAccounts.ApiUserImporter>();
 
         // TokenStoreUpdater (Refresh/)
-        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);
+        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration, engine);
 
         // Mail accounts, fetcher, SMTP sending (Mail/)
         Mail.MailServices.AddMail(services, configuration, dataDirectory);
