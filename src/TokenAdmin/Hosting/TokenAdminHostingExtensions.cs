@@ -55,7 +55,7 @@ public static class TokenAdminHostingExtensions
             services.AddDbContext<TokenAdminDb>(o => o.UseSqlite(engine.ConnectionString).AddInterceptors(new SqliteBusyTimeout()));
         }
 
-        services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key")));
+        services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key"), mayCreate: !engine.IsPostgres));
         services.AddDataProtection()
             .SetApplicationName("TokenAdmin")
             .PersistKeysToDbContext<TokenAdminDb>();
