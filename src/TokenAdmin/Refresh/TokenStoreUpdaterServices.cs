@@ -41,8 +41,11 @@ public static class TokenStoreUpdaterServices
                 {
                     store.UsePostgres(engine.ConnectionString);
                     // Quartz creates its qrtz_ tables when they are missing (several nodes may race; Quartz settles it).
-                    store.ProvisionSchema();
-                    store.ConfigureStore(o => o.StoreJobDataAsStrings = true);
+                    store.ConfigureStore(o =>
+                    {
+                        o.StoreJobDataAsStrings = true;
+                        o.SchemaProvisioning = SchemaProvisioning.CreateIfMissing;
+                    });
                     store.UseClustering(c =>
                     {
                         c.CheckinInterval = cluster.CheckinInterval;
