@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole TokenAdmin test suite on a fresh machine: installs the Debian packages the tests need when they
-# are missing (Chromium for the browser tests, Dovecot for the mail tests), runs every test project, and prints one closing line
-# "N passed, N failed, N skipped" counted from the TRX result files.
+# are missing (Chromium for the browser tests, Dovecot for the mail tests, PostgreSQL for the several-nodes tests), runs
+# every test project on SQLite, then the store, token provider, lease, refresh, config and functional-account tests a
+# second time on a throw-away PostgreSQL server (tests/postgres-temp.sh), and prints one closing line
+# "N passed, N failed, N skipped" counted from the TRX result files of both runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,6 +15,9 @@ missing=()
 for pkg in dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-lmtpd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# PostgreSQL: the tests start their own server (initdb in a temporary directory, loopback, a free port); the package's
+# own cluster and service are never used.
+dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed" || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -25,6 +30,20 @@ results="$root/TestResults"
 rm -rf "$results"
 status=0
 dotnet test TokenAdmin.sln --configuration Release --logger "trx" --results-directory "$results" "$@" || status=$?
+
+# The same tests of the store and everything that leases, refreshes and saves tokens, on PostgreSQL.
+postgres_tests="FullyQualifiedName~TokenAdmin.Tests.Tokens|FullyQualifiedName~TokenAdmin.Tests.TokenProvider|FullyQualifiedName~TokenAdmin.Tests.Refresh|FullyQualifiedName~TokenAdmin.Tests.Oidc|FullyQualifiedName~TokenAdmin.Tests.Secrets|FullyQualifiedName~TokenAdmin.Tests.Cli|FullyQualifiedName~TokenAdmin.Tests.Pages"
+if server=$(bash "$root/tests/postgres-temp.sh" start); then
+  read -r pg_dir pg_port <<<"$server"
+  trap 'bash "$root/tests/postgres-temp.sh" stop "$pg_dir"' EXIT
+  echo "Running the PostgreSQL pass against 127.0.0.1:$pg_port"
+  TOKENADMIN_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" \
+    dotnet test tests/TokenAdmin.Tests/TokenAdmin.Tests.csproj --configuration Release --no-build --filter "$postgres_tests" \
+      --logger "trx;LogFilePrefix=postgres" --results-directory "$results" || status=$?
+else
+  echo "Could not start PostgreSQL for the PostgreSQL pass." >&2
+  status=1
+fi
 
 passed=0; failed=0; skipped=0; files=0
 for trx in "$results"/*.trx; do

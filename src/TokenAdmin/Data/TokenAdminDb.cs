@@ -7,9 +7,23 @@ using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Data;
 
-/// <summary>The one EF Core model of TokenAdmin. Provider-neutral: no SQL of one engine lives in here.</summary>
-public sealed class TokenAdminDb(DbContextOptions<TokenAdminDb> options) : DbContext(options), IDataProtectionKeyContext
+/// <summary>
+/// The one EF Core model of TokenAdmin. Provider-neutral: no SQL of one engine lives in here. On SQLite this type is
+/// the context itself; on PostgreSQL <see cref="PostgresTokenAdminDb"/> (the same model) is registered in its place.
+/// </summary>
+public class TokenAdminDb : DbContext, IDataProtectionKeyContext
 {
+    public TokenAdminDb(DbContextOptions<TokenAdminDb> options)
+        : base(options)
+    {
+    }
+
+    /// <summary>For the engine-specific context types, which differ only in which migrations are theirs.</summary>
+    protected TokenAdminDb(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<AdminUser> AdminUsers => Set<AdminUser>();
     public DbSet<SetupToken> SetupTokens => Set<SetupToken>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();

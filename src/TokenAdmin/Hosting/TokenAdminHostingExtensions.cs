@@ -40,17 +40,25 @@ public static class TokenAdminHostingExtensions
                 Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
         }
-        var connectionString = database.ConnectionString
-            ?? $"Data Source={Path.Combine(dataDirectory, "tokenadmin.db")};Pooling=True";
+        var engine = DatabaseEngine.From(database, dataDirectory);
 
         services.AddSingleton(TimeProvider.System);
         services.Configure<AdminOptions>(section.GetSection("SignIn"));
+        services.AddSingleton(engine);
         // Note: pooled, because a token refresh creates a scope and a context per source; building a fresh context
         // each time was a large part of the token store updater's CPU time.
-        var busyTimeout = new SqliteBusyTimeout();
-        services.AddDbContextPool<TokenAdminDb>(o => o.UseSqlite(connectionString).AddInterceptors(busyTimeout));
+        if (engine.Provider == DatabaseProvider.Postgres)
+        {
+            // Note: services keep asking for TokenAdminDb; the subclass only brings the PostgreSQL migrations along.
+            services.AddDbContextPool<TokenAdminDb, PostgresTokenAdminDb>(o => o.UseNpgsql(engine.ConnectionString));
+        }
+        else
+        {
+            var busyTimeout = new SqliteBusyTimeout();
+            services.AddDbContextPool<TokenAdminDb>(o => o.UseSqlite(engine.ConnectionString).AddInterceptors(busyTimeout));
+        }
 
-        services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key")));
+        services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key"), mayCreate: !engine.IsPostgres));
         services.AddDataProtection()
             .SetApplicationName("TokenAdmin")
             .PersistKeysToDbContext<TokenAdminDb>();
@@ -69,7 +77,7 @@ public static class TokenAdminHostingExtensions
             .AddResilienceHandler("provider-retries", (pipeline, context) =>
                 ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
         services.AddSingleton<TokenStateEvents>();
-        services.AddSingleton<DatabaseWriteGate>();
+        services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
         services.AddSingleton<OidcDiscoveryReader>();
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();
@@ -89,7 +97,7 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<FunctionalAccounts.ApiUserImporter>();
 
         // TokenStoreUpdater (Refresh/)
-        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration);
+        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration, engine);
 
         // Mail accounts, fetcher, SMTP sending (Mail/)
         Mail.MailServices.AddMail(services, configuration, dataDirectory);

@@ -24,7 +24,11 @@ public sealed class MasterKey
     public string Source { get; }
 
     /// <summary>From configuration when set (several nodes share one), else from the file, created on first start.</summary>
-    public static MasterKey Load(string? configuredBase64, string filePath)
+    /// <param name="mayCreate">
+    /// False on a shared database (PostgreSQL): a node that made up a master key of its own would encrypt a key ring the
+    /// other nodes cannot read, so the key must be given (the same on every node) instead.
+    /// </param>
+    public static MasterKey Load(string? configuredBase64, string filePath, bool mayCreate = true)
     {
         if (!string.IsNullOrWhiteSpace(configuredBase64))
         {
@@ -34,6 +38,13 @@ public sealed class MasterKey
         if (File.Exists(filePath))
         {
             return new MasterKey(Decode(File.ReadAllText(filePath, Encoding.ASCII).Trim(), filePath), filePath);
+        }
+
+        if (!mayCreate)
+        {
+            throw new InvalidOperationException(
+                "TokenAdmin uses a shared database (PostgreSQL), so every node needs the same master key, and none is set. " +
+                $"Set TokenAdmin:MasterKey (32 random bytes in base64, e.g. from `openssl rand -base64 32`) or put the same key in {filePath} on every node.");
         }
 
         var key = RandomNumberGenerator.GetBytes(32);

@@ -34,16 +34,21 @@ public static class ConsoleVerbs
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var exit = await CliApp.RunAsync(args, new StringReader(stdin), stdout, stderr,
-            config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["TokenAdmin:DataDirectory"] = dataDirectory }));
+            config => config.AddInMemoryCollection(new Dictionary<string, string?>(TestDatabase.Settings(dataDirectory)) { ["TokenAdmin:DataDirectory"] = dataDirectory }));
         return (exit, stdout.ToString().Replace("\r", "", StringComparison.Ordinal), stderr.ToString().Replace("\r", "", StringComparison.Ordinal));
     }
 }
 
 public static class DatabaseFiles
 {
-    /// <summary>Every byte SQLite has written in <paramref name="dataDirectory"/>: the main file and the write-ahead log.</summary>
+    /// <summary>Every byte SQLite has written in <paramref name="dataDirectory"/> (the main file and the write-ahead log), or on PostgreSQL every row as text.</summary>
     public static async Task<string> RawTextAsync(string dataDirectory)
     {
+        if (TestDatabase.ConnectionString(dataDirectory) is { } postgres)
+        {
+            return await TestDatabase.RawTextAsync(postgres);
+        }
+
         SqliteConnection.ClearAllPools();
         var text = new StringBuilder();
         foreach (var file in Directory.GetFiles(dataDirectory, "tokenadmin.db*"))

@@ -12,7 +12,8 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Tests.Infrastructure;
 
 /// <summary>
-/// The real host in-process, on its own SQLite file in a temporary data directory (deleted afterwards).
+/// The real host in-process, on its own SQLite file in a temporary data directory (deleted afterwards), or on its own
+/// PostgreSQL database when the tests run on PostgreSQL (<see cref="TestDatabase"/>).
 /// Captures log messages so tests can read what an operator would see, such as the setup link.
 /// </summary>
 public partial class TokenAdminFactory : WebApplicationFactory<Program>
@@ -30,10 +31,21 @@ public partial class TokenAdminFactory : WebApplicationFactory<Program>
 
     public string DatabasePath => Path.Combine(DataDirectory, "tokenadmin.db");
 
+    private string? _databaseDirectory;
+    private bool _ownsDatabase;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("TokenAdmin:DataDirectory", DataDirectory);
+        // A test that points a second host at another host's data directory gets that host's database as well.
+        _databaseDirectory = Settings.GetValueOrDefault("TokenAdmin:DataDirectory") ?? DataDirectory;
+        _ownsDatabase = TestDatabase.Create(_databaseDirectory);
+        foreach (var (key, value) in TestDatabase.Settings(_databaseDirectory))
+        {
+            builder.UseSetting(key, value);
+        }
+
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
@@ -80,6 +92,11 @@ public partial class TokenAdminFactory : WebApplicationFactory<Program>
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
         SqliteConnection.ClearAllPools();
+        if (_ownsDatabase)
+        {
+            TestDatabase.Drop(_databaseDirectory!);
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

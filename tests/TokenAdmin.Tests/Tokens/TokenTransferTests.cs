@@ -589,14 +589,20 @@ public sealed class TokenTransferTests : IAsyncLifetime
         await CreateAsync(_target, Google("Known mailbox"), new TokenConfigSecrets(GoogleSecret));
         var before = await SnapshotAsync(_target);
         // A real fault in the real database: the second insert of the import is refused after the first succeeded.
-        await _target.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
-            "CREATE TRIGGER refuse_boom BEFORE INSERT ON TokenConfigs WHEN NEW.NormalizedName = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END;"));
+        await _target.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(TestDatabase.IsPostgres
+            ? """
+              CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom refused'; END $$;
+              CREATE TRIGGER refuse_boom BEFORE INSERT ON "TokenConfigs" FOR EACH ROW WHEN (NEW."NormalizedName" = 'boom') EXECUTE FUNCTION refuse_boom();
+              """
+            : "CREATE TRIGGER refuse_boom BEFORE INSERT ON TokenConfigs WHEN NEW.NormalizedName = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END;"));
         var file = NewMailbox + "\n" + NewMailbox[NewMailbox.IndexOf("- name:", StringComparison.Ordinal)..].Replace("New mailbox", "Boom", StringComparison.Ordinal)
             + "\n  clientSecret: \"boom-secret\"";
 
         var result = await ImportAsync(_target, file);
 
-        Assert.Equal("The database refused the import, so nothing was imported: SQLite Error 19: 'boom refused'.", Errors(result));
+        Assert.Equal(TestDatabase.IsPostgres
+            ? "The database refused the import, so nothing was imported: P0001: boom refused"
+            : "The database refused the import, so nothing was imported: SQLite Error 19: 'boom refused'.", Errors(result));
         Assert.Equal(before, await SnapshotAsync(_target));
         Assert.Equal(0, await _target.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Action != "token-config.created" || e.Target != "Known mailbox")));
     }
