@@ -88,7 +88,8 @@ public sealed partial class ApiCallMiddleware(RequestDelegate next, ILogger<ApiC
                 error,
                 context.Request.RouteValues.TryGetValue("webservice", out var ws) ? ws as string : null,
                 context.Request.RouteValues.TryGetValue("invoker", out var inv) ? inv as string : null,
-                context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme } identity ? identity.Name : "anonymous");
+                context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme } identity ? identity.Name : "anonymous",
+                context.Items.TryGetValue(ApiEndpoints.SentSecretsItem, out var sent) ? sent as IReadOnlyList<string> : null);
             await recorder.RecordAsync(record, CancellationToken.None);
         }
     }
