@@ -327,4 +327,38 @@ public sealed class IncomingTokenTests : ApiTestBase
         Assert.Equal(HttpStatusCode.Forbidden, disabled.StatusCode);
         Assert.Contains("disabled", await disabled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task IdTokens_AreRefused_AsApiAccessTokens()
+    {
+        await CreateApiProfileAsync();
+
+        var withNonce = await GetTokensAsync(Mint(c => c["nonce"] = "n-0S6_WzA2Mj"));
+        var withAtHash = await GetTokensAsync(Mint(c => c["at_hash"] = "77QmUPtjPfzWtF2AnpK9RQ"));
+        var keycloakId = await GetTokensAsync(Mint(c => c["typ"] = "ID"));
+        var access = await GetTokensAsync(Mint());
+
+        foreach (var refused in new[] { withNonce, withAtHash, keycloakId })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("ID token", Challenge(refused), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, access.StatusCode);
+    }
+
+    [Fact]
+    public async Task HugeTokenValues_DoNotBlowUpTheChallenge()
+    {
+        await CreateApiProfileAsync();
+        var audiences = Enumerable.Range(0, 300).Select(i => $"https://api-{i}.example.test/a/rather/long/audience/value").ToArray();
+
+        var response = await GetTokensAsync(Mint(c => c["aud"] = audiences));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = Challenge(response);
+        Assert.Contains("audience", challenge, StringComparison.Ordinal);
+        Assert.True(challenge.Length < 500, $"challenge of {challenge.Length} characters");
+        Assert.True((await response.Content.ReadAsStringAsync()).Length < 1000);
+    }
 }

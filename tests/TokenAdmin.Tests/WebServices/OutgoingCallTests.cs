@@ -268,4 +268,28 @@ public sealed class OutgoingCallTests : WebServiceTestBase
         Assert.True(await App.WithDbAsync(db => Task.FromResult(db.TokenConfigs.Any(c => c.Id == configId))));
         Assert.True(await App.WithDbAsync(db => Task.FromResult(db.FunctionalAccounts.Any(a => a.Id == account.Id))));
     }
+
+    [Fact]
+    public async Task PlaceholderValues_CannotLeaveTheBaseUrl()
+    {
+        var id = await CreateWebServiceAsync("crm", w =>
+        {
+            w.Authentication = WebServiceAuthentication.Basic;
+            w.BasicUserName = "otobo";
+            w.BasicPassword = "basic-pass-7781";
+        });
+        await CreateInvokerAsync(id, "ticket", "GET", "/tickets/{id}");
+
+        foreach (var value in new[] { "..", ".", " .. " })
+        {
+            var refused = await InvokeFailsAsync("crm", "ticket", values: new() { ["id"] = value });
+            Assert.Equal(InvokeFailure.BadInput, refused.Failure);
+        }
+
+        Assert.Empty(Echo.Requests);
+        var outside = Assert.Throws<InvokeException>(() => WebServiceInvoker.BuildUrl("http://127.0.0.1:1/api/v2", "/../../admin/{x}", new Dictionary<string, string> { ["x"] = "1" }, null));
+        Assert.Equal(InvokeFailure.BadInput, outside.Failure);
+        Assert.Equal("/api/v2/tickets/..%2F..", WebServiceInvoker.BuildUrl("http://127.0.0.1:1/api/v2/", "/tickets/{id}", new Dictionary<string, string> { ["id"] = "../.." }, null).AbsolutePath);
+        Assert.Equal(200, (await InvokeAsync("crm", "ticket", values: new() { ["id"] = "..x" })).StatusCode);
+    }
 }

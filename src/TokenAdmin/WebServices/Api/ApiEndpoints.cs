@@ -136,6 +136,15 @@ public static class ApiEndpoints
             return NotFound(kind, name);
         }
 
+        if (kind == FunctionalAccountKind
+            && await db.FunctionalAccounts.AnyAsync(a => a.Name == found && a.TokenType == AccountTokenTypes.IdToken, cancellationToken))
+        {
+            // Note: an ID token is a proof of sign-in for TokenAdmin, not a credential to hand to others.
+            return TypedResults.Problem(
+                $"The functional account '{found}' gets ID tokens; the broker hands out access tokens only. An admin can set its token type to access_token.",
+                statusCode: StatusCodes.Status409Conflict, title: "Not an access token");
+        }
+
         if (!shared)
         {
             return TypedResults.Problem(

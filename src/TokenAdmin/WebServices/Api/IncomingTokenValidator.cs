@@ -121,6 +121,14 @@ public sealed partial class IncomingTokenValidator(
             return Refused("This is a Microsoft Graph access token (its header carries a nonce): it is meant for Microsoft Graph only and cannot be validated by any other API. Request a token for this API instead (scope api://<client id>/.default or one of its own scopes).");
         }
 
+        if (jwt.TryGetPayloadValue<object>("nonce", out _) || jwt.TryGetPayloadValue<object>("at_hash", out _)
+            || (jwt.TryGetPayloadValue<string>("typ", out var payloadType) && payloadType.Equals("ID", StringComparison.OrdinalIgnoreCase))
+            || (jwt.Typ is { } headerType && headerType.Contains("id_token", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Note: an ID token proves a sign-in to its client; whoever holds one must not be able to call APIs with it.
+            return Refused("The bearer token is an ID token (it carries a nonce or at_hash claim, or its typ says so); this API accepts access tokens only.");
+        }
+
         var algorithm = jwt.Alg;
         if (string.IsNullOrEmpty(algorithm) || algorithm.Equals("none", StringComparison.OrdinalIgnoreCase))
         {
@@ -207,9 +215,9 @@ public sealed partial class IncomingTokenValidator(
         var check = await ProfileTokenValidator.ValidateAsync(token, parameters, metadata, "bearer token");
         if (!check.Valid)
         {
-            return check.Error!.StartsWith("The provider's keys could not be fetched", StringComparison.Ordinal)
+            return check.ProviderUnreachable
                 ? new IncomingTokenResult(null, IncomingTokenFailure.Unavailable("The token's provider could not be reached to check its keys; try again later."))
-                : Refused(check.Error);
+                : Refused(check.Error!);
         }
 
         var claims = check.Claims;
