@@ -100,7 +100,7 @@ public sealed class ApiEndpointTests : ApiTestBase
     public async Task Broker_RefusesAFunctionalAccountThatGetsIdTokens()
     {
         var profile = await CreateApiProfileAsync();
-        await CreateAccountAsync(profile.Id, "id-account", a => { a.SharedThroughApi = true; a.TokenType = TokenAdmin.FunctionalAccounts.AccountTokenTypes.IdToken; });
+        await CreateAccountAsync(profile.Id, "id-account", a => { a.SharedThroughApi = true; a.Scope = "openid api"; a.TokenType = TokenAdmin.FunctionalAccounts.AccountTokenTypes.IdToken; });
 
         var response = await CallAsync(HttpMethod.Post, "/api/v1/functional-accounts/id-account/token", Mint(c => c["roles"] = Broker));
 

@@ -142,7 +142,8 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
         Assert.Equal(5, entries.Count);
         Assert.Equal([200, 200, 401, 401, 401], entries.Select(e => e.StatusCode ?? 0));
         Assert.Equal(["robot", "robot", "anonymous", "anonymous", "anonymous"], entries.Select(e => e.Caller));
-        Assert.Contains("expired", entries[2].ResponseBody, StringComparison.Ordinal);
+        Assert.Contains("expired", entries[2].ResponseHeaders, StringComparison.Ordinal);
+        Assert.All(entries.Skip(2), e => { Assert.Null(e.ResponseBody); Assert.Null(e.RequestBody); });
         Assert.Contains("not recorded", entries[1].ResponseBody, StringComparison.Ordinal);
         foreach (var entry in entries)
         {
@@ -154,5 +155,27 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
                 Assert.DoesNotContain(part, all, StringComparison.Ordinal);
             }
         }
+    }
+
+    [Fact]
+    public async Task AnonymousAndRefusedCalls_AreRecordedWithoutBodies()
+    {
+        await CreateApiProfileAsync();
+        var junk = new string('x', 30_000);
+
+        var anonymous = await CallAsync(HttpMethod.Post, "/api/v1/anything/at/all", null, new StringContent(junk));
+        var refused = await CallAsync(HttpMethod.Post, "/api/v1/webservices/crm/invokers/x", UnsignedToken(Claims()), new StringContent(junk));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var entries = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking().Where(e => e.Direction == CallDirection.Incoming).ToListAsync());
+        Assert.Equal(2, entries.Count);
+        Assert.All(entries, e =>
+        {
+            Assert.Null(e.RequestBody);
+            Assert.Null(e.ResponseBody);
+            Assert.Equal("anonymous", e.Caller);
+        });
+        Assert.Contains("WWW-Authenticate", entries[1].ResponseHeaders, StringComparison.Ordinal);
+        Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -291,5 +292,26 @@ public sealed class OutgoingCallTests : WebServiceTestBase
         Assert.Equal(InvokeFailure.BadInput, outside.Failure);
         Assert.Equal("/api/v2/tickets/..%2F..", WebServiceInvoker.BuildUrl("http://127.0.0.1:1/api/v2/", "/tickets/{id}", new Dictionary<string, string> { ["id"] = "../.." }, null).AbsolutePath);
         Assert.Equal(200, (await InvokeAsync("crm", "ticket", values: new() { ["id"] = "..x" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task FailedForcedRefreshAfter401_IsRecorded_WithItsReason()
+    {
+        var accountId = await AccountWebServiceAsync();
+        var id = await App.WithDbAsync(db => Task.FromResult(db.WebServices.Single().Id));
+        await CreateInvokerAsync(id);
+        await Tokens.GetTokenAsync(TokenSource.Account(accountId), default);
+        Echo.Authorize = _ => false;
+        Idp.Faults.TokenEndpoint = TokenAdmin.TestIdentityProvider.TokenEndpointFault.InvalidClient;
+
+        var failed = await InvokeFailsAsync("crm", "create-ticket", "{}");
+
+        Assert.Equal(InvokeFailure.TokenUnavailable, failed.Failure);
+        Assert.Single(Echo.Requests);
+        var entries = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking().OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal(2, entries.Count);
+        Assert.Equal(401, entries[0].StatusCode);
+        Assert.Null(entries[1].StatusCode);
+        Assert.Contains("forced token refresh failed", entries[1].Error, StringComparison.Ordinal);
     }
 }

@@ -178,6 +178,13 @@ public sealed partial class IncomingTokenValidator(
                 continue;
             }
 
+            if (OidcProfileService.IsTenantTemplate(configuration.Issuer) && profile.RestrictAuthorizedParty is null && profile.RestrictUserLogin is null)
+            {
+                // Note: the profile was saved before its provider turned multi-tenant; saving it now asks for a restriction.
+                first ??= IncomingTokenFailure.InvalidToken("This API does not accept tokens of every tenant: an admin must set Restrict: AuthorizedParty or Restrict: UserLogin on the OIDC profile.");
+                continue;
+            }
+
             var outcome = await CheckWithProfileAsync(token, profile, metadata, issuer, cancellationToken);
             if (outcome.Caller is not null)
             {
