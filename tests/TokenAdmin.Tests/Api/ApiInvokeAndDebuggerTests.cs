@@ -161,10 +161,10 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
     public async Task AnonymousAndRefusedCalls_AreRecordedWithoutBodies()
     {
         await CreateApiProfileAsync();
-        var junk = new string('x', 30_000);
+        var junk = "{\"junk\":\"" + new string('x', 30_000) + "\"}";
 
-        var anonymous = await CallAsync(HttpMethod.Post, "/api/v1/anything/at/all", null, new StringContent(junk));
-        var refused = await CallAsync(HttpMethod.Post, "/api/v1/webservices/crm/invokers/x", UnsignedToken(Claims()), new StringContent(junk));
+        var anonymous = await CallAsync(HttpMethod.Post, "/api/v1/anything/at/all", null, new StringContent(junk, System.Text.Encoding.UTF8, "application/json"));
+        var refused = await CallAsync(HttpMethod.Post, "/api/v1/webservices/crm/invokers/x", UnsignedToken(Claims()), new StringContent(junk, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         var entries = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking().Where(e => e.Direction == CallDirection.Incoming).ToListAsync());

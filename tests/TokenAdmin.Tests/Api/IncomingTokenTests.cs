@@ -361,4 +361,17 @@ public sealed class IncomingTokenTests : ApiTestBase
         Assert.True(challenge.Length < 500, $"challenge of {challenge.Length} characters");
         Assert.True((await response.Content.ReadAsStringAsync()).Length < 1000);
     }
+
+    [Fact]
+    public async Task DatabaseError_WhileReadingTheApiUser_Is503WithRetryAfter()
+    {
+        await CreateApiProfileAsync(p => p.CreateApiUsers = false);
+        await App.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("ALTER TABLE ApiUsers RENAME TO ApiUsersGone"));
+
+        var response = await GetTokensAsync(Mint());
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("database", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
