@@ -170,10 +170,10 @@ internal static class ImportUserVerbs
         context.Stdout.WriteLine($"Token validated ({tokenType}). Its claims:");
         context.Stdout.WriteLine(JsonSerializer.Serialize(check.Claims, Indented));
         var importer = services.GetRequiredService<ApiUserImporter>();
-        var plan = await importer.PlanAsync(check.Claims, args.Get("--uid") ?? profile.UidClaim, roleMap, userMap, cancellationToken);
+        var plan = await importer.PlanAsync(check.Claims, args.Get("--uid") ?? profile.UidClaim, roleMap, userMap, profile.Id, linkUnlinked: true, cancellationToken);
         if (plan.Refusal is not null)
         {
-            context.Stderr.WriteLine(plan.Refusal);
+            context.Stderr.WriteLine(plan.Refusal + (plan.MappedRoles.Count == 0 && roleMap.Count > 0 ? " Check the claims printed above against the RoleMap." : ""));
             return CliApp.Refused;
         }
 

@@ -19,7 +19,8 @@ public sealed record ApiUserPlan(
 public sealed class ApiUserImporter(TokenAdminDb db, TimeProvider time)
 {
     public async Task<ApiUserPlan> PlanAsync(
-        JsonElement claims, string uidClaim, IReadOnlyList<RoleRule> roleMap, IReadOnlyDictionary<string, string> userMap, CancellationToken cancellationToken)
+        JsonElement claims, string uidClaim, IReadOnlyList<RoleRule> roleMap, IReadOnlyDictionary<string, string> userMap,
+        int profileId, bool linkUnlinked, CancellationToken cancellationToken)
     {
         var login = ClaimMaps.Text(claims, uidClaim);
         if (string.IsNullOrWhiteSpace(login))
@@ -34,16 +35,30 @@ public sealed class ApiUserImporter(TokenAdminDb db, TimeProvider time)
         }
 
         var attributes = ClaimMaps.Attributes(userMap, claims);
+        var changes0 = new List<string>();
         var roles = ClaimMaps.Roles(roleMap, claims);
         var existing = await db.ApiUsers.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedLogin == ApiUser.Normalize(login), cancellationToken);
         var manual = Split(existing?.ManualRoles);
+        if (existing is not null && existing.OidcProfileId != profileId && (existing.OidcProfileId is not null || !linkUnlinked))
+        {
+            // Note: a login is only unique per provider; a token of another profile naming the same login is someone else.
+            return new ApiUserPlan(login, attributes, roles, manual, true, [], existing.OidcProfileId is null
+                ? $"The API user '{login}' was not made through an OIDC profile; an admin links it with `import-user --profile NAME`."
+                : $"The API user '{login}' belongs to another OIDC profile; a profile never takes over another profile's user.");
+        }
+
+        if (existing is not null && existing.OidcProfileId is null)
+        {
+            changes0.Add("link to this OIDC profile");
+        }
+
         if (roleMap.Count > 0 && roles.Count == 0)
         {
             return new ApiUserPlan(login, attributes, roles, manual, existing is not null, [],
-                "No RoleMap rule matches the token's claims, so the user gets no role and is not imported. Check the claims printed above against the RoleMap.");
+                $"No role is given to '{login}': no RoleMap rule matches the token's claims, so the user is not imported.");
         }
 
-        var changes = new List<string>();
+        var changes = changes0;
         if (existing is null)
         {
             changes.Add($"create API user '{login}'");
@@ -72,7 +87,7 @@ public sealed class ApiUserImporter(TokenAdminDb db, TimeProvider time)
         return new ApiUserPlan(login, attributes, roles, manual, existing is not null, changes, null);
     }
 
-    public async Task<ApiUser> ApplyAsync(ApiUserPlan plan, int? profileId, string actor, CancellationToken cancellationToken)
+    public async Task<ApiUser> ApplyAsync(ApiUserPlan plan, int profileId, string actor, CancellationToken cancellationToken)
     {
         if (plan.Refusal is not null || plan.Login is null)
         {
@@ -81,6 +96,11 @@ public sealed class ApiUserImporter(TokenAdminDb db, TimeProvider time)
 
         var now = time.GetUtcNow().UtcDateTime;
         var user = await db.ApiUsers.SingleOrDefaultAsync(u => u.NormalizedLogin == ApiUser.Normalize(plan.Login), cancellationToken);
+        if (user?.OidcProfileId is { } owner && owner != profileId)
+        {
+            throw new InvalidOperationException("The API user belongs to another OIDC profile.");
+        }
+
         if (user is null)
         {
             user = new ApiUser { Login = plan.Login, NormalizedLogin = ApiUser.Normalize(plan.Login), CreatedAt = now, CreatedBy = actor };

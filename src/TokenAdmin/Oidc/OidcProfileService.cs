@@ -276,6 +276,16 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
             return errors;
         }
 
+        if (input.AcceptIncomingTokens && IsTenantTemplate(report.Issuer)
+            && string.IsNullOrWhiteSpace(input.RestrictAuthorizedParty) && string.IsNullOrWhiteSpace(input.RestrictUserLogin))
+        {
+            // Note: with a {tenantid} issuer any Entra tenant's app or user can get a token for this API; the RoleMap alone
+            // does not stop that (a foreign tenant's token can carry the same role values).
+            errors[nameof(input.RestrictAuthorizedParty)] = "Restrict: AuthorizedParty: the provider's issuer is a multi-tenant template ({tenantid}), so every tenant can get tokens for this API. "
+                + "Set Restrict: AuthorizedParty (the calling app's client ID) or Restrict: UserLogin before accepting incoming tokens, or use the discovery document of your own tenant.";
+            return errors;
+        }
+
         profile.Name = name;
         profile.NormalizedName = OidcProfile.Normalize(name);
         profile.DiscoveryUrl = url;
@@ -332,6 +342,9 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
             return null;
         }
     }
+
+    /// <summary>An issuer that stands for many tenants (Entra's common/organizations documents).</summary>
+    public static bool IsTenantTemplate(string? issuer) => issuer?.Contains("{tenantid}", StringComparison.OrdinalIgnoreCase) == true;
 
     public static IReadOnlyList<string> Lines(string? text) =>
         [.. (text ?? "").Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal)];

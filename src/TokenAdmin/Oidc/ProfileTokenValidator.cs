@@ -7,7 +7,8 @@ using Microsoft.IdentityModel.Tokens;
 namespace TokenAdmin.Oidc;
 
 /// <summary>A checked token: its claims and expiry, or why it was refused (in words for an admin).</summary>
-public sealed record TokenCheck(bool Valid, string? Error, DateTime? ExpiresAt = null, JsonElement Claims = default);
+/// <summary>A token check; <see cref="ProviderUnreachable"/> says the provider's keys could not be fetched (try again later, not a bad token).</summary>
+public sealed record TokenCheck(bool Valid, string? Error, DateTime? ExpiresAt = null, JsonElement Claims = default, bool ProviderUnreachable = false);
 
 /// <summary>
 /// Checks JWTs a profile's provider issued: signature with the provider's published keys (an unknown key id refetches
@@ -114,7 +115,7 @@ public static class ProfileTokenValidator
         catch (InvalidOperationException ex)
         {
             // The discovery document or keys could not be fetched.
-            return new TokenCheck(false, $"The provider's keys could not be fetched to check the {what}: {Unwrap(ex)}");
+            return new TokenCheck(false, $"The provider's keys could not be fetched to check the {what}: {Unwrap(ex)}", ProviderUnreachable: true);
         }
 
         if (!result.IsValid)
@@ -147,16 +148,19 @@ public static class ProfileTokenValidator
         }
     }
 
+    /// <summary>A value taken from the token, cut: a crafted token must not blow up a message or a WWW-Authenticate header.</summary>
+    private static string? Cut(string? value) => value is null || value.Length <= 100 ? value : value[..100] + "…";
+
     private static string Describe(Exception? exception, JsonWebToken? token, string what) => exception switch
     {
-        SecurityTokenSignatureKeyNotFoundException => $"The {what} is signed with key id '{token?.Kid}', which the provider does not publish (its keys were fetched again to be sure).",
+        SecurityTokenSignatureKeyNotFoundException => $"The {what} is signed with key id '{Cut(token?.Kid)}', which the provider does not publish (its keys were fetched again to be sure).",
         SecurityTokenInvalidSignatureException => $"The {what}'s signature does not verify with the provider's keys.",
-        SecurityTokenInvalidAlgorithmException => $"The {what} is signed with '{token?.Alg}'; allowed: {string.Join(", ", Algorithms)}.",
+        SecurityTokenInvalidAlgorithmException => $"The {what} is signed with '{Cut(token?.Alg)}'; allowed: {string.Join(", ", Algorithms)}.",
         SecurityTokenExpiredException => $"The {what} expired at {token?.ValidTo:u}.",
         SecurityTokenNotYetValidException => $"The {what} is not valid before {token?.ValidFrom:u} (nbf).",
         SecurityTokenNoExpirationException => $"The {what} has no exp (expiry) claim.",
-        SecurityTokenInvalidIssuerException => $"The {what}'s issuer '{token?.Issuer}' is not this profile's provider.",
-        SecurityTokenInvalidAudienceException => $"The {what}'s audience ({string.Join(", ", token?.Audiences ?? [])}) is not accepted.",
+        SecurityTokenInvalidIssuerException => $"The {what}'s issuer '{Cut(token?.Issuer)}' is not this profile's provider.",
+        SecurityTokenInvalidAudienceException => $"The {what}'s audience ({Cut(string.Join(", ", token?.Audiences ?? []))}) is not accepted.",
         SecurityTokenMalformedException => $"The {what} is malformed.",
         SecurityTokenInvalidLifetimeException => $"The {what}'s lifetime is invalid (nbf after exp).",
         null => $"The {what} was refused.",

@@ -40,6 +40,11 @@ public sealed partial class CallRecorder(IServiceScopeFactory scopes, SettingsSt
     public static CallLogEntry Redact(CallRecord record, IReadOnlySet<string>? secretHeaders, int bodyLimit)
     {
         var known = CallRedaction.KnownSecrets(record.RequestHeaders.Concat(record.ResponseHeaders), secretHeaders);
+        if (record.KnownSecrets is { Count: > 0 } extra)
+        {
+            known = [.. known.Concat(extra).Where(s => s.Length >= 4).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)];
+        }
+
         string? Body(string? body) => body is null ? null : CallRedaction.Cut(CallRedaction.RedactBody(body, known), bodyLimit);
         return new CallLogEntry
         {

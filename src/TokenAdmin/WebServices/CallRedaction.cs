@@ -104,6 +104,19 @@ public static partial class CallRedaction
     public static string RedactHeaders(IEnumerable<KeyValuePair<string, string>> headers, IReadOnlySet<string>? secretHeaders, IReadOnlyList<string> knownSecrets)
     {
         var text = new StringBuilder();
+        foreach (var (name, shown) in RedactHeaderList(headers, secretHeaders, knownSecrets))
+        {
+            text.Append(SingleLine(name)).Append(": ").Append(SingleLine(shown)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The headers with credentials, cookies, secret headers and known secrets masked, one pair per value.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> RedactHeaderList(
+        IEnumerable<KeyValuePair<string, string>> headers, IReadOnlySet<string>? secretHeaders, IReadOnlyList<string> knownSecrets)
+    {
+        var list = new List<KeyValuePair<string, string>>();
         foreach (var (name, value) in headers)
         {
             string shown;
@@ -122,10 +135,10 @@ public static partial class CallRedaction
                 shown = RedactText(value, knownSecrets);
             }
 
-            text.Append(SingleLine(name)).Append(": ").Append(SingleLine(shown)).Append('\n');
+            list.Add(new(name, shown));
         }
 
-        return text.ToString();
+        return list;
     }
 
     /// <summary>A URL with secret query parameters, JWTs and known secrets masked.</summary>

@@ -28,7 +28,9 @@ public sealed record CallRecord(
     string? WebService = null,
     string? Invoker = null,
     /// <summary>Who called: the API user's login for incoming calls, the admin or job for outgoing ones.</summary>
-    string? Caller = null);
+    string? Caller = null,
+    /// <summary>Further values known to be secret for this call (e.g. what an invoked web service was sent), masked wherever they appear.</summary>
+    IReadOnlyList<string>? KnownSecrets = null);
 
 public interface ICallRecorder
 {

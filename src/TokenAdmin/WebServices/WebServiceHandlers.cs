@@ -72,8 +72,22 @@ public sealed class WebServiceAuthHandler(ITokenProvider tokens, IServiceScopeFa
         }
 
         // The provider may have revoked the token before it expired, or the remote side rotated its keys.
-        var authorization = await AuthorizationAsync(call, source, force: true, cancellationToken);
-        response.Dispose();
+        AuthenticationHeaderValue authorization;
+        try
+        {
+            authorization = await AuthorizationAsync(call, source, force: true, cancellationToken);
+        }
+        catch (InvokeException ex)
+        {
+            // Note: the 401 attempt is stored already; this failure gets its own entry, so the debugger shows why no retry followed.
+            call.Recorded = false;
+            throw new InvokeException(ex.Failure, $"The web service answered 401 and the forced token refresh failed, so the call was not retried: {ex.Message}", ex);
+        }
+        finally
+        {
+            response.Dispose();
+        }
+
         using var retry = Copy(request, body);
         retry.Headers.Authorization = authorization;
         return await base.SendAsync(retry, cancellationToken);

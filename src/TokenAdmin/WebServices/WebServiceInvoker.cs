@@ -108,6 +108,14 @@ public sealed partial class WebServiceInvoker(
             throw new InvokeException(InvokeFailure.BadInput, $"The path {path} needs a value for {string.Join(", ", missing.Select(m => "{" + m + "}"))}.");
         }
 
+        var dotSegments = Placeholders(path).Where(p => values![p].Trim() is "." or "..").ToList();
+        if (dotSegments.Count > 0)
+        {
+            // Note: escaping leaves dots alone and System.Uri removes dot segments, so ".." would leave the invoker's path.
+            throw new InvokeException(InvokeFailure.BadInput,
+                $"{string.Join(", ", dotSegments.Select(m => "{" + m + "}"))} may not be \".\" or \"..\" (it would change the path instead of filling it).");
+        }
+
         var filled = PlaceholderRegex().Replace(path, m => Uri.EscapeDataString(values![m.Groups[1].Value]));
         var url = new StringBuilder(baseUrl.TrimEnd('/'));
         if (filled.Length > 0)
@@ -126,7 +134,24 @@ public sealed partial class WebServiceInvoker(
             throw new InvokeException(InvokeFailure.BadInput, $"{url} is not a valid URL.");
         }
 
+        // Note: whatever the path and values, the call stays below the web service's base URL (its credentials go nowhere else).
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var root) || !Below(uri, root))
+        {
+            throw new InvokeException(InvokeFailure.BadInput, "The filled path leaves the web service's base URL; the call was not made.");
+        }
+
         return uri;
+    }
+
+    private static bool Below(Uri uri, Uri root)
+    {
+        if (!string.Equals(uri.Scheme, root.Scheme, StringComparison.OrdinalIgnoreCase) || !string.Equals(uri.Authority, root.Authority, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var basePath = root.AbsolutePath.TrimEnd('/');
+        return basePath.Length == 0 || uri.AbsolutePath == basePath || uri.AbsolutePath.StartsWith(basePath + "/", StringComparison.Ordinal);
     }
 
     private static void CheckJson(string body)

@@ -97,6 +97,20 @@ public sealed class ApiEndpointTests : ApiTestBase
     }
 
     [Fact]
+    public async Task Broker_RefusesAFunctionalAccountThatGetsIdTokens()
+    {
+        var profile = await CreateApiProfileAsync();
+        await CreateAccountAsync(profile.Id, "id-account", a => { a.SharedThroughApi = true; a.Scope = "openid api"; a.TokenType = TokenAdmin.FunctionalAccounts.AccountTokenTypes.IdToken; });
+
+        var response = await CallAsync(HttpMethod.Post, "/api/v1/functional-accounts/id-account/token", Mint(c => c["roles"] = Broker));
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("access tokens only", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("access_token\":", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ShareFlag_IsOffByDefault_SetOnTheEditPages_AndInTheYamlExport()
     {
         var profile = await CreateApiProfileAsync();

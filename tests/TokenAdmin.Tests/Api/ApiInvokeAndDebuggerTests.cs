@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tests.WebServices;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.WebServices;
 
 namespace TokenAdmin.Tests.Api;
@@ -75,6 +77,52 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
     }
 
     [Fact]
+    public async Task Invoke_NeverHandsOutOrStores_WhatTheWebServiceWasSent_OrRemoteCredentials()
+    {
+        const string tenantKey = "tenant-key-secret-6612";
+        const string cookie = "remote-session-8834";
+        const string authToken = "remote-auth-token-2290";
+        var profile = await CreateApiProfileAsync();
+        var account = await CreateAccountAsync(profile.Id);
+        using (var scope = App.Services.CreateScope())
+        {
+            var service = scope.ServiceProvider.GetRequiredService<WebServiceService>();
+            var created = await service.CreateAsync(new WebServiceInput
+            {
+                Name = "crm", BaseUrl = _echo.BaseUrl + "/api",
+                Authentication = WebServiceAuthentication.FunctionalAccount, TokenSource = $"FunctionalAccount:{account.Id}",
+                SecretHeaders = "X-Tenant-Key: " + tenantKey,
+            }, "test", default);
+            Assert.True(created.Succeeded, string.Join("; ", created.Errors.Values));
+            Assert.True((await service.CreateInvokerAsync(created.Id, new InvokerInput { Name = "create-ticket", Method = "POST", Path = "/tickets/{queue}" }, "test", default)).Succeeded);
+        }
+
+        _echo.EchoHeaders.AddRange(["X-Tenant-Key", "Authorization"]);
+        _echo.ExtraHeaders["Set-Cookie"] = "session=" + cookie + "; HttpOnly";
+        _echo.ExtraHeaders["X-Auth-Token"] = authToken;
+        var input = new { path = new Dictionary<string, string> { ["queue"] = "support" }, body = new { title = "Printer on fire" } };
+
+        var ok = await CallAsync(HttpMethod.Post, "/api/v1/webservices/crm/invokers/create-ticket", Mint(c => c["roles"] = Invoker), JsonContent.Create(input));
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var answer = await ok.Content.ReadAsStringAsync();
+        Assert.Contains("Printer on fire", answer, StringComparison.Ordinal);
+        Assert.Contains("X-Echo", answer, StringComparison.Ordinal);
+        var bearer = await App.Services.GetRequiredService<ITokenProvider>().GetTokenAsync(TokenSource.Account(account.Id), default);
+        var incoming = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking().Where(e => e.Direction == CallDirection.Incoming).ToListAsync());
+        var entry = Assert.Single(incoming);
+        Assert.Contains("[redacted]", entry.ResponseBody, StringComparison.Ordinal);
+        var raw = await DatabaseFiles.RawTextAsync(App.DataDirectory);
+        var page = await Browser.GetStringAsync($"/webservices/debugger/{entry.Id}");
+        foreach (var secret in new[] { tenantKey, cookie, authToken, bearer.Value })
+        {
+            Assert.DoesNotContain(secret, answer, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, raw, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, page, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task IncomingCalls_AreRecorded_WithStatusAndCaller_NeverTheToken()
     {
         await CreateApiProfileAsync();
@@ -94,7 +142,8 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
         Assert.Equal(5, entries.Count);
         Assert.Equal([200, 200, 401, 401, 401], entries.Select(e => e.StatusCode ?? 0));
         Assert.Equal(["robot", "robot", "anonymous", "anonymous", "anonymous"], entries.Select(e => e.Caller));
-        Assert.Contains("expired", entries[2].ResponseBody, StringComparison.Ordinal);
+        Assert.Contains("expired", entries[2].ResponseHeaders, StringComparison.Ordinal);
+        Assert.All(entries.Skip(2), e => { Assert.Null(e.ResponseBody); Assert.Null(e.RequestBody); });
         Assert.Contains("not recorded", entries[1].ResponseBody, StringComparison.Ordinal);
         foreach (var entry in entries)
         {
@@ -106,5 +155,27 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
                 Assert.DoesNotContain(part, all, StringComparison.Ordinal);
             }
         }
+    }
+
+    [Fact]
+    public async Task AnonymousAndRefusedCalls_AreRecordedWithoutBodies()
+    {
+        await CreateApiProfileAsync();
+        var junk = "{\"junk\":\"" + new string('x', 30_000) + "\"}";
+
+        var anonymous = await CallAsync(HttpMethod.Post, "/api/v1/anything/at/all", null, new StringContent(junk, System.Text.Encoding.UTF8, "application/json"));
+        var refused = await CallAsync(HttpMethod.Post, "/api/v1/webservices/crm/invokers/x", UnsignedToken(Claims()), new StringContent(junk, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var entries = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking().Where(e => e.Direction == CallDirection.Incoming).ToListAsync());
+        Assert.Equal(2, entries.Count);
+        Assert.All(entries, e =>
+        {
+            Assert.Null(e.RequestBody);
+            Assert.Null(e.ResponseBody);
+            Assert.Equal("anonymous", e.Caller);
+        });
+        Assert.Contains("WWW-Authenticate", entries[1].ResponseHeaders, StringComparison.Ordinal);
+        Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
     }
 }

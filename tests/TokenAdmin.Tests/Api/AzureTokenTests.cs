@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.WebServices.Api;
 
@@ -24,7 +25,29 @@ public sealed class AzureTokenTests : ApiTestBase
             p.RestrictScope = "Tokens.Read";
             p.RoleMapYaml = "roles:\n  Tokens.Read: tokens.read";
             p.UidClaim = "oid";
+            p.RestrictAuthorizedParty = "caller-app";
         });
+    }
+
+    [Fact]
+    public async Task MultiTenantTemplate_NeedsARestriction_ToAcceptTokens()
+    {
+        Idp.Faults.AdvertisedIssuer = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        using var scope = App.Services.CreateScope();
+        var service = scope.ServiceProvider.GetRequiredService<TokenAdmin.Oidc.OidcProfileService>();
+        var input = new TokenAdmin.Oidc.OidcProfileInput
+        {
+            Name = "entra", DiscoveryUrl = Idp.MetadataAddress, ClientId = "tokenadmin", ClientSecret = ClientSecret,
+            AcceptIncomingTokens = true, RestrictAudience = ClientId, UidClaim = "oid",
+        };
+
+        var refused = await service.CreateAsync(input, "test", default);
+        input.RestrictUserLogin = "0c4c2a66-7b1e-4d8b-9f4a-5e0c39c3a1aa";
+        var restricted = await service.CreateAsync(input, "test", default);
+
+        Assert.False(refused.Succeeded);
+        Assert.Contains("{tenantid}", refused.Errors["RestrictAuthorizedParty"], StringComparison.Ordinal);
+        Assert.True(restricted.Succeeded, string.Join("; ", restricted.Errors.Values));
     }
 
     private string AzureToken(string issuer, string audience, string? tenant = Tenant, Action<Dictionary<string, object>>? change = null) => Mint(c =>

@@ -6,12 +6,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.TestIdentityProvider;
+using TokenAdmin.Tests.Infrastructure;
 
 namespace TokenAdmin.Tests.Api;
 
 public sealed class IncomingTokenTests : ApiTestBase
 {
     private static readonly string[] NobodyRoles = ["nobody"];
+    private static readonly string[] RefresherRoles = ["refresher"];
 
     [Fact]
     public async Task BadTokens_AreRefused_WithTheRightStatusAndChallenge()
@@ -138,10 +140,10 @@ public sealed class IncomingTokenTests : ApiTestBase
     [Fact]
     public async Task DisabledApiUser_IsRefused_EvenWithRoles()
     {
-        await CreateApiProfileAsync(p => p.CreateApiUsers = false);
+        var profile = await CreateApiProfileAsync(p => p.CreateApiUsers = false);
         await App.WithDbAsync(async db =>
         {
-            db.ApiUsers.Add(new ApiUser { Login = "robot", NormalizedLogin = "ROBOT", ManualRoles = ApiRoles.TokensRead, Valid = false, CreatedBy = "test", ChangedBy = "test" });
+            db.ApiUsers.Add(new ApiUser { Login = "robot", NormalizedLogin = "ROBOT", ManualRoles = ApiRoles.TokensRead, Valid = false, CreatedBy = "test", ChangedBy = "test", OidcProfileId = profile.Id });
             return await db.SaveChangesAsync();
         });
 
@@ -269,5 +271,107 @@ public sealed class IncomingTokenTests : ApiTestBase
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Contains("shared-secret", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task ApiUser_BelongsToOneProfile_AnotherProfileNeitherUsesNorTakesItOver_HandMadeUsersNeedALink()
+    {
+        var first = await CreateApiProfileAsync();
+        await using var other = await TestIdentityProviderServer.StartAsync();
+        await other.AddClientAsync(new TestClient("tokenadmin", ClientSecret, ["http://localhost:5080/oauth2/callback"]));
+        await CreateApiProfileAsync(name: "other-api", discoveryUrl: other.MetadataAddress);
+        await App.WithDbAsync(async db =>
+        {
+            db.ApiUsers.Add(new ApiUser { Login = "handmade", NormalizedLogin = "HANDMADE", ManualRoles = ApiRoles.TokensRead, CreatedBy = "test", ChangedBy = "test" });
+            return await db.SaveChangesAsync();
+        });
+
+        var own = await GetTokensAsync(Mint());
+        var foreign = await GetTokensAsync(Mint(c => { c["iss"] = other.Issuer.AbsoluteUri; c["roles"] = RefresherRoles; }, idp: other));
+        var handMade = await GetTokensAsync(Mint(c => c["sub"] = "handmade"));
+
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
+        Assert.Contains("another OIDC profile", await foreign.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, handMade.StatusCode);
+        Assert.Contains("import-user --profile", await handMade.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var robot = await App.WithDbAsync(db => db.ApiUsers.AsNoTracking().SingleAsync(u => u.NormalizedLogin == "ROBOT"));
+        Assert.Equal(first.Id, robot.OidcProfileId);
+        Assert.Equal(ApiRoles.TokensRead, robot.MappedRoles);
+        Assert.Null((await App.WithDbAsync(db => db.ApiUsers.AsNoTracking().SingleAsync(u => u.NormalizedLogin == "HANDMADE"))).OidcProfileId);
+    }
+
+    [Fact]
+    public async Task DisablingAUserOrTakingItsRole_TakesEffectOnTheNextCall_EvenForARememberedToken()
+    {
+        await CreateApiProfileAsync(p => p.CreateApiUsers = false);
+        var profile = await App.WithDbAsync(db => db.OidcProfiles.SingleAsync());
+        await App.WithDbAsync(async db =>
+        {
+            db.ApiUsers.Add(new ApiUser { Login = "robot", NormalizedLogin = "ROBOT", ManualRoles = ApiRoles.TokensRead, CreatedBy = "test", ChangedBy = "test", OidcProfileId = profile.Id });
+            return await db.SaveChangesAsync();
+        });
+        var token = Mint();
+        Assert.Equal(HttpStatusCode.OK, (await GetTokensAsync(token)).StatusCode);
+
+        var removed = await ConsoleVerbs.RunAsync(App.DataDirectory, "", "api-users", "roles", "robot", "--remove", ApiRoles.TokensRead);
+        Assert.Equal(0, removed.Exit);
+        var withoutRole = await GetTokensAsync(token);
+        await ConsoleVerbs.RunAsync(App.DataDirectory, "", "api-users", "roles", "robot", "--add", ApiRoles.TokensRead);
+        var roleBack = await GetTokensAsync(token);
+        await App.WithDbAsync(db => db.ApiUsers.ExecuteUpdateAsync(u => u.SetProperty(x => x.Valid, false)));
+        var disabled = await GetTokensAsync(token);
+
+        Assert.Equal(HttpStatusCode.Forbidden, withoutRole.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, roleBack.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, disabled.StatusCode);
+        Assert.Contains("disabled", await disabled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task IdTokens_AreRefused_AsApiAccessTokens()
+    {
+        await CreateApiProfileAsync();
+
+        var withNonce = await GetTokensAsync(Mint(c => c["nonce"] = "n-0S6_WzA2Mj"));
+        var withAtHash = await GetTokensAsync(Mint(c => c["at_hash"] = "77QmUPtjPfzWtF2AnpK9RQ"));
+        var keycloakId = await GetTokensAsync(Mint(c => c["typ"] = "ID"));
+        var access = await GetTokensAsync(Mint());
+
+        foreach (var refused in new[] { withNonce, withAtHash, keycloakId })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("ID token", Challenge(refused), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, access.StatusCode);
+    }
+
+    [Fact]
+    public async Task HugeTokenValues_DoNotBlowUpTheChallenge()
+    {
+        await CreateApiProfileAsync();
+        var audiences = Enumerable.Range(0, 150).Select(i => $"https://api-{i}.example.test/a/rather/long/audience/value").ToArray();
+
+        var response = await GetTokensAsync(Mint(c => c["aud"] = audiences));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = Challenge(response);
+        Assert.Contains("audience", challenge, StringComparison.Ordinal);
+        Assert.True(challenge.Length < 500, $"challenge of {challenge.Length} characters");
+        Assert.True((await response.Content.ReadAsStringAsync()).Length < 1000);
+    }
+
+    [Fact]
+    public async Task DatabaseError_WhileReadingTheApiUser_Is503WithRetryAfter()
+    {
+        await CreateApiProfileAsync(p => p.CreateApiUsers = false);
+        await App.WithDbAsync(db => db.Database.ExecuteSqlRawAsync("ALTER TABLE ApiUsers RENAME TO ApiUsersGone"));
+
+        var response = await GetTokensAsync(Mint());
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("database", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -80,7 +80,7 @@ public sealed class ImportUserTests : AccountTestBase
         var refused = await ImportAsync();
 
         Assert.Equal(1, refused.Exit);
-        Assert.Contains("No RoleMap rule matches", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("no RoleMap rule matches", refused.Err, StringComparison.Ordinal);
         Assert.Empty(await UsersAsync());
     }
 

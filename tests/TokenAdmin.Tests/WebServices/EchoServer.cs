@@ -33,6 +33,9 @@ public sealed class EchoServer : IAsyncDisposable
     public TimeSpan Delay { get; set; }
     /// <summary>Extra JSON properties in the answer, e.g. a secret the debugger must mask.</summary>
     public Dictionary<string, string> ExtraAnswer { get; } = [];
+    /// <summary>Extra response headers (e.g. Set-Cookie), and request headers sent back as response headers.</summary>
+    public Dictionary<string, string> ExtraHeaders { get; } = [];
+    public List<string> EchoHeaders { get; } = [];
 
     public static async Task<EchoServer> StartAsync()
     {
@@ -69,6 +72,16 @@ public sealed class EchoServer : IAsyncDisposable
 
             context.Response.ContentType = "application/json";
             context.Response.Headers["X-Echo"] = "yes";
+            foreach (var (key, value) in server.ExtraHeaders)
+            {
+                context.Response.Headers[key] = value;
+            }
+
+            foreach (var name in server.EchoHeaders.Where(headers.ContainsKey))
+            {
+                context.Response.Headers[name] = headers[name];
+            }
+
             var answer = new Dictionary<string, object?> { ["method"] = context.Request.Method, ["target"] = raw, ["headers"] = headers, ["body"] = body };
             foreach (var (key, value) in server.ExtraAnswer)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -267,5 +268,50 @@ public sealed class OutgoingCallTests : WebServiceTestBase
         Assert.Contains("web service erp", accountRefused, StringComparison.Ordinal);
         Assert.True(await App.WithDbAsync(db => Task.FromResult(db.TokenConfigs.Any(c => c.Id == configId))));
         Assert.True(await App.WithDbAsync(db => Task.FromResult(db.FunctionalAccounts.Any(a => a.Id == account.Id))));
+    }
+
+    [Fact]
+    public async Task PlaceholderValues_CannotLeaveTheBaseUrl()
+    {
+        var id = await CreateWebServiceAsync("crm", w =>
+        {
+            w.Authentication = WebServiceAuthentication.Basic;
+            w.BasicUserName = "otobo";
+            w.BasicPassword = "basic-pass-7781";
+        });
+        await CreateInvokerAsync(id, "ticket", "GET", "/tickets/{id}");
+
+        foreach (var value in new[] { "..", ".", " .. " })
+        {
+            var refused = await InvokeFailsAsync("crm", "ticket", values: new() { ["id"] = value });
+            Assert.Equal(InvokeFailure.BadInput, refused.Failure);
+        }
+
+        Assert.Empty(Echo.Requests);
+        var outside = Assert.Throws<InvokeException>(() => WebServiceInvoker.BuildUrl("http://127.0.0.1:1/api/v2", "/../../admin/{x}", new Dictionary<string, string> { ["x"] = "1" }, null));
+        Assert.Equal(InvokeFailure.BadInput, outside.Failure);
+        Assert.Equal("/api/v2/tickets/..%2F..", WebServiceInvoker.BuildUrl("http://127.0.0.1:1/api/v2/", "/tickets/{id}", new Dictionary<string, string> { ["id"] = "../.." }, null).AbsolutePath);
+        Assert.Equal(200, (await InvokeAsync("crm", "ticket", values: new() { ["id"] = "..x" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task FailedForcedRefreshAfter401_IsRecorded_WithItsReason()
+    {
+        var accountId = await AccountWebServiceAsync();
+        var id = await App.WithDbAsync(db => Task.FromResult(db.WebServices.Single().Id));
+        await CreateInvokerAsync(id);
+        await Tokens.GetTokenAsync(TokenSource.Account(accountId), default);
+        Echo.Authorize = _ => false;
+        Idp.Faults.TokenEndpoint = TokenAdmin.TestIdentityProvider.TokenEndpointFault.InvalidClient;
+
+        var failed = await InvokeFailsAsync("crm", "create-ticket", "{}");
+
+        Assert.Equal(InvokeFailure.TokenUnavailable, failed.Failure);
+        Assert.Single(Echo.Requests);
+        var entries = await App.WithDbAsync(db => db.CallLogEntries.AsNoTracking().OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal(2, entries.Count);
+        Assert.Equal(401, entries[0].StatusCode);
+        Assert.Null(entries[1].StatusCode);
+        Assert.Contains("forced token refresh failed", entries[1].Error, StringComparison.Ordinal);
     }
 }

@@ -41,8 +41,16 @@ public static class ApiAuthentication
     /// A WWW-Authenticate value (RFC 6750 section 3). The description is quoted: quotes, backslashes and characters
     /// outside printable ASCII are replaced, so a crafted token cannot break the header.
     /// </summary>
+    /// <summary>The error_description is cut at this many characters (a header must stay small).</summary>
+    public const int ChallengeDescriptionLimit = 300;
+
     public static string Challenge(string? error, string? description)
     {
+        if (description is { Length: > ChallengeDescriptionLimit })
+        {
+            description = description[..(ChallengeDescriptionLimit - 3)] + "...";
+        }
+
         var value = new StringBuilder("Bearer realm=\"TokenAdmin API\"");
         if (error is not null)
         {

@@ -57,8 +57,15 @@ public sealed partial class ApiCallMiddleware(RequestDelegate next, ILogger<ApiC
         var recorder = context.RequestServices.GetRequiredService<ICallRecorder>();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        context.Request.EnableBuffering(BodyLimit);
-        var requestBody = await ReadRequestBodyAsync(context.Request);
+        // Note: a call without a bearer token is never authenticated: its body is neither buffered nor stored.
+        var maybeAuthenticated = context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+        string? requestBody = null;
+        if (maybeAuthenticated)
+        {
+            context.Request.EnableBuffering(BodyLimit);
+            requestBody = await ReadRequestBodyAsync(context.Request);
+        }
+
         var original = context.Response.Body;
         using var capture = new CaptureStream(original, BodyLimit);
         context.Response.Body = capture;
@@ -77,18 +84,23 @@ public sealed partial class ApiCallMiddleware(RequestDelegate next, ILogger<ApiC
             context.Response.Body = original;
             clock.Stop();
             var holdsSecret = context.GetEndpoint()?.Metadata.GetMetadata<ResponseHoldsSecret>() is not null;
+            // Note: an anonymous or refused (401) call stores status and headers only (the reason is in WWW-Authenticate):
+            // anyone can send those, so they must not fill the debugger with their bodies.
+            var authenticated = context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme }
+                && context.Response.StatusCode != StatusCodes.Status401Unauthorized;
             var record = new CallRecord(
                 CallDirection.Incoming, started, clock.Elapsed, context.Request.Method,
                 $"{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
                 context.Response.StatusCode,
                 [.. context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? "")))],
-                requestBody,
+                authenticated ? requestBody : null,
                 [.. context.Response.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? "")))],
-                holdsSecret && context.Response.StatusCode < 300 ? "(not recorded: the answer holds a token)" : capture.Text(),
+                !authenticated ? null : holdsSecret && context.Response.StatusCode < 300 ? "(not recorded: the answer holds a token)" : capture.Text(),
                 error,
                 context.Request.RouteValues.TryGetValue("webservice", out var ws) ? ws as string : null,
                 context.Request.RouteValues.TryGetValue("invoker", out var inv) ? inv as string : null,
-                context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme } identity ? identity.Name : "anonymous");
+                context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme } identity ? identity.Name : "anonymous",
+                context.Items.TryGetValue(ApiEndpoints.SentSecretsItem, out var sent) ? sent as IReadOnlyList<string> : null);
             await recorder.RecordAsync(record, CancellationToken.None);
         }
     }

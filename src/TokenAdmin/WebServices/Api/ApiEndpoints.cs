@@ -136,6 +136,15 @@ public static class ApiEndpoints
             return NotFound(kind, name);
         }
 
+        if (kind == FunctionalAccountKind
+            && await db.FunctionalAccounts.AnyAsync(a => a.Name == found && a.TokenType == AccountTokenTypes.IdToken, cancellationToken))
+        {
+            // Note: an ID token is a proof of sign-in for TokenAdmin, not a credential to hand to others.
+            return TypedResults.Problem(
+                $"The functional account '{found}' gets ID tokens; the broker hands out access tokens only. An admin can set its token type to access_token.",
+                statusCode: StatusCodes.Status409Conflict, title: "Not an access token");
+        }
+
         if (!shared)
         {
             return TypedResults.Problem(
@@ -159,8 +168,12 @@ public static class ApiEndpoints
         }
     }
 
+    /// <summary>HttpContext.Items key: the secrets an invoked web service was sent, for the debugger entry of the incoming call.</summary>
+    public const string SentSecretsItem = "TokenAdmin.SentSecrets";
+
     private static async Task<IResult> InvokeAsync(
-        string webservice, string invoker, InvokeInput? input, ClaimsPrincipal user, IWebServiceInvoker invokers, CancellationToken cancellationToken)
+        string webservice, string invoker, InvokeInput? input, HttpContext context, ClaimsPrincipal user, IWebServiceInvoker invokers,
+        WebServiceService services, ITokenProvider tokens, CancellationToken cancellationToken)
     {
         var request = new InvokeRequest(
             input?.Path ?? [],
@@ -170,7 +183,15 @@ public static class ApiEndpoints
         try
         {
             var result = await invokers.InvokeAsync(webservice, invoker, request, cancellationToken);
-            return TypedResults.Ok(new InvokeOutput(result.StatusCode, result.Headers, result.Body, (long)result.Duration.TotalMilliseconds));
+            // Note: the answer is redacted as on the Test page: what the web service was sent (its bearer token, basic
+            // password, secret header values) and remote credentials (Set-Cookie, token headers) never leave TokenAdmin,
+            // neither to the API caller nor to the debugger entry of this call.
+            var found = await services.FindByNameAsync(webservice, cancellationToken);
+            var sent = found is null ? [] : await services.SentSecretsAsync(found.Id, tokens, cancellationToken);
+            var secretHeaders = found?.Headers.Where(h => h.Secret).Select(h => h.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            context.Items[SentSecretsItem] = sent;
+            return TypedResults.Ok(new InvokeOutput(result.StatusCode, CallRedaction.RedactHeaderList(result.Headers, secretHeaders, sent),
+                CallRedaction.RedactBody(result.Body, sent), (long)result.Duration.TotalMilliseconds));
         }
         catch (InvokeException ex)
         {

@@ -12,7 +12,7 @@ using TokenAdmin.Oidc;
 namespace TokenAdmin.WebServices.Api;
 
 /// <summary>Who called the API: the API user the token's UID claim names, with its roles, through which profile.</summary>
-public sealed record ApiCaller(string Login, IReadOnlyList<string> Roles, string Profile, DateTimeOffset ExpiresAt);
+public sealed record ApiCaller(string Login, IReadOnlyList<string> Roles, string Profile, DateTimeOffset ExpiresAt, int ProfileId = 0);
 
 /// <summary>
 /// Why a bearer token was refused. <see cref="Status"/> is 401 (a bad token), 403 (a good token without the rights)
@@ -43,7 +43,10 @@ public sealed partial class IncomingTokenValidator(
     /// <summary>Longer bearer tokens are refused before any parsing (Entra tokens with many groups stay far below).</summary>
     public const int MaxTokenLength = 16 * 1024;
 
-    /// <summary>How long an accepted token is remembered; role changes of an API user reach the API after at most this.</summary>
+    /// <summary>
+    /// How long an accepted token's checked identity (signature, issuer, audience, restrictions) is remembered; the API
+    /// user's Valid flag, profile and roles are read again on every call, so a change takes effect at once.
+    /// </summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(60);
 
     /// <summary>At most this many accepted tokens are remembered.</summary>
@@ -74,13 +77,24 @@ public sealed partial class IncomingTokenValidator(
         {
             if (cached.Until > now && cached.Generation == generation)
             {
-                return new IncomingTokenResult(cached.Caller, null);
+                // Note: the token is not checked again, but the user is: disabling it or taking a role works at once.
+                return await CurrentUserAsync(cached.Caller, cancellationToken);
             }
 
             _accepted.TryRemove(key, out _);
         }
 
-        var result = await CheckAsync(token, now, cancellationToken);
+        IncomingTokenResult result;
+        try
+        {
+            result = await CheckAsync(token, now, cancellationToken);
+        }
+        catch (Exception ex) when (IsDatabaseError(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            LogDatabaseError(logger, ex);
+            return new IncomingTokenResult(null, IncomingTokenFailure.Unavailable("The API user could not be read or saved (the database is busy or unreachable); try again later."));
+        }
+
         if (result.Caller is { } caller)
         {
             Remember(key, new CachedCaller(caller, Min(caller.ExpiresAt, now + CacheLifetime), generation), now);
@@ -105,6 +119,14 @@ public sealed partial class IncomingTokenValidator(
         {
             // Note: Microsoft signs Graph access tokens over a hash of this nonce, so no one but Graph can verify them.
             return Refused("This is a Microsoft Graph access token (its header carries a nonce): it is meant for Microsoft Graph only and cannot be validated by any other API. Request a token for this API instead (scope api://<client id>/.default or one of its own scopes).");
+        }
+
+        if (jwt.TryGetPayloadValue<object>("nonce", out _) || jwt.TryGetPayloadValue<object>("at_hash", out _)
+            || (jwt.TryGetPayloadValue<string>("typ", out var payloadType) && payloadType.Equals("ID", StringComparison.OrdinalIgnoreCase))
+            || (jwt.Typ is { } headerType && headerType.Contains("id_token", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Note: an ID token proves a sign-in to its client; whoever holds one must not be able to call APIs with it.
+            return Refused("The bearer token is an ID token (it carries a nonce or at_hash claim, or its typ says so); this API accepts access tokens only.");
         }
 
         var algorithm = jwt.Alg;
@@ -156,6 +178,13 @@ public sealed partial class IncomingTokenValidator(
                 continue;
             }
 
+            if (OidcProfileService.IsTenantTemplate(configuration.Issuer) && profile.RestrictAuthorizedParty is null && profile.RestrictUserLogin is null)
+            {
+                // Note: the profile was saved before its provider turned multi-tenant; saving it now asks for a restriction.
+                first ??= IncomingTokenFailure.InvalidToken("This API does not accept tokens of every tenant: an admin must set Restrict: AuthorizedParty or Restrict: UserLogin on the OIDC profile.");
+                continue;
+            }
+
             var outcome = await CheckWithProfileAsync(token, profile, metadata, issuer, cancellationToken);
             if (outcome.Caller is not null)
             {
@@ -193,9 +222,9 @@ public sealed partial class IncomingTokenValidator(
         var check = await ProfileTokenValidator.ValidateAsync(token, parameters, metadata, "bearer token");
         if (!check.Valid)
         {
-            return check.Error!.StartsWith("The provider's keys could not be fetched", StringComparison.Ordinal)
+            return check.ProviderUnreachable
                 ? new IncomingTokenResult(null, IncomingTokenFailure.Unavailable("The token's provider could not be reached to check its keys; try again later."))
-                : Refused(check.Error);
+                : Refused(check.Error!);
         }
 
         var claims = check.Claims;
@@ -239,14 +268,57 @@ public sealed partial class IncomingTokenValidator(
         }
 
         var expires = check.ExpiresAt is { } exp ? new DateTimeOffset(DateTime.SpecifyKind(exp, DateTimeKind.Utc)) : time.GetUtcNow() + CacheLifetime;
-        var (roles, refusal) = await RolesAsync(profile, claims, login, cancellationToken);
+        var refusal = await ImportAsync(profile, claims, login, cancellationToken);
         return refusal is not null
             ? new IncomingTokenResult(null, refusal)
-            : new IncomingTokenResult(new ApiCaller(login, roles, profile.Name, expires), null);
+            : await CurrentUserAsync(new ApiCaller(login, [], profile.Name, expires, profile.Id), cancellationToken);
     }
 
-    /// <summary>The API user's roles: created or updated from the token when the profile allows it, else as stored.</summary>
-    private async Task<(IReadOnlyList<string> Roles, IncomingTokenFailure? Refusal)> RolesAsync(
+    /// <summary>
+    /// The caller with the API user's current roles, read on every call (one indexed query): a missing or disabled
+    /// user, or one that belongs to another OIDC profile (or to none: made by hand and never linked), is refused.
+    /// </summary>
+    private async Task<IncomingTokenResult> CurrentUserAsync(ApiCaller caller, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+            var normalized = ApiUser.Normalize(caller.Login);
+            var user = await db.ApiUsers.AsNoTracking().Where(u => u.NormalizedLogin == normalized)
+                .Select(u => new { u.Valid, u.OidcProfileId, u.MappedRoles, u.ManualRoles }).SingleOrDefaultAsync(cancellationToken);
+            if (user is null)
+            {
+                return new IncomingTokenResult(caller with { Roles = [] }, null);
+            }
+
+            if (user.OidcProfileId != caller.ProfileId)
+            {
+                return new IncomingTokenResult(null, IncomingTokenFailure.InsufficientScope(
+                    $"The API user '{Cut(caller.Login)}' is not linked to the OIDC profile that accepted this token; an admin links a user to a profile with `import-user --profile NAME`."));
+            }
+
+            if (!user.Valid)
+            {
+                return new IncomingTokenResult(null, IncomingTokenFailure.InsufficientScope($"The API user '{Cut(caller.Login)}' is disabled."));
+            }
+
+            var roles = new ApiUser { MappedRoles = user.MappedRoles, ManualRoles = user.ManualRoles }.Roles;
+            return new IncomingTokenResult(caller with { Roles = roles }, null);
+        }
+        catch (Exception ex) when (IsDatabaseError(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            LogDatabaseError(logger, ex);
+            return new IncomingTokenResult(null, IncomingTokenFailure.Unavailable("The API user could not be read (the database is busy or unreachable); try again later."));
+        }
+    }
+
+    private static bool IsDatabaseError(Exception ex) =>
+        ex is Microsoft.Data.Sqlite.SqliteException or DbUpdateException or System.Data.Common.DbException or TimeoutException
+        || (ex is InvalidOperationException && ex.InnerException is System.Data.Common.DbException);
+
+    /// <summary>Creates or updates the API user from the token when the profile allows it; a refusal, or null.</summary>
+    private async Task<IncomingTokenFailure?> ImportAsync(
         OidcProfile profile, JsonElement claims, string login, CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
@@ -263,7 +335,7 @@ public sealed partial class IncomingTokenValidator(
             catch (ClaimMapException ex)
             {
                 LogBadClaimMap(logger, profile.Name, ex.Message);
-                return ([], IncomingTokenFailure.InsufficientScope("The API user cannot be mapped: the OIDC profile's claim maps are broken; ask an admin."));
+                return IncomingTokenFailure.InsufficientScope("The API user cannot be mapped: the OIDC profile's claim maps are broken; ask an admin.");
             }
 
             var importer = scope.ServiceProvider.GetRequiredService<ApiUserImporter>();
@@ -272,10 +344,11 @@ public sealed partial class IncomingTokenValidator(
             await _userWrites.WaitAsync(cancellationToken);
             try
             {
-                var plan = await importer.PlanAsync(claims, profile.UidClaim, roleMap, userMap, cancellationToken);
+                // Note: a profile never takes over a user of another profile, nor one made by hand (linkUnlinked false).
+                var plan = await importer.PlanAsync(claims, profile.UidClaim, roleMap, userMap, profile.Id, linkUnlinked: false, cancellationToken);
                 if (plan.Refusal is not null)
                 {
-                    return ([], IncomingTokenFailure.InsufficientScope($"No role is given to '{Cut(login)}': no RoleMap rule matches the token's claims."));
+                    return IncomingTokenFailure.InsufficientScope(Cut(plan.Refusal, 300));
                 }
 
                 if (plan.Changes.Count > 0)
@@ -297,15 +370,7 @@ public sealed partial class IncomingTokenValidator(
             }
         }
 
-        var user = await db.ApiUsers.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedLogin == ApiUser.Normalize(login), cancellationToken);
-        if (user is null)
-        {
-            return ([], null);
-        }
-
-        return user.Valid
-            ? (user.Roles, null)
-            : ([], IncomingTokenFailure.InsufficientScope($"The API user '{Cut(login)}' is disabled."));
+        return null;
     }
 
     /// <summary>Accepted audiences: the profile's list, or its client id and the App ID URI Entra gives it by default.</summary>
@@ -380,9 +445,6 @@ public sealed partial class IncomingTokenValidator(
 
     public void Dispose() => _userWrites.Dispose();
 
-    /// <summary>Forgets every remembered token (tests; an admin's change of API user roles takes effect at once).</summary>
-    public void ForgetAccepted() => _accepted.Clear();
-
     private static string Hash(string token)
     {
         Span<byte> hash = stackalloc byte[32];
@@ -395,7 +457,10 @@ public sealed partial class IncomingTokenValidator(
     private static IncomingTokenResult Refused(string description) => new(null, IncomingTokenFailure.InvalidToken(description));
 
     /// <summary>Values from the token echoed in an answer are cut, so a crafted token cannot blow up headers.</summary>
-    private static string Cut(string value) => value.Length <= 100 ? value : value[..100] + "…";
+    private static string Cut(string value, int max = 100) => value.Length <= max ? value : value[..max] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming API tokens: the API user could not be read or saved; the call is answered 503.")]
+    private static partial void LogDatabaseError(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming API tokens: the provider of OIDC profile '{Profile}' could not be reached: {Reason}")]
     private static partial void LogProviderUnreachable(ILogger logger, string profile, string reason);
