@@ -40,11 +40,17 @@ public sealed partial class TokenAdminProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<TokenAdminProcess> StartAsync(string? dataDirectory = null, int? port = null)
+    /// <param name="settings">Extra configuration ("TokenAdmin:Database:Provider" and so on), passed as environment variables.</param>
+    public static async Task<TokenAdminProcess> StartAsync(string? dataDirectory = null, int? port = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         dataDirectory ??= NewDataDirectory();
         var chosenPort = port ?? FreePort();
         var process = new Process { StartInfo = StartInfo(dataDirectory, "--urls", $"http://127.0.0.1:{chosenPort}") };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            process.StartInfo.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         var app = new TokenAdminProcess(process, dataDirectory, chosenPort);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(object? sender, DataReceivedEventArgs e)
@@ -135,6 +141,22 @@ public sealed partial class TokenAdminProcess : IAsyncDisposable
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         return info;
+    }
+
+    /// <summary>The process ID, to kill this process and nothing else.</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Kills the process at once (SIGKILL, by its PID; no shutdown hooks run), as a crashed node dies.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
     }
 
     public async ValueTask DisposeAsync()

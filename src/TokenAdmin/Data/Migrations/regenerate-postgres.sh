@@ -13,3 +13,12 @@ cd "$project"
 rm -rf Data/Migrations/Postgres
 dotnet ef migrations add Initial --context PostgresTokenAdminDb \
   --output-dir Data/Migrations/Postgres --namespace TokenAdmin.Data.Migrations.Postgres
+# Note: with --namespace, dotnet ef writes the model snapshot under a folder named after the namespace's first part
+# (TokenAdmin/Data/Migrations/Postgres inside the project). Moved beside the migration, so the rm -rf above removes it
+# next time: a snapshot left over elsewhere makes "Initial" a mere difference to an old model, which fails on an
+# empty database.
+stray="TokenAdmin/Data/Migrations/Postgres/PostgresTokenAdminDbModelSnapshot.cs"
+if [ -f "$stray" ]; then
+  mv "$stray" Data/Migrations/Postgres/
+  rm -rf TokenAdmin
+fi

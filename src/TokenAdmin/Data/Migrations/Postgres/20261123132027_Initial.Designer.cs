@@ -12,7 +12,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261123130844_Initial")]
+    [Migration("20261123132027_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
