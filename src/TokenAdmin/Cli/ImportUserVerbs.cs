@@ -4,6 +4,8 @@ using Microsoft.IdentityModel.Tokens;
 using TokenAdmin.Data;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Oidc;
+using TokenAdmin.Secrets;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Cli;
 
@@ -116,10 +118,13 @@ internal static class ImportUserVerbs
             ResourceParameterName = args.Get("--resource-param-name") ?? FunctionalAccountDefaults.ResourceParameterName,
             ResourcePerParameter = !args.Has("--resource-join"),
             TokenType = tokenType,
+            Profile = profile,
+            // Note: protected only for the engine, which reads secrets that way; it is never stored.
+            PasswordProtected = password is null ? null : services.GetRequiredService<ISecretProtector>().Protect(password),
         };
-        var operations = services.GetRequiredService<AccountTokenOperations>();
         context.Stdout.WriteLine($"Requesting a token from profile '{profile.Name}' ({grantType} grant, scope '{account.Scope}')...");
-        var result = await operations.RequestAsync(account, profile, password, null, cancellationToken);
+        var result = await services.GetRequiredService<TokenEngine>().SendAsync(services.GetRequiredService<FunctionalAccountSources>().Define(account),
+            grantType == AccountGrantTypes.Password ? "password" : "client_credentials", code: null, cancellationToken);
         if (!result.Succeeded)
         {
             context.Stderr.WriteLine($"The token request failed: {result.Failure!.Code}: {result.Failure.Description}");

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Settings;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Cli;
@@ -88,24 +89,32 @@ internal static class TokenStateVerbs
             return CliApp.Refused;
         }
 
-        context.Stdout.WriteLine(await context.Services.GetRequiredService<AuthorizationFlow>().CreateConsoleLinkAsync(config, cancellationToken));
-        return CliApp.Ok;
+        try
+        {
+            context.Stdout.WriteLine(await context.Services.GetRequiredService<AuthorizationFlow>().CreateConsoleLinkAsync(TokenSource.Config(config.Id), cancellationToken));
+            return CliApp.Ok;
+        }
+        catch (InvalidOperationException ex)
+        {
+            context.Stderr.WriteLine(ex.Message);
+            return CliApp.Refused;
+        }
     }
 
     private static Task<int> RefreshAsync(CliContext context, CancellationToken cancellationToken) =>
-        RunAsync(context, (operations, id) => operations.RefreshAsync(id, "console", cancellationToken), cancellationToken);
+        RunAsync(context, (engine, id) => engine.RenewAsync(TokenSource.Config(id), "console", cancellationToken), cancellationToken);
 
     private static Task<int> RequestAsync(CliContext context, CancellationToken cancellationToken) =>
-        RunAsync(context, (operations, id) => operations.RequestAsync(id, "console", cancellationToken), cancellationToken);
+        RunAsync(context, (engine, id) => engine.RequestAsync(TokenSource.Config(id), "console", cancellationToken), cancellationToken);
 
-    private static async Task<int> RunAsync(CliContext context, Func<TokenOperations, int, Task<TokenOperationResult>> operation, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, Func<TokenEngine, int, Task<TokenOperationResult>> operation, CancellationToken cancellationToken)
     {
         if (await FindAsync(context, cancellationToken) is not { } config)
         {
             return CliApp.Refused;
         }
 
-        var result = await operation(context.Services.GetRequiredService<TokenOperations>(), config.Id);
+        var result = await operation(context.Services.GetRequiredService<TokenEngine>(), config.Id);
         (result.Succeeded ? context.Stdout : context.Stderr).WriteLine(result.Message);
         return result.Succeeded ? CliApp.Ok : CliApp.Refused;
     }

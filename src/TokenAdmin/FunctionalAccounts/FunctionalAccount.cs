@@ -27,6 +27,10 @@ public sealed class FunctionalAccount
     /// <summary>True: one parameter per resource (RFC 8707); false: one parameter with the resources space-joined.</summary>
     public bool ResourcePerParameter { get; set; } = true;
     public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
+    /// <summary>Refresh-token lifetime to assume when the provider does not state one (Microsoft: 90 days); null = unknown.</summary>
+    public int? RefreshTokenLifetimeDays { get; set; }
+    /// <summary>True when each use of the refresh token starts its lifetime again: the updater then uses it before it goes idle.</summary>
+    public bool RefreshTokenSliding { get; set; }
     public bool Valid { get; set; } = true;
     /// <summary>Whether the token broker of the API (/api/v1) may hand this account's token to a caller with the tokens.broker role. Off by default.</summary>
     public bool SharedThroughApi { get; set; }

@@ -20,6 +20,8 @@ public sealed class FunctionalAccountInput
     public string ResourceParameterName { get; set; } = FunctionalAccountDefaults.ResourceParameterName;
     public bool ResourcePerParameter { get; set; } = true;
     public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
+    public int? RefreshTokenLifetimeDays { get; set; }
+    public bool RefreshTokenSliding { get; set; }
     public bool Valid { get; set; } = true;
     public bool SharedThroughApi { get; set; }
     public string? Version { get; set; }
@@ -28,7 +30,7 @@ public sealed class FunctionalAccountInput
     {
         Name = a.Name, OidcProfileId = a.OidcProfileId, GrantType = a.GrantType, Scope = a.Scope, Username = a.Username,
         Resources = a.Resources, ResourceParameterName = a.ResourceParameterName, ResourcePerParameter = a.ResourcePerParameter,
-        TokenType = a.TokenType, Valid = a.Valid, SharedThroughApi = a.SharedThroughApi, Version = a.Version,
+        TokenType = a.TokenType, RefreshTokenLifetimeDays = a.RefreshTokenLifetimeDays, RefreshTokenSliding = a.RefreshTokenSliding, Valid = a.Valid, SharedThroughApi = a.SharedThroughApi, Version = a.Version,
     };
 }
 
@@ -237,6 +239,15 @@ public sealed class FunctionalAccountService(
             }
         }
 
+        if (input.RefreshTokenLifetimeDays is < 1 or > 3650)
+        {
+            errors[nameof(input.RefreshTokenLifetimeDays)] = "Refresh token lifetime: a number of days from 1 to 3650, or empty when unknown.";
+        }
+        else if (input.RefreshTokenSliding && input.RefreshTokenLifetimeDays is null)
+        {
+            errors[nameof(input.RefreshTokenLifetimeDays)] = "Refresh token lifetime: needed when the lifetime slides (starts again with each use).";
+        }
+
         var resources = (input.Resources ?? "").Split([' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
         if (resources.Any(r => !Uri.TryCreate(r, UriKind.Absolute, out _)))
         {
@@ -283,6 +294,8 @@ public sealed class FunctionalAccountService(
         account.ResourceParameterName = parameterName;
         account.ResourcePerParameter = input.ResourcePerParameter;
         account.TokenType = input.TokenType;
+        account.RefreshTokenLifetimeDays = input.RefreshTokenLifetimeDays;
+        account.RefreshTokenSliding = input.RefreshTokenSliding;
         account.Valid = input.Valid;
         account.SharedThroughApi = input.SharedThroughApi;
         return errors;

@@ -82,7 +82,14 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();
         services.AddScoped<TokenConfigService>();
-        services.AddScoped<TokenOperations>();
+        services.AddSingleton<ProviderMetadataCache>();
+        services.AddSingleton<TokenConfigSources>();
+        services.AddSingleton<ITokenSourceKind>(sp => sp.GetRequiredService<TokenConfigSources>());
+        services.AddSingleton<FunctionalAccounts.FunctionalAccountSources>();
+        services.AddSingleton<ITokenSourceKind>(sp => sp.GetRequiredService<FunctionalAccounts.FunctionalAccountSources>());
+        services.AddSingleton<TokenSourceKinds>();
+        services.AddScoped<TokenStateWriter>();
+        services.AddScoped<TokenEngine>();
         services.AddScoped<AuthorizationFlow>();
         services.AddScoped<TokenConfigTransfer>();
         services.Configure<TokenProviderOptions>(section.GetSection("TokenProvider"));
@@ -93,7 +100,6 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<Oidc.OidcProfileRuntime>();
         services.AddScoped<Oidc.OidcProfileService>();
         services.AddScoped<FunctionalAccounts.FunctionalAccountService>();
-        services.AddScoped<FunctionalAccounts.AccountTokenOperations>();
         services.AddScoped<FunctionalAccounts.ApiUserImporter>();
 
         // TokenStoreUpdater (Refresh/)

@@ -27,20 +27,20 @@ public static class ProfileTokenValidator
 
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
-    /// <summary>An ID token from the profile's provider for the profile's client (OpenID Connect Core 3.1.3.7).</summary>
+    /// <summary>An ID token from a provider for <paramref name="clientId"/> (OpenID Connect Core 3.1.3.7).</summary>
     public static async Task<TokenCheck> ValidateIdTokenAsync(
-        string idToken, OidcProfile profile, ProviderMetadata provider, string? expectedNonce, DateTime now)
+        string idToken, string clientId, TimeSpan leeway, ProviderMetadata provider, string? expectedNonce, DateTime now)
     {
         var parameters = new TokenValidationParameters
         {
             ValidateIssuer = true,
-            ValidAudience = profile.ClientId,
+            ValidAudience = clientId,
             ValidateAudience = true,
             ValidateLifetime = true,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
             ValidAlgorithms = Algorithms,
-            ClockSkew = TimeSpan.FromSeconds(profile.LeewaySeconds),
+            ClockSkew = leeway,
         };
         var check = await ValidateAsync(idToken, parameters, provider, "ID token");
         if (!check.Valid)
@@ -49,7 +49,6 @@ public static class ProfileTokenValidator
         }
 
         var claims = check.Claims;
-        var leeway = TimeSpan.FromSeconds(profile.LeewaySeconds);
         if (!claims.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String || sub.GetString() is not { Length: > 0 })
         {
             return check with { Valid = false, Error = "The ID token has no sub (subject) claim." };
@@ -72,9 +71,9 @@ public static class ProfileTokenValidator
             return check with { Valid = false, Error = "The ID token has several audiences but no azp (authorized party) claim." };
         }
 
-        if (azp is not null && azp != profile.ClientId)
+        if (azp is not null && azp != clientId)
         {
-            return check with { Valid = false, Error = $"The ID token's authorized party (azp) '{azp}' is not this profile's client id." };
+            return check with { Valid = false, Error = $"The ID token's authorized party (azp) '{Cut(azp)}' is not this client's id." };
         }
 
         if (expectedNonce is not null)

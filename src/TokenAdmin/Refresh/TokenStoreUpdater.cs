@@ -84,9 +84,9 @@ public sealed partial class TokenStoreUpdater(
         var cancelled = false;
         try
         {
-            // Token configs with a refresh token go in batches (one lease statement, one read, one save per batch);
-            // what a batch leaves alone, functional accounts and configs without a refresh token go one by one
-            // through the token provider, which knows every other case.
+            // Sources with a refresh token go in batches (one lease statement, one read, one save per batch); what a
+            // batch leaves alone and sources without a refresh token go one by one through the token provider, which
+            // knows every other case.
             var oneByOne = await RefreshInBatchesAsync(due, now, schedule.Parallelism, refreshed, failed, cancellationToken);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = schedule.Parallelism, CancellationToken = cancellationToken };
             await Parallel.ForEachAsync(oneByOne, parallel, async (item, token) =>
@@ -145,7 +145,7 @@ public sealed partial class TokenStoreUpdater(
         List<(UpdaterCandidate Config, string Why)> due, DateTime runStartedAt, int parallelism,
         ConcurrentQueue<UpdaterRefresh> refreshed, ConcurrentQueue<UpdaterFailure> failed, CancellationToken cancellationToken)
     {
-        var batchable = due.Where(d => d.Config.Kind == TokenSourceKind.TokenConfig && d.Config.HasRefreshToken && d.Config.RefreshTokenRevokedAt is null).ToList();
+        var batchable = due.Where(d => d.Config.HasRefreshToken && d.Config.RefreshTokenRevokedAt is null).ToList();
         var rest = due.Except(batchable).ToList();
         var workers = parallelism >= BatchWorkers ? BatchWorkers : 1;
         var perBatch = Math.Max(1, parallelism / workers);
@@ -154,17 +154,17 @@ public sealed partial class TokenStoreUpdater(
         await Parallel.ForEachAsync(batchable.Chunk(perBatch), parallel, async (batch, token) =>
         {
             token.ThrowIfCancellationRequested();
-            IReadOnlyList<(int ConfigId, TokenOperationResult? Result)> results;
+            IReadOnlyList<(TokenSource Source, TokenOperationResult? Result)> results;
             try
             {
                 // Note: a batch, once started, runs to its end in its own scope, whether or not this run still waits
                 // (shutdown): refresh tokens the provider has rotated must be stored.
-                var ids = batch.Select(b => b.Config.Id).ToList();
+                var sources = batch.Select(b => b.Config.Source).ToList();
                 var work = Task.Run(async () =>
                 {
                     using var scope = scopes.CreateScope();
-                    return await scope.ServiceProvider.GetRequiredService<TokenOperations>()
-                        .RefreshManyAsync(ids, runStartedAt, "token-store-updater", perBatch, CancellationToken.None);
+                    return await scope.ServiceProvider.GetRequiredService<TokenEngine>()
+                        .RefreshManyAsync(sources, runStartedAt, "token-store-updater", perBatch, CancellationToken.None);
                 }, CancellationToken.None);
                 results = await work.WaitAsync(token);
             }
@@ -196,7 +196,7 @@ public sealed partial class TokenStoreUpdater(
                     var reason = result.Failure switch
                     {
                         { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
-                        { RefreshTokenDead: true } => TokenUnavailableReason.RefreshTokenRevoked,
+                        { RefreshTokenDead: true } when item.Config.Flow == TokenFlows.AuthorizationCode => TokenUnavailableReason.RefreshTokenRevoked,
                         _ => TokenUnavailableReason.ProviderRefused,
                     };
                     failed.Enqueue(new UpdaterFailure(item.Config.Name, reason.ToString(), result.Message));
@@ -315,11 +315,14 @@ public sealed partial class TokenStoreUpdater(
                 a.Valid,
                 a.GrantType,
                 a.TokenType,
+                a.RefreshTokenLifetimeDays,
+                a.RefreshTokenSliding,
                 HasAccessToken = a.State != null && a.State.AccessTokenProtected != null,
                 AccessTokenExpiresAt = a.State != null ? a.State.AccessTokenExpiresAt : null,
                 IdTokenExpiresAt = a.State != null ? a.State.IdTokenExpiresAt : null,
                 HasRefreshToken = a.State != null && a.State.RefreshTokenProtected != null,
                 RefreshTokenExpiresAt = a.State != null ? a.State.RefreshTokenExpiresAt : null,
+                Estimated = a.State != null && a.State.RefreshTokenExpiryEstimated,
                 RevokedAt = a.State != null ? a.State.RefreshTokenRevokedAt : null,
                 ObtainedAt = a.State != null ? a.State.ObtainedAt : null,
                 LastRefreshAt = a.State != null ? a.State.LastRefreshAt : null,
@@ -329,7 +332,8 @@ public sealed partial class TokenStoreUpdater(
             a.Id, $"{a.Name} (functional account)", a.Valid,
             a.GrantType == FunctionalAccounts.AccountGrantTypes.AuthorizationCode ? TokenFlows.AuthorizationCode : TokenFlows.ClientCredentials,
             a.HasAccessToken, a.TokenType == FunctionalAccounts.AccountTokenTypes.IdToken ? a.IdTokenExpiresAt : a.AccessTokenExpiresAt,
-            a.HasRefreshToken, a.RefreshTokenExpiresAt, false, a.RevokedAt, a.ObtainedAt, a.LastRefreshAt, Kind: TokenSourceKind.FunctionalAccount)));
+            a.HasRefreshToken, a.RefreshTokenExpiresAt, a.Estimated, a.RevokedAt, a.ObtainedAt, a.LastRefreshAt,
+            a.RefreshTokenLifetimeDays, a.RefreshTokenSliding, TokenSourceKind.FunctionalAccount)));
         return candidates;
     }
 
@@ -342,7 +346,7 @@ public sealed partial class TokenStoreUpdater(
     [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater failed on '{Config}'.")]
     private static partial void LogRefreshError(ILogger logger, string config, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater could not refresh a batch of {Count} token configs; they are tried one by one.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater could not refresh a batch of {Count} token sources; they are tried one by one.")]
     private static partial void LogBatchError(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Token store updater could not record the summary of a stopped run.")]

@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenAdmin.Data;
-using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Secrets;
 using TokenAdmin.Tokens;
 
@@ -12,7 +11,7 @@ namespace TokenAdmin.TokenProvider;
 /// <summary>
 /// <see cref="ITokenProvider"/>: a lock-free cache in front of one single-flight refresh per source.
 /// Fast path: one dictionary lookup and a clock read, no allocation. Slow path: the database, then the provider
-/// through <see cref="TokenOperations"/> under the row lease.
+/// through the <see cref="TokenEngine"/> under the row lease — the same code for every kind of source.
 /// </summary>
 public sealed class TokenProviderService : ITokenProvider, IDisposable
 {
@@ -144,166 +143,82 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
     private async Task<BearerToken> ObtainAsync(TokenSource source, bool force)
     {
-        if (source.Kind == TokenSourceKind.FunctionalAccount)
-        {
-            return await ObtainForAccountAsync(source, force);
-        }
-
         var started = _time.GetUtcNow().UtcDateTime;
         using var scope = _scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
-        var config = await db.TokenConfigs.AsNoTracking().Include(c => c.State).SingleOrDefaultAsync(c => c.Id == source.Id);
-        if (config is null)
-        {
-            throw Unavailable(source, "?", TokenUnavailableReason.NotFound, $"There is no token config with id {source.Id}.");
-        }
-
-        if (!config.Valid)
-        {
-            throw Unavailable(source, config.Name, TokenUnavailableReason.ConfigDisabled, $"Token config '{config.Name}' is set to invalid.");
-        }
-
-        TokenConfigDocument document;
+        var engine = scope.ServiceProvider.GetRequiredService<TokenEngine>();
+        TokenSourceDefinition? definition;
         try
         {
-            document = TokenConfigYaml.ParseShared(config.Yaml);
+            definition = await engine.FindAsync(source, CancellationToken.None);
         }
-        catch (TokenConfigYamlException ex)
+        catch (TokenSourceUnreadableException ex)
         {
-            throw Unavailable(source, config.Name, TokenUnavailableReason.ConfigInvalid, $"Token config '{config.Name}' cannot be read: {ex.Message}");
+            throw Unavailable(source, "?", TokenUnavailableReason.ConfigInvalid, ex.Message);
         }
 
-        var lead = document.LeadTimeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : _options.DefaultLeadTime;
-        var state = config.State;
-        if (!force && Usable(state, lead, started) is { } stored)
+        if (definition is null)
+        {
+            throw Unavailable(source, "?", TokenUnavailableReason.NotFound, $"There is no {(source.Kind == TokenSourceKind.TokenConfig ? "token config" : "functional account")} with id {source.Id}.");
+        }
+
+        var name = definition.Name;
+        if (!definition.Valid)
+        {
+            throw Unavailable(source, name, TokenUnavailableReason.ConfigDisabled, $"{definition.Title} is set to invalid.");
+        }
+
+        var lead = definition.LeadTime ?? _options.DefaultLeadTime;
+        var state = definition.State;
+        if (!force && Usable(definition, state, lead, started) is { } stored)
         {
             // Refreshed by the updater job or another node: no provider call.
             return Remember(source, stored, lead);
         }
 
-        ThrowDuringBackoff(source, config.Name, state, started);
-
-        var canStartAfresh = document.Flow is TokenFlows.ClientCredentials or TokenFlows.Password;
-        if (state?.RefreshTokenRevokedAt is not null && !canStartAfresh)
+        ThrowDuringBackoff(source, name, state, started);
+        if (!definition.CanStartAfresh)
         {
-            throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenRevoked,
-                $"The provider refused the refresh token of '{config.Name}' ({state.LastErrorCode}). An admin must request a new token.");
-        }
-
-        var refreshTokenExpired = state?.RefreshTokenProtected is not null && state.RefreshTokenExpiresAt <= started;
-        if (refreshTokenExpired && !canStartAfresh)
-        {
-            throw Unavailable(source, config.Name, TokenUnavailableReason.RefreshTokenExpired,
-                $"The refresh token of '{config.Name}' expired on {state!.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must request a new token.");
-        }
-
-        var operations = scope.ServiceProvider.GetRequiredService<TokenOperations>();
-        TokenOperationResult result;
-        var refreshing = state?.RefreshTokenProtected is not null && state.RefreshTokenRevokedAt is null && !refreshTokenExpired;
-        if (refreshing)
-        {
-            result = await operations.RefreshAsync(config.Id, "token-provider", CancellationToken.None,
-                fresh => force ? !(fresh.LastRefreshAt > started) : Usable(fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
-        }
-        else if (canStartAfresh)
-        {
-            result = await operations.RequestAsync(config.Id, "token-provider", CancellationToken.None);
-        }
-        else
-        {
-            throw Unavailable(source, config.Name, TokenUnavailableReason.NotAuthorizedYet,
-                $"Token config '{config.Name}' has no token that can be renewed: an admin must request a token (authorization code flow) first.");
-        }
-
-        if (!result.Succeeded)
-        {
-            var reason = result.Failure switch
-            {
-                { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
-                { RefreshTokenDead: true } when refreshing => TokenUnavailableReason.RefreshTokenRevoked,
-                _ => TokenUnavailableReason.ProviderRefused,
-            };
-            throw Unavailable(source, config.Name, reason, result.Message, result.Failure?.RetryAfter);
-        }
-
-        // The state the operation stored (or found refreshed by another process): no second read.
-        var refreshed = result.State ?? await db.TokenStates.AsNoTracking().SingleAsync(s => s.TokenConfigId == config.Id);
-        return Usable(refreshed, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
-            ? Remember(source, token, lead)
-            : throw Unavailable(source, config.Name, TokenUnavailableReason.ProviderRefused,
-                $"The provider answered for '{config.Name}' with a token that is already expired.");
-    }
-
-    private async Task<BearerToken> ObtainForAccountAsync(TokenSource source, bool force)
-    {
-        var started = _time.GetUtcNow().UtcDateTime;
-        using var scope = _scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
-        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.State).SingleOrDefaultAsync(a => a.Id == source.Id);
-        if (account is null)
-        {
-            throw Unavailable(source, "?", TokenUnavailableReason.NotFound, $"There is no functional account with id {source.Id}.");
-        }
-
-        if (!account.Valid)
-        {
-            throw Unavailable(source, account.Name, TokenUnavailableReason.ConfigDisabled, $"Functional account '{account.Name}' is set to invalid.");
-        }
-
-        var lead = _options.DefaultLeadTime;
-        var handsOutIdToken = account.TokenType == AccountTokenTypes.IdToken;
-        BearerToken? UsableFor(TokenState? state, TimeSpan margin, DateTime now) => handsOutIdToken
-            ? Usable(state?.IdTokenProtected, state?.IdTokenExpiresAt, "Bearer", margin, now)
-            : Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, margin, now);
-
-        if (!force && UsableFor(account.State, lead, started) is { } stored)
-        {
-            return Remember(source, stored, lead);
-        }
-
-        ThrowDuringBackoff(source, account.Name, account.State, started);
-        if (account.GrantType == AccountGrantTypes.AuthorizationCode)
-        {
-            var state = account.State;
+            // Note: these need an admin to sign in at the provider again; asking the provider would only repeat the refusal.
             if (state?.RefreshTokenProtected is null)
             {
-                throw Unavailable(source, account.Name, TokenUnavailableReason.NotAuthorizedYet,
-                    $"Functional account '{account.Name}' has no token that can be renewed: an admin must sign in at the provider (Request token) first.");
+                throw Unavailable(source, name, TokenUnavailableReason.NotAuthorizedYet,
+                    $"{definition.Title} has no token that can be renewed: {definition.Kind.ReauthorizeHint} first.");
             }
 
             if (state.RefreshTokenRevokedAt is not null)
             {
-                throw Unavailable(source, account.Name, TokenUnavailableReason.RefreshTokenRevoked,
-                    $"The provider refused the refresh token of functional account '{account.Name}' ({state.LastErrorCode}). An admin must sign in at the provider again (Request token).");
+                throw Unavailable(source, name, TokenUnavailableReason.RefreshTokenRevoked,
+                    $"The provider refused the refresh token of {definition.Kind.Noun} '{name}' ({state.LastErrorCode}): {definition.Kind.ReauthorizeHint}.");
             }
 
             if (state.RefreshTokenExpiresAt <= started)
             {
-                throw Unavailable(source, account.Name, TokenUnavailableReason.RefreshTokenExpired,
-                    $"The refresh token of functional account '{account.Name}' expired on {state.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC. An admin must sign in at the provider again (Request token).");
+                throw Unavailable(source, name, TokenUnavailableReason.RefreshTokenExpired,
+                    $"The refresh token of {definition.Kind.Noun} '{name}' expired on {state.RefreshTokenExpiresAt:yyyy-MM-dd HH:mm} UTC: {definition.Kind.ReauthorizeHint}.");
             }
         }
 
-        var operations = scope.ServiceProvider.GetRequiredService<AccountTokenOperations>();
-        var result = await operations.RenewAsync(account.Id, "token-provider", CancellationToken.None,
-            fresh => force ? !(fresh.LastRefreshAt > started) : UsableFor(fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
+        var result = await engine.RenewAsync(source, "token-provider", CancellationToken.None,
+            fresh => force ? !(fresh.LastRefreshAt > started) : Usable(definition, fresh, lead, _time.GetUtcNow().UtcDateTime) is null);
         if (!result.Succeeded)
         {
             var reason = result.Failure switch
             {
                 null => TokenUnavailableReason.ConfigInvalid,
                 { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
-                { RefreshTokenDead: true } when account.GrantType == AccountGrantTypes.AuthorizationCode => TokenUnavailableReason.RefreshTokenRevoked,
+                { RefreshTokenDead: true } when !definition.CanStartAfresh => TokenUnavailableReason.RefreshTokenRevoked,
                 _ => TokenUnavailableReason.ProviderRefused,
             };
-            throw Unavailable(source, account.Name, reason, result.Message, result.Failure?.RetryAfter);
+            throw Unavailable(source, name, reason, result.Message, result.Failure?.RetryAfter);
         }
 
-        var renewed = result.State ?? await db.TokenStates.AsNoTracking().SingleAsync(s => s.FunctionalAccountId == account.Id);
-        return UsableFor(renewed, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
+        // The state the engine stored (or found refreshed by another process): no second read.
+        return Usable(definition, result.State, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
             ? Remember(source, token, lead)
-            : throw Unavailable(source, account.Name, TokenUnavailableReason.ProviderRefused,
-                $"The provider answered for '{account.Name}' with a token that is already expired.");
+            : throw Unavailable(source, name, TokenUnavailableReason.ProviderRefused,
+                definition.HandsOutIdToken && result.State?.IdTokenProtected is null
+                    ? $"The provider answered for '{name}' without a usable ID token."
+                    : $"The provider answered for '{name}' with a token that is already expired.");
     }
 
     /// <summary>After failures, the provider is left alone for a growing while: a dead provider is not hammered.</summary>
@@ -321,8 +236,10 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         }
     }
 
-    private BearerToken? Usable(TokenState? state, TimeSpan lead, DateTime now) =>
-        Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, lead, now);
+    /// <summary>The token the source hands out (its access token, or its ID token), when it has more than <paramref name="lead"/> left.</summary>
+    private BearerToken? Usable(TokenSourceDefinition source, TokenState? state, TimeSpan lead, DateTime now) => source.HandsOutIdToken
+        ? Usable(state?.IdTokenProtected, state?.IdTokenExpiresAt, "Bearer", lead, now)
+        : Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, lead, now);
 
     /// <summary>
     /// The stored access token when it has more than <paramref name="lead"/> left; an unknown expiry counts as usable.

@@ -7,6 +7,7 @@ using TokenAdmin.Admin;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
+using TokenAdmin.TokenProvider;
 
 namespace TokenAdmin.Tokens;
 
@@ -15,39 +16,29 @@ public sealed record AuthorizationStart(string? Url, string? Error);
 public sealed record AuthorizationOutcome(bool Succeeded, string Title, string Message, int? TokenConfigId = null, int? FunctionalAccountId = null);
 
 /// <summary>
-/// The authorization-code flow: a random one-time state bound to the admin and to this browser, PKCE S256, a nonce
-/// when openid is asked for, the RFC 9207 iss check, and the code exchange.
+/// The authorization-code flow for every kind of token source: a random one-time state bound to the admin and to this
+/// browser, PKCE S256, a nonce when openid is asked for, the RFC 9207 iss check, and the code exchange through the
+/// <see cref="TokenEngine"/>. A token config's state is 256 random bits valid for 10 minutes; a functional account's
+/// follows its OIDC profile (RandLength, RandTTL, UseNonce).
 /// </summary>
 public sealed class AuthorizationFlow(
     TokenAdminDb db,
     SettingsStore settings,
     ISecretProtector protector,
-    TokenOperations operations,
-    TokenStateEvents events,
-    Oidc.OidcProfileRuntime profiles,
-    FunctionalAccounts.AccountTokenOperations accountOperations,
+    TokenEngine engine,
+    TokenStateWriter writer,
+    TokenSourceKinds kinds,
     TimeProvider time)
 {
     public const string BindingCookie = "tokenadmin.oauth2";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
-    public async Task<AuthorizationStart> StartAsync(int configId, HttpContext http, CancellationToken cancellationToken)
+    public async Task<AuthorizationStart> StartAsync(TokenSource source, HttpContext http, CancellationToken cancellationToken)
     {
-        var config = await db.TokenConfigs.AsNoTracking().SingleOrDefaultAsync(c => c.Id == configId, cancellationToken);
-        if (config is null)
+        var (definition, endpoints, error) = await PrepareAsync(source, cancellationToken);
+        if (definition is null)
         {
-            return new AuthorizationStart(null, "This token config no longer exists.");
-        }
-
-        var document = TokenConfigYaml.Parse(config.Yaml);
-        if (document.Flow != TokenFlows.AuthorizationCode)
-        {
-            return new AuthorizationStart(null, $"'{config.Name}' uses the {document.Flow} flow; its token is requested directly, without the browser.");
-        }
-
-        if (!config.Valid)
-        {
-            return new AuthorizationStart(null, $"'{config.Name}' is set to invalid; make it valid before requesting a token.");
+            return new AuthorizationStart(null, error);
         }
 
         var snapshot = await settings.GetAsync(cancellationToken);
@@ -58,8 +49,57 @@ public sealed class AuthorizationFlow(
                 $"Set the setting {SettingNames.HttpType} to https (Settings page, or `config update --setting-name {SettingNames.HttpType} --value https`) and serve TokenAdmin over https.");
         }
 
-        var url = await CreateRequestAsync(config, document, snapshot.RedirectUri, AdminId(http.User), Hash(BindBrowser(http, Lifetime)), cancellationToken);
+        // Note: the binding cookie is shared with flows in other tabs: it never lives shorter than theirs.
+        var lifetime = definition.AuthorizationLifetime;
+        var binding = Hash(BindBrowser(http, lifetime > Lifetime ? lifetime : Lifetime));
+        var url = await CreateRequestAsync(definition, endpoints!, snapshot.RedirectUri, AdminId(http.User), binding, cancellationToken);
         return new AuthorizationStart(url, null);
+    }
+
+    /// <summary>The source and its provider's endpoints, or why the flow cannot start for it.</summary>
+    private async Task<(TokenSourceDefinition? Source, ProviderEndpoints? Endpoints, string? Error)> PrepareAsync(TokenSource source, CancellationToken cancellationToken)
+    {
+        TokenSourceDefinition? definition;
+        try
+        {
+            definition = await engine.FindAsync(source, cancellationToken);
+        }
+        catch (TokenSourceUnreadableException ex)
+        {
+            return (null, null, ex.Message);
+        }
+
+        if (definition is null)
+        {
+            return (null, null, $"This {kinds[source.Kind].Noun} no longer exists.");
+        }
+
+        if (definition.Flow != TokenFlows.AuthorizationCode)
+        {
+            return (null, null, $"'{definition.Name}' uses the {definition.Flow} flow; its token is requested directly, without the browser.");
+        }
+
+        if (!definition.Valid)
+        {
+            return (null, null, $"'{definition.Name}' is set to invalid; make it valid before requesting a token.");
+        }
+
+        ProviderEndpoints endpoints;
+        try
+        {
+            endpoints = await definition.ResolveAsync(cancellationToken);
+        }
+        catch (ProviderConfigurationException ex)
+        {
+            return (null, null, ex.Message);
+        }
+
+        if (endpoints.AuthorizationEndpoint is null)
+        {
+            return (null, null, $"{definition.Title} has no authorization endpoint (the provider publishes none, or none is configured).");
+        }
+
+        return (definition, endpoints, null);
     }
 
     /// <summary>The random value in this browser's binding cookie (made or renewed here): the callback must come back to it.</summary>
@@ -85,166 +125,20 @@ public sealed class AuthorizationFlow(
     }
 
     /// <summary>
-    /// The authorization-code flow for a functional account: the profile's authorization endpoint (discovery), state and
-    /// nonce of the profile's RandLength, valid for its RandTTL, a nonce when UseNonce is on and openid is asked for.
-    /// </summary>
-    public async Task<AuthorizationStart> StartForAccountAsync(int accountId, HttpContext http, CancellationToken cancellationToken)
-    {
-        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
-        if (account is null)
-        {
-            return new AuthorizationStart(null, "This functional account no longer exists.");
-        }
-
-        if (account.GrantType != FunctionalAccounts.AccountGrantTypes.AuthorizationCode)
-        {
-            return new AuthorizationStart(null, $"'{account.Name}' uses the {account.GrantType} grant; Renew gets its token without the browser.");
-        }
-
-        if (!account.Valid)
-        {
-            return new AuthorizationStart(null, $"'{account.Name}' is set to invalid; make it valid before requesting a token.");
-        }
-
-        var snapshot = await settings.GetAsync(cancellationToken);
-        if (snapshot.IsInsecurePublicUrl)
-        {
-            return new AuthorizationStart(null,
-                $"The redirect URI {snapshot.RedirectUri} uses plain http on a host other than this machine. Set {SettingNames.HttpType} to https and serve TokenAdmin over https.");
-        }
-
-        var profile = account.Profile!;
-        string authorizationEndpoint;
-        try
-        {
-            authorizationEndpoint = (await profiles.MetadataFor(profile).GetAsync(cancellationToken)).AuthorizationEndpoint;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or Oidc.ProfileTlsException)
-        {
-            return new AuthorizationStart(null, $"Profile '{profile.Name}': {ex.Message}");
-        }
-
-        if (string.IsNullOrEmpty(authorizationEndpoint))
-        {
-            return new AuthorizationStart(null, $"The provider of profile '{profile.Name}' publishes no authorization_endpoint.");
-        }
-
-        if (Oidc.OidcProfileRuntime.RequiresHttps(authorizationEndpoint) && !authorizationEndpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            return new AuthorizationStart(null, $"The provider of profile '{profile.Name}' names an authorization endpoint with plain http ({authorizationEndpoint}); the sign-in would travel unencrypted. Fix the provider's public URL.");
-        }
-
-        var lifetime = TimeSpan.FromSeconds(profile.RandTtlSeconds);
-        // Note: the binding cookie is shared with token-config flows in other tabs: it never lives shorter than theirs.
-        var bindingHash = Hash(BindBrowser(http, lifetime > Lifetime ? lifetime : Lifetime));
-        var now = time.GetUtcNow().UtcDateTime;
-        await db.AuthorizationRequests.Where(r => r.ExpiresAt < now.AddDays(-1)).ExecuteDeleteAsync(cancellationToken);
-        var state = Random(profile.RandLength, exactLength: true);
-        var verifier = Random(32);
-        var openid = account.Scope.Split(' ').Contains("openid");
-        var nonce = profile.UseNonce && openid ? Random(profile.RandLength, exactLength: true) : null;
-        db.AuthorizationRequests.Add(new AuthorizationRequest
-        {
-            StateHash = Hash(state),
-            FunctionalAccountId = account.Id,
-            CodeVerifierProtected = protector.Protect(verifier),
-            Nonce = nonce,
-            RedirectUri = snapshot.RedirectUri,
-            AdminId = AdminId(http.User),
-            BrowserBindingHash = bindingHash,
-            CreatedAt = now,
-            ExpiresAt = now + lifetime,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-
-        var parameters = new List<KeyValuePair<string, string?>>
-        {
-            new("response_type", "code"),
-            new("client_id", profile.ClientId),
-            new("redirect_uri", snapshot.RedirectUri),
-            new("state", state),
-            new("code_challenge", WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)))),
-            new("code_challenge_method", "S256"),
-        };
-        if (account.Scope.Length > 0)
-        {
-            parameters.Add(new("scope", account.Scope));
-        }
-
-        if (nonce is not null)
-        {
-            parameters.Add(new("nonce", nonce));
-        }
-
-        var resources = (account.Resources ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (resources.Length > 0)
-        {
-            // Sent the same way as in the token request: one parameter each, or one space-joined value.
-            parameters.AddRange(account.ResourcePerParameter
-                ? resources.Select(r => new KeyValuePair<string, string?>(account.ResourceParameterName, r))
-                : [new(account.ResourceParameterName, string.Join(' ', resources))]);
-        }
-
-        return new AuthorizationStart(QueryHelpers.AddQueryString(authorizationEndpoint, parameters), null);
-    }
-
-    private async Task<AuthorizationOutcome> CompleteForAccountAsync(AuthorizationRequest request, IQueryCollection query, HttpContext http, CancellationToken cancellationToken)
-    {
-        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).SingleOrDefaultAsync(a => a.Id == request.FunctionalAccountId, cancellationToken);
-        if (account is null)
-        {
-            return Fail("The functional account of this request was deleted meanwhile.");
-        }
-
-        if (query["error"].ToString() is { Length: > 0 } error)
-        {
-            var description = query["error_description"].ToString();
-            AuditLog.Add(db, time, "provider", "functional-account.authorization-refused", account.Name, $"{Cut(error, 100)}: {Cut(description, 1000)}");
-            await db.SaveChangesAsync(cancellationToken);
-            return new AuthorizationOutcome(false, "The provider refused the request",
-                $"{Cut(error, 100)}{(description.Length > 0 ? ": " + Cut(description, 1000) : "")}", FunctionalAccountId: account.Id);
-        }
-
-        var iss = query["iss"].ToString();
-        if (iss.Length > 0)
-        {
-            try
-            {
-                var issuer = (await profiles.MetadataFor(account.Profile!).GetAsync(cancellationToken)).Issuer;
-                if (!string.Equals(iss.TrimEnd('/'), issuer.TrimEnd('/'), StringComparison.Ordinal))
-                {
-                    return new AuthorizationOutcome(false, "The token request could not be completed",
-                        $"The answer names the issuer '{Cut(iss, 200)}', but profile '{account.Profile!.Name}' is '{issuer}' (RFC 9207). It may come from another provider and was discarded.", FunctionalAccountId: account.Id);
-                }
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or Oidc.ProfileTlsException)
-            {
-                return new AuthorizationOutcome(false, "The token request could not be completed", $"Profile '{account.Profile!.Name}': {ex.Message}", FunctionalAccountId: account.Id);
-            }
-        }
-
-        var code = query["code"].ToString();
-        if (code.Length == 0)
-        {
-            return new AuthorizationOutcome(false, "The token request could not be completed", "The provider's answer has neither a code nor an error.", FunctionalAccountId: account.Id);
-        }
-
-        var result = await accountOperations.ExchangeCodeAsync(account.Id,
-            new FunctionalAccounts.AuthorizationCodeGrant(code, protector.Unprotect(request.CodeVerifierProtected), request.RedirectUri, request.Nonce),
-            AdminAuthentication.Actor(http.User), cancellationToken);
-        return result.Succeeded
-            ? new AuthorizationOutcome(true, "Token received", result.Message, FunctionalAccountId: account.Id)
-            : new AuthorizationOutcome(false, "The code could not be exchanged for a token", result.Message, FunctionalAccountId: account.Id);
-    }
-
-    /// <summary>
     /// For `tokens auth-url`: a link an admin opens in a browser where they are signed in to TokenAdmin. There is no
     /// browser cookie to bind it to, so any signed-in admin may complete it; it is still one-time and expires.
     /// </summary>
-    public async Task<string> CreateConsoleLinkAsync(TokenConfig config, CancellationToken cancellationToken)
+    /// <exception cref="InvalidOperationException">the flow cannot start for the source (the message says why)</exception>
+    public async Task<string> CreateConsoleLinkAsync(TokenSource source, CancellationToken cancellationToken)
     {
+        var (definition, endpoints, error) = await PrepareAsync(source, cancellationToken);
+        if (definition is null)
+        {
+            throw new InvalidOperationException(error);
+        }
+
         var snapshot = await settings.GetAsync(cancellationToken);
-        return await CreateRequestAsync(config, TokenConfigYaml.Parse(config.Yaml), snapshot.RedirectUri, ConsoleAdmin, ConsoleAdmin, cancellationToken);
+        return await CreateRequestAsync(definition, endpoints!, snapshot.RedirectUri, ConsoleAdmin, ConsoleAdmin, cancellationToken);
     }
 
     private const string ConsoleAdmin = "console";
@@ -267,7 +161,7 @@ public sealed class AuthorizationFlow(
         var now = time.GetUtcNow().UtcDateTime;
         if (request.UsedAt is not null)
         {
-            return Fail("This answer was already used once. A code is good for one exchange only; start again with \"Request token\".", request.TokenConfigId);
+            return Fail("This answer was already used once. A code is good for one exchange only; start again with \"Request token\".", SourceOf(request));
         }
 
         var binding = http.Request.Cookies[BindingCookie];
@@ -286,93 +180,135 @@ public sealed class AuthorizationFlow(
         }
         catch (DbUpdateConcurrencyException)
         {
-            return Fail("This answer was already used once. Start again with \"Request token\".", request.TokenConfigId);
+            return Fail("This answer was already used once. Start again with \"Request token\".", SourceOf(request));
         }
 
         if (request.ExpiresAt <= now)
         {
-            return Fail($"The token request expired: the provider must answer within {(request.ExpiresAt - request.CreatedAt).TotalMinutes:0.#} minutes. Start again with \"Request token\".", request.TokenConfigId);
+            return Fail($"The token request expired: the provider must answer within {(request.ExpiresAt - request.CreatedAt).TotalMinutes:0.#} minutes. Start again with \"Request token\".", SourceOf(request));
         }
 
-        if (request.FunctionalAccountId is not null)
+        var source = SourceOf(request);
+        var kind = kinds[source.Kind];
+        TokenSourceDefinition? definition;
+        try
         {
-            return await CompleteForAccountAsync(request, query, http, cancellationToken);
+            definition = await kind.LoadAsync(db, source.Id, tracking: true, cancellationToken);
         }
-
-        var config = await db.TokenConfigs.Include(c => c.State).SingleOrDefaultAsync(c => c.Id == request.TokenConfigId, cancellationToken);
-        if (config is null)
+        catch (TokenSourceUnreadableException ex)
         {
-            return Fail("The token config of this request was deleted meanwhile.");
+            return Fail(ex.Message, source);
         }
 
-        var document = TokenConfigYaml.Parse(config.Yaml);
+        if (definition is null)
+        {
+            return Fail($"The {kind.Noun} of this request was deleted meanwhile.");
+        }
+
         if (query["error"].ToString() is { Length: > 0 } error)
         {
             var description = query["error_description"].ToString();
-            await RecordProviderErrorAsync(config, error, description, cancellationToken);
-            return new AuthorizationOutcome(false, "The provider refused the request",
-                $"{Cut(error, 100)}{(description.Length > 0 ? ": " + Cut(description, 1000) : "")}", config.Id);
+            await writer.RecordAuthorizationRefusalAsync(definition, error, description, cancellationToken);
+            return Outcome(false, "The provider refused the request",
+                $"{Cut(error, 100)}{(description.Length > 0 ? ": " + Cut(description, 1000) : "")}", source);
+        }
+
+        ProviderEndpoints endpoints;
+        try
+        {
+            endpoints = await definition.ResolveAsync(cancellationToken);
+        }
+        catch (ProviderConfigurationException ex)
+        {
+            return Fail(ex.Message, source);
         }
 
         var iss = query["iss"].ToString();
-        var expectedIssuer = document.Issuer?.Replace("{tenant}", document.Tenant ?? "", StringComparison.Ordinal);
-        if (iss.Length > 0 && expectedIssuer is not null && !string.Equals(iss.TrimEnd('/'), expectedIssuer.TrimEnd('/'), StringComparison.Ordinal))
+        if (iss.Length == 0 && await AnnouncesIssParameterAsync(endpoints, cancellationToken))
         {
-            return Fail($"The answer names the issuer '{Cut(iss, 200)}', but '{config.Name}' expects '{expectedIssuer}' (RFC 9207). It may come from another provider and was discarded.", config.Id);
+            return Fail($"The provider of '{definition.Name}' names itself (iss) in every answer (RFC 9207), but this answer has none. It may come from another provider and was discarded.", source);
+        }
+
+        if (iss.Length > 0 && endpoints.Issuer is { } expectedIssuer && !string.Equals(iss.TrimEnd('/'), expectedIssuer.TrimEnd('/'), StringComparison.Ordinal))
+        {
+            return Fail($"The answer names the issuer '{Cut(iss, 200)}', but '{definition.Name}' expects '{expectedIssuer}' (RFC 9207). It may come from another provider and was discarded.", source);
         }
 
         var code = query["code"].ToString();
         if (code.Length == 0)
         {
-            return Fail("The provider's answer has neither a code nor an error.", config.Id);
+            return Fail("The provider's answer has neither a code nor an error.", source);
         }
 
-        var result = await operations.ExchangeCodeAsync(
-            config, document, code, protector.Unprotect(request.CodeVerifierProtected), request.RedirectUri, request.Nonce,
+        var result = await engine.ExchangeCodeAsync(source,
+            new AuthorizationCodeGrant(code, protector.Unprotect(request.CodeVerifierProtected), request.RedirectUri, request.Nonce),
             AdminAuthentication.Actor(http.User), cancellationToken);
         return result.Succeeded
-            ? new AuthorizationOutcome(true, "Token received", result.Message, config.Id)
-            : new AuthorizationOutcome(false, "The code could not be exchanged for a token", result.Message, config.Id);
+            ? Outcome(true, "Token received", result.Message, source)
+            : Outcome(false, "The code could not be exchanged for a token", result.Message, source);
+    }
+
+    /// <summary>
+    /// Whether the provider's metadata says it sends iss with every authorization response (RFC 9207 section 3): then
+    /// an answer without it is refused. A provider whose metadata cannot be read now is taken at its configured issuer.
+    /// </summary>
+    private static async Task<bool> AnnouncesIssParameterAsync(ProviderEndpoints endpoints, CancellationToken cancellationToken)
+    {
+        if (endpoints.IdTokenChecker is not { } checker)
+        {
+            return false;
+        }
+
+        try
+        {
+            return (await checker.Metadata.GetAsync(cancellationToken)).AuthorizationResponseIssParameterSupported;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private async Task<string> CreateRequestAsync(
-        TokenConfig config, TokenConfigDocument document, string redirectUri, string adminId, string bindingHash, CancellationToken cancellationToken)
+        TokenSourceDefinition source, ProviderEndpoints endpoints, string redirectUri, string adminId, string bindingHash, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         // Expired requests are useless; dropping them here keeps the table small without a job.
         await db.AuthorizationRequests.Where(r => r.ExpiresAt < now.AddDays(-1)).ExecuteDeleteAsync(cancellationToken);
 
-        var state = Random(32);
+        string NewRandom() => source.StateLength is { } length ? Random(length, exactLength: true) : Random(32);
+        var state = NewRandom();
         var verifier = Random(32);
         var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
-        var scopes = document.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var nonce = scopes.Contains("openid") ? Random(24) : null;
+        var nonce = source.WantsNonce ? NewRandom() : null;
         db.AuthorizationRequests.Add(new AuthorizationRequest
         {
             StateHash = Hash(state),
-            TokenConfigId = config.Id,
+            TokenConfigId = source.Source.Kind == TokenSourceKind.TokenConfig ? source.Source.Id : null,
+            FunctionalAccountId = source.Source.Kind == TokenSourceKind.FunctionalAccount ? source.Source.Id : null,
             CodeVerifierProtected = protector.Protect(verifier),
             Nonce = nonce,
             RedirectUri = redirectUri,
             AdminId = adminId,
             BrowserBindingHash = bindingHash,
             CreatedAt = now,
-            ExpiresAt = now + Lifetime,
+            ExpiresAt = now + source.AuthorizationLifetime,
         });
         await db.SaveChangesAsync(cancellationToken);
 
-        var parameters = new Dictionary<string, string?>(document.Parameters.Authorization.ToDictionary(p => p.Key, p => (string?)p.Value))
+        // The source's own parameters first; the protocol's own cannot be overridden by them.
+        var parameters = new Dictionary<string, string?>(source.AuthorizationParameters.ToDictionary(p => p.Key, p => (string?)p.Value))
         {
             ["response_type"] = "code",
-            ["client_id"] = document.ClientId,
+            ["client_id"] = source.ClientId,
             ["redirect_uri"] = redirectUri,
             ["state"] = state,
             ["code_challenge"] = challenge,
             ["code_challenge_method"] = "S256",
         };
-        if (document.Scope.Length > 0)
+        if (source.Scope.Length > 0)
         {
-            parameters["scope"] = document.Scope;
+            parameters["scope"] = source.Scope;
         }
 
         if (nonce is not null)
@@ -380,22 +316,18 @@ public sealed class AuthorizationFlow(
             parameters["nonce"] = nonce;
         }
 
-        return QueryHelpers.AddQueryString(TokenOperations.EndpointUrl(document.Endpoints.Authorization!, document), parameters);
+        // Resource indicators are sent the same way as in the token request: one parameter each, or one space-joined value.
+        return QueryHelpers.AddQueryString(endpoints.AuthorizationEndpoint!, [.. parameters, .. source.Resources.Select(r => new KeyValuePair<string, string?>(r.Key, r.Value))]);
     }
 
-    private async Task RecordProviderErrorAsync(TokenConfig config, string error, string description, CancellationToken cancellationToken)
-    {
-        var state = config.State ??= new TokenState { TokenConfigId = config.Id };
-        state.LastErrorCode = Cut(error, 100);
-        state.LastErrorDescription = Cut(description, 1000);
-        state.LastErrorAt = time.GetUtcNow().UtcDateTime;
-        state.Version = Guid.NewGuid().ToString("N");
-        AuditLog.Add(db, time, "provider", "token.authorization-refused", config.Name, $"{state.LastErrorCode}: {state.LastErrorDescription}");
-        await db.SaveChangesAsync(cancellationToken);
-        events.Changed(config.Id);
-    }
+    private static TokenSource SourceOf(AuthorizationRequest request) =>
+        request.FunctionalAccountId is { } accountId ? TokenSource.Account(accountId) : TokenSource.Config(request.TokenConfigId!.Value);
 
-    private static AuthorizationOutcome Fail(string message, int? configId = null) => new(false, "The token request could not be completed", message, configId);
+    private static AuthorizationOutcome Fail(string message, TokenSource? source = null) => Outcome(false, "The token request could not be completed", message, source);
+
+    private static AuthorizationOutcome Outcome(bool succeeded, string title, string message, TokenSource? source) => new(succeeded, title, message,
+        source is { Kind: TokenSourceKind.TokenConfig } config ? config.Id : null,
+        source is { Kind: TokenSourceKind.FunctionalAccount } account ? account.Id : null);
 
     private static string AdminId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Oidc;
 using TokenAdmin.Tests.Tokens;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Oidc;
@@ -39,7 +40,7 @@ public abstract class AccountTestBase : TokenTestBase
     protected async Task<TokenOperationResult> RenewAsync(int accountId)
     {
         using var scope = App.Services.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<AccountTokenOperations>().RenewAsync(accountId, "test", default);
+        return await scope.ServiceProvider.GetRequiredService<TokenEngine>().RenewAsync(TokenSource.Account(accountId), "test", default);
     }
 
     protected Task<TokenState?> AccountStateAsync(int accountId) =>

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Refresh;
 using TokenAdmin.Tests.Tokens;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Refresh;
@@ -41,7 +42,7 @@ public abstract class UpdaterTestBase : TokenTestBase
     {
         var id = await CreateConfigAsync(name, TokenFlows.ClientCredentials);
         using var scope = App.Services.CreateScope();
-        var result = await scope.ServiceProvider.GetRequiredService<TokenOperations>().RequestAsync(id, "test", default);
+        var result = await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenSource.Config(id), "test", default);
         Assert.True(result.Succeeded, result.Message);
         return id;
     }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Tokens;
@@ -144,7 +145,7 @@ public sealed class RefreshAndGrantTests : TokenTestBase
         var id = await CreateConfigAsync("user-token", TokenFlows.Password, password: "alice-password-1");
 
         using var scope = App.Services.CreateScope();
-        var result = await scope.ServiceProvider.GetRequiredService<TokenOperations>().RequestAsync(id, "test", default);
+        var result = await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenSource.Config(id), "test", default);
 
         Assert.True(result.Succeeded, result.Message);
         Assert.NotNull((await StateAsync(id))!.RefreshTokenProtected);
@@ -156,7 +157,7 @@ public sealed class RefreshAndGrantTests : TokenTestBase
         var id = await CreateConfigAsync("user-token", TokenFlows.Password, password: "wrong-password-1");
 
         using var scope = App.Services.CreateScope();
-        var result = await scope.ServiceProvider.GetRequiredService<TokenOperations>().RequestAsync(id, "test", default);
+        var result = await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenSource.Config(id), "test", default);
 
         Assert.False(result.Succeeded);
         Assert.Contains("invalid_grant", result.Message, StringComparison.Ordinal);
@@ -207,13 +208,13 @@ public sealed class RefreshAndGrantTests : TokenTestBase
         var id = await CreateConfigAsync("app-token", TokenFlows.ClientCredentials);
         using (var scope = App.Services.CreateScope())
         {
-            await scope.ServiceProvider.GetRequiredService<TokenOperations>().RequestAsync(id, "test", default);
+            await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenSource.Config(id), "test", default);
         }
 
         Idp.Faults.TokenEndpoint = TokenEndpointFault.ServerError500;
         using (var scope = App.Services.CreateScope())
         {
-            await scope.ServiceProvider.GetRequiredService<TokenOperations>().RequestAsync(id, "test", default);
+            await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenSource.Config(id), "test", default);
         }
 
         await App.WithDbAsync(db => db.TokenStates.ExecuteUpdateAsync(s => s.SetProperty(x => x.AccessTokenExpiresAt, DateTime.UtcNow.AddMinutes(-1))));

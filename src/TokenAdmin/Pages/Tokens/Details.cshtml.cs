@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using TokenAdmin.Admin;
 using TokenAdmin.Secrets;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Pages.Tokens;
@@ -50,7 +51,7 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
 
     /// <summary>Authorization code: off to the provider. Client credentials and password: fetched right here.</summary>
     public async Task<IActionResult> OnPostRequestTokenAsync(
-        int id, [FromServices] AuthorizationFlow flow, [FromServices] TokenOperations operations, CancellationToken cancellationToken)
+        int id, [FromServices] AuthorizationFlow flow, [FromServices] TokenEngine engine, CancellationToken cancellationToken)
     {
         if (await service.LoadAsync(id, cancellationToken) is not { } loaded)
         {
@@ -59,7 +60,7 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
 
         if (loaded.Document.Flow == TokenFlows.AuthorizationCode)
         {
-            var start = await flow.StartAsync(id, HttpContext, cancellationToken);
+            var start = await flow.StartAsync(TokenSource.Config(id), HttpContext, cancellationToken);
             if (start.Url is not null)
             {
                 return Redirect(start.Url);
@@ -69,14 +70,14 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
             return RedirectToPage(new { id });
         }
 
-        var result = await operations.RequestAsync(id, AdminAuthentication.Actor(User), cancellationToken);
+        var result = await engine.RequestAsync(TokenSource.Config(id), AdminAuthentication.Actor(User), cancellationToken);
         TempData[result.Succeeded ? "Success" : "Error"] = result.Message;
         return RedirectToPage(new { id });
     }
 
-    public async Task<IActionResult> OnPostRefreshAsync(int id, [FromServices] TokenOperations operations, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRefreshAsync(int id, [FromServices] TokenEngine engine, CancellationToken cancellationToken)
     {
-        var result = await operations.RefreshAsync(id, AdminAuthentication.Actor(User), cancellationToken);
+        var result = await engine.RenewAsync(TokenSource.Config(id), AdminAuthentication.Actor(User), cancellationToken);
         TempData[result.Succeeded ? "Success" : "Error"] = result.Message;
         return RedirectToPage(new { id });
     }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
+using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Pages.Tokens;
@@ -19,9 +20,9 @@ public sealed class TokensIndexModel(TokenAdminDb db, TimeProvider time) : PageM
     public async Task OnGetAsync(CancellationToken cancellationToken) =>
         Result = await TokenOverview.ReadAsync(db, Search, PageNumber, time.GetUtcNow().UtcDateTime, cancellationToken);
 
-    public async Task<IActionResult> OnPostRefreshAsync(int id, [FromServices] TokenOperations operations, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostRefreshAsync(int id, [FromServices] TokenEngine engine, CancellationToken cancellationToken)
     {
-        var result = await operations.RefreshAsync(id, AdminAuthentication.Actor(User), cancellationToken);
+        var result = await engine.RenewAsync(TokenSource.Config(id), AdminAuthentication.Actor(User), cancellationToken);
         TempData[result.Succeeded ? "Success" : "Error"] = result.Message;
         return RedirectToPage(new { q = Search, p = PageNumber });
     }

@@ -283,6 +283,12 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("text");
 
+                    b.Property<int?>("RefreshTokenLifetimeDays")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("RefreshTokenSliding")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("ResourceParameterName")
                         .IsRequired()
                         .HasMaxLength(100)

@@ -266,6 +266,12 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("RefreshTokenLifetimeDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("RefreshTokenSliding")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ResourceParameterName")
                         .IsRequired()
                         .HasMaxLength(100)

@@ -12,7 +12,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261123132027_Initial")]
+    [Migration("20261202115638_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -285,6 +285,12 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("text");
+
+                    b.Property<int?>("RefreshTokenLifetimeDays")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("RefreshTokenSliding")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("ResourceParameterName")
                         .IsRequired()

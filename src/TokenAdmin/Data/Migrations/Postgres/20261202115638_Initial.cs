@@ -352,6 +352,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     ResourceParameterName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     ResourcePerParameter = table.Column<bool>(type: "boolean", nullable: false),
                     TokenType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    RefreshTokenLifetimeDays = table.Column<int>(type: "integer", nullable: true),
+                    RefreshTokenSliding = table.Column<bool>(type: "boolean", nullable: false),
                     Valid = table.Column<bool>(type: "boolean", nullable: false),
                     SharedThroughApi = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),

@@ -1,0 +1,133 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.Oidc;
+using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.FunctionalAccounts;
+
+/// <summary>
+/// Functional accounts as token sources: the client, its TLS settings and the provider's endpoints and keys come from
+/// the account's OIDC profile (discovery, cached for the profile's TTL); the grant, scope and resources from the account.
+/// </summary>
+public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : ITokenSourceKind
+{
+    public TokenSourceKind Kind => TokenSourceKind.FunctionalAccount;
+
+    public string Noun => "functional account";
+
+    public string ReauthorizeHint => "an admin must sign in at the provider again (Request token)";
+
+    public string AuditAction(string grantType, bool failed) =>
+        grantType == TokenStateWriter.AuthorizationRefused ? "functional-account.authorization-refused"
+        : failed ? "functional-account.token-failed" : "functional-account.token-renewed";
+
+    public Task<bool> ExistsAsync(TokenAdminDb db, int id, CancellationToken cancellationToken) =>
+        db.FunctionalAccounts.AnyAsync(e => e.Id == id, cancellationToken);
+
+    public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
+    {
+        var query = db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).Where(a => a.Id == id);
+        var account = await (tracking ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken);
+        return account is null ? null : Define(account);
+    }
+
+    public async Task<IReadOnlyList<TokenSourceDefinition>> LoadManyAsync(TokenAdminDb db, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
+    {
+        var accounts = await db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).Where(a => ids.Contains(a.Id)).ToListAsync(cancellationToken);
+        return [.. accounts.Select(Define)];
+    }
+
+    public TokenSourceDefinition Define(FunctionalAccount account)
+    {
+        var profile = account.Profile!;
+        var resources = (account.Resources ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new TokenSourceDefinition
+        {
+            Source = TokenSource.Account(account.Id),
+            Name = account.Name,
+            Valid = account.Valid,
+            Flow = account.GrantType switch
+            {
+                AccountGrantTypes.AuthorizationCode => TokenFlows.AuthorizationCode,
+                AccountGrantTypes.Password => TokenFlows.Password,
+                _ => TokenFlows.ClientCredentials,
+            },
+            ClientId = profile.ClientId,
+            ClientSecretProtected = profile.ClientSecretProtected,
+            Username = account.Username,
+            PasswordProtected = account.PasswordProtected,
+            Scope = account.Scope,
+            // Sent the same way in the authorization request and every token request: one parameter each, or space-joined.
+            Resources = resources.Length == 0 ? []
+                : account.ResourcePerParameter ? [.. resources.Select(r => new KeyValuePair<string, string>(account.ResourceParameterName, r))]
+                : [new(account.ResourceParameterName, string.Join(' ', resources))],
+            RefreshTokenLifetimeDays = account.RefreshTokenLifetimeDays,
+            RefreshTokenSliding = account.RefreshTokenSliding,
+            HandsOutIdToken = account.TokenType == AccountTokenTypes.IdToken,
+            StateLength = profile.RandLength,
+            AuthorizationLifetime = TimeSpan.FromSeconds(profile.RandTtlSeconds),
+            UseNonce = profile.UseNonce,
+            State = account.State,
+            Entity = account,
+            Kind = this,
+        };
+    }
+
+    public async Task<ProviderEndpoints> ResolveAsync(TokenSourceDefinition source, CancellationToken cancellationToken)
+    {
+        var profile = ((FunctionalAccount)source.Entity).Profile!;
+        ProviderMetadata metadata;
+        Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration configuration;
+        try
+        {
+            metadata = runtime.MetadataFor(profile);
+            configuration = await metadata.GetAsync(cancellationToken);
+        }
+        catch (ProfileTlsException ex)
+        {
+            throw new ProviderConfigurationException($"The TLS settings of profile '{profile.Name}' cannot be used: {ex.Field}: {ex.Message}");
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ProviderConfigurationException($"Profile '{profile.Name}': {ex.Message} Use Test on the profile for details.", unreachable: true);
+        }
+
+        var tokenEndpoint = configuration.TokenEndpoint;
+        if (string.IsNullOrEmpty(tokenEndpoint))
+        {
+            throw new ProviderConfigurationException($"The provider of profile '{profile.Name}' publishes no token_endpoint.");
+        }
+
+        if (OidcProfileRuntime.RequiresHttps(tokenEndpoint) && !tokenEndpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ProviderConfigurationException($"The provider of profile '{profile.Name}' names a token endpoint with plain http ({tokenEndpoint}); the client secret would travel unencrypted, so it is not used. Fix the provider's public URL (behind a proxy: its forwarded-headers setting).");
+        }
+
+        var authorization = configuration.AuthorizationEndpoint;
+        if (!string.IsNullOrEmpty(authorization) && OidcProfileRuntime.RequiresHttps(authorization) && !authorization.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ProviderConfigurationException($"The provider of profile '{profile.Name}' names an authorization endpoint with plain http ({authorization}); the sign-in would travel unencrypted. Fix the provider's public URL.");
+        }
+
+        var supported = configuration.TokenEndpointAuthMethodsSupported;
+        return new ProviderEndpoints(
+            tokenEndpoint,
+            tokenEndpoint,
+            string.IsNullOrEmpty(authorization) ? null : authorization,
+            configuration.Issuer,
+            // The spec's default is client_secret_basic; a provider that lists only client_secret_post gets that.
+            supported.Count == 0 || supported.Contains(ClientAuthentications.Basic) ? ClientAuthentications.Basic : ClientAuthentications.Post,
+            runtime.HttpClientFor(profile),
+            new IdTokenChecker(metadata, profile.ClientId, TimeSpan.FromSeconds(profile.LeewaySeconds)));
+    }
+
+    public Expression<Func<TokenState, bool>> StateRow(int id) => s => s.FunctionalAccountId == id;
+
+    public Expression<Func<TokenState, bool>> StateRows(IReadOnlyCollection<int> ids) => s => s.FunctionalAccountId != null && ids.Contains(s.FunctionalAccountId.Value);
+
+    public TokenState NewState(int id) => new() { FunctionalAccountId = id };
+
+    public void Changed(TokenStateEvents events, int id) => events.AccountTokensChanged(id);
+}

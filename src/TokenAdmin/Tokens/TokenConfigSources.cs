@@ -1,0 +1,124 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using TokenAdmin.Data;
+using TokenAdmin.TokenProvider;
+
+namespace TokenAdmin.Tokens;
+
+/// <summary>
+/// Token configs as token sources: everything comes from the YAML document (endpoints written down, {tenant}
+/// filled in); the ID token is checked against the issuer's (or discovery URL's) published keys.
+/// </summary>
+public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenSourceKind
+{
+    /// <summary>Clock skew allowed when an ID token of a token config is checked.</summary>
+    public static readonly TimeSpan IdTokenLeeway = TimeSpan.FromSeconds(60);
+
+    public TokenSourceKind Kind => TokenSourceKind.TokenConfig;
+
+    public string Noun => "token config";
+
+    public string ReauthorizeHint => "an admin must request a new token (Request token)";
+
+    public string AuditAction(string grantType, bool failed) => grantType == TokenStateWriter.AuthorizationRefused ? "token.authorization-refused" : (grantType switch
+    {
+        "refresh_token" => "token.refreshed",
+        "authorization_code" => "token.authorized",
+        _ => "token.requested",
+    }) + (failed ? "-failed" : "");
+
+    public Task<bool> ExistsAsync(TokenAdminDb db, int id, CancellationToken cancellationToken) =>
+        db.TokenConfigs.AnyAsync(e => e.Id == id, cancellationToken);
+
+    public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
+    {
+        var query = db.TokenConfigs.Include(c => c.State).Where(c => c.Id == id);
+        var config = await (tracking ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken);
+        return config is null ? null : Define(config);
+    }
+
+    public async Task<IReadOnlyList<TokenSourceDefinition>> LoadManyAsync(TokenAdminDb db, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
+    {
+        var configs = await db.TokenConfigs.Include(c => c.State).Where(c => ids.Contains(c.Id)).ToListAsync(cancellationToken);
+        var definitions = new List<TokenSourceDefinition>(configs.Count);
+        foreach (var config in configs)
+        {
+            try
+            {
+                definitions.Add(Define(config));
+            }
+            catch (TokenSourceUnreadableException)
+            {
+                // Left to the one-by-one path, which reports it.
+            }
+        }
+
+        return definitions;
+    }
+
+    /// <exception cref="TokenSourceUnreadableException">the stored YAML cannot be read</exception>
+    public TokenSourceDefinition Define(TokenConfig config)
+    {
+        TokenConfigDocument document;
+        try
+        {
+            document = TokenConfigYaml.ParseShared(config.Yaml);
+        }
+        catch (TokenConfigYamlException ex)
+        {
+            throw new TokenSourceUnreadableException($"Token config '{config.Name}' cannot be read: {ex.Message}");
+        }
+
+        return new TokenSourceDefinition
+        {
+            Source = TokenSource.Config(config.Id),
+            Name = config.Name,
+            Valid = config.Valid,
+            Flow = document.Flow,
+            ClientId = document.ClientId,
+            ClientSecretProtected = config.ClientSecretProtected,
+            Username = document.Username,
+            PasswordProtected = config.PasswordProtected,
+            Scope = document.Scope,
+            AuthorizationParameters = document.Parameters.Authorization,
+            TokenParameters = document.Parameters.Token,
+            RefreshParameters = document.Parameters.Refresh,
+            LeadTime = document.LeadTimeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            RefreshTokenLifetimeDays = document.RefreshToken.LifetimeDays,
+            RefreshTokenSliding = document.RefreshToken.Sliding,
+            State = config.State,
+            Entity = (config, document),
+            Kind = this,
+        };
+    }
+
+    public Task<ProviderEndpoints> ResolveAsync(TokenSourceDefinition source, CancellationToken cancellationToken)
+    {
+        var (_, document) = ((TokenConfig, TokenConfigDocument))source.Entity;
+        var token = EndpointUrl(document.Endpoints.Token, document);
+        var issuer = string.IsNullOrWhiteSpace(document.Issuer) ? null : Fill(document.Issuer, document);
+        var discovery = ProviderMetadataCache.DiscoveryAddress(document.DiscoveryUrl, issuer);
+        return Task.FromResult(new ProviderEndpoints(
+            token,
+            document.Endpoints.Refresh is { Length: > 0 } refresh ? EndpointUrl(refresh, document) : token,
+            document.Endpoints.Authorization is { Length: > 0 } authorization ? EndpointUrl(authorization, document) : null,
+            issuer,
+            document.ClientAuthentication,
+            Http: null,
+            discovery is null ? null : new IdTokenChecker(metadata.For(discovery), document.ClientId, IdTokenLeeway)));
+    }
+
+    public Expression<Func<TokenState, bool>> StateRow(int id) => s => s.TokenConfigId == id;
+
+    public Expression<Func<TokenState, bool>> StateRows(IReadOnlyCollection<int> ids) => s => s.TokenConfigId != null && ids.Contains(s.TokenConfigId.Value);
+
+    public TokenState NewState(int id) => new() { TokenConfigId = id };
+
+    public void Changed(TokenStateEvents events, int id) => events.Changed(id);
+
+    public static string EndpointUrl(string url, TokenConfigDocument document) =>
+        url.Replace("{tenant}", Uri.EscapeDataString(document.Tenant ?? ""), StringComparison.Ordinal);
+
+    private static string Fill(string value, TokenConfigDocument document) =>
+        value.Replace("{tenant}", document.Tenant ?? "", StringComparison.Ordinal);
+}
