@@ -2,8 +2,8 @@ using BenchmarkDotNet.Running;
 using TokenAdmin.Benchmarks;
 
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- overview-load [configs] [seconds] [concurrency]
-// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- provider-herd [callers] [latency ms]
-// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- updater [tokens] [latency ms] [parallelism] [one-by-one sample, 0 = all]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- provider-herd [callers] [latency ms] [config|account]
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- updater [tokens] [latency ms] [parallelism] [one-by-one sample, 0 = all] [config|account]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- api-load [configs] [seconds] [concurrency] [rounds]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- mail-fetch [messages] [rounds]   (needs Debian's Dovecot, see tests/run.sh)
@@ -16,13 +16,14 @@ if (args.Length > 0 && args[0] == "micro")
 if (args.Length > 0 && args[0] == "provider-herd")
 {
     int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
-    return await ProviderHerd.RunAsync(Value(1, 10_000), TimeSpan.FromMilliseconds(Value(2, 20)));
+    return await ProviderHerd.RunAsync(Value(1, 10_000), TimeSpan.FromMilliseconds(Value(2, 20)), accounts: args.Length > 3 && args[3] == "account");
 }
 
 if (args.Length > 0 && args[0] == "updater")
 {
     int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v >= 0 ? v : fallback;
-    return await UpdaterThroughput.RunAsync(Math.Max(1, Value(1, 10_000)), TimeSpan.FromMilliseconds(Value(2, 20)), Math.Clamp(Value(3, 32), 1, 32), Value(4, 0));
+    return await UpdaterThroughput.RunAsync(Math.Max(1, Value(1, 10_000)), TimeSpan.FromMilliseconds(Value(2, 20)), Math.Clamp(Value(3, 32), 1, 32), Value(4, 0),
+        accounts: args.Length > 5 && args[5] == "account");
 }
 
 if (args.Length > 0 && args[0] == "api-load")
@@ -43,5 +44,5 @@ if (args.Length == 0 || args[0] == "overview-load")
     return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
 }
 
-Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | api-load [configs] [seconds] [concurrency] [rounds] | provider-herd [callers] [latency ms] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] | mail-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | api-load [configs] [seconds] [concurrency] [rounds] | provider-herd [callers] [latency ms] [config|account] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] [config|account] | mail-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
 return 2;

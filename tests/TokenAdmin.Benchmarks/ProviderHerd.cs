@@ -20,7 +20,8 @@ namespace TokenAdmin.Benchmarks;
 /// </summary>
 internal static class ProviderHerd
 {
-    public static async Task<int> RunAsync(int callers, TimeSpan latency)
+    /// <param name="accounts">Functional accounts instead of token configs: the same engine, the other kind of source.</param>
+    public static async Task<int> RunAsync(int callers, TimeSpan latency, bool accounts = false)
     {
         var requests = 0;
         var builder = WebApplication.CreateSlimBuilder();
@@ -34,17 +35,30 @@ internal static class ProviderHerd
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync($$"""{"access_token":"herd-{{Guid.NewGuid():N}}","token_type":"Bearer","expires_in":3600,"refresh_token":"rotated-{{Guid.NewGuid():N}}"}""");
         });
+        var issuer = "";
+        ProviderDiscovery.Map(endpoint, () => issuer);
         await endpoint.StartAsync();
-        var tokenUrl = endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/token";
+        issuer = endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var tokenUrl = issuer + "/token";
 
         var dataDirectory = Path.Combine(Path.GetTempPath(), "tokenadmin-bench-" + Guid.NewGuid().ToString("N"));
         using var host = Seeding.BuildHost(dataDirectory);
-        await Seeding.SeedAsync(host.Services, 4); // configs 0 and 2 have tokens
         var sources = new List<TokenSource>();
+        if (accounts)
+        {
+            await Seeding.SeedDueAccountsAsync(host.Services, 2, issuer);
+            using var scope = host.Services.CreateScope();
+            sources.AddRange(await scope.ServiceProvider.GetRequiredService<TokenAdminDb>().FunctionalAccounts.OrderBy(a => a.Id).Select(a => TokenSource.Account(a.Id)).ToListAsync());
+        }
+        else
+        {
+            await Seeding.SeedAsync(host.Services, 4); // configs 0 and 2 have tokens
+        }
+
         using (var scope = host.Services.CreateScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
-            foreach (var config in await db.TokenConfigs.Include(c => c.State).Where(c => c.State != null).Take(2).ToListAsync())
+            foreach (var config in accounts ? [] : await db.TokenConfigs.Include(c => c.State).Where(c => c.State != null).Take(2).ToListAsync())
             {
                 var document = TokenConfigYaml.Parse(config.Yaml);
                 document.Endpoints.Token = tokenUrl;
@@ -65,9 +79,10 @@ internal static class ProviderHerd
         async Task ExpireAsync(TokenSource source)
         {
             using var scope = host.Services.CreateScope();
-            await scope.ServiceProvider.GetRequiredService<TokenAdminDb>().TokenStates.Where(s => s.TokenConfigId == source.Id)
+            var kind = scope.ServiceProvider.GetRequiredService<TokenSourceKinds>()[source.Kind];
+            await scope.ServiceProvider.GetRequiredService<TokenAdminDb>().TokenStates.Where(kind.StateRow(source.Id))
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.AccessTokenExpiresAt, DateTime.UtcNow.AddMinutes(-1)));
-            events.Changed(source.Id); // as a config change does: the provider forgets its cached token
+            kind.Changed(events, source.Id); // as a change of the source does: the provider forgets its cached token
         }
 
         async Task<(TimeSpan Elapsed, int Requests, int Distinct)> HerdAsync(TokenSource source)
@@ -106,7 +121,7 @@ internal static class ProviderHerd
             var run = await HerdAsync(sources[1]);
             runs.Add(run);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{callers} concurrent callers, provider latency {latency.TotalMilliseconds:0} ms: {run.Requests} token request(s), {run.Distinct} distinct token(s), all served in {run.Elapsed.TotalMilliseconds:0.0} ms."));
+                $"{(accounts ? "Functional account" : "Token config")}: {callers} concurrent callers, provider latency {latency.TotalMilliseconds:0} ms: {run.Requests} token request(s), {run.Distinct} distinct token(s), all served in {run.Elapsed.TotalMilliseconds:0.0} ms."));
         }
 
         var median = runs.Select(r => r.Elapsed).Order().ElementAt(runs.Count / 2);

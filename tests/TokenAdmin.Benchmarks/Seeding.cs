@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -79,6 +81,54 @@ internal static class Seeding
     public static string DueName(int index) => $"due-{index:00000}";
 
     /// <summary>
+    /// <paramref name="accounts"/> authorization-code functional accounts on one OIDC profile whose provider is
+    /// <paramref name="issuer"/>, with expired access tokens and their own refresh tokens: the same work as
+    /// <see cref="SeedDueAsync"/> for the other kind of token source.
+    /// </summary>
+    public static async Task SeedDueAccountsAsync(IServiceProvider services, int accounts, string issuer)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        await DatabaseStartup.MigrateAsync(db, CancellationToken.None);
+        var protector = scope.ServiceProvider.GetRequiredService<ISecretProtector>();
+        var now = DateTime.UtcNow;
+        var profile = new TokenAdmin.Oidc.OidcProfile
+        {
+            Name = "benchmark", NormalizedName = TokenAdmin.Oidc.OidcProfile.Normalize("benchmark"),
+            DiscoveryUrl = issuer + "/.well-known/openid-configuration", ClientId = "benchmark",
+            ClientSecretProtected = protector.Protect("benchmark-client-secret"),
+            CreatedAt = now, ChangedAt = now, CreatedBy = "benchmark", ChangedBy = "benchmark",
+        };
+        db.OidcProfiles.Add(profile);
+        await db.SaveChangesAsync();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        for (var i = 0; i < accounts; i++)
+        {
+            var name = DueName(i);
+            db.FunctionalAccounts.Add(new TokenAdmin.FunctionalAccounts.FunctionalAccount
+            {
+                Name = name, NormalizedName = TokenAdmin.FunctionalAccounts.FunctionalAccount.Normalize(name), OidcProfileId = profile.Id,
+                GrantType = TokenAdmin.FunctionalAccounts.AccountGrantTypes.AuthorizationCode, Scope = "openid offline_access mail",
+                RefreshTokenLifetimeDays = 90, RefreshTokenSliding = true,
+                CreatedAt = now, ChangedAt = now, CreatedBy = "benchmark", ChangedBy = "benchmark",
+                State = new TokenState
+                {
+                    AccessTokenProtected = protector.Protect($"at-seed-{i}"), TokenType = "Bearer", AccessTokenExpiresAt = now.AddMinutes(-1),
+                    RefreshTokenProtected = protector.Protect($"rt-seed-{i}"), RefreshTokenExpiresAt = now.AddDays(80),
+                    RefreshTokenExpiryEstimated = true, ObtainedAt = now, LastRefreshAt = now,
+                },
+            });
+            if (i % 1000 == 999)
+            {
+                await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+            }
+        }
+
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>
     /// <paramref name="configs"/> authorization-code token configs whose access tokens have expired, each with its own
     /// refresh token, all pointing at <paramref name="tokenUrl"/>: work for the token store updater.
     /// </summary>
@@ -120,6 +170,32 @@ internal static class Seeding
         }
 
         await db.SaveChangesAsync();
+    }
+}
+
+internal static class ProviderDiscovery
+{
+    private static readonly string[] Code = ["code"];
+    private static readonly string[] Public = ["public"];
+    private static readonly string[] Rs256 = ["RS256"];
+
+    /// <summary>
+    /// Serves a discovery document and an empty key set at <c>/.well-known/openid-configuration</c> and <c>/jwks</c>, so
+    /// OIDC profiles (and the functional accounts on them) can use a loopback benchmark provider.
+    /// </summary>
+    public static void Map(WebApplication app, Func<string> baseAddress)
+    {
+        app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
+        {
+            ["issuer"] = baseAddress(),
+            ["authorization_endpoint"] = baseAddress() + "/authorize",
+            ["token_endpoint"] = baseAddress() + "/token",
+            ["jwks_uri"] = baseAddress() + "/jwks",
+            ["response_types_supported"] = Code,
+            ["subject_types_supported"] = Public,
+            ["id_token_signing_alg_values_supported"] = Rs256,
+        }));
+        app.MapGet("/jwks", () => Results.Json(new { keys = Array.Empty<object>() }));
     }
 }
 

@@ -22,7 +22,8 @@ namespace TokenAdmin.Benchmarks;
 /// </summary>
 internal static class UpdaterThroughput
 {
-    public static async Task<int> RunAsync(int tokens, TimeSpan latency, int parallelism, int sequentialSample)
+    /// <param name="accounts">Functional accounts instead of token configs: the same engine, the other kind of source.</param>
+    public static async Task<int> RunAsync(int tokens, TimeSpan latency, int parallelism, int sequentialSample, bool accounts = false)
     {
         var requests = 0;
         var builder = WebApplication.CreateSlimBuilder();
@@ -44,12 +45,22 @@ internal static class UpdaterThroughput
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync($$"""{"access_token":"at-{{Guid.NewGuid():N}}","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-{{Guid.NewGuid():N}}"}""");
         });
+        var issuer = "";
+        ProviderDiscovery.Map(endpoint, () => issuer);
         await endpoint.StartAsync();
-        var tokenUrl = endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/token";
+        issuer = endpoint.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var tokenUrl = issuer + "/token";
 
         var dataDirectory = Path.Combine(Path.GetTempPath(), "tokenadmin-bench-" + Guid.NewGuid().ToString("N"));
         using var host = Seeding.BuildHost(dataDirectory);
-        await Seeding.SeedDueAsync(host.Services, tokens, tokenUrl);
+        if (accounts)
+        {
+            await Seeding.SeedDueAccountsAsync(host.Services, tokens, issuer);
+        }
+        else
+        {
+            await Seeding.SeedDueAsync(host.Services, tokens, tokenUrl);
+        }
 
         async Task<UpdaterRunSummary> RunUpdaterAsync(int withParallelism)
         {
@@ -80,7 +91,7 @@ internal static class UpdaterThroughput
         // One by one: the same updater with Parallelism 1. Over all tokens when the sample is 0; otherwise over that many
         // (the rest set to invalid, so they are skipped) and scaled up, because 10,000 × the latency takes minutes.
         var sample = sequentialSample > 0 && sequentialSample < tokens ? sequentialSample : tokens;
-        await SetValidAsync(host.Services, sample);
+        await SetValidAsync(host.Services, sample, accounts);
         requests = 0;
         var clock = Stopwatch.StartNew();
         var sequential = await RunUpdaterAsync(1);
@@ -89,7 +100,7 @@ internal static class UpdaterThroughput
         var sequentialPerToken = sequentialTime / Math.Max(1, sequential.Refreshed.Count);
         var sequentialAll = sequentialPerToken * tokens;
 
-        await SetValidAsync(host.Services, tokens);
+        await SetValidAsync(host.Services, tokens, accounts);
         requests = 0;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
@@ -111,7 +122,7 @@ internal static class UpdaterThroughput
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Parallelism {parallelism}: {parallel.Refreshed.Count} refreshed, {parallel.Failed.Count} failed, {parallelRequests} requests in {parallelTime.TotalSeconds:0.0} s = {parallel.Refreshed.Count / parallelTime.TotalSeconds:0} tokens/s, {parallelCpu.TotalMilliseconds / Math.Max(1, parallel.Refreshed.Count):0.00} ms CPU per token (app and token endpoint together)."));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Speed-up: {speedup:0.0}x (target >= 20x); provider latency {latency.TotalMilliseconds:0} ms, {tokens:N0} due tokens."));
+            $"Speed-up: {speedup:0.0}x (target >= 20x); provider latency {latency.TotalMilliseconds:0} ms, {tokens:N0} due {(accounts ? "functional accounts" : "token configs")}."));
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}.");
 
         var allRefreshed = parallel.Refreshed.Count == tokens && parallel.Failed.Count == 0 && parallelRequests == tokens
@@ -171,12 +182,19 @@ internal static class UpdaterThroughput
         }
     }
 
-    /// <summary>Makes the first <paramref name="count"/> configs (by name) valid and the others invalid.</summary>
-    private static async Task SetValidAsync(IServiceProvider services, int count)
+    /// <summary>Makes the first <paramref name="count"/> sources (by name) valid and the others invalid.</summary>
+    private static async Task SetValidAsync(IServiceProvider services, int count, bool accounts)
     {
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
         var last = Seeding.DueName(count - 1);
-        await db.TokenConfigs.ExecuteUpdateAsync(u => u.SetProperty(c => c.Valid, c => string.Compare(c.Name, last) <= 0));
+        if (accounts)
+        {
+            await db.FunctionalAccounts.ExecuteUpdateAsync(u => u.SetProperty(a => a.Valid, a => string.Compare(a.Name, last) <= 0));
+        }
+        else
+        {
+            await db.TokenConfigs.ExecuteUpdateAsync(u => u.SetProperty(c => c.Valid, c => string.Compare(c.Name, last) <= 0));
+        }
     }
 }

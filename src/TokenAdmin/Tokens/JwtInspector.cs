@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace TokenAdmin.Tokens;
 
@@ -10,35 +12,34 @@ public static class JwtInspector
     /// <summary>Null when the token is not a JWT (opaque tokens are normal: Google's access tokens are).</summary>
     public static Decoded? TryDecode(string? token)
     {
-        var parts = token?.Split('.');
-        if (parts is not { Length: 3 or 5 })
+        if (token is null)
         {
             return null;
         }
 
         try
         {
-            using var header = JsonDocument.Parse(Base64UrlDecode(parts[0]));
-            if (parts.Length == 5)
+            // Note: IdentityModel reads the parts (and tells a JWE by its five); the JSON is read here as it is, so
+            // arrays and numbers show the way the provider wrote them.
+            var jwt = new JsonWebToken(token);
+            using var header = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedHeader));
+            if (jwt.IsEncrypted)
             {
                 // An encrypted JWT (JWE): only its header is readable.
                 return new Decoded(Flatten(header.RootElement), [], null);
             }
 
-            using var payload = JsonDocument.Parse(Base64UrlDecode(parts[1]));
+            using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
             DateTime? exp = payload.RootElement.TryGetProperty("exp", out var e) && e.TryGetInt64(out var seconds)
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
                 : null;
             return new Decoded(Flatten(header.RootElement), Flatten(payload.RootElement), exp);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or SecurityTokenMalformedException)
         {
             return null;
         }
     }
-
-    public static string? Claim(string? token, string name) =>
-        TryDecode(token)?.Claims.FirstOrDefault(c => c.Key == name).Value;
 
     private static List<KeyValuePair<string, string>> Flatten(JsonElement element) =>
         element.ValueKind != JsonValueKind.Object
@@ -58,12 +59,5 @@ public static class JwtInspector
             JsonValueKind.Array => string.Join(", ", value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText())),
             _ => value.GetRawText(),
         };
-    }
-
-    private static byte[] Base64UrlDecode(string value)
-    {
-        var s = value.Replace('-', '+').Replace('_', '/');
-        s += (s.Length % 4) switch { 2 => "==", 3 => "=", _ => "" };
-        return Convert.FromBase64String(s);
     }
 }

@@ -18,7 +18,7 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenS
 
     public string Noun => "token config";
 
-    public string ReauthorizeHint => "an admin must request a new token (Request token)";
+    public string ReauthorizeHint => "an admin must request a token (Request token)";
 
     public string AuditAction(string grantType, bool failed) => grantType == TokenStateWriter.AuthorizationRefused ? "token.authorization-refused" : (grantType switch
     {
