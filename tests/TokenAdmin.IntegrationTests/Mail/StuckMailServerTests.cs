@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.IntegrationTests.Infrastructure;
 using TokenAdmin.Mail;
+using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.IntegrationTests.Mail;
 
@@ -31,6 +33,8 @@ public sealed class StuckMailServerTests : MailTestBase
         var stuckAccount = await CreateAccountAsync(MailAccountType.Imap, a => a.Port = stuck.Port);
         await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("still arrives", messageId: "arrives@test")]);
         var healthy = await CreateAccountAsync(MailAccountType.Imap);
+        // The token is at hand before the run: the test is about the mail servers, not the provider.
+        await App.Services.GetRequiredService<ITokenProvider>().GetTokenAsync(TokenSource.Config(ConfigId), default);
         using var scope = App.Services.CreateScope();
         var job = ActivatorUtilities.CreateInstance<MailFetchJob>(scope.ServiceProvider);
         var clock = Stopwatch.StartNew();

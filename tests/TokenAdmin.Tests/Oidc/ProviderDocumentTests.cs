@@ -16,6 +16,8 @@ public sealed class ProviderDocumentTests : AccountTestBase
 
     public override async Task InitializeAsync()
     {
+        // Each attempt may take longer than the whole exchange: the deadline is what ends a stalled answer.
+        App.Settings["TokenAdmin:Providers:Timeout"] = "00:00:10";
         App.Settings["TokenAdmin:Providers:Deadline"] = "00:00:02";
         App.Settings["TokenAdmin:Providers:Retries"] = "0";
         await base.InitializeAsync();

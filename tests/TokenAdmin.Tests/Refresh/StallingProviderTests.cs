@@ -17,6 +17,8 @@ public sealed class StallingProviderTests : UpdaterTestBase
 
     public override async Task InitializeAsync()
     {
+        // Each attempt may take longer than the whole exchange: the deadline is what ends a stalled answer.
+        App.Settings["TokenAdmin:Providers:Timeout"] = "00:00:10";
         App.Settings["TokenAdmin:Providers:Deadline"] = "00:00:02";
         App.Settings["TokenAdmin:Providers:Retries"] = "0";
         App.Settings["TokenAdmin:TokenStoreUpdater:SourceDeadline"] = "00:00:04";
@@ -64,8 +66,8 @@ public sealed class StallingProviderTests : UpdaterTestBase
     [Fact]
     public async Task Run_ASourceStuckLongerThanItsDeadline_IsReportedAsTimedOut_AndTheRunGoesOn()
     {
-        // Arrange: another process holds the lease of one row far beyond the source deadline.
-        var leased = await ClientCredentialsConfigWithTokenAsync("leased");
+        // Arrange: another process holds the lease of one refresh token's row far beyond the source deadline.
+        var leased = await AuthorizedConfigAsync("leased");
         var other = await ClientCredentialsConfigWithTokenAsync("other");
         await ChangeStateAsync(leased, s => (s.AccessTokenExpiresAt, s.LeaseOwner, s.LeaseUntil) = (Now.AddMinutes(-1), "another-node", Now.AddMinutes(1)));
         await ChangeStateAsync(other, s => s.AccessTokenExpiresAt = Now.AddMinutes(-1));
