@@ -54,7 +54,7 @@ public sealed class StuckMailServerTests : MailTestBase
         Assert.Contains("did not finish within 3 seconds", error, StringComparison.Ordinal);
     }
 
-    /// <summary>A TCP listener on 127.0.0.1 that accepts every connection and then sends nothing, or one byte a second.</summary>
+    /// <summary>A TCP listener on 127.0.0.1 that accepts every connection and then sends nothing, or a greeting one byte a second.</summary>
     private sealed class StuckServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -101,10 +101,12 @@ public sealed class StuckMailServerTests : MailTestBase
         {
             try
             {
+                // A greeting that starts well and never ends: each byte resets a timeout per read.
+                await stream.WriteAsync("* OK "u8.ToArray(), _stop.Token);
                 while (true)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
-                    await stream.WriteAsync("*"u8.ToArray(), _stop.Token);
+                    await stream.WriteAsync("a"u8.ToArray(), _stop.Token);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
