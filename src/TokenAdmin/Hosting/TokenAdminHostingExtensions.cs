@@ -73,7 +73,8 @@ public static class TokenAdminHostingExtensions
 
         services.Configure<ProviderHttpOptions>(section.GetSection("Providers"));
         services.AddHttpClient(ProviderHttp.ClientName)
-            .ConfigureHttpClient((sp, c) => c.Timeout = ProviderHttp.TotalTimeout(sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value))
+            .ConfigurePrimaryHttpMessageHandler(ProviderHttp.CreateHandler)
+            .ConfigureHttpClient((sp, c) => c.Timeout = ProviderHttp.ClientTimeout(sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value))
             .AddResilienceHandler("provider-retries", (pipeline, context) =>
                 ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
         services.AddSingleton<TokenStateEvents>();

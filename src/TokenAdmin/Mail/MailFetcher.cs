@@ -5,6 +5,7 @@ using MailKit.Net.Imap;
 using MailKit.Net.Pop3;
 using MailKit.Search;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using MimeKit;
 using TokenAdmin.Data;
 
@@ -41,6 +42,7 @@ public sealed partial class MailFetcher(
     MailSpool spool,
     MailFetchLocks locks,
     IEnumerable<IFetchedMailHandler> handlers,
+    IOptions<MailOptions> options,
     TimeProvider time,
     ILogger<MailFetcher> logger)
 {
@@ -66,18 +68,29 @@ public sealed partial class MailFetcher(
             }
 
             var run = new Run(account);
+            // Note: a deadline for the whole fetch. MailKit's timeout is per read, so a server that accepts and then
+            // sends a byte now and then (or a token provider that stalls) would otherwise hold this account's lock,
+            // and the fetch job, for ever.
+            var fetchDeadline = options.Value.FetchDeadline;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(fetchDeadline);
             try
             {
                 spool.RemoveLeftovers(account.Id, TimeSpan.FromHours(1));
-                using var client = await connector.ConnectAsync(account, cancellationToken);
+                using var client = await connector.ConnectAsync(account, deadline.Token);
                 if (client is ImapClient imap)
                 {
-                    await FetchImapAsync(imap, run, cancellationToken);
+                    await FetchImapAsync(imap, run, deadline.Token);
                 }
                 else
                 {
-                    await FetchPop3Async((Pop3Client)client, run, cancellationToken);
+                    await FetchPop3Async((Pop3Client)client, run, deadline.Token);
                 }
+            }
+            catch (Exception) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Whatever MailKit threw once the deadline cut the connection, the deadline is the reason.
+                run.Errors.Add($"The fetch did not finish within {fetchDeadline.TotalSeconds:0.#} seconds ({account.Host}:{account.Port} answered too slowly or not at all); what it stored is kept, and the next fetch goes on from there.");
             }
             catch (Exception ex) when (ex is MailConnectionException or MailSpoolException)
             {

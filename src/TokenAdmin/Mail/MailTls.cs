@@ -12,6 +12,15 @@ public sealed class MailOptions
     /// for IMAP, POP3 and SMTP servers with certificates from an internal CA. Null: the system's roots only.
     /// </summary>
     public string? TrustedCertificateAuthorities { get; set; }
+
+    /// <summary>
+    /// How long one fetch of one account may take, from connecting to the last message: a mail server that stalls is
+    /// left at this point (what was stored is kept) and holds up no other account.
+    /// </summary>
+    public TimeSpan FetchDeadline { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many accounts the fetch job fetches at the same time.</summary>
+    public int FetchParallelism { get; set; } = 4;
 }
 
 /// <summary>

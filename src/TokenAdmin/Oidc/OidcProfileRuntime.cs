@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Polly;
 using TokenAdmin.Hosting;
@@ -45,7 +44,7 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
         }
 
         var http = CreateHttpClient(profile);
-        var retriever = new HttpDocumentRetriever(http) { RequireHttps = RequiresHttps(profile.DiscoveryUrl) };
+        var retriever = new ProviderDocumentRetriever(http, httpOptions.Value, profile.DiscoveryUrl, RequiresHttps(profile.DiscoveryUrl));
         var created = new Entry(profile.Version, http, new ProviderMetadata(profile.DiscoveryUrl, retriever,
             TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)), MinimumRefetchInterval, TimeProvider.System));
         if (_entries.TryGetValue(profile.Id, out var replaced))
@@ -102,19 +101,14 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     private HttpClient CreateHttpClient(OidcProfile profile)
     {
         var password = profile.ClientKeyPasswordProtected is null ? null : protector.Unprotect(profile.ClientKeyPasswordProtected);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = ProfileTls.Options(profile, password),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AllowAutoRedirect = false,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-        };
+        var handler = ProviderHttp.CreateHandler();
+        handler.SslOptions = ProfileTls.Options(profile, password);
         var options = httpOptions.Value;
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
         ProviderHttp.ConfigureRetries(pipeline, options);
         return new HttpClient(new ResilienceHandler(pipeline.Build()) { InnerHandler = handler })
         {
-            Timeout = ProviderHttp.TotalTimeout(options),
+            Timeout = ProviderHttp.ClientTimeout(options),
         };
     }
 
@@ -203,7 +197,7 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     /// A client_credentials request with the client ID and secret: only invalid_client (or a 401) counts, as a wrong
     /// secret; any other answer (a client not allowed this grant, a scope) says nothing about the secret.
     /// </summary>
-    private static async Task<string?> ClientRefusedAsync(HttpClient http, string tokenEndpoint, string clientId, string secret, CancellationToken cancellationToken)
+    private async Task<string?> ClientRefusedAsync(HttpClient http, string tokenEndpoint, string clientId, string secret, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(tokenEndpoint, UriKind.Absolute, out var uri) || (RequiresHttps(tokenEndpoint) && uri.Scheme != "https"))
         {
@@ -216,18 +210,17 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
         };
         try
         {
-            using var response = await http.SendAsync(request, cancellationToken);
-            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            using var answer = await ProviderExchange.SendAsync(http, request, httpOptions.Value.Deadline, cancellationToken);
+            if (answer.Response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
             {
                 return "Client secret: the provider refused the client ID and secret (HTTP 401).";
             }
 
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return body.Contains("\"invalid_client\"", StringComparison.Ordinal)
+            return answer.Body?.Contains("\"invalid_client\"", StringComparison.Ordinal) == true
                 ? "Client secret: the provider refused the client ID and secret (invalid_client)."
                 : null;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
             return null;
         }
@@ -240,34 +233,30 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
             return (null, $"The {what} URL {uri} uses plain http; only a provider on this machine may. Use https.");
         }
 
+        string body;
         try
         {
-            using var response = await http.GetAsync(uri, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                return (null, $"The {what} at {uri} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
-            }
-
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            try
-            {
-                var document = JsonDocument.Parse(body);
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    document.Dispose();
-                    return (null, $"The {what} at {uri} is JSON but not an object.");
-                }
-
-                return (document, null);
-            }
-            catch (JsonException ex)
-            {
-                return (null, $"The {what} at {uri} is not valid JSON: {ex.Message}");
-            }
+            body = await ProviderExchange.GetDocumentAsync(http, uri, what, httpOptions.Value.Deadline, httpOptions.Value.Timeout, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        catch (ProviderDocumentException ex)
         {
-            return (null, ProviderHttp.Describe(ex, uri, httpOptions.Value.Timeout));
+            return (null, ex.Message);
+        }
+
+        try
+        {
+            var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                return (null, $"The {what} at {uri} is JSON but not an object.");
+            }
+
+            return (document, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, $"The {what} at {uri} is not valid JSON: {ex.Message}");
         }
     }
 

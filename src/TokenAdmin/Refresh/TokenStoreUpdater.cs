@@ -22,6 +22,13 @@ public sealed class TokenStoreUpdaterOptions
     /// run or a few days of downtime do not lose it.
     /// </summary>
     public TimeSpan IdleSafety { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How long the run waits for one source it refreshes one by one (waiting for its lease, the exchange with the
+    /// provider, saving): a source stuck longer is reported as failed and the run goes on with the others. Keep it above
+    /// TokenAdmin:Providers:Deadline, which bounds each exchange with a provider.
+    /// </summary>
+    public TimeSpan SourceDeadline { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>What the updater needs to know of one token config to decide whether it is due.</summary>
@@ -89,17 +96,30 @@ public sealed partial class TokenStoreUpdater(
             // knows every other case.
             var oneByOne = await RefreshInBatchesAsync(due, now, schedule.Parallelism, refreshed, failed, cancellationToken);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = schedule.Parallelism, CancellationToken = cancellationToken };
+            var sourceDeadline = options.Value.SourceDeadline;
             await Parallel.ForEachAsync(oneByOne, parallel, async (item, token) =>
             {
+                // Note: each source has a deadline of its own, so one that hangs (a provider, a lease another process
+                // keeps) delays the others by that much at most and never keeps the run, and so the next scheduled run
+                // (DisallowConcurrentExecution), from ending. The refresh itself runs on in the token provider until
+                // the provider's deadline ends it: a rotated refresh token must still be stored.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+                deadline.CancelAfter(sourceDeadline);
                 try
                 {
-                    await provider.ForceRefreshAsync(item.Config.Source, token);
+                    await provider.ForceRefreshAsync(item.Config.Source, deadline.Token);
                     refreshed.Enqueue(new UpdaterRefresh(item.Config.Name, item.Why));
                 }
                 catch (TokenUnavailableException ex)
                 {
                     failed.Enqueue(new UpdaterFailure(item.Config.Name, ex.Reason.ToString(), ex.Message));
                     LogRefreshFailed(logger, item.Config.Name, ex.Reason.ToString(), ex.Message);
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !token.IsCancellationRequested)
+                {
+                    var message = $"The refresh did not finish within {sourceDeadline.TotalSeconds:0.#} seconds; the run went on with the others.";
+                    failed.Enqueue(new UpdaterFailure(item.Config.Name, "Timeout", message));
+                    LogRefreshFailed(logger, item.Config.Name, "Timeout", message);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
                 {

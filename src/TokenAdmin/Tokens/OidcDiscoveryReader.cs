@@ -17,14 +17,8 @@ public sealed class OidcDiscoveryReader(IHttpClientFactory httpClients, Microsof
         var client = httpClients.CreateClient(ProviderHttp.ClientName);
         try
         {
-            using var response = await client.GetAsync(uri, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                return new DiscoveryResult(null, null, null, $"The discovery document answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
-            }
-
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            using var json = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+            var body = await ProviderExchange.GetDocumentAsync(client, uri, "discovery document", options.Value.Deadline, options.Value.Timeout, cancellationToken);
+            using var json = JsonDocument.Parse(body);
             string? Get(string name) => json.RootElement.ValueKind == JsonValueKind.Object
                 && json.RootElement.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
             var issuer = Get("issuer");
@@ -37,9 +31,9 @@ public sealed class OidcDiscoveryReader(IHttpClientFactory httpClients, Microsof
         {
             return new DiscoveryResult(null, null, null, "The discovery URL did not answer with JSON.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        catch (ProviderDocumentException ex)
         {
-            return new DiscoveryResult(null, null, null, ProviderHttp.Describe(ex, uri, options.Value.Timeout));
+            return new DiscoveryResult(null, null, null, ex.Message);
         }
     }
 }

@@ -10,8 +10,14 @@ namespace TokenAdmin.Tokens;
 /// <summary>Bound from "TokenAdmin:Providers".</summary>
 public sealed class ProviderHttpOptions
 {
-    /// <summary>How long a provider may take to answer one attempt.</summary>
+    /// <summary>How long a provider may take to answer one attempt (until its headers arrive).</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long one whole exchange with a provider may take: every attempt, the pauses between them, and reading the
+    /// answer to its last byte. A provider that sends its headers and then trickles or goes silent fails here.
+    /// </summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(45);
 
     /// <summary>Further attempts after a connection failure, timeout, 5xx or 429 (never after an OAuth2 error such as invalid_grant).</summary>
     public int Retries { get; set; } = 2;
@@ -28,9 +34,37 @@ public static class ProviderHttp
     /// <summary>A Retry-After longer than this is not waited for in the request: the caller's backoff takes over.</summary>
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(10);
 
-    /// <summary>Every attempt, every pause between them, and some slack.</summary>
-    public static TimeSpan TotalTimeout(ProviderHttpOptions options) =>
-        options.Timeout * (Math.Max(options.Retries, 0) + 1) + MaxRetryAfter * Math.Max(options.Retries, 0) + TimeSpan.FromSeconds(5);
+    /// <summary>The largest answer read from a provider: a token response, a discovery document, a JWKS.</summary>
+    public const int MaxResponseBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The HttpClient's own timeout: a backstop a little after <see cref="ProviderHttpOptions.Deadline"/>, which
+    /// <see cref="ProviderExchange"/> enforces with a message that names the host.
+    /// </summary>
+    public static TimeSpan ClientTimeout(ProviderHttpOptions options) => options.Deadline + TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The handler under the retries of every provider client. Note: it follows no redirect: a 307 from a token
+    /// endpoint would post the client secret again to wherever it points, and a 30x from a discovery or JWKS URL would
+    /// let another host choose the keys tokens are checked with. A redirect is reported with its target instead.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+    };
+
+    public static bool IsRedirect(HttpStatusCode status) => (int)status is >= 300 and <= 399;
+
+    /// <summary>"HTTP 307 Temporary Redirect to https://…", with the target made absolute.</summary>
+    public static string DescribeRedirect(HttpResponseMessage response, Uri requested)
+    {
+        var target = response.Headers.Location is { } location
+            ? (location.IsAbsoluteUri ? location : new Uri(requested, location)).ToString()
+            : "(no Location header)";
+        return $"HTTP {(int)response.StatusCode} {response.ReasonPhrase} to {target}";
+    }
 
     /// <summary>
     /// Retries with jittered exponential backoff, honouring Retry-After (up to <see cref="MaxRetryAfter"/>), then a

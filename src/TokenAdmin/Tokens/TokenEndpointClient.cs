@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -27,8 +26,6 @@ public sealed record TokenFailure(TokenFailureKind Kind, string Code, string Des
 /// <summary>Posts grant requests to a token endpoint and reads the answer strictly.</summary>
 public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options, TokenMetrics metrics)
 {
-    private const int MaxResponseBytes = 1024 * 1024;
-
     /// <param name="repeated">Parameters that may occur several times (RFC 8707 resource indicators), sent after the others.</param>
     /// <param name="client">The HttpClient to use (an OIDC profile's own, with its CA and client certificate); default: the shared provider client.</param>
     public async Task<(TokenResponse? Response, TokenFailure? Failure)> RequestAsync(
@@ -67,11 +64,16 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
         var grantType = grant.GetValueOrDefault("grant_type", "?");
         try
         {
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var body = await ReadLimitedAsync(response.Content, cancellationToken);
-            var answer = Interpret(response, body);
-            metrics.Record(grantType, answer.Item2?.Code ?? "ok", started);
-            return answer;
+            // One deadline for the whole exchange, the answer's body included.
+            using var answer = await ProviderExchange.SendAsync(client, request, options.Value.Deadline, cancellationToken);
+            var result = Interpret(answer.Response, answer.Body, uri);
+            metrics.Record(grantType, result.Item2?.Code ?? "ok", started);
+            return result;
+        }
+        catch (ProviderDeadlineException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            metrics.Record(grantType, "timeout", started);
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "timeout", ex.Message));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
@@ -81,8 +83,20 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
         }
     }
 
-    private static (TokenResponse?, TokenFailure?) Interpret(HttpResponseMessage response, string body)
+    /// <param name="body">null: the answer was larger than <see cref="ProviderHttp.MaxResponseBytes"/></param>
+    private static (TokenResponse?, TokenFailure?) Interpret(HttpResponseMessage response, string? body, Uri endpoint)
     {
+        if (ProviderHttp.IsRedirect(response.StatusCode))
+        {
+            return (null, new TokenFailure(TokenFailureKind.Rejected, "redirect",
+                $"The token endpoint answered {ProviderHttp.DescribeRedirect(response, endpoint)}; TokenAdmin follows no redirects from a provider, so the request (and the client secret) was not sent there. Enter the final token endpoint URL if it is right."));
+        }
+
+        if (body is null)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "invalid_response", "The token endpoint's answer is larger than 1 MiB; TokenAdmin reads no more from a provider."));
+        }
+
         var retryAfter = response.Headers.RetryAfter?.Delta
             ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
         JsonElement json = default;
@@ -136,55 +150,24 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
             return (null, new TokenFailure(TokenFailureKind.Rejected, "unsupported_token_type", $"The token endpoint issued a '{Cut(tokenType, 40)}' token; TokenAdmin handles Bearer tokens."));
         }
 
+        var refreshToken = String(json, "refresh_token");
+        var idToken = String(json, "id_token");
+        // Note: a token goes into Authorization headers and SASL strings; a CR/LF or any other invisible character
+        // there breaks (or smuggles into) every request that carries it. Such an answer is refused, not stored.
+        var garbled = !IsVisibleAscii(accessToken) ? "access_token" : !IsVisibleAscii(refreshToken) ? "refresh_token" : !IsVisibleAscii(idToken) ? "id_token" : null;
+        if (garbled is not null)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "invalid_response",
+                $"The token endpoint's {garbled} has invalid characters (a token may hold only visible ASCII, 0x21-0x7E); nothing of the answer was stored."));
+        }
+
         return (new TokenResponse(
-            accessToken, tokenType, Number(json, "expires_in"), String(json, "refresh_token"),
+            accessToken, tokenType, Number(json, "expires_in"), refreshToken,
             Number(json, "refresh_token_expires_in") ?? Number(json, "refresh_expires_in"),
-            String(json, "id_token"), String(json, "scope")), null);
+            idToken, String(json, "scope")), null);
     }
 
-    /// <summary>
-    /// The body as text, or "" when it is longer than <see cref="MaxResponseBytes"/>. The buffer starts small and
-    /// grows only for a large answer: a token response is a few kilobytes, and a 1 MiB array per response (the large
-    /// object heap) made the updater spend most of its time in full garbage collections.
-    /// </summary>
-    private static async Task<string> ReadLimitedAsync(HttpContent content, CancellationToken cancellationToken)
-    {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = ArrayPool<byte>.Shared.Rent(8 * 1024);
-        try
-        {
-            var read = 0;
-            while (true)
-            {
-                if (read == buffer.Length)
-                {
-                    if (read > MaxResponseBytes)
-                    {
-                        return "";
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxResponseBytes + 1));
-                    buffer.AsSpan(0, read).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                read += n;
-            }
-
-            return read > MaxResponseBytes ? "" : Encoding.UTF8.GetString(buffer, 0, read);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    private static bool IsVisibleAscii(string? token) => token is null || !token.AsSpan().ContainsAnyExceptInRange('\x21', '\x7E');
 
     private static string? String(JsonElement json, string name) =>
         json.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
