@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.IdentityModel.Protocols;
 using TokenAdmin.Oidc;
 
 namespace TokenAdmin.Tokens;
@@ -9,7 +8,7 @@ namespace TokenAdmin.Tokens;
 /// <see cref="ProviderMetadata"/> per address, fetched through the shared provider HttpClient. Functional accounts have
 /// theirs per OIDC profile (<see cref="OidcProfileRuntime"/>), with the profile's own TLS settings.
 /// </summary>
-public sealed class ProviderMetadataCache(IHttpClientFactory httpClients, TimeProvider time) : IDisposable
+public sealed class ProviderMetadataCache(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options, TimeProvider time) : IDisposable
 {
     /// <summary>How long a document is used before it is fetched again (a new key id makes it refetch sooner).</summary>
     public static readonly TimeSpan TimeToLive = TimeSpan.FromHours(1);
@@ -38,7 +37,8 @@ public sealed class ProviderMetadataCache(IHttpClientFactory httpClients, TimePr
             _entries.Clear();
         }
 
-        var retriever = new HttpDocumentRetriever(httpClients.CreateClient(ProviderHttp.ClientName)) { RequireHttps = OidcProfileRuntime.RequiresHttps(address) };
+        // Note: the same door as every provider exchange: one deadline, no redirects, at most 1 MiB.
+        var retriever = new ProviderDocumentRetriever(httpClients.CreateClient(ProviderHttp.ClientName), options.Value, address, OidcProfileRuntime.RequiresHttps(address));
         return _entries.GetOrAdd(address, a => new ProviderMetadata(a, retriever, TimeToLive, OidcProfileRuntime.MinimumRefetchInterval, time));
     }
 

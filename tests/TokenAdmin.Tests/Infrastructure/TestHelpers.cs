@@ -50,13 +50,25 @@ public static class DatabaseFiles
         }
 
         SqliteConnection.ClearAllPools();
-        var text = new StringBuilder();
-        foreach (var file in Directory.GetFiles(dataDirectory, "tokenadmin.db*"))
+        // Note: closing the last connection checkpoints the write-ahead log into the main file and deletes it, maybe
+        // while it is listed here; then everything is read again, so no byte is missed (a few tries at most).
+        for (var attempt = 1; ; attempt++)
         {
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            text.Append(await new StreamReader(stream, Encoding.Latin1).ReadToEndAsync());
-        }
+            var text = new StringBuilder();
+            try
+            {
+                foreach (var file in Directory.GetFiles(dataDirectory, "tokenadmin.db*"))
+                {
+                    await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    text.Append(await new StreamReader(stream, Encoding.Latin1).ReadToEndAsync());
+                }
 
-        return text.ToString();
+                return text.ToString();
+            }
+            catch (FileNotFoundException) when (attempt < 5)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 }

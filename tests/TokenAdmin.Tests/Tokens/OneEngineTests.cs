@@ -145,6 +145,37 @@ public sealed class OneEngineTests : AccountTestBase
         Assert.Equal("token-store-updater", audit[^1].Actor);
     }
 
+    [Theory]
+    [InlineData(TokenSourceKind.TokenConfig)]
+    [InlineData(TokenSourceKind.FunctionalAccount)]
+    public async Task Callback_WithoutIss_IsRefused_WhenTheProviderAnnouncesIt(TokenSourceKind kind)
+    {
+        Uri authorize;
+        if (kind == TokenSourceKind.TokenConfig)
+        {
+            authorize = await StartAuthorizationAsync(await CreateConfigAsync("browser"));
+        }
+        else
+        {
+            var profile = await CreateProfileAsync();
+            var account = await CreateAccountAsync(profile.Id, "browser", a => { a.GrantType = AccountGrantTypes.AuthorizationCode; a.Scope = "openid offline_access mail"; });
+            var start = await Browser.PostFormAsync($"/functionalaccounts?handler=RequestToken&id={account.Id}", [], "/functionalaccounts");
+            authorize = start.Headers.Location!;
+        }
+
+        var back = await SignInAtProviderAsync(authorize);
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri("http://localhost" + back).Query);
+        Assert.False(string.IsNullOrEmpty(query["iss"]), "the test provider sends iss (RFC 9207) and announces it in its metadata");
+        var withoutIss = Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/oauth2/callback",
+            query.Where(q => q.Key != "iss").Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString())));
+
+        var callback = await Browser.GetAsync(withoutIss);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, callback.StatusCode);
+        Assert.Contains("RFC 9207", System.Net.WebUtility.HtmlDecode(await callback.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Equal(0, Idp.TokenRequestsByGrantType.GetValueOrDefault("authorization_code"));
+    }
+
     /// <summary>A password-grant source of <paramref name="kind"/> at the scripted provider that holds a first refresh token.</summary>
     private async Task<TokenSource> PasswordSourceAsync(TokenSourceKind kind, int? lifetimeDays = null, bool sliding = false, int firstExpiresIn = 3600)
     {
