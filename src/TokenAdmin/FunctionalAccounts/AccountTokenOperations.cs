@@ -49,9 +49,10 @@ public sealed partial class AccountTokenOperations(
             return new TokenOperationResult(false, "This functional account no longer exists.");
         }
 
-        var lease = Guid.NewGuid().ToString("N");
-        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.FunctionalAccountId == accountId, lease,
-            (owner, until) => new TokenState { FunctionalAccountId = accountId, LeaseOwner = owner, LeaseUntil = until }, cancellationToken) == TokenRowLease.Outcome.Taken;
+        var lease = TokenRowLease.NewOwner(time);
+        var take = await TokenRowLease.TakeAsync(db, writes, time, s => s.FunctionalAccountId == accountId, lease,
+            (owner, until) => new TokenState { FunctionalAccountId = accountId, LeaseOwner = owner, LeaseUntil = until }, cancellationToken, logger: logger);
+        var leased = take.Taken;
         var released = false;
         try
         {
@@ -63,7 +64,8 @@ public sealed partial class AccountTokenOperations(
 
             if (!leased)
             {
-                return new TokenOperationResult(false, $"Another renewal of '{account.Name}' is still running; try again in a minute.");
+                var busy = TokenRowLease.BusyFailure(account.Name, take, time.GetUtcNow().UtcDateTime);
+                return new TokenOperationResult(false, busy.Description, busy);
             }
 
             if (!account.Valid)
@@ -262,16 +264,18 @@ public sealed partial class AccountTokenOperations(
             return new TokenOperationResult(false, "The functional account of this request was deleted meanwhile.");
         }
 
-        var lease = Guid.NewGuid().ToString("N");
-        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.FunctionalAccountId == accountId, lease,
-            (owner, until) => new TokenState { FunctionalAccountId = accountId, LeaseOwner = owner, LeaseUntil = until }, cancellationToken) == TokenRowLease.Outcome.Taken;
+        var lease = TokenRowLease.NewOwner(time);
+        var take = await TokenRowLease.TakeAsync(db, writes, time, s => s.FunctionalAccountId == accountId, lease,
+            (owner, until) => new TokenState { FunctionalAccountId = accountId, LeaseOwner = owner, LeaseUntil = until }, cancellationToken, logger: logger);
+        var leased = take.Taken;
         var released = false;
         try
         {
             var account = await db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).SingleAsync(a => a.Id == accountId, cancellationToken);
             if (!leased)
             {
-                return new TokenOperationResult(false, $"A renewal of '{account.Name}' is still running; sign in again in a minute.");
+                var busy = TokenRowLease.BusyFailure(account.Name, take, time.GetUtcNow().UtcDateTime);
+                return new TokenOperationResult(false, busy.Description + " Then sign in again.", busy);
             }
 
             var result = await RequestAsync(account, account.Profile!, null, null, cancellationToken, code);

@@ -76,8 +76,8 @@ public sealed partial class TokenOperations(
         int configId, string actor, Func<TokenState, bool>? stillNeeded, CancellationToken cancellationToken)
     {
         // Note: the lease comes first and the row is read once, under it: the refresh token read is the one to spend.
-        var lease = Guid.NewGuid().ToString("N");
-        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.TokenConfigId == configId, lease, createRow: null, cancellationToken);
+        var lease = TokenRowLease.NewOwner(time);
+        var leased = await TokenRowLease.TakeAsync(db, writes, time, s => s.TokenConfigId == configId, lease, createRow: null, cancellationToken, logger: logger);
         var released = false;
         try
         {
@@ -87,9 +87,10 @@ public sealed partial class TokenOperations(
                 return new TokenOperationResult(false, "This token config no longer exists.");
             }
 
-            if (leased == TokenRowLease.Outcome.Busy)
+            if (leased.Outcome == TokenRowLease.Outcome.Busy)
             {
-                return new TokenOperationResult(false, $"Another refresh of '{config.Name}' is still running; try again in a minute.");
+                var busy = TokenRowLease.BusyFailure(config.Name, leased, time.GetUtcNow().UtcDateTime);
+                return new TokenOperationResult(false, busy.Description, busy);
             }
 
             if (!config.Valid)
@@ -128,7 +129,7 @@ public sealed partial class TokenOperations(
         }
         finally
         {
-            if (leased == TokenRowLease.Outcome.Taken && !released)
+            if (leased.Taken && !released)
             {
                 await TokenRowLease.ReleaseAsync(db, writes, s => s.TokenConfigId == configId, lease);
             }
@@ -149,7 +150,7 @@ public sealed partial class TokenOperations(
     {
         cancellationToken.ThrowIfCancellationRequested();
         var ids = configIds.Distinct().ToList();
-        var lease = Guid.NewGuid().ToString("N");
+        var lease = TokenRowLease.NewOwner(time);
         var now = time.GetUtcNow().UtcDateTime;
         var until = now + TokenRowLease.Duration;
         // Note: from here on no cancellation: leases taken are given back, answers received are stored.
