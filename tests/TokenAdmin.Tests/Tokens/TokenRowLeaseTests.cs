@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Data;
-using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Tokens;
@@ -20,10 +18,10 @@ public sealed class TokenRowLeaseTests : TokenTestBase
     [Fact]
     public async Task Take_TakesOverAtOnce_WhenTheHolderProcessOnThisMachineHasExited()
     {
-        var id = await RowAsync("dead-holder");
-        var dead = await ExitedProcessIdAsync();
-        var holder = Holder(dead, "12345");
-        await LeaseAsync(id, holder);
+        var id = await LeaseRows.RowAsync(App, await CreateConfigAsync("dead-holder"));
+        var dead = await LeaseRows.ExitedProcessIdAsync();
+        var holder = LeaseRows.Holder(dead, "12345");
+        await LeaseRows.LeaseAsync(App, id, holder);
 
         var watch = Stopwatch.StartNew();
         var (take, lease) = await TakeAsync(id);
@@ -38,9 +36,9 @@ public sealed class TokenRowLeaseTests : TokenTestBase
     [Fact]
     public async Task Take_TakesOver_WhenTheHoldersPidNowBelongsToAnotherProcess()
     {
-        var id = await RowAsync("reused-pid");
+        var id = await LeaseRows.RowAsync(App, await CreateConfigAsync("reused-pid"));
         // This very process's PID with another start time: the holder ran under this PID before, and has gone.
-        await LeaseAsync(id, Holder(Environment.ProcessId, "1"));
+        await LeaseRows.LeaseAsync(App, id, LeaseRows.Holder(Environment.ProcessId, "1"));
 
         var (take, _) = await TakeAsync(id);
 
@@ -51,14 +49,14 @@ public sealed class TokenRowLeaseTests : TokenTestBase
     [Fact]
     public async Task Take_AnswersWithinTheBoundedWait_WithTheHolder_WhenTheHolderProcessStillRuns()
     {
-        var id = await RowAsync("live-holder");
+        var id = await LeaseRows.RowAsync(App, await CreateConfigAsync("live-holder"));
         using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
         try
         {
             var start = ProcessLiveness.StartOf(sleeper.Id);
             Assert.NotNull(start);
-            var holder = Holder(sleeper.Id, start!);
-            var until = await LeaseAsync(id, holder);
+            var holder = LeaseRows.Holder(sleeper.Id, start!);
+            var until = await LeaseRows.LeaseAsync(App, id, holder);
 
             var watch = Stopwatch.StartNew();
             var (take, _) = await TakeAsync(id, wait: null);
@@ -83,8 +81,8 @@ public sealed class TokenRowLeaseTests : TokenTestBase
     [Fact]
     public async Task Take_AnswersAtOnce_WhenTheHolderRunsOnAnotherMachine_AndWaitIsZero()
     {
-        var id = await RowAsync("remote-holder");
-        await LeaseAsync(id, Holder(1, "1") with { MachineKey = "0123456789ab", Node = "web-2" });
+        var id = await LeaseRows.RowAsync(App, await CreateConfigAsync("remote-holder"));
+        await LeaseRows.LeaseAsync(App, id, LeaseRows.Holder(1, "1") with { MachineKey = "0123456789ab", Node = "web-2" });
 
         var watch = Stopwatch.StartNew();
         var (take, _) = await TakeAsync(id, TimeSpan.Zero);
@@ -98,7 +96,7 @@ public sealed class TokenRowLeaseTests : TokenTestBase
     [Fact]
     public async Task Take_AnOwnerOfAnOlderVersion_IsAnUnknownHolder_AndNeverTakenOver()
     {
-        var id = await RowAsync("old-owner");
+        var id = await LeaseRows.RowAsync(App, await CreateConfigAsync("old-owner"));
         await App.WithDbAsync(db => db.TokenStates.Where(s => s.TokenConfigId == id)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, Guid.NewGuid().ToString("N")).SetProperty(s => s.LeaseUntil, DateTime.UtcNow.AddMinutes(2))));
 
@@ -112,11 +110,11 @@ public sealed class TokenRowLeaseTests : TokenTestBase
     [Fact]
     public async Task Take_ConcurrentTakeOversOfOneDeadLease_ExactlyOneWins()
     {
-        var id = await RowAsync("race");
-        var dead = await ExitedProcessIdAsync();
+        var id = await LeaseRows.RowAsync(App, await CreateConfigAsync("race"));
+        var dead = await LeaseRows.ExitedProcessIdAsync();
         for (var round = 0; round < 5; round++)
         {
-            await LeaseAsync(id, Holder(dead, "12345"));
+            await LeaseRows.LeaseAsync(App, id, LeaseRows.Holder(dead, "12345"));
 
             // Each contender has its own DbContext and its own write gate, as separate processes have.
             var takes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => TakeAsync(id, TimeSpan.Zero, new DatabaseWriteGate(serialize: false)))));
@@ -127,88 +125,6 @@ public sealed class TokenRowLeaseTests : TokenTestBase
             // The losers saw the dead holder (their update found another owner) or the winner, alive in this process.
             Assert.All(takes.Where(t => t != winner), t => Assert.Equal(TokenRowLease.Outcome.Busy, t.Take.Outcome));
         }
-    }
-
-    [Fact]
-    public async Task RefreshClick_AfterTheHolderDied_RefreshesAtOnce_WithoutSpendingARefreshTokenTwice()
-    {
-        var id = await CreateConfigAsync("click-after-crash");
-        Assert.Equal(HttpStatusCode.Redirect, (await AuthorizeAsync(id)).StatusCode);
-        var before = await StateAsync(id);
-        await LeaseAsync(id, Holder(await ExitedProcessIdAsync(), "12345"));
-        Idp.ResetCounters();
-
-        var watch = Stopwatch.StartNew();
-        var response = await Browser.PostFormAsync($"/tokens/details/{id}?handler=Refresh", [], formPage: $"/tokens/details/{id}");
-
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"the click took {watch.Elapsed}");
-        var after = await StateAsync(id);
-        Assert.True(after!.LastRefreshAt > before!.LastRefreshAt);
-        Assert.Null(after.LeaseOwner);
-        Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
-        Assert.Equal(0, Idp.RefreshTokenReuseCount);
-    }
-
-    [Fact]
-    public async Task RefreshClick_WhileALiveProcessHoldsTheLease_SaysWhoAndWhen_AndLeavesTheProviderAlone()
-    {
-        var id = await CreateConfigAsync("click-while-busy");
-        Assert.Equal(HttpStatusCode.Redirect, (await AuthorizeAsync(id)).StatusCode);
-        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
-        try
-        {
-            var holder = Holder(sleeper.Id, ProcessLiveness.StartOf(sleeper.Id)!);
-            await LeaseAsync(id, holder);
-            Idp.ResetCounters();
-
-            var watch = Stopwatch.StartNew();
-            var response = await Browser.PostFormAsync($"/tokens/details/{id}?handler=Refresh", [], formPage: $"/tokens/details/{id}");
-            var page = await Browser.GetStringAsync(response.Headers.Location);
-
-            Assert.True(watch.Elapsed < TokenRowLease.BusyWait + AtOnce, $"the click took {watch.Elapsed}");
-            Assert.Contains($"in progress on node {holder.Node} (process {sleeper.Id})", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
-            Assert.Equal(0, Idp.TokenRequestCount);
-            Assert.Equal(holder.Format(), (await StateAsync(id))!.LeaseOwner);
-        }
-        finally
-        {
-            sleeper.Kill();
-            await sleeper.WaitForExitAsync();
-        }
-    }
-
-    private static LeaseHolder Holder(int processId, string processStart) =>
-        new(ProcessLiveness.NodeName, ProcessLiveness.MachineKey, processId, processStart, DateTime.UtcNow.AddSeconds(-3), "0123456789ab");
-
-    /// <summary>The PID of a child process that has run and exited (and been reaped).</summary>
-    private static async Task<int> ExitedProcessIdAsync()
-    {
-        using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.Null(ProcessLiveness.StartOf(process.Id));
-        return process.Id;
-    }
-
-    /// <summary>A token config with an (empty) token row, for the lease alone.</summary>
-    private async Task<int> RowAsync(string name)
-    {
-        var id = await CreateConfigAsync(name);
-        await App.WithDbAsync(async db =>
-        {
-            db.TokenStates.Add(new TokenState { TokenConfigId = id });
-            return await db.SaveChangesAsync();
-        });
-        return id;
-    }
-
-    private async Task<DateTime> LeaseAsync(int id, LeaseHolder holder)
-    {
-        var until = DateTime.UtcNow.AddMinutes(2);
-        await App.WithDbAsync(db => db.TokenStates.Where(s => s.TokenConfigId == id)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, holder.Format()).SetProperty(s => s.LeaseUntil, until)));
-        return until;
     }
 
     private async Task<(TokenRowLease.Take Take, string Lease)> TakeAsync(int id, TimeSpan? wait = null, DatabaseWriteGate? gate = null)
