@@ -61,14 +61,15 @@ public sealed partial class TokenEngine(
 
         // Note: the lease comes first and the row is read once, under it: the refresh token read is the one to spend.
         // The row is created with the lease held when the source has none yet, so even its first token is got once.
-        var lease = Guid.NewGuid().ToString("N");
-        var leased = await TokenRowLease.TakeAsync(db, writes, time, kind.StateRow(source.Id), lease, (owner, until) =>
+        var lease = TokenRowLease.NewOwner(time);
+        var take = await TokenRowLease.TakeAsync(db, writes, time, kind.StateRow(source.Id), lease, (owner, until) =>
         {
             var created = kind.NewState(source.Id);
             created.LeaseOwner = owner;
             created.LeaseUntil = until;
             return created;
-        }, cancellationToken) == TokenRowLease.Outcome.Taken;
+        }, cancellationToken, logger: logger);
+        var leased = take.Taken;
         var released = false;
         try
         {
@@ -80,8 +81,8 @@ public sealed partial class TokenEngine(
 
             if (!leased)
             {
-                return new TokenOperationResult(false, $"Another token request of '{definition.Name}' is still running; try again in a minute.",
-                    new TokenFailure(TokenFailureKind.Unavailable, "refresh_in_progress", "Another token request of this source is still running."));
+                var busy = TokenRowLease.BusyFailure(definition.Name, take, time.GetUtcNow().UtcDateTime);
+                return new TokenOperationResult(false, mode == Mode.Exchange ? busy.Description + " Then sign in again." : busy.Description, busy);
             }
 
             if (!definition.Valid)
@@ -295,7 +296,7 @@ public sealed partial class TokenEngine(
         cancellationToken.ThrowIfCancellationRequested();
         var distinct = sources.Distinct().ToList();
         var results = distinct.ToDictionary(s => s, _ => (TokenOperationResult?)null);
-        var lease = Guid.NewGuid().ToString("N");
+        var lease = TokenRowLease.NewOwner(time);
         var now = time.GetUtcNow().UtcDateTime;
         var until = now + TokenRowLease.Duration;
         var work = new List<TokenSourceDefinition>();
