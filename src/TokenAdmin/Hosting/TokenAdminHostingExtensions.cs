@@ -71,37 +71,15 @@ public static class TokenAdminHostingExtensions
         services.AddScoped<AdminAccounts>();
         services.AddScoped<SetupLinks>();
 
-        services.Configure<ProviderHttpOptions>(section.GetSection("Providers"));
-        services.AddHttpClient(ProviderHttp.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(ProviderHttp.CreateHandler)
-            .ConfigureHttpClient((sp, c) => c.Timeout = ProviderHttp.ClientTimeout(sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value))
-            .AddResilienceHandler("provider-retries", (pipeline, context) =>
-                ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));
-        services.AddSingleton<TokenStateEvents>();
         services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
-        services.AddSingleton<OidcDiscoveryReader>();
-        services.AddSingleton<TokenMetrics>();
-        services.AddSingleton<TokenEndpointClient>();
-        services.AddScoped<TokenConfigService>();
-        services.AddSingleton<ProviderMetadataCache>();
-        services.AddSingleton<TokenConfigSources>();
-        services.AddSingleton<ITokenSourceKind>(sp => sp.GetRequiredService<TokenConfigSources>());
-        services.AddSingleton<FunctionalAccounts.FunctionalAccountSources>();
-        services.AddSingleton<ITokenSourceKind>(sp => sp.GetRequiredService<FunctionalAccounts.FunctionalAccountSources>());
-        services.AddSingleton<TokenSourceKinds>();
-        services.AddScoped<TokenStateWriter>();
-        services.AddScoped<TokenEngine>();
-        services.AddScoped<AuthorizationFlow>();
-        services.AddScoped<TokenConfigTransfer>();
-        services.Configure<TokenProviderOptions>(section.GetSection("TokenProvider"));
-        services.AddSingleton<TokenProviderService>();
-        services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<TokenProviderService>());
+
+        // Token configs and the token engine (Tokens/), the token provider (TokenProvider/)
+        Tokens.TokenServices.AddTokens(services, configuration);
+        TokenProvider.TokenProviderServices.AddTokenProvider(services, configuration);
 
         // OIDC profiles (Oidc/) and functional accounts (FunctionalAccounts/)
-        services.AddSingleton<Oidc.OidcProfileRuntime>();
-        services.AddScoped<Oidc.OidcProfileService>();
-        services.AddScoped<FunctionalAccounts.FunctionalAccountService>();
-        services.AddScoped<FunctionalAccounts.ApiUserImporter>();
+        Oidc.OidcServices.AddOidcProfiles(services);
+        FunctionalAccounts.FunctionalAccountServices.AddFunctionalAccounts(services);
 
         // TokenStoreUpdater (Refresh/)
         Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration, engine);
