@@ -69,6 +69,7 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<SettingsStore>();
         services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
         services.AddScoped<AdminAccounts>();
+        services.AddScoped<AdminManagement>();
         services.AddScoped<SetupLinks>();
 
         services.Configure<ProviderHttpOptions>(section.GetSection("Providers"));
@@ -149,7 +150,9 @@ public static class TokenAdminHostingExtensions
                 o.AccessDeniedPath = "/account/accessdenied";
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
-                o.Events.OnValidatePrincipal = AdminAuthentication.ValidateLocalAdminAsync;
+                o.Events.OnSigningIn = AdminSessions.OnSigningInAsync;
+                o.Events.OnValidatePrincipal = AdminSessions.ValidatePrincipalAsync;
+                o.Events.OnSigningOut = AdminSessions.OnSigningOutAsync;
             })
             .AddOpenIdConnect(AdminAuthentication.OidcScheme, _ => { });
         services.AddSingleton<IConfigureOptions<OpenIdConnectOptions>, AdminOidcOptionsSetup>();
