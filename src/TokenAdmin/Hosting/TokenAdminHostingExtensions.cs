@@ -240,6 +240,7 @@ public static class TokenAdminHostingExtensions
         app.UseRouting();
         app.UseRateLimiter();
         WebServices.Api.ApiServices.UseTokenAdminApi(app);
+        app.Use(OidcCallbacksOnlyWhenEnabledAsync);
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -248,6 +249,25 @@ public static class TokenAdminHostingExtensions
         app.MapRazorPages();
         WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
         return app;
+    }
+
+    /// <summary>
+    /// While admin OIDC sign-in is off, its callback addresses do not exist (404). Note: the OIDC handler is always
+    /// registered and owns them; without settings it would answer a request there by fetching metadata from its
+    /// placeholder address, a 500 with a stack trace in the log for anyone who calls /signin-oidc.
+    /// </summary>
+    private static async Task OidcCallbacksOnlyWhenEnabledAsync(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path;
+        if ((path.Equals("/signin-oidc", StringComparison.OrdinalIgnoreCase) || path.Equals("/signout-callback-oidc", StringComparison.OrdinalIgnoreCase))
+            && await context.RequestServices.GetRequiredService<SettingsStore>().GetAsync(context.RequestAborted) is var settings
+            && (!settings.GetBool(SettingNames.AdminOidcEnabled) || settings.Get(SettingNames.AdminOidcMetadataAddress).Length == 0))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        await next(context);
     }
 }
 
