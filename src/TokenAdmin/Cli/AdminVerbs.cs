@@ -22,6 +22,14 @@ internal static class AdminVerbs
             CreateAsync)
         {
             Symbols = [User, PasswordStdin],
+            // Note: System.CommandLine lets a required flag go missing (it has a value, false), so this says it.
+            Validate = command =>
+            {
+                if (command.GetResult(PasswordStdin) is null)
+                {
+                    command.AddError("Option '--password-stdin' is required: the password is read from standard input.");
+                }
+            },
             Examples = ["printf '%s\\n' \"$PASSWORD\" | TokenAdmin admin create --user alice --password-stdin"],
         },
         new(["admin", "list"], "Lists the local admins, with lockouts.", "", ListAsync),

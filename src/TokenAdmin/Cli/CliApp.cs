@@ -77,14 +77,14 @@ public static class CliApp
 
             // Note: next to "Unrecognized command or argument 'x'", the parser's "Required command was not provided"
             // only repeats that no verb was recognized.
-            var errors = parse.Errors.Where(e => e.SymbolResult is not System.CommandLine.Parsing.CommandResult || parse.Errors.Count == 1).ToList();
-            foreach (var error in errors.Count > 0 ? errors : [.. parse.Errors])
+            var errors = parse.Errors.Where(e => parse.Errors.Count == 1 || e.Message != "Required command was not provided.");
+            foreach (var error in errors)
             {
                 stderr.WriteLine(error.Message);
             }
 
             stderr.WriteLine(command == root
-                ? $"Run '{Name} help' for the list of commands."
+                ? $"Run '{Name} --help' for the list of commands."
                 : $"See '{Name} {string.Join(' ', Path(command))} --help'.");
             return Usage;
         }

@@ -83,7 +83,8 @@ internal static class ImportUserVerbs
             ],
             Validate = command =>
             {
-                if (command.GetValue(GrantType) == AccountGrantTypes.Password
+                // Note: the raw token, as GetValue throws for a value AcceptOnlyFromAmong refuses (reported already).
+                if (command.GetResult(GrantType)?.Tokens is [{ Value: AccountGrantTypes.Password }, ..]
                     && (command.GetResult(Username) is null || (command.GetResult(Password) is null && command.GetResult(PasswordStdin) is null)))
                 {
                     command.AddError("The password grant needs --username NAME and the password (--password-stdin).");
