@@ -1,7 +1,8 @@
 using TokenAdmin.Cli;
 using TokenAdmin.Hosting;
 
-// A first argument that is not an option names a console verb (`admin create`, `config list`, ...).
+// A first argument that is not an option names a console verb (`admin create`, `config list`, ...); --help, -h and
+// --version anywhere print and exit, and never start the web server.
 if (CliApp.IsVerb(args))
 {
     return await CliApp.RunAsync(args, Console.In, Console.Out, Console.Error);

@@ -32,21 +32,34 @@ public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> ha
             errors["UserName"] = $"An admin named '{name}' already exists.";
         }
 
-        var min = options.Value.MinPasswordLength;
-        if (string.IsNullOrEmpty(password) || password.Length < min)
+        if (PasswordProblem(name, password) is { } problem)
         {
-            errors["Password"] = $"Password must be at least {min} characters.";
-        }
-        else if (password.Length > 512)
-        {
-            errors["Password"] = "Password must be at most 512 characters.";
-        }
-        else if (name.Length > 0 && password.Contains(name, StringComparison.OrdinalIgnoreCase))
-        {
-            errors["Password"] = "Password must not contain the user name.";
+            errors["Password"] = problem;
         }
 
         return errors;
+    }
+
+    /// <summary>What is wrong with <paramref name="password"/> as the password of <paramref name="userName"/>; null when nothing.</summary>
+    public string? PasswordProblem(string userName, string? password)
+    {
+        var min = options.Value.MinPasswordLength;
+        if (string.IsNullOrEmpty(password) || password.Length < min)
+        {
+            return $"Password must be at least {min} characters.";
+        }
+
+        if (password.Length > 512)
+        {
+            return "Password must be at most 512 characters.";
+        }
+
+        if (userName.Length > 0 && password.Contains(userName, StringComparison.OrdinalIgnoreCase))
+        {
+            return "Password must not contain the user name.";
+        }
+
+        return null;
     }
 
     /// <summary>Adds the admin to the unit of work (with its audit entry); the caller saves. Validate first.</summary>
@@ -71,21 +84,28 @@ public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> ha
         var user = normalized.Length == 0
             ? null
             : await db.AdminUsers.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, cancellationToken);
-        if (user is null)
+        if (user is null || user.Disabled)
         {
+            // Note: a disabled admin gets the same answer and costs the same time as an unknown name.
             hasher.VerifyHashedPassword(null!, DummyHash, password ?? "");
+            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user?.UserName ?? userName?.Trim() ?? "",
+                user is null ? "local password: no such admin" : "local password: admin is disabled");
+            await db.SaveChangesAsync(cancellationToken);
             return new SignInResult(SignInStatus.Failed);
         }
 
         var now = time.GetUtcNow().UtcDateTime;
         if (user.LockedUntil > now)
         {
+            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user.UserName, $"local password: locked until {user.LockedUntil:u}");
+            await db.SaveChangesAsync(cancellationToken);
             return new SignInResult(SignInStatus.LockedOut, user, user.LockedUntil);
         }
 
         var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
         if (verdict == PasswordVerificationResult.Failed)
         {
+            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user.UserName, "local password: wrong password");
             user.FailedSignIns++;
             var limit = options.Value.MaxFailedSignIns;
             if (user.FailedSignIns >= limit)

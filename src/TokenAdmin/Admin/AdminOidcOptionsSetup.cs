@@ -91,21 +91,26 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<Admi
         var adminValues = SettingNames.SplitList(snapshot.Get(SettingNames.AdminOidcAdminValues)).ToHashSet(StringComparer.Ordinal);
         options.Events = new OpenIdConnectEvents
         {
-            OnTokenValidated = context => OnTokenValidatedAsync(context, displayName, adminClaim, adminValues),
-            OnRemoteFailure = context =>
+            OnTokenValidated = context => OnTokenValidatedAsync(
+                context, displayName, adminClaim, adminValues, AdminSessions.OidcSource(metadata, options.ClientId)),
+            OnRemoteFailure = async context =>
             {
-                var logger = context.HttpContext.RequestServices.GetRequiredService<ILogger<AdminOidcOptionsSetup>>();
+                var services = context.HttpContext.RequestServices;
+                var logger = services.GetRequiredService<ILogger<AdminOidcOptionsSetup>>();
                 logger.LogWarning("Admin sign-in with {Provider} failed: {Reason}", displayName, context.Failure?.Message);
                 var code = context.Failure?.Message.StartsWith("not-admin", StringComparison.Ordinal) == true ? "oidc-not-admin" : "oidc-failed";
+                var db = services.GetRequiredService<TokenAdminDb>();
+                AuditLog.Add(db, services.GetRequiredService<TimeProvider>(), "anonymous", "admin.sign-in-failed", displayName,
+                    "OpenID Connect: " + (context.Failure?.Message ?? "no reason given"));
+                await db.SaveChangesAsync(CancellationToken.None);
                 context.Response.Redirect(context.Request.PathBase + "/account/login?error=" + code);
                 context.HandleResponse();
-                return Task.CompletedTask;
             },
         };
     }
 
     private static async Task OnTokenValidatedAsync(
-        TokenValidatedContext context, string provider, string adminClaim, HashSet<string> adminValues)
+        TokenValidatedContext context, string provider, string adminClaim, HashSet<string> adminValues, string source)
     {
         var incoming = context.Principal!;
         var subject = incoming.FindFirst("sub")?.Value ?? "";
@@ -125,6 +130,10 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<Admi
                 new Claim(ClaimTypes.Name, name),
                 new Claim(ClaimTypes.Role, AdminAuthentication.AdminRole),
                 new Claim(AdminAuthentication.MethodClaim, "oidc"),
+                // What the session check (AdminSessions) compares with the settings on every request.
+                new Claim(AdminSessions.OidcSourceClaim, source),
+                new Claim(AdminSessions.OidcAdminClaimClaim, adminClaim),
+                .. incoming.FindAll(adminClaim).Where(c => adminValues.Contains(c.Value)).Select(c => new Claim(AdminSessions.OidcAdminValueClaim, c.Value)),
             ],
             AdminAuthentication.OidcScheme, ClaimTypes.Name, ClaimTypes.Role);
         context.Principal = new ClaimsPrincipal(identity);

@@ -14,4 +14,10 @@ public sealed class AdminOptions
     public TimeSpan SetupLinkLifetime { get; set; } = TimeSpan.FromHours(1);
 
     public int MinPasswordLength { get; set; } = 12;
+
+    /// <summary>
+    /// How long a sign-in lasts at most, however active the admin is. Independent of the idle timeout (8 hours
+    /// without a request), which the cookie's sliding expiration enforces.
+    /// </summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
 }

@@ -17,6 +17,8 @@ public sealed class AdminUser
     public DateTime? LastSignInAt { get; set; }
     /// <summary>Changes with the password; a cookie issued before the change stops working.</summary>
     public string SecurityStamp { get; set; } = Guid.NewGuid().ToString("N");
+    /// <summary>A disabled admin cannot sign in, and the sessions it had end with the next request.</summary>
+    public bool Disabled { get; set; }
 
     public static string Normalize(string userName) => userName.Trim().ToLowerInvariant();
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
@@ -6,29 +7,44 @@ namespace TokenAdmin.Cli;
 
 internal static class AdminVerbs
 {
+    private static readonly Option<string> User = new("--user") { Description = "The admin's user name.", HelpName = "NAME", Required = true };
+
+    private static readonly Option<bool> PasswordStdin = new("--password-stdin")
+    {
+        Description = "Read the password from the first line of standard input (required: a password never goes on the command line).",
+        Required = true,
+    };
+
     public static IReadOnlyList<CliVerb> All { get; } =
     [
         new(["admin", "create"], "Creates a local admin without a browser.",
-            "admin create --user NAME --password-stdin",
-            "The password is read from the first line of standard input, so it stays out of the shell history and the process list:\n" +
-            "  printf '%s\\n' \"$PASSWORD\" | TokenAdmin admin create --user alice --password-stdin",
-            [], new Dictionary<string, bool> { ["--user"] = true, ["--password-stdin"] = false }, CreateAsync),
-        new(["admin", "list"], "Lists the local admins, with lockouts.", "admin list", "", [], new Dictionary<string, bool>(), ListAsync),
-        new(["admin", "unlock"], "Lifts the lockout of a local admin after too many failed sign-ins.",
-            "admin unlock --user NAME", "", [], new Dictionary<string, bool> { ["--user"] = true }, UnlockAsync),
+            "The password is read from the first line of standard input, so it stays out of the shell history and the process list.",
+            CreateAsync)
+        {
+            Symbols = [User, PasswordStdin],
+            // Note: System.CommandLine lets a required flag go missing (it has a value, false), so this says it.
+            Validate = command =>
+            {
+                if (command.GetResult(PasswordStdin) is null)
+                {
+                    command.AddError("Option '--password-stdin' is required: the password is read from standard input.");
+                }
+            },
+            Examples = ["printf '%s\\n' \"$PASSWORD\" | TokenAdmin admin create --user alice --password-stdin"],
+        },
+        new(["admin", "list"], "Lists the local admins, with lockouts.", "", ListAsync),
+        new(["admin", "unlock"], "Lifts the lockout of a local admin after too many failed sign-ins.", "", UnlockAsync)
+        {
+            Symbols = [User],
+            Examples = ["TokenAdmin admin unlock --user alice"],
+        },
         new(["admin", "setup-link"], "Prints a new one-time first-run setup link (only while no admin exists).",
-            "admin setup-link", "Earlier unused links stop working.", [], new Dictionary<string, bool>(), SetupLinkAsync),
+            "Earlier unused links stop working.", SetupLinkAsync),
     ];
 
     private static async Task<int> CreateAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var user = context.Arguments.Get("--user");
-        if (user is null || !context.Arguments.Has("--password-stdin"))
-        {
-            context.Stderr.WriteLine("admin create needs --user NAME and --password-stdin.");
-            return CliApp.Usage;
-        }
-
+        var user = context.Get(User)!;
         var password = await context.Stdin.ReadLineAsync(cancellationToken);
         var accounts = context.Services.GetRequiredService<AdminAccounts>();
         var errors = await accounts.ValidateNewAsync(user, password, cancellationToken);
@@ -60,9 +76,10 @@ internal static class AdminVerbs
 
         foreach (var admin in admins)
         {
+            var disabled = admin.Disabled ? "  disabled" : "";
             var locked = admin.LockedUntil > now ? $"  locked until {admin.LockedUntil:yyyy-MM-dd HH:mm} UTC" : "";
             var last = admin.LastSignInAt is { } at ? $"last sign-in {at:yyyy-MM-dd HH:mm} UTC" : "never signed in";
-            context.Stdout.WriteLine($"{admin.UserName}  {last}{locked}");
+            context.Stdout.WriteLine($"{admin.UserName}  {last}{disabled}{locked}");
         }
 
         return CliApp.Ok;
@@ -70,13 +87,7 @@ internal static class AdminVerbs
 
     private static async Task<int> UnlockAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var user = context.Arguments.Get("--user");
-        if (user is null)
-        {
-            context.Stderr.WriteLine("admin unlock needs --user NAME.");
-            return CliApp.Usage;
-        }
-
+        var user = context.Get(User)!;
         if (!await context.Services.GetRequiredService<AdminAccounts>().UnlockAsync(user, "console", cancellationToken))
         {
             context.Stderr.WriteLine($"There is no admin named '{user}'.");

@@ -1,19 +1,50 @@
+using System.CommandLine;
 using TokenAdmin.Settings;
 
 namespace TokenAdmin.Cli;
 
 internal static class ConfigVerbs
 {
+    private static readonly Argument<string> Name = new("NAME") { Description = "The setting's name, as 'config list' shows it." };
+
+    private static readonly Option<string> SettingName = new("--setting-name")
+    {
+        Description = "The setting's name, as 'config list' shows it.", HelpName = "NAME", Required = true,
+    };
+
+    private static readonly Option<string> Value = new("--value") { Description = "The new value.", HelpName = "VALUE" };
+
+    private static readonly Option<bool> ValueStdin = new("--value-stdin")
+    {
+        Description = "Read the new value from the first line of standard input (best for secrets).",
+    };
+
     public static IReadOnlyList<CliVerb> All { get; } =
     [
-        new(["config", "list"], "Lists every setting with its value (secrets show only whether they are set).", "config list", "",
-            [], new Dictionary<string, bool>(), ListAsync),
-        new(["config", "get"], "Prints one setting's value.", "config get NAME", "", ["NAME"], new Dictionary<string, bool>(), GetAsync),
+        new(["config", "list"], "Lists every setting with its value (secrets show only whether they are set).", "", ListAsync),
+        new(["config", "get"], "Prints one setting's value.", "", GetAsync)
+        {
+            Symbols = [Name],
+            Examples = ["TokenAdmin config get FQDN"],
+        },
         new(["config", "update"], "Changes one setting, after checking the value.",
-            "config update --setting-name NAME (--value VALUE | --value-stdin)",
-            "Secrets are best given with --value-stdin, which reads the first line of standard input.\n" +
-            "Example: config update --setting-name HttpType --value https",
-            [], new Dictionary<string, bool> { ["--setting-name"] = true, ["--value"] = true, ["--value-stdin"] = false }, UpdateAsync),
+            "Give the value with --value or --value-stdin (one of the two). Secrets are best given with --value-stdin.",
+            UpdateAsync)
+        {
+            Symbols = [SettingName, Value, ValueStdin],
+            Examples =
+            [
+                "TokenAdmin config update --setting-name HttpType --value https",
+                "printf '%s\\n' \"$SECRET\" | TokenAdmin config update --setting-name AdminOidc.ClientSecret --value-stdin",
+            ],
+            Validate = command =>
+            {
+                if ((command.GetResult(Value) is null) == (command.GetResult(ValueStdin) is null))
+                {
+                    command.AddError("Give either --value VALUE or --value-stdin, not both and not neither.");
+                }
+            },
+        },
     ];
 
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
@@ -30,7 +61,7 @@ internal static class ConfigVerbs
 
     private static async Task<int> GetAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var name = context.Arguments.Positionals[0];
+        var name = context.Get(Name);
         if (SettingNames.Find(name) is not { } definition)
         {
             context.Stderr.WriteLine($"There is no setting named '{name}'. Run 'config list' for the names.");
@@ -44,15 +75,8 @@ internal static class ConfigVerbs
 
     private static async Task<int> UpdateAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var name = context.Arguments.Get("--setting-name");
-        var fromStdin = context.Arguments.Has("--value-stdin");
-        if (name is null || context.Arguments.Has("--value") == fromStdin)
-        {
-            context.Stderr.WriteLine("config update needs --setting-name NAME and either --value VALUE or --value-stdin.");
-            return CliApp.Usage;
-        }
-
-        var value = fromStdin ? await context.Stdin.ReadLineAsync(cancellationToken) ?? "" : context.Arguments.Get("--value")!;
+        var name = context.Get(SettingName)!;
+        var value = context.Get(ValueStdin) ? await context.Stdin.ReadLineAsync(cancellationToken) ?? "" : context.Get(Value)!;
         var definition = SettingNames.Find(name);
         if (definition is { Kind: SettingKind.Secret } && value.Trim().Length == 0)
         {

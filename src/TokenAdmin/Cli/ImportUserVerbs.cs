@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
@@ -14,44 +15,98 @@ internal static class ImportUserVerbs
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    private static readonly Option<string> Profile = new("--profile", "--openid-config")
+    {
+        Description = "The OIDC profile (OTOBO: --openid-config); may be left out when there is only one.", HelpName = "NAME",
+    };
+
+    private static readonly Option<string> GrantType = new Option<string>("--grant-type") { Description = "How the token is obtained.", Required = true }
+        .AcceptOnlyFromAmong(AccountGrantTypes.Password, AccountGrantTypes.ClientCredentials);
+
+    private static readonly Option<string> Username = new("--username") { Description = "For the password grant: the user's name.", HelpName = "NAME" };
+
+    private static readonly Option<string> Password = new("--password")
+    {
+        Description = "For the password grant; shows in the process list and shell history, so prefer --password-stdin.", HelpName = "PASSWORD",
+    };
+
+    private static readonly Option<bool> PasswordStdin = new("--password-stdin") { Description = "Read the password from the first line of standard input." };
+    private static readonly Option<string> Scope = new("--scope") { Description = "Space-separated scopes (default: openid).", HelpName = "S" };
+
+    private static readonly Option<string> Resource = new("--resource")
+    {
+        Description = "Space-separated resource indicators; sent one parameter per resource, or space-joined with --resource-join.", HelpName = "R",
+    };
+
+    private static readonly Option<string> ResourceParamName = new("--resource-param-name")
+    {
+        Description = "The resource parameter's name (default: resource).", HelpName = "N",
+    };
+
+    private static readonly Option<bool> ResourceJoin = new("--resource-join") { Description = "Send the resources space-joined in one parameter." };
+
+    private static readonly Option<string> TokenType = new Option<string>("--token-type")
+    {
+        Description = "The token whose claims name the user.", DefaultValueFactory = _ => AccountTokenTypes.IdToken,
+    }.AcceptOnlyFromAmong(AccountTokenTypes.IdToken, AccountTokenTypes.AccessToken);
+
+    private static readonly Option<string> UserMap = new("--user-map") { Description = "A YAML file to use instead of the profile's UserMap.", HelpName = "FILE" };
+    private static readonly Option<string> RoleMap = new("--role-map") { Description = "A YAML file to use instead of the profile's RoleMap.", HelpName = "FILE" };
+    private static readonly Option<string> Uid = new("--uid") { Description = "The claim that names the user (default: the profile's UID claim).", HelpName = "CLAIM" };
+    private static readonly Option<bool> DryRun = new("--dry-run") { Description = "Print what would be created or changed, and change nothing." };
+
+    private static readonly Argument<string> Login = new("LOGIN") { Description = "The API user's login." };
+
+    private static readonly Option<string[]> AddRoles = new("--add")
+    {
+        Description = "A role to give; may be repeated.", HelpName = "ROLE",
+    };
+
+    private static readonly Option<string[]> RemoveRoles = new("--remove")
+    {
+        Description = "A role to take; may be repeated.", HelpName = "ROLE",
+    };
+
     public static IReadOnlyList<CliVerb> All { get; } =
     [
         new(["import-user"], "Gets a token from an OIDC profile's provider and creates or updates the API user it names.",
-            "import-user --grant-type password|client_credentials [--profile NAME] [--username NAME] [--password-stdin] [--scope S] [--resource R] [--resource-param-name N] [--resource-join] [--token-type id_token|access_token] [--user-map FILE] [--role-map FILE] [--uid CLAIM] [--dry-run]",
             "Performs the real token request at the provider, validates the token (signature, issuer, lifetime; the audience of an ID token, " +
             "and of an access token when the profile lists audiences), prints its claims " +
-            "and the API user and roles that would be created or changed. --dry-run stops there and changes nothing.\n\n" +
-            "  --profile NAME            the OIDC profile (OTOBO: --openid-config); may be left out when there is only one\n" +
-            "  --grant-type              password or client_credentials\n" +
-            "  --username, --password-stdin   for the password grant; the password is read from the first line of standard input\n" +
-            "                            (--password VALUE works too, but shows in the process list and shell history)\n" +
-            "  --scope                   space-separated scopes (default: openid)\n" +
-            "  --resource                space-separated resource indicators; sent one parameter per resource, or space-joined with --resource-join\n" +
-            "  --resource-param-name     the resource parameter's name (default: resource)\n" +
-            "  --token-type              id_token (default) or access_token: the token whose claims name the user\n" +
-            "  --user-map, --role-map    a YAML file to use instead of the profile's UserMap / RoleMap\n" +
-            "  --uid                     the claim that names the user (default: the profile's UID claim)\n\n" +
+            "and the API user and roles that would be created or changed. --dry-run stops there and changes nothing.\n" +
             "Role rules: with a RoleMap, a token that matches no rule is refused and nothing changes; the roles from the RoleMap " +
             "replace those it gave before; roles an admin gave by hand (api-users roles) are never removed.",
-            [], new Dictionary<string, bool>
+            ImportAsync)
+        {
+            Symbols = [Profile, GrantType, Username, Password, PasswordStdin, Scope, Resource, ResourceParamName, ResourceJoin, TokenType, UserMap, RoleMap, Uid, DryRun],
+            Examples =
+            [
+                "TokenAdmin import-user --profile Keycloak --grant-type client_credentials --token-type access_token --dry-run",
+                "printf '%s\\n' \"$PASSWORD\" | TokenAdmin import-user --grant-type password --username jdoe --password-stdin",
+            ],
+            Validate = command =>
             {
-                ["--profile"] = true, ["--openid-config"] = true, ["--grant-type"] = true, ["--username"] = true, ["--password"] = true,
-                ["--password-stdin"] = false, ["--scope"] = true, ["--resource"] = true, ["--resource-param-name"] = true,
-                ["--resource-join"] = false, ["--token-type"] = true, ["--user-map"] = true, ["--role-map"] = true, ["--uid"] = true,
-                ["--dry-run"] = false,
-            }, ImportAsync),
-        new(["api-users", "list"], "Lists the API users with their roles.", "api-users list", "", [], new Dictionary<string, bool>(), ListAsync),
+                // Note: the raw token, as GetValue throws for a value AcceptOnlyFromAmong refuses (reported already).
+                if (command.GetResult(GrantType)?.Tokens is [{ Value: AccountGrantTypes.Password }, ..]
+                    && (command.GetResult(Username) is null || (command.GetResult(Password) is null && command.GetResult(PasswordStdin) is null)))
+                {
+                    command.AddError("The password grant needs --username NAME and the password (--password-stdin).");
+                }
+            },
+        },
+        new(["api-users", "list"], "Lists the API users with their roles.", "", ListAsync),
         new(["api-users", "roles"], "Gives or takes roles of an API user by hand (an import never removes these).",
-            "api-users roles LOGIN [--add ROLE]... [--remove ROLE]...", $"Roles: {string.Join(", ", ApiRoles.All)}.",
-            ["LOGIN"], new Dictionary<string, bool> { ["--add"] = true, ["--remove"] = true }, RolesAsync, ["--add", "--remove"]),
+            $"Roles: {string.Join(", ", ApiRoles.All)}.", RolesAsync)
+        {
+            Symbols = [Login, AddRoles, RemoveRoles],
+            Examples = ["TokenAdmin api-users roles jdoe --add tokens.read --remove tokens.refresh"],
+        },
     ];
 
     private static async Task<int> ImportAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var args = context.Arguments;
         var services = context.Services;
         var db = services.GetRequiredService<TokenAdminDb>();
-        var profileName = args.Get("--profile") ?? args.Get("--openid-config");
+        var profileName = context.Get(Profile);
         OidcProfile? profile;
         if (profileName is null)
         {
@@ -70,25 +125,14 @@ internal static class ImportUserVerbs
             return CliApp.Refused;
         }
 
-        var grantType = args.Get("--grant-type");
-        if (grantType is not (AccountGrantTypes.Password or AccountGrantTypes.ClientCredentials))
-        {
-            context.Stderr.WriteLine("--grant-type must be password or client_credentials.");
-            return CliApp.Usage;
-        }
-
-        var tokenType = args.Get("--token-type") ?? AccountTokenTypes.IdToken;
-        if (!AccountTokenTypes.All.Contains(tokenType))
-        {
-            context.Stderr.WriteLine("--token-type must be id_token or access_token.");
-            return CliApp.Usage;
-        }
+        var grantType = context.Get(GrantType)!;
+        var tokenType = context.Get(TokenType)!;
 
         string? password = null;
         if (grantType == AccountGrantTypes.Password)
         {
-            password = args.Has("--password-stdin") ? await context.Stdin.ReadLineAsync(cancellationToken) : args.Get("--password");
-            if (args.Get("--username") is null || string.IsNullOrEmpty(password))
+            password = context.Get(PasswordStdin) ? await context.Stdin.ReadLineAsync(cancellationToken) : context.Get(Password);
+            if (string.IsNullOrEmpty(password))
             {
                 context.Stderr.WriteLine("The password grant needs --username NAME and the password (--password-stdin).");
                 return CliApp.Usage;
@@ -99,8 +143,8 @@ internal static class ImportUserVerbs
         IReadOnlyDictionary<string, string> userMap;
         try
         {
-            roleMap = ClaimMaps.ParseRoleMap(args.Get("--role-map") is { } roleFile ? await ReadFileAsync(roleFile, "--role-map", cancellationToken) : profile.RoleMapYaml);
-            userMap = ClaimMaps.ParseUserMap(args.Get("--user-map") is { } userFile ? await ReadFileAsync(userFile, "--user-map", cancellationToken) : profile.UserMapYaml);
+            roleMap = ClaimMaps.ParseRoleMap(context.Get(RoleMap) is { } roleFile ? await ReadFileAsync(roleFile, "--role-map", cancellationToken) : profile.RoleMapYaml);
+            userMap = ClaimMaps.ParseUserMap(context.Get(UserMap) is { } userFile ? await ReadFileAsync(userFile, "--user-map", cancellationToken) : profile.UserMapYaml);
         }
         catch (ClaimMapException ex)
         {
@@ -112,11 +156,11 @@ internal static class ImportUserVerbs
         {
             Name = "import-user",
             GrantType = grantType,
-            Scope = args.Get("--scope") ?? "openid",
-            Username = args.Get("--username"),
-            Resources = args.Get("--resource"),
-            ResourceParameterName = args.Get("--resource-param-name") ?? FunctionalAccountDefaults.ResourceParameterName,
-            ResourcePerParameter = !args.Has("--resource-join"),
+            Scope = context.Get(Scope) ?? "openid",
+            Username = context.Get(Username),
+            Resources = context.Get(Resource),
+            ResourceParameterName = context.Get(ResourceParamName) ?? FunctionalAccountDefaults.ResourceParameterName,
+            ResourcePerParameter = !context.Get(ResourceJoin),
             TokenType = tokenType,
             Profile = profile,
             // Note: protected only for the engine, which reads secrets that way; it is never stored.
@@ -175,7 +219,7 @@ internal static class ImportUserVerbs
         context.Stdout.WriteLine($"Token validated ({tokenType}). Its claims:");
         context.Stdout.WriteLine(JsonSerializer.Serialize(check.Claims, Indented));
         var importer = services.GetRequiredService<ApiUserImporter>();
-        var plan = await importer.PlanAsync(check.Claims, args.Get("--uid") ?? profile.UidClaim, roleMap, userMap, profile.Id, linkUnlinked: true, cancellationToken);
+        var plan = await importer.PlanAsync(check.Claims, context.Get(Uid) ?? profile.UidClaim, roleMap, userMap, profile.Id, linkUnlinked: true, cancellationToken);
         if (plan.Refusal is not null)
         {
             context.Stderr.WriteLine(plan.Refusal + (plan.MappedRoles.Count == 0 && roleMap.Count > 0 ? " Check the claims printed above against the RoleMap." : ""));
@@ -191,7 +235,7 @@ internal static class ImportUserVerbs
         context.Stdout.WriteLine($"  roles from the RoleMap: {(plan.MappedRoles.Count == 0 ? "none" : string.Join(", ", plan.MappedRoles))}");
         context.Stdout.WriteLine($"  roles given by hand (kept): {(plan.ManualRoles.Count == 0 ? "none" : string.Join(", ", plan.ManualRoles))}");
         context.Stdout.WriteLine(plan.Changes.Count == 0 ? "Changes: none." : "Changes:\n  " + string.Join("\n  ", plan.Changes));
-        if (args.Has("--dry-run"))
+        if (context.Get(DryRun))
         {
             context.Stdout.WriteLine("Dry run: nothing was changed.");
             return CliApp.Ok;
@@ -233,7 +277,7 @@ internal static class ImportUserVerbs
     private static async Task<int> RolesAsync(CliContext context, CancellationToken cancellationToken)
     {
         var db = context.Services.GetRequiredService<TokenAdminDb>();
-        var login = context.Arguments.Positionals[0];
+        var login = context.Get(Login);
         var user = await db.ApiUsers.SingleOrDefaultAsync(u => u.NormalizedLogin == ApiUser.Normalize(login), cancellationToken);
         if (user is null)
         {
@@ -241,8 +285,8 @@ internal static class ImportUserVerbs
             return CliApp.Refused;
         }
 
-        var add = context.Arguments.GetAll("--add");
-        var remove = context.Arguments.GetAll("--remove");
+        var add = context.Get(AddRoles) ?? [];
+        var remove = context.Get(RemoveRoles) ?? [];
         if (add.Concat(remove).FirstOrDefault(r => !ApiRoles.All.Contains(r)) is { } unknown)
         {
             context.Stderr.WriteLine($"'{unknown}' is not a role. Roles: {string.Join(", ", ApiRoles.All)}.");

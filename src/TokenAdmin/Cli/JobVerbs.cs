@@ -7,11 +7,14 @@ internal static class JobVerbs
 {
     public static IReadOnlyList<CliVerb> All { get; } =
     [
-        new(["jobs", "run", "token-store-updater"], "Runs the token store updater once and prints what it did.", "jobs run token-store-updater",
+        new(["jobs", "run", "token-store-updater"], "Runs the token store updater once and prints what it did.",
             "Refreshes the tokens that would expire before the next scheduled run and the refresh tokens a provider would drop " +
             "for being unused, like a scheduled run (settings TokenStoreUpdater.*). The run is listed on the Scheduler page. " +
             "Exit code 1 when a token config could not be refreshed.",
-            [], new Dictionary<string, bool>(), RunTokenStoreUpdaterAsync),
+            RunTokenStoreUpdaterAsync)
+        {
+            Examples = ["TokenAdmin jobs run token-store-updater"],
+        },
     ];
 
     private static async Task<int> RunTokenStoreUpdaterAsync(CliContext context, CancellationToken cancellationToken)

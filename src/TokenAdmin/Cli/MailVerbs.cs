@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
@@ -8,15 +9,20 @@ namespace TokenAdmin.Cli;
 /// <summary>Console verbs for mail accounts: `mail accounts`, `mail fetch 3`.</summary>
 internal static class MailVerbs
 {
+    private static readonly Argument<int> Id = new("id") { Description = "The mail account's id, as 'mail accounts' shows it." };
+
     public static IReadOnlyList<CliVerb> All { get; } =
     [
-        new(["mail", "accounts"], "Lists the mail accounts with their last fetch.", "mail accounts",
-            "One line per mail account: id, login at host, type, valid, last fetch and its count, last error.",
-            [], new Dictionary<string, bool>(), ListAsync),
-        new(["mail", "fetch"], "Fetches one mail account now and prints what it stored.", "mail fetch <id>",
+        new(["mail", "accounts"], "Lists the mail accounts with their last fetch.",
+            "One line per mail account: id, login at host, type, valid, last fetch and its count, last error.", ListAsync),
+        new(["mail", "fetch"], "Fetches one mail account now and prints what it stored.",
             "Fetches like the scheduled job: each new message is stored (.eml under the data directory, then its index row) " +
             "before it is deleted or flagged on the server. Exit code 1 when the fetch reported an error (shown on the account too).",
-            ["id"], new Dictionary<string, bool>(), FetchAsync),
+            FetchAsync)
+        {
+            Symbols = [Id],
+            Examples = ["TokenAdmin mail fetch 3"],
+        },
     ];
 
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
@@ -40,12 +46,7 @@ internal static class MailVerbs
 
     private static async Task<int> FetchAsync(CliContext context, CancellationToken cancellationToken)
     {
-        if (!int.TryParse(context.Arguments.Positionals[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-        {
-            context.Stderr.WriteLine($"'{context.Arguments.Positionals[0]}' is not a mail account id. 'mail accounts' lists them.");
-            return CliApp.Usage;
-        }
-
+        var id = context.Get(Id);
         if (!await context.Services.GetRequiredService<TokenAdminDb>().MailAccounts.AnyAsync(a => a.Id == id, cancellationToken))
         {
             context.Stderr.WriteLine($"There is no mail account {id}. 'mail accounts' lists them.");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
@@ -12,18 +13,37 @@ internal static class TokenStateVerbs
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    private static readonly Option<bool> Json = new("--json")
+    {
+        Description = "Print one JSON array (name, template, flow, valid, status, accessTokenExpiresAt, refreshTokenExpiresAt, lastError).",
+    };
+
+    private static readonly Argument<string> Name = new("NAME") { Description = "The token config's name, as 'tokens list' shows it." };
+
     public static IReadOnlyList<CliVerb> All { get; } =
     [
-        new(["tokens", "list"], "Lists the token configs with their status.", "tokens list [--json]",
-            "--json prints one JSON array (name, template, flow, valid, status, accessTokenExpiresAt, refreshTokenExpiresAt, lastError).",
-            [], new Dictionary<string, bool> { ["--json"] = false }, ListAsync),
-        new(["tokens", "auth-url"], "Prints the provider link that starts the authorization-code flow for a token config.", "tokens auth-url NAME",
+        new(["tokens", "list"], "Lists the token configs with their status.", "", ListAsync)
+        {
+            Symbols = [Json],
+            Examples = ["TokenAdmin tokens list --json"],
+        },
+        new(["tokens", "auth-url"], "Prints the provider link that starts the authorization-code flow for a token config.",
             "Open the link in a browser where you are signed in to TokenAdmin; the provider sends it back to the redirect URI. " +
-            "The link works once and for 10 minutes.", ["NAME"], new Dictionary<string, bool>(), AuthUrlAsync),
-        new(["tokens", "refresh"], "Refreshes a token with its refresh token (refresh_token grant).", "tokens refresh NAME", "",
-            ["NAME"], new Dictionary<string, bool>(), RefreshAsync),
-        new(["tokens", "request"], "Requests a new token for a client-credentials or password token config.", "tokens request NAME", "",
-            ["NAME"], new Dictionary<string, bool>(), RequestAsync),
+            "The link works once and for 10 minutes.", AuthUrlAsync)
+        {
+            Symbols = [Name],
+            Examples = ["TokenAdmin tokens auth-url 'Support mailbox'"],
+        },
+        new(["tokens", "refresh"], "Refreshes a token with its refresh token (refresh_token grant).", "", RefreshAsync)
+        {
+            Symbols = [Name],
+            Examples = ["TokenAdmin tokens refresh 'Support mailbox'"],
+        },
+        new(["tokens", "request"], "Requests a new token for a client-credentials or password token config.", "", RequestAsync)
+        {
+            Symbols = [Name],
+            Examples = ["TokenAdmin tokens request 'Backend API'"],
+        },
     ];
 
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
@@ -32,7 +52,7 @@ internal static class TokenStateVerbs
         var now = context.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var configs = await db.TokenConfigs.AsNoTracking().Include(c => c.State).OrderBy(c => c.NormalizedName).ToListAsync(cancellationToken);
         var rows = configs.Select(c => (Config: c, Status: TokenStatus.Of(TokenStatus.FactsOf(c.Valid, c.State), c.ExpiringSoonDays, now))).ToList();
-        if (context.Arguments.Has("--json"))
+        if (context.Get(Json))
         {
             context.Stdout.WriteLine(JsonSerializer.Serialize(rows.Select(r => new
             {
@@ -121,7 +141,7 @@ internal static class TokenStateVerbs
 
     private static async Task<TokenConfig?> FindAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var name = context.Arguments.Positionals[0];
+        var name = context.Get(Name);
         var config = await context.Services.GetRequiredService<TokenConfigService>().FindByNameAsync(name, cancellationToken);
         if (config is null)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using TokenAdmin.Tokens;
 
@@ -5,37 +6,48 @@ namespace TokenAdmin.Cli;
 
 internal static class TokenVerbs
 {
+    private static readonly Option<string> FileOption = new("--file") { Description = "The YAML file.", HelpName = "FILE", Required = true };
+
+    private static readonly Option<string[]> Names = new("--name")
+    {
+        Description = "A token config to export; may be given several times. Without it, every token config is exported.",
+        HelpName = "NAME",
+    };
+
+    private static readonly Option<bool> IncludeSecrets = new("--include-secrets")
+    {
+        Description = "Write client secrets and passwords in plain text into the file (created readable by its owner only); " +
+            "without it they are left out and must be entered again after an import.",
+    };
+
+    private static readonly Option<bool> Overwrite = new("--overwrite")
+    {
+        Description = "Update token configs whose name exists already (keeping the stored client secret when the file has none); " +
+            "without it they are skipped and listed.",
+    };
+
     /// <summary>The `tokens ...` verbs; each is one entry here.</summary>
     public static IReadOnlyList<CliVerb> All { get; } =
     [
-        new(["tokens", "export"], "Writes token configs to a YAML file (all, or those named).",
-            "tokens export [--name NAME]... [--include-secrets] --file FILE",
-            "--name may be given several times; without it every token config is exported.\n" +
-            "--include-secrets writes the client secrets and passwords in plain text into the file (created readable by\n" +
-            "its owner only); without it they are left out and must be entered again after an import.\n" +
-            "Example: tokens export --name 'Support mailbox' --file support.yaml",
-            [], new Dictionary<string, bool> { ["--name"] = true, ["--include-secrets"] = false, ["--file"] = true }, ExportAsync,
-            Repeatable: ["--name"]),
+        new(["tokens", "export"], "Writes token configs to a YAML file (all, or those named).", "", ExportAsync)
+        {
+            Symbols = [Names, IncludeSecrets, FileOption],
+            Examples = ["TokenAdmin tokens export --name 'Support mailbox' --file support.yaml"],
+        },
         new(["tokens", "import"], "Reads token configs from a TokenAdmin or Znuny export file, all or nothing.",
-            "tokens import --file FILE [--overwrite]",
-            "Without --overwrite, token configs whose name exists already are skipped (and listed); with it, those are\n" +
-            "updated, keeping the stored client secret when the file has none. New names are added either way.\n" +
-            "If any entry has a problem, nothing is imported and every problem is listed.",
-            [], new Dictionary<string, bool> { ["--file"] = true, ["--overwrite"] = false }, ImportAsync),
+            "New names are added. If any entry has a problem, nothing is imported and every problem is listed.", ImportAsync)
+        {
+            Symbols = [FileOption, Overwrite],
+            Examples = ["TokenAdmin tokens import --file support.yaml --overwrite"],
+        },
     ];
 
     private static async Task<int> ExportAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var file = context.Arguments.Get("--file");
-        if (file is null)
-        {
-            context.Stderr.WriteLine("tokens export needs --file FILE.");
-            return CliApp.Usage;
-        }
-
-        var includeSecrets = context.Arguments.Has("--include-secrets");
+        var file = context.Get(FileOption)!;
+        var includeSecrets = context.Get(IncludeSecrets);
         var result = await TokenConfigTransfer.Create(context.Services)
-            .ExportAsync(context.Arguments.GetAll("--name"), includeSecrets, "console", cancellationToken);
+            .ExportAsync(context.Get(Names) ?? [], includeSecrets, "console", cancellationToken);
         if (!result.Succeeded)
         {
             context.Stderr.WriteLine(result.Error);
@@ -70,19 +82,13 @@ internal static class TokenVerbs
 
     private static async Task<int> ImportAsync(CliContext context, CancellationToken cancellationToken)
     {
-        var file = context.Arguments.Get("--file");
-        if (file is null)
-        {
-            context.Stderr.WriteLine("tokens import needs --file FILE.");
-            return CliApp.Usage;
-        }
-
+        var file = context.Get(FileOption)!;
         TokenImportResult result;
         try
         {
             await using var stream = File.OpenRead(file);
             result = await TokenConfigTransfer.Create(context.Services)
-                .ImportAsync(stream, context.Arguments.Has("--overwrite"), "console", file, cancellationToken);
+                .ImportAsync(stream, context.Get(Overwrite), "console", file, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using TokenAdmin.WebServices;
 
@@ -6,20 +8,36 @@ namespace TokenAdmin.Cli;
 /// <summary>Console verbs for web services: `webservices list`, `webservices invoke crm create-ticket --body '{...}'`.</summary>
 internal static class WebServiceVerbs
 {
+    private static readonly Argument<string> WebServiceName = new("webservice") { Description = "The web service's name." };
+    private static readonly Argument<string> InvokerName = new("invoker") { Description = "The invoker's name." };
+    private static readonly Option<string> Body = new("--body") { Description = "The request body (JSON).", HelpName = "JSON" };
+
+    private static readonly Option<string[]> Values = new("--value")
+    {
+        Description = "Fills a {placeholder} of the invoker's path; may be repeated.", HelpName = "name=value",
+        Validators = { NameValuePairs },
+    };
+
+    private static readonly Option<string[]> Query = new("--query")
+    {
+        Description = "Adds a query parameter; may be repeated.", HelpName = "name=value",
+        Validators = { NameValuePairs },
+    };
+
     public static IReadOnlyList<CliVerb> All { get; } =
     [
-        new(["webservices", "list"], "Lists the web services and their invokers.", "webservices list",
+        new(["webservices", "list"], "Lists the web services and their invokers.",
             "One line per web service (name, base URL, authentication, enabled), then one indented line per invoker (name, method, path, timeout).",
-            [], new Dictionary<string, bool>(), ListAsync),
+            ListAsync),
         new(["webservices", "invoke"], "Calls an invoker of a web service and prints the answer.",
-            "webservices invoke <webservice> <invoker> [--body JSON] [--value name=value ...] [--query name=value ...]",
             "Calls like the Test invoke page, with the web service's authentication (a bearer token is renewed once on a 401).\n" +
-            "--value fills a {placeholder} of the invoker's path; --query adds a query parameter; both may be repeated.\n" +
             "Prints the status line, then the answer's body with secrets masked as in the debugger. The call is recorded in the debugger.\n" +
-            "Exit code 0 for a 2xx answer, 1 for any other answer or when the call could not be made.\n" +
-            "Example: webservices invoke crm note --value id=7 --body '{\"text\":\"hello\"}'",
-            ["webservice", "invoker"], new Dictionary<string, bool> { ["--body"] = true, ["--value"] = true, ["--query"] = true }, InvokeAsync,
-            Repeatable: ["--value", "--query"]),
+            "Exit code 0 for a 2xx answer, 1 for any other answer or when the call could not be made.",
+            InvokeAsync)
+        {
+            Symbols = [WebServiceName, InvokerName, Body, Values, Query],
+            Examples = ["TokenAdmin webservices invoke crm note --value id=7 --body '{\"text\":\"hello\"}'"],
+        },
     ];
 
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
@@ -44,16 +62,13 @@ internal static class WebServiceVerbs
 
     private static async Task<int> InvokeAsync(CliContext context, CancellationToken cancellationToken)
     {
-        if (!TryPairs(context, "--value", out var values) || !TryPairs(context, "--query", out var query))
-        {
-            return CliApp.Usage;
-        }
-
-        var (webService, invoker) = (context.Arguments.Positionals[0], context.Arguments.Positionals[1]);
+        var values = Pairs(context.Get(Values));
+        var query = Pairs(context.Get(Query));
+        var (webService, invoker) = (context.Get(WebServiceName), context.Get(InvokerName));
         try
         {
             var result = await context.Services.GetRequiredService<IWebServiceInvoker>()
-                .InvokeAsync(webService, invoker, new InvokeRequest(values, context.Arguments.Get("--body"), query, "console"), cancellationToken);
+                .InvokeAsync(webService, invoker, new InvokeRequest(values, context.Get(Body), query, "console"), cancellationToken);
             var service = context.Services.GetRequiredService<WebServiceService>();
             var found = await service.FindByNameAsync(webService, cancellationToken);
             var secrets = found is null ? [] : await service.SentSecretsAsync(found.Id, context.Services.GetRequiredService<TokenProvider.ITokenProvider>(), cancellationToken);
@@ -68,21 +83,26 @@ internal static class WebServiceVerbs
         }
     }
 
-    private static bool TryPairs(CliContext context, string option, out Dictionary<string, string> pairs)
+    private static void NameValuePairs(OptionResult result)
     {
-        pairs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in context.Arguments.GetAll(option))
+        foreach (var pair in result.GetValueOrDefault<string[]>() ?? [])
+        {
+            if (pair.IndexOf('=', StringComparison.Ordinal) <= 0)
+            {
+                result.AddError($"{result.Option.Name} takes name=value, not '{pair}'.");
+            }
+        }
+    }
+
+    private static Dictionary<string, string> Pairs(string[]? pairs)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs ?? [])
         {
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-            {
-                context.Stderr.WriteLine($"{option} takes name=value, not '{pair}'.");
-                return false;
-            }
-
-            pairs[pair[..eq]] = pair[(eq + 1)..];
+            result[pair[..eq]] = pair[(eq + 1)..];
         }
 
-        return true;
+        return result;
     }
 }

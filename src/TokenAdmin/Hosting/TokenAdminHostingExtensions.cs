@@ -69,6 +69,7 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<SettingsStore>();
         services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
         services.AddScoped<AdminAccounts>();
+        services.AddScoped<AdminManagement>();
         services.AddScoped<SetupLinks>();
 
         services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
@@ -134,7 +135,9 @@ public static class TokenAdminHostingExtensions
                 o.AccessDeniedPath = "/account/accessdenied";
                 o.ExpireTimeSpan = TimeSpan.FromHours(8);
                 o.SlidingExpiration = true;
-                o.Events.OnValidatePrincipal = AdminAuthentication.ValidateLocalAdminAsync;
+                o.Events.OnSigningIn = AdminSessions.OnSigningInAsync;
+                o.Events.OnValidatePrincipal = AdminSessions.ValidatePrincipalAsync;
+                o.Events.OnSigningOut = AdminSessions.OnSigningOutAsync;
             })
             .AddOpenIdConnect(AdminAuthentication.OidcScheme, _ => { });
         services.AddSingleton<IConfigureOptions<OpenIdConnectOptions>, AdminOidcOptionsSetup>();
@@ -222,6 +225,7 @@ public static class TokenAdminHostingExtensions
         app.UseRouting();
         app.UseRateLimiter();
         WebServices.Api.ApiServices.UseTokenAdminApi(app);
+        app.Use(OidcCallbacksOnlyWhenEnabledAsync);
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -230,6 +234,25 @@ public static class TokenAdminHostingExtensions
         app.MapRazorPages();
         WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
         return app;
+    }
+
+    /// <summary>
+    /// While admin OIDC sign-in is off, its callback addresses do not exist (404). Note: the OIDC handler is always
+    /// registered and owns them; without settings it would answer a request there by fetching metadata from its
+    /// placeholder address, a 500 with a stack trace in the log for anyone who calls /signin-oidc.
+    /// </summary>
+    private static async Task OidcCallbacksOnlyWhenEnabledAsync(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path;
+        if ((path.Equals("/signin-oidc", StringComparison.OrdinalIgnoreCase) || path.Equals("/signout-callback-oidc", StringComparison.OrdinalIgnoreCase))
+            && await context.RequestServices.GetRequiredService<SettingsStore>().GetAsync(context.RequestAborted) is var settings
+            && (!settings.GetBool(SettingNames.AdminOidcEnabled) || settings.Get(SettingNames.AdminOidcMetadataAddress).Length == 0))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        await next(context);
     }
 }
 

@@ -158,8 +158,9 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
     public async Task<Dictionary<string, string>> ValidateAsync(MailAccountInput input, bool hasPassword, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string>();
-        input.Login = input.Login.Trim();
-        input.Host = input.Host.Trim();
+        // Note: model binding turns an empty field into null, whatever the property's default.
+        input.Login = input.Login?.Trim() ?? "";
+        input.Host = input.Host?.Trim() ?? "";
         input.ImapFolder = string.IsNullOrWhiteSpace(input.ImapFolder) ? "INBOX" : input.ImapFolder.Trim();
         if (input.Login.Length is 0 or > 200 || input.Login.Any(char.IsControl))
         {

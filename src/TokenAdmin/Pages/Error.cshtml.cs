@@ -28,6 +28,8 @@ public sealed partial class ErrorModel(ILogger<ErrorModel> logger) : PageModel
             404 => ("Page not found", "There is no page at this address."),
             405 => ("Not allowed", "This address does not accept that kind of request."),
             429 => ("Too many attempts", "Wait a minute, then try again."),
+            400 when HttpContext.Items.ContainsKey(Hosting.AntiforgeryFailureFilter.FailedKey) => ("The form could not be accepted",
+                "It expired or was not sent from a TokenAdmin page, so nothing was changed. Go back, reload the page and submit it again."),
             400 => ("Bad request", "The request could not be understood."),
             null or 500 => ("Something went wrong", "TokenAdmin could not finish this request. Nothing is shown here on purpose; the details are in the server log."),
             _ => ($"Error {code}", "The request could not be completed."),

@@ -114,32 +114,96 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "frobnicate" }, "Unknown command 'frobnicate'.")]
-    [InlineData(new[] { "config", "delete" }, "Unknown command 'config delete'.")]
-    [InlineData(new[] { "config", "update", "--setting-name", "HttpType", "--colour", "red" }, "Unknown option '--colour' for 'config update'.")]
-    [InlineData(new[] { "config", "update", "--setting-name" }, "Option '--setting-name' needs a value.")]
-    [InlineData(new[] { "config", "get" }, "Expected NAME.")]
-    [InlineData(new[] { "config", "list", "extra" }, "Unexpected argument 'extra'.")]
-    [InlineData(new[] { "config", "update", "--setting-name", "HttpType" }, "needs --setting-name NAME and either --value VALUE or --value-stdin")]
-    [InlineData(new[] { "admin", "create", "--user", "x" }, "admin create needs --user NAME and --password-stdin.")]
+    [InlineData(new[] { "frobnicate" }, "Unrecognized command or argument 'frobnicate'.")]
+    [InlineData(new[] { "config", "delete" }, "Unrecognized command or argument 'delete'.")]
+    [InlineData(new[] { "config", "update", "--setting-name", "HttpType", "--colour", "red" }, "Unrecognized command or argument '--colour'.")]
+    [InlineData(new[] { "config", "update", "--value", "x", "--setting-name" }, "Required argument missing for option: '--setting-name'.")]
+    [InlineData(new[] { "config", "get" }, "Required argument missing for command: 'get'.")]
+    [InlineData(new[] { "config", "list", "extra" }, "Unrecognized command or argument 'extra'.")]
+    [InlineData(new[] { "config", "update", "--setting-name", "HttpType" }, "Give either --value VALUE or --value-stdin")]
+    [InlineData(new[] { "config", "update", "--value", "https" }, "Option '--setting-name' is required.")]
+    [InlineData(new[] { "admin", "create", "--user", "x" }, "Option '--password-stdin' is required")]
+    [InlineData(new[] { "mail", "fetch", "abc" }, "Cannot parse argument 'abc' for command 'fetch' as expected type 'System.Int32'.")]
+    [InlineData(new[] { "import-user", "--grant-type", "implicit" }, "Argument 'implicit' not recognized. Must be one of:")]
+    [InlineData(new[] { "import-user", "--grant-type", "password" }, "The password grant needs --username NAME and the password")]
     public async Task BadCommandLine_Exits2_WithClearMessage(string[] args, string message)
     {
         var (exit, _, error) = await RunAsync(args);
 
         Assert.Equal(2, exit);
         Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Contains("--help'", error, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("config", "update", "--help")]
     [InlineData("admin", "create", "--help")]
+    [InlineData("admin", "create", "-h")]
     [InlineData("config", "list", "--help")]
-    public async Task EveryVerb_HasHelp(params string[] args)
+    [InlineData("tokens", "export", "--help")]
+    [InlineData("webservices", "invoke", "--help")]
+    [InlineData("import-user", "--help")]
+    public async Task EveryVerb_HasGeneratedHelp_WithUsageAndOptions(params string[] args)
     {
         var (exit, output, _) = await RunAsync(args);
 
         Assert.Equal(0, exit);
-        Assert.StartsWith("Usage: ", output, StringComparison.Ordinal);
+        Assert.Contains($"Usage:\n  TokenAdmin {string.Join(' ', args.Where(a => !a.StartsWith('-')))}", output, StringComparison.Ordinal);
+        Assert.Contains("-?, -h, --help", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerbHelp_ListsRequiredOptions_AndExamples()
+    {
+        var (exit, output, _) = await RunAsync("config", "update", "--help");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("--setting-name <NAME> (REQUIRED)", output, StringComparison.Ordinal);
+        Assert.Contains("--value-stdin", output, StringComparison.Ordinal);
+        Assert.Contains("Examples:\n  TokenAdmin config update --setting-name HttpType --value https", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("--help", "--urls", "http://127.0.0.1:5999")]
+    [InlineData("--urls", "http://127.0.0.1:5999", "-h")]
+    public void HelpAndVersion_AreConsoleVerbs_NotTheWebApplication(params string[] args) =>
+        Assert.True(CliApp.IsVerb(args));
+
+    [Fact]
+    public void WebHostOptions_StartTheWebApplication() =>
+        Assert.False(CliApp.IsVerb(["--urls", "http://127.0.0.1:5999"]));
+
+    [Fact]
+    public async Task ProgramHelp_ListsEveryVerb_WithoutStartingAnything()
+    {
+        var (exit, output, _) = await RunAsync("--help", "--urls", "http://127.0.0.1:5999");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:\n  TokenAdmin [command] [options]", output, StringComparison.Ordinal);
+        Assert.Contains("admin create", output, StringComparison.Ordinal);
+        Assert.Contains("Without a command, TokenAdmin starts the web application.", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dataDirectory));
+    }
+
+    [Fact]
+    public async Task Version_PrintsTheVersion()
+    {
+        var (exit, output, _) = await RunAsync("--version");
+
+        Assert.Equal(0, exit);
+        Assert.Matches(@"^\d+\.\d+\.\d+", output);
+    }
+
+    [Fact]
+    public async Task GroupAlone_ListsItsVerbs_AsAUsageError()
+    {
+        var (exit, output, _) = await RunAsync("admin");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("create", output, StringComparison.Ordinal);
+        Assert.Contains("setup-link", output, StringComparison.Ordinal);
     }
 
     [Fact]

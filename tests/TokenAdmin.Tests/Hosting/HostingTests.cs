@@ -118,4 +118,41 @@ public sealed class HostingTests : IAsyncLifetime
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "master.key")));
     }
+
+    [Fact]
+    public async Task AntiforgeryFailure_IsShownInTheAppLayout()
+    {
+        var browser = await _app.SignedInBrowserAsync();
+
+        var response = await browser.PostAsync("/settings", new FormUrlEncodedContent(new Dictionary<string, string> { ["Values[HttpType]"] = "https" }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("The form could not be accepted", html, StringComparison.Ordinal);
+        Assert.Contains("/css/site.css", html, StringComparison.Ordinal);
+        Assert.Contains("<nav aria-label=\"Main\">", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/signin-oidc")]
+    [InlineData("/signin-oidc?code=abc&state=xyz")]
+    [InlineData("/signout-callback-oidc")]
+    public async Task OidcCallback_WhileAdminOidcIsOff_IsAFriendly404_WithoutAnErrorInTheLog(string url)
+    {
+        var response = await _app.CreateBrowser().GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Page not found", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_app.LogMessages, m => m.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FirstStart_MigratesWithoutTheNonTransactionalMigrationWarning()
+    {
+        var response = await _app.CreateBrowser().GetAsync("/healthz/ready");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(_app.LogMessages, m => m.Contains("foreign_keys", StringComparison.OrdinalIgnoreCase)
+            || m.Contains("reverted manually", StringComparison.OrdinalIgnoreCase));
+    }
 }

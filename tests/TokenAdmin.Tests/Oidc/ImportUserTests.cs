@@ -96,7 +96,7 @@ public sealed class ImportUserTests : AccountTestBase
 
         var badGrant = await ConsoleVerbs.RunAsync(App.DataDirectory, "", "import-user", "--grant-type", "implicit");
         Assert.Equal(2, badGrant.Exit);
-        Assert.Contains("--grant-type must be password or client_credentials", badGrant.Err, StringComparison.Ordinal);
+        Assert.Contains("Argument 'implicit' not recognized. Must be one of:", badGrant.Err, StringComparison.Ordinal);
 
         var noProfile = await ConsoleVerbs.RunAsync(App.DataDirectory, "", "import-user", "--grant-type", "client_credentials", "--profile", "nope");
         Assert.Equal(1, noProfile.Exit);

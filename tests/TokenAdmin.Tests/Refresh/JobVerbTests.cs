@@ -57,11 +57,12 @@ public sealed class JobVerbTests : UpdaterTestBase
         var group = await RunAsync("jobs");
 
         Assert.Equal(0, help.Exit);
-        Assert.Contains("Usage: jobs run token-store-updater", help.Out, StringComparison.Ordinal);
+        Assert.Contains("Usage:\n  TokenAdmin jobs run token-store-updater", help.Out, StringComparison.Ordinal);
         Assert.Equal(2, unknown.Exit);
-        Assert.Contains("Unknown command 'jobs run mail-fetcher'", unknown.Err, StringComparison.Ordinal);
+        Assert.Contains("Unrecognized command or argument 'mail-fetcher'", unknown.Err, StringComparison.Ordinal);
         Assert.Equal(2, group.Exit);
-        Assert.Contains("jobs run token-store-updater", group.Out, StringComparison.Ordinal);
+        Assert.Contains("Usage:\n  TokenAdmin jobs [command] [options]", group.Out, StringComparison.Ordinal);
+        Assert.Contains("run", group.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -67,24 +68,37 @@ public sealed class TokensImportModel : PageModel
     }
 
     /// <summary>
-    /// Refuses an upload larger than the limit by its Content-Length, before anything reads the body. Without it
-    /// the antiforgery check would be the first to read it, fail, and report an expired form instead.
+    /// Refuses an upload larger than the limit by its Content-Length, before the antiforgery check reads the body
+    /// (it would fail and report an expired form instead).
     /// </summary>
     [AttributeUsage(AttributeTargets.Class)]
-    private sealed class UploadTooLargeAttribute : Attribute, IAuthorizationFilter, IOrderedFilter
+    private sealed class UploadTooLargeAttribute : Attribute, IAsyncAuthorizationFilter, IOrderedFilter
     {
+        /// <summary>How much of a too-large upload is read and thrown away so the browser gets the answer.</summary>
+        private const long MaxDrainedBytes = 256L * 1024 * 1024;
+
         // Before [RequestSizeLimit] (900) and the antiforgery check (1000), which both come to the body.
         public int Order => 800;
 
-        public void OnAuthorization(AuthorizationFilterContext context)
+        public async Task OnAuthorizationAsync(AuthorizationFilterContext context)
         {
-            var request = context.HttpContext.Request;
+            var http = context.HttpContext;
+            var request = http.Request;
             if (!HttpMethods.IsPost(request.Method) || request.ContentLength is not > TokenConfigTransfer.MaxRequestBytes)
             {
                 return;
             }
 
-            var tempData = context.HttpContext.RequestServices.GetRequiredService<ITempDataDictionaryFactory>().GetTempData(context.HttpContext);
+            // Note: a browser reads the answer only after it has sent the whole body. Answered early, the server
+            // closes the connection on the unread rest, and the admin sees "connection reset" instead of this
+            // message. So the body is read to the end (into nothing), up to a bound, and then answered.
+            if (request.ContentLength <= MaxDrainedBytes && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = MaxDrainedBytes;
+                await request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
+            }
+
+            var tempData = http.RequestServices.GetRequiredService<ITempDataDictionaryFactory>().GetTempData(http);
             tempData["Error"] = TokenConfigTransfer.TooLargeMessage;
             tempData.Save();
             context.Result = new RedirectToPageResult("/Tokens/Import");

@@ -25,7 +25,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     LockedUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     LastSignInAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false)
+                    SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Disabled = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -275,6 +276,27 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "AdminSessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    AdminUserId = table.Column<int>(type: "integer", nullable: true),
+                    Subject = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AdminSessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_AdminSessions_AdminUsers_AdminUserId",
+                        column: x => x.AdminUserId,
+                        principalTable: "AdminUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "FetchedMessages",
                 columns: table => new
                 {
@@ -507,6 +529,16 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_AdminSessions_AdminUserId",
+                table: "AdminSessions",
+                column: "AdminUserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AdminSessions_ExpiresAt",
+                table: "AdminSessions",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AdminUsers_NormalizedUserName",
                 table: "AdminUsers",
                 column: "NormalizedUserName",
@@ -638,7 +670,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "AdminUsers");
+                name: "AdminSessions");
 
             migrationBuilder.DropTable(
                 name: "ApiUsers");
@@ -675,6 +707,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "WebServiceHeaders");
+
+            migrationBuilder.DropTable(
+                name: "AdminUsers");
 
             migrationBuilder.DropTable(
                 name: "MailAccounts");

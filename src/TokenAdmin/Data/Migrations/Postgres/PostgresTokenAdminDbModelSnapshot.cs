@@ -41,6 +41,35 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.ToTable("DataProtectionKeys");
                 });
 
+            modelBuilder.Entity("TokenAdmin.Admin.AdminSession", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int?>("AdminUserId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdminUserId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("AdminSessions");
+                });
+
             modelBuilder.Entity("TokenAdmin.Admin.AdminUser", b =>
                 {
                     b.Property<int>("Id")
@@ -51,6 +80,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Disabled")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("FailedSignIns")
                         .HasColumnType("integer");
@@ -1181,6 +1213,16 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.HasIndex("WebServiceId");
 
                     b.ToTable("WebServiceHeaders");
+                });
+
+            modelBuilder.Entity("TokenAdmin.Admin.AdminSession", b =>
+                {
+                    b.HasOne("TokenAdmin.Admin.AdminUser", "AdminUser")
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.Navigation("AdminUser");
                 });
 
             modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>

@@ -10,41 +10,21 @@ namespace TokenAdmin.Data.Migrations.Sqlite
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
-        {
-            migrationBuilder.AlterColumn<int>(
-                name: "TokenConfigId",
-                table: "TokenStates",
-                type: "INTEGER",
-                nullable: true,
-                oldClrType: typeof(int),
-                oldType: "INTEGER");
-
-            migrationBuilder.AddColumn<int>(
+        {            migrationBuilder.AddColumn<int>(
                 name: "FunctionalAccountId",
                 table: "TokenStates",
                 type: "INTEGER",
                 nullable: true);
-
             migrationBuilder.AddColumn<DateTime>(
                 name: "IdTokenExpiresAt",
                 table: "TokenStates",
                 type: "TEXT",
                 nullable: true);
-
-            migrationBuilder.AlterColumn<int>(
-                name: "TokenConfigId",
-                table: "AuthorizationRequests",
-                type: "INTEGER",
-                nullable: true,
-                oldClrType: typeof(int),
-                oldType: "INTEGER");
-
             migrationBuilder.AddColumn<int>(
                 name: "FunctionalAccountId",
                 table: "AuthorizationRequests",
                 type: "INTEGER",
                 nullable: true);
-
             migrationBuilder.CreateTable(
                 name: "OidcProfiles",
                 columns: table => new
@@ -86,7 +66,6 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                 {
                     table.PrimaryKey("PK_OidcProfiles", x => x.Id);
                 });
-
             migrationBuilder.CreateTable(
                 name: "ApiUsers",
                 columns: table => new
@@ -119,7 +98,6 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         principalColumn: "Id",
                         onDelete: ReferentialAction.SetNull);
                 });
-
             migrationBuilder.CreateTable(
                 name: "FunctionalAccounts",
                 columns: table => new
@@ -154,66 +132,137 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
                 });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_TokenStates_FunctionalAccountId",
-                table: "TokenStates",
-                column: "FunctionalAccountId",
-                unique: true);
-
-            migrationBuilder.AddCheckConstraint(
-                name: "CK_TokenStates_OneSource",
-                table: "TokenStates",
-                sql: "(\"TokenConfigId\" IS NULL) <> (\"FunctionalAccountId\" IS NULL)");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_AuthorizationRequests_FunctionalAccountId",
-                table: "AuthorizationRequests",
-                column: "FunctionalAccountId");
-
             migrationBuilder.CreateIndex(
                 name: "IX_ApiUsers_NormalizedLogin",
                 table: "ApiUsers",
                 column: "NormalizedLogin",
                 unique: true);
-
             migrationBuilder.CreateIndex(
                 name: "IX_ApiUsers_OidcProfileId",
                 table: "ApiUsers",
                 column: "OidcProfileId");
-
             migrationBuilder.CreateIndex(
                 name: "IX_FunctionalAccounts_NormalizedName",
                 table: "FunctionalAccounts",
                 column: "NormalizedName",
                 unique: true);
-
             migrationBuilder.CreateIndex(
                 name: "IX_FunctionalAccounts_OidcProfileId",
                 table: "FunctionalAccounts",
                 column: "OidcProfileId");
-
             migrationBuilder.CreateIndex(
                 name: "IX_OidcProfiles_NormalizedName",
                 table: "OidcProfiles",
                 column: "NormalizedName",
                 unique: true);
 
-            migrationBuilder.AddForeignKey(
-                name: "FK_AuthorizationRequests_FunctionalAccounts_FunctionalAccountId",
-                table: "AuthorizationRequests",
-                column: "FunctionalAccountId",
-                principalTable: "FunctionalAccounts",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
+            // Note: edited by hand. As generated, making TokenConfigId nullable and adding the check constraint and the
+            // foreign keys rebuilt TokenStates and AuthorizationRequests with "PRAGMA foreign_keys = 0" around the
+            // rebuild; SQLite ignores that pragma inside a transaction, so EF Core split the migration into several
+            // transactions and warned that a crash in between "would need to be reverted manually". Nothing refers to
+            // these two tables, so the rebuild needs no pragma: below is the generated rebuild SQL, unchanged, in the
+            // migration's one transaction. The resulting schema (sqlite_master) is the same, byte for byte.
 
-            migrationBuilder.AddForeignKey(
-                name: "FK_TokenStates_FunctionalAccounts_FunctionalAccountId",
-                table: "TokenStates",
-                column: "FunctionalAccountId",
-                principalTable: "FunctionalAccounts",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
+            migrationBuilder.Sql("""
+                CREATE TABLE "ef_temp_TokenStates" (
+                    "Id" INTEGER NOT NULL CONSTRAINT "PK_TokenStates" PRIMARY KEY AUTOINCREMENT,
+                    "AccessTokenExpiresAt" TEXT NULL,
+                    "AccessTokenProtected" TEXT NULL,
+                    "ConsecutiveFailures" INTEGER NOT NULL,
+                    "FunctionalAccountId" INTEGER NULL,
+                    "GrantedScope" TEXT NULL,
+                    "IdTokenExpiresAt" TEXT NULL,
+                    "IdTokenProtected" TEXT NULL,
+                    "LastErrorAt" TEXT NULL,
+                    "LastErrorCode" TEXT NULL,
+                    "LastErrorDescription" TEXT NULL,
+                    "LastRefreshAt" TEXT NULL,
+                    "LeaseOwner" TEXT NULL,
+                    "LeaseUntil" TEXT NULL,
+                    "ObtainedAt" TEXT NULL,
+                    "RefreshTokenExpiresAt" TEXT NULL,
+                    "RefreshTokenExpiryEstimated" INTEGER NOT NULL,
+                    "RefreshTokenProtected" TEXT NULL,
+                    "RefreshTokenRevokedAt" TEXT NULL,
+                    "TokenConfigId" INTEGER NULL,
+                    "TokenType" TEXT NULL,
+                    "Version" TEXT NOT NULL,
+                    CONSTRAINT "CK_TokenStates_OneSource" CHECK (("TokenConfigId" IS NULL) <> ("FunctionalAccountId" IS NULL)),
+                    CONSTRAINT "FK_TokenStates_FunctionalAccounts_FunctionalAccountId" FOREIGN KEY ("FunctionalAccountId") REFERENCES "FunctionalAccounts" ("Id") ON DELETE CASCADE,
+                    CONSTRAINT "FK_TokenStates_TokenConfigs_TokenConfigId" FOREIGN KEY ("TokenConfigId") REFERENCES "TokenConfigs" ("Id") ON DELETE CASCADE
+                );
+                """);
+
+            migrationBuilder.Sql("""
+                INSERT INTO "ef_temp_TokenStates" ("Id", "AccessTokenExpiresAt", "AccessTokenProtected", "ConsecutiveFailures", "FunctionalAccountId", "GrantedScope", "IdTokenExpiresAt", "IdTokenProtected", "LastErrorAt", "LastErrorCode", "LastErrorDescription", "LastRefreshAt", "LeaseOwner", "LeaseUntil", "ObtainedAt", "RefreshTokenExpiresAt", "RefreshTokenExpiryEstimated", "RefreshTokenProtected", "RefreshTokenRevokedAt", "TokenConfigId", "TokenType", "Version")
+                SELECT "Id", "AccessTokenExpiresAt", "AccessTokenProtected", "ConsecutiveFailures", "FunctionalAccountId", "GrantedScope", "IdTokenExpiresAt", "IdTokenProtected", "LastErrorAt", "LastErrorCode", "LastErrorDescription", "LastRefreshAt", "LeaseOwner", "LeaseUntil", "ObtainedAt", "RefreshTokenExpiresAt", "RefreshTokenExpiryEstimated", "RefreshTokenProtected", "RefreshTokenRevokedAt", "TokenConfigId", "TokenType", "Version"
+                FROM "TokenStates";
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE TABLE "ef_temp_AuthorizationRequests" (
+                    "Id" INTEGER NOT NULL CONSTRAINT "PK_AuthorizationRequests" PRIMARY KEY AUTOINCREMENT,
+                    "AdminId" TEXT NOT NULL,
+                    "BrowserBindingHash" TEXT NOT NULL,
+                    "CodeVerifierProtected" TEXT NOT NULL,
+                    "CreatedAt" TEXT NOT NULL,
+                    "ExpiresAt" TEXT NOT NULL,
+                    "FunctionalAccountId" INTEGER NULL,
+                    "Nonce" TEXT NULL,
+                    "RedirectUri" TEXT NOT NULL,
+                    "StateHash" TEXT NOT NULL,
+                    "TokenConfigId" INTEGER NULL,
+                    "UsedAt" TEXT NULL,
+                    CONSTRAINT "FK_AuthorizationRequests_FunctionalAccounts_FunctionalAccountId" FOREIGN KEY ("FunctionalAccountId") REFERENCES "FunctionalAccounts" ("Id") ON DELETE CASCADE,
+                    CONSTRAINT "FK_AuthorizationRequests_TokenConfigs_TokenConfigId" FOREIGN KEY ("TokenConfigId") REFERENCES "TokenConfigs" ("Id") ON DELETE CASCADE
+                );
+                """);
+
+            migrationBuilder.Sql("""
+                INSERT INTO "ef_temp_AuthorizationRequests" ("Id", "AdminId", "BrowserBindingHash", "CodeVerifierProtected", "CreatedAt", "ExpiresAt", "FunctionalAccountId", "Nonce", "RedirectUri", "StateHash", "TokenConfigId", "UsedAt")
+                SELECT "Id", "AdminId", "BrowserBindingHash", "CodeVerifierProtected", "CreatedAt", "ExpiresAt", "FunctionalAccountId", "Nonce", "RedirectUri", "StateHash", "TokenConfigId", "UsedAt"
+                FROM "AuthorizationRequests";
+                """);
+
+            migrationBuilder.Sql("""
+                DROP TABLE "TokenStates";
+                """);
+
+            migrationBuilder.Sql("""
+                ALTER TABLE "ef_temp_TokenStates" RENAME TO "TokenStates";
+                """);
+
+            migrationBuilder.Sql("""
+                DROP TABLE "AuthorizationRequests";
+                """);
+
+            migrationBuilder.Sql("""
+                ALTER TABLE "ef_temp_AuthorizationRequests" RENAME TO "AuthorizationRequests";
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE UNIQUE INDEX "IX_TokenStates_FunctionalAccountId" ON "TokenStates" ("FunctionalAccountId");
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE UNIQUE INDEX "IX_TokenStates_TokenConfigId" ON "TokenStates" ("TokenConfigId");
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE INDEX "IX_AuthorizationRequests_ExpiresAt" ON "AuthorizationRequests" ("ExpiresAt");
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE INDEX "IX_AuthorizationRequests_FunctionalAccountId" ON "AuthorizationRequests" ("FunctionalAccountId");
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE UNIQUE INDEX "IX_AuthorizationRequests_StateHash" ON "AuthorizationRequests" ("StateHash");
+                """);
+
+            migrationBuilder.Sql("""
+                CREATE INDEX "IX_AuthorizationRequests_TokenConfigId" ON "AuthorizationRequests" ("TokenConfigId");
+                """);
         }
 
         /// <inheritdoc />

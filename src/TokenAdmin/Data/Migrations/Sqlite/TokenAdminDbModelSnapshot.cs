@@ -34,6 +34,35 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys");
                 });
 
+            modelBuilder.Entity("TokenAdmin.Admin.AdminSession", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("AdminUserId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AdminUserId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("AdminSessions");
+                });
+
             modelBuilder.Entity("TokenAdmin.Admin.AdminUser", b =>
                 {
                     b.Property<int>("Id")
@@ -42,6 +71,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Disabled")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("FailedSignIns")
                         .HasColumnType("INTEGER");
@@ -1142,6 +1174,16 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.HasIndex("WebServiceId");
 
                     b.ToTable("WebServiceHeaders");
+                });
+
+            modelBuilder.Entity("TokenAdmin.Admin.AdminSession", b =>
+                {
+                    b.HasOne("TokenAdmin.Admin.AdminUser", "AdminUser")
+                        .WithMany()
+                        .HasForeignKey("AdminUserId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.Navigation("AdminUser");
                 });
 
             modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
