@@ -59,6 +59,8 @@ public static class TokenConfigYaml
     }
 
     /// <summary>Deserializes <paramref name="yaml"/>; any problem becomes a <see cref="TokenConfigYamlException"/> with line and column.</summary>
+    public static T? Read<T>(string yaml, CancellationToken cancellationToken) => Read<T>(yaml);
+
     public static T? Read<T>(string yaml)
     {
         CheckAliases(yaml);
