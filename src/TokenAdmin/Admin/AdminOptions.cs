@@ -11,6 +11,12 @@ public sealed class AdminOptions
     /// <summary>Sign-in and setup form posts allowed per client address and minute.</summary>
     public int PostsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// Sign-in and setup form posts allowed per minute through one trusted proxy, for all the client addresses it
+    /// forwards together (empty: ten times <see cref="PostsPerMinute"/>). See Hosting/ClientAddress.
+    /// </summary>
+    public int? ProxyPostsPerMinute { get; set; }
+
     public TimeSpan SetupLinkLifetime { get; set; } = TimeSpan.FromHours(1);
 
     public int MinPasswordLength { get; set; } = 12;
