@@ -3,9 +3,13 @@ namespace TokenAdmin.Admin;
 /// <summary>Sign-in protection. Bound from "TokenAdmin:SignIn".</summary>
 public sealed class AdminOptions
 {
-    /// <summary>Failed passwords in a row that lock a local admin.</summary>
+    /// <summary>Failed sign-ins in a row (per account name and per client address) before tries must wait (see SignInThrottle).</summary>
     public int MaxFailedSignIns { get; set; } = 5;
 
+    /// <summary>The wait after the first failure beyond <see cref="MaxFailedSignIns"/>; it doubles with each further failure.</summary>
+    public TimeSpan FirstDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between tries (the name stays from the hard lock it replaced).</summary>
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Sign-in and setup form posts allowed per client address and minute.</summary>

@@ -68,6 +68,7 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton<SettingsStore>();
         services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
+        services.AddSingleton<SignInThrottle>();
         services.AddScoped<AdminAccounts>();
         services.AddScoped<SetupLinks>();
 

@@ -175,7 +175,9 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
             Assert.Null(e.ResponseBody);
             Assert.Equal("anonymous", e.Caller);
         });
-        Assert.Contains("WWW-Authenticate", entries[1].ResponseHeaders, StringComparison.Ordinal);
+        // Only a one-line summary with the reason (issue 17): never the caller's headers.
+        Assert.Contains("not signed", entries[1].RequestHeaders, StringComparison.Ordinal);
+        Assert.Equal("", entries[1].ResponseHeaders);
         Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
     }
 }

@@ -78,7 +78,7 @@ public sealed class IdTokenAsAccessTokenTests : ApiTestBase
     [Fact]
     public async Task ProfilePage_SaysTheAudienceIsRequired()
     {
-        var browser = await App.SignedInBrowserAsync();
+        var browser = await App.SignedInBrowserAsync("carol");
 
         var page = await browser.GetStringAsync("/oidcprofiles/edit");
 

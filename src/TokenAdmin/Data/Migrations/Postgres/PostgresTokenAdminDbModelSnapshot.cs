@@ -1070,6 +1070,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<bool>("AllowUnencrypted")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Authentication")
                         .HasColumnType("integer");
 
