@@ -40,6 +40,9 @@ internal static class ApiLoad
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Configuration["TokenAdmin:DataDirectory"] = dataDirectory;
         builder.Configuration["TokenAdmin:TokenStoreUpdater:Enabled"] = "false";
+        // Note: the load measures the handlers, not the /api rate limits (which would answer 429 after 300 calls a minute).
+        builder.Configuration["TokenAdmin:Api:RateLimit:PerClientPerMinute"] = "1000000000";
+        builder.Configuration["TokenAdmin:Api:RateLimit:TotalPerMinute"] = "1000000000";
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole();
         builder.Configuration["Logging:LogLevel:Default"] = "Error";

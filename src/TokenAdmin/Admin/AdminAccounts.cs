@@ -9,8 +9,8 @@ public enum SignInStatus { Succeeded, Failed, LockedOut }
 
 public sealed record SignInResult(SignInStatus Status, AdminUser? User = null, DateTime? LockedUntil = null);
 
-/// <summary>Local admin accounts: creation, password check with lockout.</summary>
-public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> hasher, IOptions<AdminOptions> options, TimeProvider time)
+/// <summary>Local admin accounts: creation, password check with growing delays after failures (<see cref="SignInThrottle"/>).</summary>
+public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> hasher, IOptions<AdminOptions> options, TimeProvider time, SignInThrottle throttle)
 {
     // Note: verifying against a fixed hash when the user does not exist costs the same time as a real check,
     // so response times do not tell which user names exist.
@@ -44,22 +44,17 @@ public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> ha
     public string? PasswordProblem(string userName, string? password)
     {
         var min = options.Value.MinPasswordLength;
+        if (!string.IsNullOrEmpty(password) && password.Length <= 512 && PasswordRules.Weakness(userName, password) is { } weakness)
+        {
+            return weakness;
+        }
+
         if (string.IsNullOrEmpty(password) || password.Length < min)
         {
             return $"Password must be at least {min} characters.";
         }
 
-        if (password.Length > 512)
-        {
-            return "Password must be at most 512 characters.";
-        }
-
-        if (userName.Length > 0 && password.Contains(userName, StringComparison.OrdinalIgnoreCase))
-        {
-            return "Password must not contain the user name.";
-        }
-
-        return null;
+        return password.Length > 512 ? "Password must be at most 512 characters." : null;
     }
 
     /// <summary>Adds the admin to the unit of work (with its audit entry); the caller saves. Validate first.</summary>
@@ -78,47 +73,37 @@ public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> ha
         return user;
     }
 
-    public async Task<SignInResult> CheckPasswordAsync(string? userName, string? password, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks a sign-in from <paramref name="client"/> (Hosting/ClientAddress.Key). Every failure looks and costs the
+    /// same: an unknown name, a wrong password and a try that must still wait (<see cref="SignInThrottle"/>) all hash
+    /// the password, write nothing and answer <see cref="SignInStatus.Failed"/>.
+    /// </summary>
+    public async Task<SignInResult> CheckPasswordAsync(string? userName, string? password, string client, CancellationToken cancellationToken)
     {
         var normalized = AdminUser.Normalize(userName ?? "");
         var user = normalized.Length == 0
             ? null
             : await db.AdminUsers.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, cancellationToken);
-        if (user is null || user.Disabled)
+        var mustWait = throttle.MustWait(normalized, client);
+        var verdict = hasher.VerifyHashedPassword(user!, user?.PasswordHash ?? DummyHash, password ?? "");
+        if (user is null || user.Disabled || mustWait || verdict == PasswordVerificationResult.Failed)
         {
-            // Note: a disabled admin gets the same answer and costs the same time as an unknown name.
-            hasher.VerifyHashedPassword(null!, DummyHash, password ?? "");
-            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user?.UserName ?? userName?.Trim() ?? "",
-                user is null ? "local password: no such admin" : "local password: admin is disabled");
-            await db.SaveChangesAsync(cancellationToken);
-            return new SignInResult(SignInStatus.Failed);
-        }
-
-        var now = time.GetUtcNow().UtcDateTime;
-        if (user.LockedUntil > now)
-        {
-            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user.UserName, $"local password: locked until {user.LockedUntil:u}");
-            await db.SaveChangesAsync(cancellationToken);
-            return new SignInResult(SignInStatus.LockedOut, user, user.LockedUntil);
-        }
-
-        var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, password ?? "");
-        if (verdict == PasswordVerificationResult.Failed)
-        {
-            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user.UserName, "local password: wrong password");
-            user.FailedSignIns++;
-            var limit = options.Value.MaxFailedSignIns;
-            if (user.FailedSignIns >= limit)
+            throttle.Failed(normalized, client);
+            // Note: every failure writes the same one audit entry (and, when tries start to wait, the same second one),
+            // so a name that exists costs the same time as one that does not. The password typed is never written.
+            var why = user is null ? "no such admin" : user.Disabled ? "admin is disabled" : verdict == PasswordVerificationResult.Failed ? "wrong password" : "tried again before its delay ended";
+            AuditLog.Add(db, time, "anonymous", "admin.sign-in-failed", user?.UserName ?? Cut(userName?.Trim() ?? ""), $"local password: {why}");
+            if (throttle.FailuresOf(normalized) == options.Value.MaxFailedSignIns)
             {
-                user.LockedUntil = now + options.Value.LockoutDuration;
-                user.FailedSignIns = 0;
-                AuditLog.Add(db, time, "system", "admin.locked", user.UserName, $"{limit} failed sign-ins; locked until {user.LockedUntil:u}");
+                // Note: audited once per run of failures, when tries start to wait, for names that exist and names
+                // that do not alike (the same write, so the same time).
+                AuditLog.Add(db, time, "system", "admin.sign-in-slowed", user?.UserName ?? Cut(normalized),
+                    $"{options.Value.MaxFailedSignIns} failed sign-ins in a row{(user is null ? " for a name that is no admin" : "")}; " +
+                    $"further tries wait longer each time, except from addresses the admin signed in from before (last try from {client})");
             }
 
             await db.SaveChangesAsync(cancellationToken);
-            return user.LockedUntil > now
-                ? new SignInResult(SignInStatus.LockedOut, user, user.LockedUntil)
-                : new SignInResult(SignInStatus.Failed);
+            return new SignInResult(SignInStatus.Failed);
         }
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
@@ -126,13 +111,16 @@ public sealed class AdminAccounts(TokenAdminDb db, IPasswordHasher<AdminUser> ha
             user.PasswordHash = hasher.HashPassword(user, password!);
         }
 
+        throttle.Succeeded(normalized, client);
         user.FailedSignIns = 0;
         user.LockedUntil = null;
-        user.LastSignInAt = now;
+        user.LastSignInAt = time.GetUtcNow().UtcDateTime;
         AuditLog.Add(db, time, "admin:" + user.UserName, "admin.signed-in", user.UserName, "local password");
         await db.SaveChangesAsync(cancellationToken);
         return new SignInResult(SignInStatus.Succeeded, user);
     }
+
+    private static string Cut(string value) => value.Length <= 100 ? value : value[..100];
 
     public async Task<bool> UnlockAsync(string userName, string actor, CancellationToken cancellationToken)
     {

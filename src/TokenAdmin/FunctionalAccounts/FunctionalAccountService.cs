@@ -194,6 +194,10 @@ public sealed class FunctionalAccountService(
         {
             errors[nameof(input.Name)] = "Account name: required, at most 200 characters.";
         }
+        else if (name.Any(char.IsControl))
+        {
+            errors[nameof(input.Name)] = "Account name: no control characters (line breaks, tabs, escapes).";
+        }
         else if (await db.FunctionalAccounts.AnyAsync(a => a.NormalizedName == FunctionalAccount.Normalize(name) && a.Id != account.Id, cancellationToken))
         {
             errors[nameof(input.Name)] = $"Account name: an account named '{name}' exists already.";

@@ -68,6 +68,7 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton<SettingsStore>();
         services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
+        services.AddSingleton<SignInThrottle>();
         services.AddScoped<AdminAccounts>();
         services.AddScoped<AdminManagement>();
         services.AddScoped<SetupLinks>();
@@ -153,18 +154,40 @@ public static class TokenAdminHostingExtensions
             o.AddPolicy(SignInRateLimit, context =>
             {
                 // Only form posts count: looking at the page is free.
-                if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                if (!IsFormPost(context))
                 {
                     return RateLimitPartition.GetNoLimiter("read");
                 }
 
                 var limit = context.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.PostsPerMinute;
-                return RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+                return RateLimitPartition.GetFixedWindowLimiter(ClientAddress.Key(context), _ => PerMinute(limit));
             });
+            // Note: the global limiter runs before the endpoint's policy: the /api limits, and the share of sign-in posts
+            // one proxy gets for all the addresses it forwards (ClientAddress says why).
+            o.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+            [
+                .. WebServices.Api.ApiServices.ApiLimiters(),
+                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                {
+                    if (!IsFormPost(context) || !ClientAddress.IsForwarded(context)
+                        || context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute>()?.PolicyName != SignInRateLimit)
+                    {
+                        return RateLimitPartition.GetNoLimiter("");
+                    }
+
+                    var options = context.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value;
+                    return RateLimitPartition.GetFixedWindowLimiter("proxy " + ClientAddress.PeerKey(context),
+                        _ => PerMinute(options.ProxyPostsPerMinute ?? options.PostsPerMinute * 10));
+                }),
+            ]);
             o.OnRejected = async (context, cancellationToken) =>
             {
+                if (WebServices.Api.ApiServices.IsApi(context.HttpContext))
+                {
+                    await WebServices.Api.ApiServices.WriteTooManyAsync(context.HttpContext, context.Lease);
+                    return;
+                }
+
                 context.HttpContext.Response.Headers.RetryAfter = "60";
                 context.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
                 await context.HttpContext.Response.WriteAsync(
@@ -199,6 +222,11 @@ public static class TokenAdminHostingExtensions
         return builder;
     }
 
+    private static bool IsFormPost(HttpContext context) => !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
+
+    private static FixedWindowRateLimiterOptions PerMinute(int permits) =>
+        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
+
     /// <summary>Brings the database up to date before the first request.</summary>
     public static async Task PrepareTokenAdminAsync(this WebApplication app)
     {
@@ -216,6 +244,7 @@ public static class TokenAdminHostingExtensions
     public static WebApplication UseTokenAdmin(this WebApplication app)
     {
         // Note: no developer exception page, in any environment: a stack trace is never shown to a user.
+        app.UsePeerAddress();
         app.UseForwardedHeaders();
         app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error", "?code={0}");

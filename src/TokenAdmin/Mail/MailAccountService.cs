@@ -215,9 +215,10 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
             errors[nameof(input.SaslMechanism)] = "Choose automatic, XOAUTH2 or OAUTHBEARER.";
         }
 
-        if (input.ImapFolder.Length > 200)
+        if (input.ImapFolder.Length > 200 || input.ImapFolder.Any(char.IsControl))
         {
-            errors[nameof(input.ImapFolder)] = "The folder name is longer than 200 characters.";
+            // Note: MailKit would encode a line break, but the name also shows up raw in console output and errors.
+            errors[nameof(input.ImapFolder)] = "The folder name is up to 200 characters without control characters (line breaks, tabs, escapes).";
         }
 
         if (input.FetchIntervalMinutes is < 1 or > 1440)

@@ -169,6 +169,10 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         {
             errors[nameof(input.Name)] = "Name: required, at most 200 characters.";
         }
+        else if (name.Any(char.IsControl))
+        {
+            errors[nameof(input.Name)] = "Name: no control characters (line breaks, tabs, escapes).";
+        }
         else if (await db.OidcProfiles.AnyAsync(p => p.NormalizedName == OidcProfile.Normalize(name) && p.Id != profile.Id, cancellationToken))
         {
             errors[nameof(input.Name)] = $"Name: a profile named '{name}' exists already.";
@@ -227,6 +231,11 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         if (audiences.Any(a => a.Length > 500))
         {
             errors[nameof(input.RestrictAudience)] = "Audience: one audience per line, each at most 500 characters.";
+        }
+        else if (input.AcceptIncomingTokens && audiences.Count == 0)
+        {
+            // Note: no default to the client id: that is exactly the audience of the provider's ID tokens for this client.
+            errors[nameof(input.RestrictAudience)] = "Audience: required to accept incoming tokens. Enter the audience your API's access tokens carry (e.g. api://tokenadmin or the API's identifier at the provider), not the client ID of a sign-in app.";
         }
 
         // TLS files are checked now, with the password as it will be stored, so a broken profile is never saved.

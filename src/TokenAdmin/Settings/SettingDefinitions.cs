@@ -59,6 +59,7 @@ public static partial class SettingNames
     public const string SmtpFrom = "Smtp.From";
     public const string DebuggerRetentionDays = "Debugger.RetentionDays";
     public const string DebuggerBodyLimit = "Debugger.BodyLimit";
+    public const string DebuggerMaxSizeMb = "Debugger.MaxSizeMB";
 
     public const string PublicUrlGroup = "Public URL";
     public const string AdminOidcGroup = "Admin sign-in with OpenID Connect";
@@ -127,6 +128,9 @@ public static partial class SettingNames
         new(DebuggerBodyLimit, DebuggerGroup, "Body limit (characters)",
             "Request and response bodies are cut at this length in the debugger (1024 to 1048576), after secrets are redacted.",
             "16384", Validate: v => CheckNumber(v, 1024, 1024 * 1024, "Body limit")),
+        new(DebuggerMaxSizeMb, DebuggerGroup, "Total size (MB)",
+            "The most text the debugger keeps in all (1 to 100000 MB, counted in characters); when a new call goes beyond it, the oldest calls are removed first.",
+            "100", Validate: v => CheckNumber(v, 1, 100_000, "Total size")),
     ];
 
     internal static string? CheckNumber(string value, int min, int max, string label) =>

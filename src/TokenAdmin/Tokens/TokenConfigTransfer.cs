@@ -146,7 +146,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             return TokenImportResult.Refused("", [new TokenImportError(0, null, "The file is not UTF-8 text; save it as UTF-8 and import it again.")]);
         }
 
-        var (format, entries, errors) = Parse(text);
+        var (format, entries, errors) = Parse(text, cancellationToken);
         if (errors.Any(e => e.Entry == 0))
         {
             return TokenImportResult.Refused(format, errors);
@@ -174,7 +174,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         return buffer.ToArray();
     }
 
-    private static (string Format, List<ImportEntry> Entries, List<TokenImportError> Errors) Parse(string text)
+    private static (string Format, List<ImportEntry> Entries, List<TokenImportError> Errors) Parse(string text, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -185,7 +185,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         try
         {
             // Note: reading the whole file first checks its syntax and bounds its aliases before anything else.
-            root = TokenConfigYaml.Read<object>(text);
+            root = TokenConfigYaml.Read<object>(text, cancellationToken);
         }
         catch (TokenConfigYamlException ex)
         {
@@ -194,8 +194,8 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
 
         return root switch
         {
-            Dictionary<object, object> map when map.ContainsKey("tokenAdminExport") => ParseTokenAdmin(text),
-            List<object> list when list.OfType<Dictionary<object, object>>().Any(e => e.ContainsKey("Name") && e.ContainsKey("Config")) => ParseZnuny(text),
+            Dictionary<object, object> map when map.ContainsKey("tokenAdminExport") => ParseTokenAdmin(text, cancellationToken),
+            List<object> list when list.OfType<Dictionary<object, object>>().Any(e => e.ContainsKey("Name") && e.ContainsKey("Config")) => ParseZnuny(text, cancellationToken),
             Dictionary<object, object> map when map.ContainsKey("name") || map.ContainsKey("clientId") => ("", [], [new TokenImportError(0, null,
                 "This is a single token config, not an export. An export starts with 'tokenAdminExport: 1' and lists the configs under 'tokenConfigs:'.")]),
             null => ("", [], [new TokenImportError(0, null, "The file is empty.")]),
@@ -204,12 +204,12 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         };
     }
 
-    private static (string, List<ImportEntry>, List<TokenImportError>) ParseTokenAdmin(string text)
+    private static (string, List<ImportEntry>, List<TokenImportError>) ParseTokenAdmin(string text, CancellationToken cancellationToken)
     {
         ExportHeader header;
         try
         {
-            header = TokenConfigYaml.Read<ExportHeader>(text)!;
+            header = TokenConfigYaml.Read<ExportHeader>(text, cancellationToken)!;
         }
         catch (TokenConfigYamlException ex)
         {
@@ -239,6 +239,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         var errors = new List<TokenImportError>();
         foreach (var entry in scanned)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (Check(entry) is { } problem)
             {
                 errors.Add(problem);
@@ -260,12 +261,13 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         return (TokenAdminFormat, entries, errors);
     }
 
-    private static (string, List<ImportEntry>, List<TokenImportError>) ParseZnuny(string text)
+    private static (string, List<ImportEntry>, List<TokenImportError>) ParseZnuny(string text, CancellationToken cancellationToken)
     {
         var entries = new List<ImportEntry>();
         var errors = new List<TokenImportError>();
         foreach (var entry in YamlListScanner.Scan(text, new HashSet<string>(), out _))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (Check(entry) is { } problem)
             {
                 errors.Add(problem);

@@ -59,9 +59,15 @@ public static class TokenConfigYaml
     }
 
     /// <summary>Deserializes <paramref name="yaml"/>; any problem becomes a <see cref="TokenConfigYamlException"/> with line and column.</summary>
-    public static T? Read<T>(string yaml)
+    /// <remarks>
+    /// Before the deserializer runs, one linear pass bounds the nesting (<see cref="YamlNesting"/>) and one parser pass
+    /// bounds aliases and refuses duplicate keys (YamlDotNet would silently keep the last value). Both stop when
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </remarks>
+    public static T? Read<T>(string yaml, CancellationToken cancellationToken = default)
     {
-        CheckAliases(yaml);
+        YamlNesting.Check(yaml, cancellationToken);
+        CheckEvents(yaml, cancellationToken);
         try
         {
             return Reader.Deserialize<T>(yaml);
@@ -72,18 +78,68 @@ public static class TokenConfigYaml
         }
     }
 
-    private static void CheckAliases(string yaml)
+    /// <summary>A mapping being read: the keys seen so far (with their lines) and whether the next node is a key.</summary>
+    private sealed class MappingFrame
+    {
+        public Dictionary<string, long> Keys { get; } = new(StringComparer.Ordinal);
+        public bool ExpectKey { get; set; } = true;
+    }
+
+    private static void CheckEvents(string yaml, CancellationToken cancellationToken)
     {
         var parser = new Parser(new StringReader(yaml));
         var aliases = 0;
+        var events = 0;
+        // Note: null entries stand for sequences, whose items need no check.
+        var open = new Stack<MappingFrame?>();
         try
         {
             while (parser.MoveNext())
             {
-                if (parser.Current is AnchorAlias alias && ++aliases > MaxAliases)
+                if ((++events & 0x3FF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                var current = parser.Current;
+                if (current is AnchorAlias alias && ++aliases > MaxAliases)
                 {
                     throw new TokenConfigYamlException(
                         $"Line {alias.Start.Line}, column {alias.Start.Column}: more than {MaxAliases} YAML aliases; the file is refused.");
+                }
+
+                if (current is MappingEnd or SequenceEnd)
+                {
+                    open.TryPop(out _);
+                    continue;
+                }
+
+                if (current is not NodeEvent node)
+                {
+                    continue;
+                }
+
+                if (open.TryPeek(out var mapping) && mapping is not null)
+                {
+                    if (mapping.ExpectKey && node is Scalar key && key.Value != "<<")
+                    {
+                        if (!mapping.Keys.TryAdd(key.Value, key.Start.Line))
+                        {
+                            throw new TokenConfigYamlException(
+                                $"Line {key.Start.Line}, column {key.Start.Column}: duplicate key '{Shorten(key.Value)}' (first at line {mapping.Keys[key.Value]}).");
+                        }
+                    }
+
+                    mapping.ExpectKey = !mapping.ExpectKey;
+                }
+
+                if (node is MappingStart)
+                {
+                    open.Push(new MappingFrame());
+                }
+                else if (node is SequenceStart)
+                {
+                    open.Push(null);
                 }
             }
         }
@@ -92,6 +148,8 @@ public static class TokenConfigYaml
             throw new TokenConfigYamlException(Describe(ex));
         }
     }
+
+    private static string Shorten(string value) => value.Length <= 100 ? value : value[..100] + "…";
 
     private static string Describe(YamlException ex)
     {

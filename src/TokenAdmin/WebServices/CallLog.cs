@@ -81,6 +81,10 @@ public sealed class CallLog(TokenAdminDb db)
         return new CallLogPage(rows, page, pages, total);
     }
 
+    /// <summary>What the debugger holds now (characters of its text, see <see cref="CallLogBound"/>) and how many calls.</summary>
+    public async Task<(long Size, int Calls)> SizeAsync(CancellationToken cancellationToken) =>
+        (await CallLogBound.StoredSizeAsync(db, cancellationToken), await db.CallLogEntries.CountAsync(cancellationToken));
+
     public Task<CallLogEntry?> FindAsync(long id, CancellationToken cancellationToken) =>
         db.CallLogEntries.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, cancellationToken);
 

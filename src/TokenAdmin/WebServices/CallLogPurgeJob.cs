@@ -6,7 +6,7 @@ using TokenAdmin.Settings;
 
 namespace TokenAdmin.WebServices;
 
-/// <summary>Every hour: removes debugger entries older than the retention setting (Debugger.RetentionDays).</summary>
+/// <summary>Every hour: removes debugger entries older than the retention setting (Debugger.RetentionDays), then the oldest beyond Debugger.MaxSizeMB.</summary>
 [DisallowConcurrentExecution]
 public sealed partial class CallLogPurgeJob(IServiceScopeFactory scopes, SettingsStore settings, TimeProvider time, ILogger<CallLogPurgeJob> logger) : IJob
 {
@@ -27,6 +27,9 @@ public sealed partial class CallLogPurgeJob(IServiceScopeFactory scopes, Setting
         {
             LogPurged(logger, deleted, days);
         }
+
+        // Note: each node's recorder keeps the total size bounded as it stores; this catches what several nodes stored together.
+        await CallLogBound.TrimAsync(db, CallLogBound.MaxSize(snapshot), cancellationToken);
 
         return deleted;
     }

@@ -287,7 +287,7 @@ public static partial class CallRedaction
         }
     }
 
-    private static string SingleLine(string value) => value.Replace('\r', ' ').Replace('\n', ' ');
+    public static string SingleLine(string value) => value.Replace('\r', ' ').Replace('\n', ' ');
 
     // Three base64url parts, the first a JSON header ("eyJ" is base64 of '{"'): signed JWTs and unsigned ones alike.
     [GeneratedRegex(@"eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*")]

@@ -41,6 +41,11 @@ public sealed class WebService
     public TokenSourceKind? TokenSourceKind { get; set; }
     public int? TokenSourceId { get; set; }
     public string TokenType { get; set; } = WebServiceTokenTypes.AccessToken;
+    /// <summary>
+    /// The admin's explicit, audited consent to send the credential over plain http to another machine; without it
+    /// such a web service is refused on save and its calls are not made (see <see cref="SendsCredentialsUnencrypted"/>).
+    /// </summary>
+    public bool AllowUnencrypted { get; set; }
     public bool Enabled { get; set; } = true;
     public string Comment { get; set; } = "";
     public List<WebServiceHeader> Headers { get; set; } = [];
@@ -56,6 +61,13 @@ public sealed class WebService
         && TokenSourceKind is { } kind && TokenSourceId is { } id ? new TokenSource(kind, id) : null;
 
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
+
+    /// <summary>True when a password or token would go over plain http to a host other than this machine.</summary>
+    public static bool SendsCredentialsUnencrypted(string baseUrl, WebServiceAuthentication authentication) =>
+        authentication != WebServiceAuthentication.None
+        && Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && !Hosting.Loopback.IsLoopbackHost(uri.Host);
+
+    public bool SendsCredentialsUnencrypted() => SendsCredentialsUnencrypted(BaseUrl, Authentication);
 }
 
 /// <summary>An extra header sent with every call. A secret header's value is stored encrypted and shown masked.</summary>

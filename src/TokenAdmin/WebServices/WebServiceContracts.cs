@@ -30,7 +30,12 @@ public sealed record CallRecord(
     /// <summary>Who called: the API user's login for incoming calls, the admin or job for outgoing ones.</summary>
     string? Caller = null,
     /// <summary>Further values known to be secret for this call (e.g. what an invoked web service was sent), masked wherever they appear.</summary>
-    IReadOnlyList<string>? KnownSecrets = null);
+    IReadOnlyList<string>? KnownSecrets = null,
+    /// <summary>
+    /// For a call refused before authentication: the one line stored instead of its headers and bodies (anyone can
+    /// send those, so they must not fill the debugger).
+    /// </summary>
+    string? Summary = null);
 
 public interface ICallRecorder
 {

@@ -27,6 +27,13 @@ public sealed partial class WebServiceInvoker(
             throw new InvokeException(InvokeFailure.NotFound, service is null ? $"There is no web service named '{webService}'." : $"Web service '{service.Name}' is disabled.");
         }
 
+        if (service.SendsCredentialsUnencrypted() && !service.AllowUnencrypted)
+        {
+            // Note: a web service saved before plain http needed consent; its credential is not sent until an admin decides.
+            throw new InvokeException(InvokeFailure.BadInput, $"Web service '{service.Name}' would send its password or token over plain http to another machine; "
+                + "an admin must change its base URL to https or tick \"Allow unencrypted\" on it. The call was not made.");
+        }
+
         var operation = await db.Invokers.AsNoTracking()
             .SingleOrDefaultAsync(i => i.WebServiceId == service.Id && i.NormalizedName == WebService.Normalize(invoker ?? ""), cancellationToken);
         if (operation is null)

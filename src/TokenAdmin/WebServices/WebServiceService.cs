@@ -25,6 +25,8 @@ public sealed class WebServiceInput
     /// <summary>"TokenConfig:12" or "FunctionalAccount:3".</summary>
     public string? TokenSource { get; set; }
     public string TokenType { get; set; } = WebServiceTokenTypes.AccessToken;
+    /// <summary>Consent to send the credential over plain http to another machine (audited, shown in red).</summary>
+    public bool AllowUnencrypted { get; set; }
     /// <summary>One "Name: value" per line.</summary>
     public string? Headers { get; set; }
     /// <summary>One "Name: value" per line; a value of <see cref="SecretMask"/> keeps the stored one.</summary>
@@ -40,6 +42,7 @@ public sealed class WebServiceInput
         BasicUserName = w.BasicUserName,
         TokenSource = w.TokenSource is { } s ? SmtpSettings.FormatSource(s) : null,
         TokenType = w.TokenType,
+        AllowUnencrypted = w.AllowUnencrypted,
         Headers = string.Join("\n", w.Headers.Where(h => !h.Secret).Select(h => $"{h.Name}: {h.Value}")),
         SecretHeaders = string.Join("\n", w.Headers.Where(h => h.Secret).Select(h => $"{h.Name}: {SecretMask}")),
         Enabled = w.Enabled,
@@ -145,6 +148,7 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         Apply(service, input, headers, actor, now);
         db.WebServices.Add(service);
         AuditLog.Add(db, time, actor, "web-service.created", service.Name, Describe(service));
+        AuditUnencrypted(service, false, actor);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -177,8 +181,10 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         }
 
         var before = Describe(service);
+        var wasAllowed = service.AllowUnencrypted;
         var passwordChanged = !string.IsNullOrEmpty(input.BasicPassword);
         Apply(service, input, headers, actor, time.GetUtcNow().UtcDateTime);
+        AuditUnencrypted(service, wasAllowed, actor);
         service.Version = Guid.NewGuid().ToString("N");
         var after = Describe(service);
         AuditLog.Add(db, time, actor, "web-service.updated", service.Name,
@@ -319,6 +325,12 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         if (CheckBaseUrl(input.BaseUrl) is { } urlError)
         {
             errors[nameof(input.BaseUrl)] = urlError;
+        }
+        else if (WebService.SendsCredentialsUnencrypted(input.BaseUrl, input.Authentication) && !input.AllowUnencrypted)
+        {
+            // Note: as token endpoints and mail servers: a credential crosses the network only encrypted, unless an admin says otherwise.
+            errors[nameof(input.BaseUrl)] = "With plain http to another machine, the password or token would cross the network unencrypted. "
+                + "Use an https address, or tick \"Allow unencrypted\" if the network between TokenAdmin and this web service is trusted.";
         }
         else if (existing is not null)
         {
@@ -529,6 +541,8 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         service.BaseUrl = input.BaseUrl;
         service.Authentication = input.Authentication;
         service.TokenType = input.TokenType;
+        // Note: only kept while it matters, so it is never silently in force for a later http address.
+        service.AllowUnencrypted = input.AllowUnencrypted && WebService.SendsCredentialsUnencrypted(input.BaseUrl, input.Authentication);
         if (input.Authentication == WebServiceAuthentication.Basic)
         {
             service.BasicUserName = input.BasicUserName;
@@ -568,6 +582,16 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         invoker.ChangedBy = actor;
     }
 
+    /// <summary>Consent to send credentials over plain http gets an audit entry of its own, so it is easy to find.</summary>
+    private void AuditUnencrypted(WebService service, bool wasAllowed, string actor)
+    {
+        if (service.AllowUnencrypted && !wasAllowed)
+        {
+            AuditLog.Add(db, time, actor, "web-service.unencrypted-allowed", service.Name,
+                $"{service.Authentication} credentials may go over plain http to {service.BaseUrl}");
+        }
+    }
+
     /// <summary>What the audit log says about a web service: never a password or secret header value.</summary>
     private static string Describe(WebService w)
     {
@@ -584,6 +608,11 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         if (w.Headers.Count > 0)
         {
             text.Append(", headers ").AppendJoin(' ', w.Headers.Select(h => h.Secret ? h.Name + "(secret)" : h.Name));
+        }
+
+        if (w.AllowUnencrypted)
+        {
+            text.Append(", credentials allowed over unencrypted http");
         }
 
         return text.Append(w.Enabled ? "" : ", disabled").ToString();

@@ -142,7 +142,8 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
         Assert.Equal(5, entries.Count);
         Assert.Equal([200, 200, 401, 401, 401], entries.Select(e => e.StatusCode ?? 0));
         Assert.Equal(["robot", "robot", "anonymous", "anonymous", "anonymous"], entries.Select(e => e.Caller));
-        Assert.Contains("expired", entries[2].ResponseHeaders, StringComparison.Ordinal);
+        // The reason is in the one-line summary of a refused call (issue 17), which replaces its headers.
+        Assert.Contains("expired", entries[2].RequestHeaders, StringComparison.Ordinal);
         Assert.All(entries.Skip(2), e => { Assert.Null(e.ResponseBody); Assert.Null(e.RequestBody); });
         Assert.Contains("not recorded", entries[1].ResponseBody, StringComparison.Ordinal);
         foreach (var entry in entries)
@@ -175,7 +176,9 @@ public sealed class ApiInvokeAndDebuggerTests : ApiTestBase
             Assert.Null(e.ResponseBody);
             Assert.Equal("anonymous", e.Caller);
         });
-        Assert.Contains("WWW-Authenticate", entries[1].ResponseHeaders, StringComparison.Ordinal);
+        // Only a one-line summary with the reason (issue 17): never the caller's headers.
+        Assert.Contains("not signed", entries[1].RequestHeaders, StringComparison.Ordinal);
+        Assert.Equal("", entries[1].ResponseHeaders);
         Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
     }
 }

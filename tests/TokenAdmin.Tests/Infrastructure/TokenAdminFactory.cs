@@ -25,6 +25,9 @@ public partial class TokenAdminFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; } = new()
     {
         ["TokenAdmin:SignIn:PostsPerMinute"] = "1000",
+        // Tests make calls faster than any client should; the API limits have their own tests (Security/DebuggerFloodTests).
+        ["TokenAdmin:Api:RateLimit:PerClientPerMinute"] = "100000",
+        ["TokenAdmin:Api:RateLimit:TotalPerMinute"] = "100000",
         // A scheduled updater run at the top of the hour would refresh tokens under a running test; tests run it themselves.
         ["TokenAdmin:TokenStoreUpdater:Enabled"] = "false",
     };

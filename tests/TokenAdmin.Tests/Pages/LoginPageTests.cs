@@ -65,37 +65,20 @@ public sealed class LoginPageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Login_LocksAccount_AfterFiveFailures_EvenForTheRightPassword()
+    public async Task Login_AfterFiveFailures_EvenTheRightPasswordWaits_WithTheSameAnswer()
     {
         var browser = _app.CreateBrowser();
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 5; i++)
         {
             var failed = await browser.PostFormAsync("/account/login", Credentials("wrong-password"));
             Assert.Contains("Wrong user name or password.", await failed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        var fifth = await browser.PostFormAsync("/account/login", Credentials("wrong-password"));
         var right = await browser.PostFormAsync("/account/login", Credentials(TokenAdminFactory.AdminPassword));
 
-        Assert.Contains("this account is locked until", await fifth.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
-        Assert.Contains("this account is locked until", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Contains(await _app.WithDbAsync(db => db.AuditEntries.Select(e => e.Action).ToListAsync()), a => a == "admin.locked");
-    }
-
-    [Fact]
-    public async Task Login_AfterLockoutEnds_SignsInAgain()
-    {
-        var browser = _app.CreateBrowser();
-        for (var i = 0; i < 5; i++)
-        {
-            await browser.PostFormAsync("/account/login", Credentials("wrong-password"));
-        }
-
-        await _app.WithDbAsync(db => db.AdminUsers.ExecuteUpdateAsync(s => s.SetProperty(u => u.LockedUntil, DateTime.UtcNow.AddSeconds(-1))));
-        var right = await browser.PostFormAsync("/account/login", Credentials(TokenAdminFactory.AdminPassword));
-
-        Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
+        Assert.Contains("Wrong user name or password.", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(await _app.WithDbAsync(db => db.AuditEntries.Select(e => e.Action).ToListAsync()), a => a == "admin.sign-in-slowed");
     }
 
     [Fact]
@@ -123,6 +106,35 @@ public sealed class LoginPageTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("http://localhost/account/login", response.Headers.Location!.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+}
+
+public sealed class SignInDelayTests : IAsyncLifetime
+{
+    private readonly TokenAdminFactory _app = new();
+
+    public Task InitializeAsync()
+    {
+        _app.Settings["TokenAdmin:SignIn:FirstDelay"] = "00:00:00.200";
+        return _app.CreateAdminAsync();
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Login_AfterTheWait_SignsInAgain()
+    {
+        var browser = _app.CreateBrowser();
+        for (var i = 0; i < 6; i++)
+        {
+            await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = "wrong-password" });
+        }
+
+        // Six failures: the next try waits 2 x 200 ms.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var right = await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = TokenAdminFactory.AdminPassword });
+
+        Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
     }
 }
 

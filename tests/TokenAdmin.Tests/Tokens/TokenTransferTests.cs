@@ -442,7 +442,8 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "the list given twice",
             NewMailbox + "\ntokenConfigs:\n- {name: Second, template: Custom, clientId: s}\n- {name: Third, template: Custom, clientId: t}\n",
             false,
-            "tokenConfigs must be one list written out in the file (once, and not as an alias)."
+            // Note: every duplicate key is refused now (issue 17), before the export's own check of its list.
+            "Line 11, column 1: duplicate key 'tokenConfigs' (first at line 3)."
         },
         {
             "unknown export version",

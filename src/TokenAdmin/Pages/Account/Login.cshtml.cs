@@ -36,16 +36,15 @@ public sealed class LoginModel(AdminAccounts accounts, SettingsStore settings) :
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var result = await accounts.CheckPasswordAsync(Input.UserName, Input.Password, cancellationToken);
+        var result = await accounts.CheckPasswordAsync(Input.UserName, Input.Password, ClientAddress.Key(HttpContext), cancellationToken);
         if (result.Status == SignInStatus.Succeeded)
         {
             await HttpContext.SignInAsync(AdminAuthentication.CookieScheme, AdminAuthentication.LocalPrincipal(result.User!));
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : Url.Content("~/"));
         }
 
-        Error = result.Status == SignInStatus.LockedOut
-            ? $"Too many failed sign-ins: this account is locked until {result.LockedUntil:yyyy-MM-dd HH:mm} UTC. Another admin can unlock it with `admin unlock`."
-            : "Wrong user name or password.";
+        // Note: one answer for every failure (unknown name, wrong password, a try that must wait), so it names nothing.
+        Error = "Wrong user name or password. After several failed tries, each further try has to wait a little longer.";
         Input.Password = "";
         await DescribeAsync(cancellationToken);
         return Page();

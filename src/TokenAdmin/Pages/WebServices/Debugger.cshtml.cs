@@ -36,6 +36,7 @@ public sealed class DebuggerModel(CallLog log, SettingsStore settings) : PageMod
     public CallLogPage Result { get; private set; } = null!;
     public IReadOnlyList<string> WebServices { get; private set; } = [];
     public string? RetentionError { get; private set; }
+    public string SizeText { get; private set; } = "";
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
@@ -59,7 +60,11 @@ public sealed class DebuggerModel(CallLog log, SettingsStore settings) : PageMod
         var filter = new CallLogFilter { Direction = Direction, WebService = WebService, Status = Status, From = From, To = To, Text = Text, Page = PageNumber };
         Result = await log.ReadAsync(filter, cancellationToken);
         WebServices = await log.WebServiceNamesAsync(cancellationToken);
-        RetentionDays ??= (await settings.GetAsync(cancellationToken)).Get(SettingNames.DebuggerRetentionDays);
+        var snapshot = await settings.GetAsync(cancellationToken);
+        RetentionDays ??= snapshot.Get(SettingNames.DebuggerRetentionDays);
+        var (size, calls) = await log.SizeAsync(cancellationToken);
+        SizeText = string.Create(CultureInfo.InvariantCulture,
+            $"{calls} call(s), {size / (double)CallLogBound.Megabyte:0.0} MB of {CallLogBound.MaxSize(snapshot) / CallLogBound.Megabyte} MB (setting Debugger.MaxSizeMB; the oldest calls go first).");
     }
 
     public Dictionary<string, string?> Route(int page) => new()

@@ -19,7 +19,7 @@ public static class ApiProblems
         context.Response.ContentType = "application/problem+json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["type"] = $"https://tools.ietf.org/html/rfc9110#section-{Section(status)}",
+            ["type"] = status == StatusCodes.Status429TooManyRequests ? "https://tools.ietf.org/html/rfc6585#section-4" : $"https://tools.ietf.org/html/rfc9110#section-{Section(status)}",
             ["title"] = title,
             ["status"] = status,
             ["detail"] = detail,
@@ -84,25 +84,50 @@ public sealed partial class ApiCallMiddleware(RequestDelegate next, ILogger<ApiC
             context.Response.Body = original;
             clock.Stop();
             var holdsSecret = context.GetEndpoint()?.Metadata.GetMetadata<ResponseHoldsSecret>() is not null;
-            // Note: an anonymous or refused (401) call stores status and headers only (the reason is in WWW-Authenticate):
-            // anyone can send those, so they must not fill the debugger with their bodies.
+            // Note: a call that is not authenticated (anonymous, or refused with 401) leaves one capped line: anyone can
+            // send those, so neither their headers nor their bodies may fill the debugger.
             var authenticated = context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme }
                 && context.Response.StatusCode != StatusCodes.Status401Unauthorized;
-            var record = new CallRecord(
-                CallDirection.Incoming, started, clock.Elapsed, context.Request.Method,
-                $"{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
-                context.Response.StatusCode,
-                [.. context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? "")))],
-                authenticated ? requestBody : null,
-                [.. context.Response.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? "")))],
-                !authenticated ? null : holdsSecret && context.Response.StatusCode < 300 ? "(not recorded: the answer holds a token)" : capture.Text(),
-                error,
-                context.Request.RouteValues.TryGetValue("webservice", out var ws) ? ws as string : null,
-                context.Request.RouteValues.TryGetValue("invoker", out var inv) ? inv as string : null,
-                context.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiAuthentication.Scheme } identity ? identity.Name : "anonymous",
-                context.Items.TryGetValue(ApiEndpoints.SentSecretsItem, out var sent) ? sent as IReadOnlyList<string> : null);
+            var record = authenticated
+                ? new CallRecord(
+                    CallDirection.Incoming, started, clock.Elapsed, context.Request.Method,
+                    $"{context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}",
+                    context.Response.StatusCode,
+                    [.. context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? "")))],
+                    requestBody,
+                    [.. context.Response.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? "")))],
+                    holdsSecret && context.Response.StatusCode < 300 ? "(not recorded: the answer holds a token)" : capture.Text(),
+                    error,
+                    context.Request.RouteValues.TryGetValue("webservice", out var ws) ? ws as string : null,
+                    context.Request.RouteValues.TryGetValue("invoker", out var inv) ? inv as string : null,
+                    context.User.Identity!.Name,
+                    context.Items.TryGetValue(ApiEndpoints.SentSecretsItem, out var sent) ? sent as IReadOnlyList<string> : null)
+                : new CallRecord(
+                    CallDirection.Incoming, started, clock.Elapsed, context.Request.Method,
+                    $"{context.Request.PathBase}{context.Request.Path}", context.Response.StatusCode, [], null, [], null, error,
+                    Caller: "anonymous", Summary: Summary(context));
             await recorder.RecordAsync(record, CancellationToken.None);
         }
+    }
+
+    /// <summary>The one line stored for a call that was not authenticated: why it was refused and how big it was.</summary>
+    private static string Summary(HttpContext context)
+    {
+        var headerBytes = context.Request.Headers.Sum(h => h.Key.Length + 4 + h.Value.Sum(v => v?.Length ?? 0));
+        var body = context.Request.ContentLength is { } length ? $"{length} bytes of body" : "body size unknown";
+        var reason = context.Response.Headers.WWWAuthenticate.ToString() is { Length: > 0 } challenge
+            ? ErrorDescription(challenge)
+            : context.Response.StatusCode < 400 ? "anonymous call" : $"refused ({context.Response.StatusCode})";
+        return $"Not authenticated: {reason}. Request: {headerBytes} bytes of headers, {body} (not stored).";
+    }
+
+    /// <summary>The error_description of a Bearer challenge (or the challenge), cut: the reason the debugger shows.</summary>
+    private static string ErrorDescription(string challenge)
+    {
+        const string key = "error_description=\"";
+        var start = challenge.IndexOf(key, StringComparison.Ordinal);
+        var text = start < 0 ? challenge : challenge[(start + key.Length)..].Split('"', 2)[0];
+        return text.Length <= 300 ? text : text[..300] + "…";
     }
 
     private async Task RunAsync(HttpContext context)

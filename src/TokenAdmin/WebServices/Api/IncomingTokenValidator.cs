@@ -129,6 +129,11 @@ public sealed partial class IncomingTokenValidator(
             return Refused("The bearer token is an ID token (it carries a nonce or at_hash claim, or its typ says so); this API accepts access tokens only.");
         }
 
+        if (!DeclaresAccessToken(jwt) && HasIdTokenShape(jwt))
+        {
+            return Refused("The bearer token has the shape of an ID token (issued to the very client it is meant for, or a sign-in time without any scope); this API accepts access tokens only. A token that says typ at+jwt is taken as an access token.");
+        }
+
         var algorithm = jwt.Alg;
         if (string.IsNullOrEmpty(algorithm) || algorithm.Equals("none", StringComparison.OrdinalIgnoreCase))
         {
@@ -206,13 +211,20 @@ public sealed partial class IncomingTokenValidator(
 
     private async Task<IncomingTokenResult> CheckWithProfileAsync(string token, OidcProfile profile, ProviderMetadata metadata, string issuer, CancellationToken cancellationToken)
     {
+        var audiences = Audiences(profile);
+        if (audiences.Count == 0)
+        {
+            // Note: the client id was the default once, and it is exactly an ID token's audience.
+            return Refused($"OIDC profile '{Cut(profile.Name)}' has no Restrict: Audience, which is required to accept incoming tokens; an admin must set the audience of this API on it.");
+        }
+
         var parameters = new TokenValidationParameters
         {
             ValidateIssuer = true,
             // Note: the issuer was matched against the profile's (templates and Entra's v1 form included) before.
             ValidIssuers = [issuer],
             ValidateAudience = true,
-            ValidAudiences = Audiences(profile),
+            ValidAudiences = audiences,
             ValidateLifetime = true,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
@@ -247,6 +259,12 @@ public sealed partial class IncomingTokenValidator(
         if (string.IsNullOrEmpty(login))
         {
             return Refused($"The bearer token has no '{profile.UidClaim}' claim to name the API user.");
+        }
+
+        if (login.Any(char.IsControl))
+        {
+            // Note: the login becomes a stored API user name, shown in pages, logs and console output.
+            return Refused($"The bearer token's '{profile.UidClaim}' claim holds control characters; it cannot name an API user.");
         }
 
         if (profile.RestrictUserLogin is { } allowed
@@ -373,11 +391,33 @@ public sealed partial class IncomingTokenValidator(
         return null;
     }
 
-    /// <summary>Accepted audiences: the profile's list, or its client id and the App ID URI Entra gives it by default.</summary>
-    public static IReadOnlyList<string> Audiences(OidcProfile profile)
+    /// <summary>Accepted audiences: the profile's list. Empty accepts nothing (there is no default: see <see cref="HasIdTokenShape"/>).</summary>
+    public static IReadOnlyList<string> Audiences(OidcProfile profile) => OidcProfileService.Lines(profile.RestrictAudience);
+
+    /// <summary>An RFC 9068 access token says so in its header (typ at+jwt); such a token is not judged by its shape.</summary>
+    private static bool DeclaresAccessToken(JsonWebToken jwt) =>
+        jwt.Typ is { } typ && (typ.Equals("at+jwt", StringComparison.OrdinalIgnoreCase) || typ.Equals("application/at+jwt", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// An ID token without nonce or at_hash still looks like one: its only audience is the client it was issued to
+    /// (azp), it carries c_hash or s_hash, or it records a sign-in (auth_time) without granting any scope.
+    /// </summary>
+    public static bool HasIdTokenShape(JsonWebToken jwt)
     {
-        var listed = OidcProfileService.Lines(profile.RestrictAudience);
-        return listed.Count > 0 ? listed : [profile.ClientId, "api://" + profile.ClientId];
+        if (jwt.TryGetPayloadValue<object>("c_hash", out _) || jwt.TryGetPayloadValue<object>("s_hash", out _))
+        {
+            return true;
+        }
+
+        var audiences = jwt.Audiences.ToList();
+        if (jwt.TryGetPayloadValue<string>("azp", out var azp) && audiences.Count == 1 && string.Equals(audiences[0], azp, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        return jwt.TryGetPayloadValue<object>("auth_time", out _)
+            && !jwt.TryGetPayloadValue<object>("scope", out _) && !jwt.TryGetPayloadValue<object>("scp", out _)
+            && !jwt.TryGetPayloadValue<object>("client_id", out _);
     }
 
     /// <summary>What a token grants: the words of scope (a string or an array) and scp, and the roles claim (Entra application permissions).</summary>

@@ -1108,6 +1108,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<bool>("AllowUnencrypted")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Authentication")
                         .HasColumnType("integer");
 

@@ -1071,6 +1071,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("AllowUnencrypted")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Authentication")
                         .HasColumnType("INTEGER");
 

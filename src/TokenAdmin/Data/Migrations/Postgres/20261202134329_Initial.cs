@@ -262,6 +262,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     TokenSourceKind = table.Column<int>(type: "integer", nullable: true),
                     TokenSourceId = table.Column<int>(type: "integer", nullable: true),
                     TokenType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    AllowUnencrypted = table.Column<bool>(type: "boolean", nullable: false),
                     Enabled = table.Column<bool>(type: "boolean", nullable: false),
                     Comment = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
