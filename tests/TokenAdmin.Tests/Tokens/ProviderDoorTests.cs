@@ -29,7 +29,7 @@ public sealed class ProviderDoorTests : TokenTestBase
     private async Task<TokenOperationResult> RequestTokenAsync(int id)
     {
         using var scope = App.Services.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<TokenOperations>().RequestAsync(id, "test", default).WaitAsync(Bounded);
+        return await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenAdmin.TokenProvider.TokenSource.Config(id), "test", default).WaitAsync(Bounded);
     }
 
     [Theory]
