@@ -80,6 +80,14 @@ internal static class Seeding
 
     public static string DueName(int index) => $"due-{index:00000}";
 
+    /// <summary>An expired access token and a live refresh token of its own: due at the next updater run.</summary>
+    private static TokenState DueState(ISecretProtector protector, int index, DateTime now) => new()
+    {
+        AccessTokenProtected = protector.Protect($"at-seed-{index}"), TokenType = "Bearer", AccessTokenExpiresAt = now.AddMinutes(-1),
+        RefreshTokenProtected = protector.Protect($"rt-seed-{index}"), RefreshTokenExpiresAt = now.AddDays(80),
+        RefreshTokenExpiryEstimated = true, ObtainedAt = now, LastRefreshAt = now,
+    };
+
     /// <summary>
     /// <paramref name="accounts"/> authorization-code functional accounts on one OIDC profile whose provider is
     /// <paramref name="issuer"/>, with expired access tokens and their own refresh tokens: the same work as
@@ -111,12 +119,7 @@ internal static class Seeding
                 GrantType = TokenAdmin.FunctionalAccounts.AccountGrantTypes.AuthorizationCode, Scope = "openid offline_access mail",
                 RefreshTokenLifetimeDays = 90, RefreshTokenSliding = true,
                 CreatedAt = now, ChangedAt = now, CreatedBy = "benchmark", ChangedBy = "benchmark",
-                State = new TokenState
-                {
-                    AccessTokenProtected = protector.Protect($"at-seed-{i}"), TokenType = "Bearer", AccessTokenExpiresAt = now.AddMinutes(-1),
-                    RefreshTokenProtected = protector.Protect($"rt-seed-{i}"), RefreshTokenExpiresAt = now.AddDays(80),
-                    RefreshTokenExpiryEstimated = true, ObtainedAt = now, LastRefreshAt = now,
-                },
+                State = DueState(protector, i, now),
             });
             if (i % 1000 == 999)
             {
@@ -155,12 +158,7 @@ internal static class Seeding
                 Flow = document.Flow, Valid = true, Yaml = TokenConfigYaml.Write(document),
                 ExpiringSoonDays = document.Notifications.ExpiringSoonDays, ClientSecretProtected = secret,
                 CreatedAt = now, ChangedAt = now, CreatedBy = "benchmark", ChangedBy = "benchmark",
-                State = new TokenState
-                {
-                    AccessTokenProtected = protector.Protect($"at-seed-{i}"), TokenType = "Bearer", AccessTokenExpiresAt = now.AddMinutes(-1),
-                    RefreshTokenProtected = protector.Protect($"rt-seed-{i}"), RefreshTokenExpiresAt = now.AddDays(80),
-                    RefreshTokenExpiryEstimated = true, ObtainedAt = now, LastRefreshAt = now,
-                },
+                State = DueState(protector, i, now),
             });
             if (i % 1000 == 999)
             {

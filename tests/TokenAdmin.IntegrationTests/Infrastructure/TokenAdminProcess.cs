@@ -43,6 +43,23 @@ public sealed partial class TokenAdminProcess : IAsyncDisposable
     /// <param name="settings">Extra configuration ("TokenAdmin:Database:Provider" and so on), passed as environment variables.</param>
     public static async Task<TokenAdminProcess> StartAsync(string? dataDirectory = null, int? port = null, IReadOnlyDictionary<string, string>? settings = null)
     {
+        // Note: a free port found here can be taken by another process before TokenAdmin binds it; with neither a port
+        // nor a data directory asked for (a failed start deletes its directory), such a start is tried again on another
+        // port, three tries at most.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(dataDirectory, port, settings);
+            }
+            catch (InvalidOperationException ex) when (port is null && dataDirectory is null && attempt < 3 && ex.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static async Task<TokenAdminProcess> StartOnceAsync(string? dataDirectory, int? port, IReadOnlyDictionary<string, string>? settings)
+    {
         dataDirectory ??= NewDataDirectory();
         var chosenPort = port ?? FreePort();
         var process = new Process { StartInfo = StartInfo(dataDirectory, "--urls", $"http://127.0.0.1:{chosenPort}") };
