@@ -181,6 +181,17 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             return ("", [], [new TokenImportError(0, null, "The file is empty.")]);
         }
 
+        try
+        {
+            // Note: first, before any parser (the entry scanner that credits errors to entries included): deep nesting
+            // costs a YAML parser the square of its depth.
+            YamlNesting.Check(text, cancellationToken);
+        }
+        catch (TokenConfigYamlException ex)
+        {
+            return ("", [], [new TokenImportError(0, null, ex.Message)]);
+        }
+
         object? root;
         try
         {
