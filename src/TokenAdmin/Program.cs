@@ -1,5 +1,6 @@
 using TokenAdmin.Cli;
 using TokenAdmin.Hosting;
+using TokenAdmin.Settings;
 
 // A first argument that is not an option names a console verb (`admin create`, `config list`, ...); --help, -h and
 // --version anywhere print and exit, and never start the web server.

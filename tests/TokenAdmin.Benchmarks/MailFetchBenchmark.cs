@@ -57,7 +57,7 @@ internal static class MailFetchBenchmark
             var account = await scope.ServiceProvider.GetRequiredService<MailAccountService>().CreateAsync(new MailAccountInput
             {
                 Login = "alice", Host = "127.0.0.1", Type = MailAccountType.Imap, Port = dovecot.ImapPort,
-                Authentication = MailAuthentication.OAuth2, TokenSource = SmtpSettings.FormatSource(TokenSource.Config(config.Config!.Id)),
+                Authentication = MailAuthentication.OAuth2, TokenSource = TokenSource.Config(config.Config!.Id).Key,
                 SaslMechanism = MailSaslMechanism.XOAuth2, KeepOnServer = true, MaxMessagesPerRun = messages,
             }, "benchmark", CancellationToken.None);
             accountId = account.Account!.Id;

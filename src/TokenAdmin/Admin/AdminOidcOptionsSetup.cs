@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using TokenAdmin.Data;
-using TokenAdmin.Hosting;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
 
@@ -12,7 +11,7 @@ namespace TokenAdmin.Admin;
 
 /// <summary>
 /// Builds the OIDC sign-in options from the stored settings when the handler first needs them. When the settings
-/// change, the cached options are dropped (see <see cref="TokenAdminHostingExtensions"/>) and built again.
+/// change, the cached options are dropped (see Hosting/TokenAdminHostingExtensions.cs) and built again.
 /// </summary>
 internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<AdminOidcOptionsSetup> logger) : IConfigureNamedOptions<OpenIdConnectOptions>
 {

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
@@ -43,7 +44,7 @@ public static class AdminSessions
         int? adminUserId = subject.StartsWith("local:", StringComparison.Ordinal) && int.TryParse(subject["local:".Length..], out var id) ? id : null;
         var session = new AdminSession
         {
-            Id = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32)),
+            Id = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)),
             AdminUserId = adminUserId,
             Subject = subject,
             CreatedAt = now,

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
     {
         var now = time.GetUtcNow().UtcDateTime;
         await db.SetupTokens.Where(t => t.UsedAt == null).ExecuteDeleteAsync(cancellationToken);
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var entry = new SetupToken { TokenHash = Hash(token), CreatedAt = now, ExpiresAt = now + options.Value.SetupLinkLifetime };
         db.SetupTokens.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
@@ -98,6 +99,4 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
     };
 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Hosting;
 using TokenAdmin.Secrets;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Cli;
 

@@ -5,8 +5,10 @@ using Microsoft.IdentityModel.Tokens;
 using TokenAdmin.Data;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Oidc;
+using TokenAdmin.Providers;
 using TokenAdmin.Secrets;
 using TokenAdmin.Tokens;
+using TokenAdmin.WebServices.Api;
 
 namespace TokenAdmin.Cli;
 
@@ -193,16 +195,8 @@ internal static class ImportUserVerbs
                 context.Stdout.WriteLine("The access token's audience is not checked: the profile lists no audience (Restrict: Audience).");
             }
 
-            check = await ProfileTokenValidator.ValidateAsync(response.AccessToken, new TokenValidationParameters
-            {
-                ValidateIssuer = true,
-                ValidateAudience = audiences.Count > 0,
-                ValidAudiences = audiences,
-                ValidateLifetime = true,
-                RequireSignedTokens = true,
-                ValidAlgorithms = ProfileTokenValidator.Algorithms,
-                ClockSkew = TimeSpan.FromSeconds(profile.LeewaySeconds),
-            }, configuration, "access token");
+            check = await ProviderTokenValidator.ValidateAsync(response.AccessToken,
+                ProviderTokenValidator.Parameters(audiences, TimeSpan.FromSeconds(profile.LeewaySeconds), requireExpiry: false), configuration, "access token");
             if (!check.Valid && check.Error!.Contains("not a JWT", StringComparison.Ordinal))
             {
                 context.Stderr.WriteLine("The provider issued an opaque access token: it carries no claims to read a user from. Use --token-type id_token.");
@@ -298,7 +292,7 @@ internal static class ImportUserVerbs
         var time = context.Services.GetRequiredService<TimeProvider>();
         user.ChangedAt = time.GetUtcNow().UtcDateTime;
         user.ChangedBy = "console";
-        Admin.AuditLog.Add(db, time, "console", "api-user.roles", user.Login, $"by hand: {(user.ManualRoles.Length == 0 ? "none" : user.ManualRoles)}");
+        Data.AuditLog.Add(db, time, "console", "api-user.roles", user.Login, $"by hand: {(user.ManualRoles.Length == 0 ? "none" : user.ManualRoles)}");
         await db.SaveChangesAsync(cancellationToken);
         context.Stdout.WriteLine($"{user.Login}: roles {string.Join(", ", user.Roles)}.");
         return CliApp.Ok;

@@ -36,7 +36,7 @@ public class TokenAdminDb : DbContext, IDataProtectionKeyContext
     public DbSet<Refresh.UpdaterRun> UpdaterRuns => Set<Refresh.UpdaterRun>();
     public DbSet<Oidc.OidcProfile> OidcProfiles => Set<Oidc.OidcProfile>();
     public DbSet<FunctionalAccounts.FunctionalAccount> FunctionalAccounts => Set<FunctionalAccounts.FunctionalAccount>();
-    public DbSet<FunctionalAccounts.ApiUser> ApiUsers => Set<FunctionalAccounts.ApiUser>();
+    public DbSet<WebServices.Api.ApiUser> ApiUsers => Set<WebServices.Api.ApiUser>();
     public DbSet<Mail.MailAccount> MailAccounts => Set<Mail.MailAccount>();
     public DbSet<Mail.FetchedMessage> FetchedMessages => Set<Mail.FetchedMessage>();
     public DbSet<WebServices.WebService> WebServices => Set<WebServices.WebService>();

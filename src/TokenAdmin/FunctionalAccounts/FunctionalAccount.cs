@@ -87,5 +87,7 @@ internal sealed class FunctionalAccountConfiguration : IEntityTypeConfiguration<
         // Note: a profile in use cannot be deleted (the service says so first; the database enforces it too).
         builder.HasOne(a => a.Profile).WithMany().HasForeignKey(a => a.OidcProfileId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(a => a.State).WithOne().HasForeignKey<TokenState>(s => s.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);
+        // An authorization started for the account ends with it.
+        builder.HasMany<AuthorizationRequest>().WithOne().HasForeignKey(r => r.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -39,16 +39,9 @@ public sealed record FunctionalAccountSaveResult(Dictionary<string, string> Erro
     public bool Succeeded => Errors.Count == 0;
 }
 
-/// <summary>Something that takes its tokens from a functional account (a mail account, the SMTP settings): it keeps the account from being deleted.</summary>
-public interface IFunctionalAccountUsage
-{
-    /// <summary>Human-readable names of what uses the account, e.g. "mail account support@example.com at imap.example.com".</summary>
-    Task<IReadOnlyList<string>> FindUsesAsync(int functionalAccountId, CancellationToken cancellationToken);
-}
-
 /// <summary>Creates, changes and deletes functional accounts: validated, audited, the password encrypted; deletion refused while in use.</summary>
 public sealed class FunctionalAccountService(
-    TokenAdminDb db, ISecretProtector protector, Oidc.OidcProfileRuntime profiles, IEnumerable<IFunctionalAccountUsage> usages, TokenStateEvents events, TimeProvider time)
+    TokenAdminDb db, ISecretProtector protector, Oidc.OidcProfileRuntime profiles, IEnumerable<ITokenSourceUsage> usages, TokenStateEvents events, TimeProvider time)
 {
     public Task<List<FunctionalAccount>> ListAsync(CancellationToken cancellationToken) =>
         db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).OrderBy(a => a.NormalizedName).ToListAsync(cancellationToken);
@@ -110,7 +103,6 @@ public sealed class FunctionalAccountService(
 
         account.ChangedAt = time.GetUtcNow().UtcDateTime;
         account.ChangedBy = actor;
-        account.Version = Guid.NewGuid().ToString("N");
         var details = new List<string>();
         if (grantChanged)
         {
@@ -148,7 +140,7 @@ public sealed class FunctionalAccountService(
         var uses = new List<string>();
         foreach (var usage in usages)
         {
-            uses.AddRange(await usage.FindUsesAsync(id, cancellationToken));
+            uses.AddRange(await usage.FindUsesAsync(TokenSource.Account(id), cancellationToken));
         }
 
         if (uses.Count > 0)

@@ -8,7 +8,6 @@ public static class FunctionalAccountServices
     public static IServiceCollection AddFunctionalAccounts(this IServiceCollection services)
     {
         services.AddScoped<FunctionalAccountService>();
-        services.AddScoped<ApiUserImporter>();
         services.AddSingleton<FunctionalAccountSources>();
         services.AddSingleton<ITokenSourceKind>(sp => sp.GetRequiredService<FunctionalAccountSources>());
         return services;

@@ -2,7 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Oidc;
-using TokenAdmin.TokenProvider;
+using TokenAdmin.Providers;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.FunctionalAccounts;
@@ -25,6 +25,43 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : IToke
 
     public Task<bool> ExistsAsync(TokenAdminDb db, int id, CancellationToken cancellationToken) =>
         db.FunctionalAccounts.AnyAsync(e => e.Id == id, cancellationToken);
+
+    public async Task<IReadOnlyList<TokenSourceWatch>> WatchAsync(TokenAdminDb db, CancellationToken cancellationToken)
+    {
+        // The token an account hands out (access or ID token) is the one that must not run out.
+        var accounts = await db.FunctionalAccounts.AsNoTracking()
+            .OrderBy(a => a.NormalizedName)
+            .Select(a => new
+            {
+                a.Id,
+                a.Name,
+                a.Valid,
+                a.GrantType,
+                a.TokenType,
+                a.RefreshTokenLifetimeDays,
+                a.RefreshTokenSliding,
+                HasAccessToken = a.State != null && a.State.AccessTokenProtected != null,
+                AccessTokenExpiresAt = a.State != null ? a.State.AccessTokenExpiresAt : null,
+                IdTokenExpiresAt = a.State != null ? a.State.IdTokenExpiresAt : null,
+                HasRefreshToken = a.State != null && a.State.RefreshTokenProtected != null,
+                RefreshTokenExpiresAt = a.State != null ? a.State.RefreshTokenExpiresAt : null,
+                Estimated = a.State != null && a.State.RefreshTokenExpiryEstimated,
+                RevokedAt = a.State != null ? a.State.RefreshTokenRevokedAt : null,
+                ObtainedAt = a.State != null ? a.State.ObtainedAt : null,
+                LastRefreshAt = a.State != null ? a.State.LastRefreshAt : null,
+            })
+            .ToListAsync(cancellationToken);
+        return accounts.ConvertAll(a => new TokenSourceWatch(
+            a.Id, $"{a.Name} (functional account)", a.Valid,
+            a.GrantType == AccountGrantTypes.AuthorizationCode ? TokenFlows.AuthorizationCode : TokenFlows.ClientCredentials,
+            a.HasAccessToken, a.TokenType == AccountTokenTypes.IdToken ? a.IdTokenExpiresAt : a.AccessTokenExpiresAt,
+            a.HasRefreshToken, a.RefreshTokenExpiresAt, a.Estimated, a.RevokedAt, a.ObtainedAt, a.LastRefreshAt,
+            a.RefreshTokenLifetimeDays, a.RefreshTokenSliding, TokenSourceKind.FunctionalAccount));
+    }
+
+    public async Task<IReadOnlyList<TokenSourceChoice>> ChoicesAsync(TokenAdminDb db, CancellationToken cancellationToken) =>
+        (await db.FunctionalAccounts.AsNoTracking().OrderBy(a => a.Name).Select(a => new { a.Id, a.Name, a.TokenType }).ToListAsync(cancellationToken))
+            .ConvertAll(a => new TokenSourceChoice(TokenSource.Account(a.Id).Key, $"Functional account {a.Name} ({a.TokenType})"));
 
     public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
     {
@@ -100,13 +137,13 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : IToke
             throw new ProviderConfigurationException($"The provider of profile '{profile.Name}' publishes no token_endpoint.");
         }
 
-        if (OidcProfileRuntime.RequiresHttps(tokenEndpoint) && !tokenEndpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        if (ProviderHttp.RequiresHttps(tokenEndpoint) && !tokenEndpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
             throw new ProviderConfigurationException($"The provider of profile '{profile.Name}' names a token endpoint with plain http ({tokenEndpoint}); the client secret would travel unencrypted, so it is not used. Fix the provider's public URL (behind a proxy: its forwarded-headers setting).");
         }
 
         var authorization = configuration.AuthorizationEndpoint;
-        if (!string.IsNullOrEmpty(authorization) && OidcProfileRuntime.RequiresHttps(authorization) && !authorization.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        if (!string.IsNullOrEmpty(authorization) && ProviderHttp.RequiresHttps(authorization) && !authorization.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
             throw new ProviderConfigurationException($"The provider of profile '{profile.Name}' names an authorization endpoint with plain http ({authorization}); the sign-in would travel unencrypted. Fix the provider's public URL.");
         }

@@ -50,12 +50,12 @@ public static class TokenAdminHostingExtensions
         if (engine.Provider == DatabaseProvider.Postgres)
         {
             // Note: services keep asking for TokenAdminDb; the subclass only brings the PostgreSQL migrations along.
-            services.AddDbContextPool<TokenAdminDb, PostgresTokenAdminDb>(o => o.UseNpgsql(engine.ConnectionString));
+            services.AddDbContextPool<TokenAdminDb, PostgresTokenAdminDb>(o => o.UseNpgsql(engine.ConnectionString).AddInterceptors(VersionStamp.Instance));
         }
         else
         {
             var busyTimeout = new SqliteBusyTimeout();
-            services.AddDbContextPool<TokenAdminDb>(o => o.UseSqlite(engine.ConnectionString).AddInterceptors(busyTimeout));
+            services.AddDbContextPool<TokenAdminDb>(o => o.UseSqlite(engine.ConnectionString).AddInterceptors(busyTimeout, VersionStamp.Instance));
         }
 
         services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key"), mayCreate: !engine.IsPostgres));
@@ -75,7 +75,8 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
 
-        // Token configs and the token engine (Tokens/), the token provider (TokenProvider/)
+        // Provider HTTP, discovery and JWT checks (Providers/), token configs and the token engine (Tokens/), the token provider (TokenProvider/)
+        Providers.ProviderServices.AddProviders(services, configuration);
         Tokens.TokenServices.AddTokens(services, configuration);
         TokenProvider.TokenProviderServices.AddTokenProvider(services, configuration);
 

@@ -4,6 +4,7 @@ using TokenAdmin.Admin;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Mail;
 
@@ -35,7 +36,7 @@ public sealed class MailAccountInput
         Type = a.Type,
         Port = a.Port,
         Authentication = a.Authentication,
-        TokenSource = a.TokenSource is { } s ? SmtpSettings.FormatSource(s) : null,
+        TokenSource = a.TokenSource is { } s ? s.Key : null,
         SaslMechanism = a.SaslMechanism,
         ImapFolder = a.ImapFolder,
         KeepOnServer = a.KeepOnServer,
@@ -54,20 +55,13 @@ public sealed record MailAccountSaveResult(Dictionary<string, string> Errors, Ma
 }
 
 /// <summary>Creates, changes and deletes mail accounts: validated, audited, the password encrypted.</summary>
-public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protector, MailSpool spool, MailFetchLocks locks, TimeProvider time)
+public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker sources, ISecretProtector protector, MailSpool spool, MailFetchLocks locks, TimeProvider time)
 {
     public Task<MailAccount?> FindAsync(int id, CancellationToken cancellationToken) =>
         db.MailAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
 
     /// <summary>Token configs and functional accounts an account (or the SMTP settings) may take its token from.</summary>
-    public async Task<IReadOnlyList<(string Value, string Name)>> TokenSourcesAsync(CancellationToken cancellationToken)
-    {
-        var configs = (await db.TokenConfigs.AsNoTracking().OrderBy(c => c.Name).Select(c => new { c.Id, c.Name }).ToListAsync(cancellationToken))
-            .Select(c => (SmtpSettings.FormatSource(TokenProvider.TokenSource.Config(c.Id)), "Token config " + c.Name));
-        var accounts = (await db.FunctionalAccounts.AsNoTracking().OrderBy(a => a.Name).Select(a => new { a.Id, a.Name }).ToListAsync(cancellationToken))
-            .Select(a => (SmtpSettings.FormatSource(TokenProvider.TokenSource.Account(a.Id)), "Functional account " + a.Name));
-        return [.. configs, .. accounts];
-    }
+    public Task<IReadOnlyList<(string Value, string Name)>> TokenSourcesAsync(CancellationToken cancellationToken) => sources.ChoicesAsync(cancellationToken);
 
     public async Task<MailAccountSaveResult> CreateAsync(MailAccountInput input, string actor, CancellationToken cancellationToken)
     {
@@ -107,7 +101,6 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
 
         var before = Describe(account);
         Apply(account, input, actor, time.GetUtcNow().UtcDateTime);
-        account.Version = Guid.NewGuid().ToString("N");
         var after = Describe(account);
         AuditLog.Add(db, time, actor, "mail-account.updated", account.DisplayName,
             (before == after ? "" : $"{before} → {after}") + (string.IsNullOrEmpty(input.Password) ? "" : " (password changed)"));
@@ -191,7 +184,7 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
         }
         else if (input.Authentication == MailAuthentication.OAuth2)
         {
-            var source = SmtpSettings.ParseSource(input.TokenSource ?? "");
+            var source = TokenSource.Parse(input.TokenSource ?? "");
             if (source is null)
             {
                 errors[nameof(input.TokenSource)] = "Choose the token config or functional account that gives this account its token.";
@@ -253,7 +246,7 @@ public sealed class MailAccountService(TokenAdminDb db, ISecretProtector protect
         account.Authentication = input.Authentication;
         if (input.Authentication == MailAuthentication.OAuth2)
         {
-            var source = SmtpSettings.ParseSource(input.TokenSource!)!.Value;
+            var source = TokenSource.Parse(input.TokenSource!)!.Value;
             account.TokenSourceKind = source.Kind;
             account.TokenSourceId = source.Id;
         }

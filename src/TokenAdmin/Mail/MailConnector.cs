@@ -133,7 +133,7 @@ public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings,
             MailAccountType.ImapStartTls or MailAccountType.Pop3StartTls => SecureSocketOptions.StartTls,
             _ => SecureSocketOptions.None,
         };
-        if (options == SecureSocketOptions.None && !Hosting.Loopback.IsLoopbackHost(account.Host))
+        if (options == SecureSocketOptions.None && !Loopback.IsLoopbackHost(account.Host))
         {
             // Note: a password or bearer token over an unencrypted connection can be read by anyone on the way.
             client.Dispose();

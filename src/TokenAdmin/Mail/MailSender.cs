@@ -94,7 +94,7 @@ internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, 
             "none" => SecureSocketOptions.None,
             _ => SecureSocketOptions.StartTls,
         };
-        if (options == SecureSocketOptions.None && !Hosting.Loopback.IsLoopbackHost(smtp.Host))
+        if (options == SecureSocketOptions.None && !Loopback.IsLoopbackHost(smtp.Host))
         {
             client.Dispose();
             throw new MailConnectionException($"SMTP without TLS would send the credentials to {smtp.Host} unencrypted; TokenAdmin does that only to this machine. Choose TLS or STARTTLS.");

@@ -15,9 +15,8 @@ public static class MailServices
         services.AddScoped<MailConnector>();
         services.AddScoped<MailFetcher>();
         services.AddScoped<MailAccountService>();
-        services.AddScoped<MailTokenConfigUsage>();
-        services.AddScoped<ITokenConfigUsage>(sp => sp.GetRequiredService<MailTokenConfigUsage>());
-        services.AddScoped<FunctionalAccounts.IFunctionalAccountUsage>(sp => sp.GetRequiredService<MailTokenConfigUsage>());
+        services.AddScoped<MailTokenSourceUsage>();
+        services.AddScoped<ITokenSourceUsage>(sp => sp.GetRequiredService<MailTokenSourceUsage>());
         services.AddScoped<IMailSender, MailSender>();
         services.AddTransient<MailFetchJob>();
         services.AddQuartz(quartz => quartz

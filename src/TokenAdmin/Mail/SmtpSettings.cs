@@ -1,6 +1,7 @@
 using System.Globalization;
 using TokenAdmin.Settings;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Mail;
 
@@ -18,20 +19,9 @@ public sealed record SmtpSettings(
         settings.Get(SettingNames.SmtpSecurity),
         settings.Get(SettingNames.SmtpAuthentication) switch { "password" => SmtpAuthentication.Password, "oauth2" => SmtpAuthentication.OAuth2, _ => SmtpAuthentication.None },
         settings.Get(SettingNames.SmtpUserName),
-        ParseSource(settings.Get(SettingNames.SmtpTokenSource)),
+        Tokens.TokenSource.Parse(settings.Get(SettingNames.SmtpTokenSource)),
         settings.Get(SettingNames.SmtpMechanism),
         settings.Get(SettingNames.SmtpFrom));
-
-    /// <summary>"TokenConfig:12" → the source; anything else → null.</summary>
-    public static TokenSource? ParseSource(string value)
-    {
-        var parts = value.Split(':');
-        return parts.Length == 2
-            && Enum.TryParse<TokenSourceKind>(parts[0], ignoreCase: false, out var kind) && Enum.IsDefined(kind)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
-            ? new TokenSource(kind, id)
-            : null;
-    }
 
     /// <summary>Rules across the SMTP settings, checked with the values they will have after a change.</summary>
     internal static void CheckCombination(Func<string, string> after, Func<string, bool> secretAfter, Dictionary<string, string> errors)
@@ -62,6 +52,4 @@ public sealed record SmtpSettings(
             errors.TryAdd(SettingNames.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
         }
     }
-
-    public static string FormatSource(TokenSource source) => $"{source.Kind}:{source.Id.ToString(CultureInfo.InvariantCulture)}";
 }

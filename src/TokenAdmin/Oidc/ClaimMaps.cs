@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TokenAdmin.FunctionalAccounts;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

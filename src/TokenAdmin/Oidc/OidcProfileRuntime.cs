@@ -4,9 +4,8 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Polly;
-using TokenAdmin.Hosting;
+using TokenAdmin.Providers;
 using TokenAdmin.Secrets;
-using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Oidc;
 
@@ -22,9 +21,6 @@ public sealed record DiscoveryReport(
 /// </summary>
 public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<ProviderHttpOptions> httpOptions) : IDisposable
 {
-    /// <summary>Shortest time between two refetches asked for by an unknown key id: a stream of forged tokens cannot hammer the provider.</summary>
-    public static readonly TimeSpan MinimumRefetchInterval = TimeSpan.FromSeconds(30);
-
     private readonly ConcurrentDictionary<int, Entry> _entries = new();
 
     private sealed record Entry(string Version, HttpClient Http, ProviderMetadata Metadata);
@@ -44,9 +40,9 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
         }
 
         var http = CreateHttpClient(profile);
-        var retriever = new ProviderDocumentRetriever(http, httpOptions.Value, profile.DiscoveryUrl, RequiresHttps(profile.DiscoveryUrl));
+        var retriever = new ProviderDocumentRetriever(http, httpOptions.Value, profile.DiscoveryUrl, ProviderHttp.RequiresHttps(profile.DiscoveryUrl));
         var created = new Entry(profile.Version, http, new ProviderMetadata(profile.DiscoveryUrl, retriever,
-            TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)), MinimumRefetchInterval, TimeProvider.System));
+            TimeSpan.FromSeconds(Math.Max(profile.DiscoveryCacheSeconds, 60)), ProviderMetadata.MinimumRefetchInterval, TimeProvider.System));
         if (_entries.TryGetValue(profile.Id, out var replaced))
         {
             Retire(replaced);
@@ -94,9 +90,6 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
             Retire(entry);
         }
     }
-
-    /// <summary>Plain http is only for a provider on this machine (tests, a local Keycloak).</summary>
-    public static bool RequiresHttps(string url) => !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && Loopback.IsLoopbackHost(uri.Host));
 
     private HttpClient CreateHttpClient(OidcProfile profile)
     {
@@ -199,7 +192,7 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     /// </summary>
     private async Task<string?> ClientRefusedAsync(HttpClient http, string tokenEndpoint, string clientId, string secret, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(tokenEndpoint, UriKind.Absolute, out var uri) || (RequiresHttps(tokenEndpoint) && uri.Scheme != "https"))
+        if (!Uri.TryCreate(tokenEndpoint, UriKind.Absolute, out var uri) || (ProviderHttp.RequiresHttps(tokenEndpoint) && uri.Scheme != "https"))
         {
             return null;
         }
@@ -228,7 +221,7 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
 
     private async Task<(JsonDocument? Document, string? Error)> GetJsonAsync(HttpClient http, Uri uri, string what, CancellationToken cancellationToken)
     {
-        if (RequiresHttps(uri.ToString()) && uri.Scheme != "https")
+        if (ProviderHttp.RequiresHttps(uri.ToString()) && uri.Scheme != "https")
         {
             return (null, $"The {what} URL {uri} uses plain http; only a provider on this machine may. Use https.");
         }

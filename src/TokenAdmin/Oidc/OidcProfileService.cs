@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
+using TokenAdmin.Providers;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
 
@@ -123,7 +124,6 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
 
         profile.ChangedAt = time.GetUtcNow().UtcDateTime;
         profile.ChangedBy = actor;
-        profile.Version = Guid.NewGuid().ToString("N");
         AuditLog.Add(db, time, actor, "oidc-profile.changed", profile.Name, profile.TlsVerificationOff ? "TLS verification off" : "");
         try
         {
@@ -187,7 +187,7 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         {
             errors[nameof(input.DiscoveryUrl)] = "Discovery URL: must end in /.well-known/openid-configuration (the provider's discovery document).";
         }
-        else if (uri.Scheme == "http" && OidcProfileRuntime.RequiresHttps(url))
+        else if (uri.Scheme == "http" && ProviderHttp.RequiresHttps(url))
         {
             errors[nameof(input.DiscoveryUrl)] = "Discovery URL: plain http is only allowed for a provider on this machine (localhost); use https.";
         }

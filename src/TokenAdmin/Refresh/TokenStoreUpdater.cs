@@ -31,16 +31,6 @@ public sealed class TokenStoreUpdaterOptions
     public TimeSpan SourceDeadline { get; set; } = TimeSpan.FromMinutes(1);
 }
 
-/// <summary>What the updater needs to know of one token config to decide whether it is due.</summary>
-public sealed record UpdaterCandidate(
-    int Id, string Name, bool Valid, string Flow, bool HasAccessToken, DateTime? AccessTokenExpiresAt,
-    bool HasRefreshToken, DateTime? RefreshTokenExpiresAt, bool RefreshTokenExpiryEstimated, DateTime? RefreshTokenRevokedAt,
-    DateTime? ObtainedAt, DateTime? LastRefreshAt, int? RefreshTokenLifetimeDays = null, bool RefreshTokenSliding = false,
-    TokenSourceKind Kind = TokenSourceKind.TokenConfig)
-{
-    public TokenSource Source => new(Kind, Id);
-}
-
 /// <summary>Refresh now (<paramref name="Due"/>) or leave alone, and why, in words for the run summary.</summary>
 public readonly record struct UpdaterDecision(bool Due, string Why);
 
@@ -51,6 +41,7 @@ public readonly record struct UpdaterDecision(bool Due, string Why);
 /// </summary>
 public sealed partial class TokenStoreUpdater(
     TokenAdminDb db,
+    TokenSourceKinds kinds,
     ITokenProvider provider,
     SettingsStore settings,
     UpdaterRunLog log,
@@ -72,7 +63,7 @@ public sealed partial class TokenStoreUpdater(
         var nextRun = now + schedule.LookAhead(startedAt);
 
         var skipped = new List<UpdaterSkip>();
-        var due = new List<(UpdaterCandidate Config, string Why)>();
+        var due = new List<(TokenSourceWatch Config, string Why)>();
         foreach (var candidate in await LoadCandidatesAsync(cancellationToken))
         {
             var decision = Decide(candidate, now, nextRun, options.Value.Margin, options.Value.IdleSafety);
@@ -161,15 +152,15 @@ public sealed partial class TokenStoreUpdater(
         return summary;
     }
 
-    private async Task<List<(UpdaterCandidate Config, string Why)>> RefreshInBatchesAsync(
-        List<(UpdaterCandidate Config, string Why)> due, DateTime runStartedAt, int parallelism,
+    private async Task<List<(TokenSourceWatch Config, string Why)>> RefreshInBatchesAsync(
+        List<(TokenSourceWatch Config, string Why)> due, DateTime runStartedAt, int parallelism,
         ConcurrentQueue<UpdaterRefresh> refreshed, ConcurrentQueue<UpdaterFailure> failed, CancellationToken cancellationToken)
     {
         var batchable = due.Where(d => d.Config.HasRefreshToken && d.Config.RefreshTokenRevokedAt is null).ToList();
         var rest = due.Except(batchable).ToList();
         var workers = parallelism >= BatchWorkers ? BatchWorkers : 1;
         var perBatch = Math.Max(1, parallelism / workers);
-        var leftOver = new ConcurrentQueue<(UpdaterCandidate Config, string Why)>();
+        var leftOver = new ConcurrentQueue<(TokenSourceWatch Config, string Why)>();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(batchable.Chunk(perBatch), parallel, async (batch, token) =>
         {
@@ -233,7 +224,7 @@ public sealed partial class TokenStoreUpdater(
     /// Whether a token config is due. <paramref name="nextRun"/> is when the next run will have happened at the latest
     /// (the schedule's next fire time, or now + Interval when that is later).
     /// </summary>
-    public static UpdaterDecision Decide(UpdaterCandidate c, DateTime now, DateTime nextRun, TimeSpan margin, TimeSpan idleSafety)
+    public static UpdaterDecision Decide(TokenSourceWatch c, DateTime now, DateTime nextRun, TimeSpan margin, TimeSpan idleSafety)
     {
         if (!c.Valid)
         {
@@ -295,65 +286,15 @@ public sealed partial class TokenStoreUpdater(
         return new(false, c.AccessTokenExpiresAt is { } until ? $"not due: access token valid until {until:yyyy-MM-dd HH:mm} UTC" : "not due: access token without stated expiry");
     }
 
-    private async Task<List<UpdaterCandidate>> LoadCandidatesAsync(CancellationToken cancellationToken)
+    /// <summary>Every source of every kind, as the updater decides on it (one projected query per kind).</summary>
+    private async Task<List<TokenSourceWatch>> LoadCandidatesAsync(CancellationToken cancellationToken)
     {
-        var rows = await db.TokenConfigs.AsNoTracking()
-            .OrderBy(c => c.NormalizedName)
-            .Select(c => new
-            {
-                c.Id,
-                c.Name,
-                c.Valid,
-                c.Flow,
-                c.Yaml,
-                HasAccessToken = c.State != null && c.State.AccessTokenProtected != null,
-                AccessTokenExpiresAt = c.State != null ? c.State.AccessTokenExpiresAt : null,
-                HasRefreshToken = c.State != null && c.State.RefreshTokenProtected != null,
-                RefreshTokenExpiresAt = c.State != null ? c.State.RefreshTokenExpiresAt : null,
-                Estimated = c.State != null && c.State.RefreshTokenExpiryEstimated,
-                RevokedAt = c.State != null ? c.State.RefreshTokenRevokedAt : null,
-                ObtainedAt = c.State != null ? c.State.ObtainedAt : null,
-                LastRefreshAt = c.State != null ? c.State.LastRefreshAt : null,
-            })
-            .ToListAsync(cancellationToken);
-
-        var candidates = rows.Select(r =>
+        var candidates = new List<TokenSourceWatch>();
+        foreach (var kind in kinds.All.OrderBy(k => k.Kind))
         {
-            // Only the refresh token policy is read from the YAML, and only where it matters.
-            var policy = r.HasRefreshToken && r.Valid ? TokenConfigYaml.ParseShared(r.Yaml).RefreshToken : null;
-            return new UpdaterCandidate(r.Id, r.Name, r.Valid, r.Flow, r.HasAccessToken, r.AccessTokenExpiresAt, r.HasRefreshToken,
-                r.RefreshTokenExpiresAt, r.Estimated, r.RevokedAt, r.ObtainedAt, r.LastRefreshAt, policy?.LifetimeDays, policy?.Sliding ?? false);
-        }).ToList();
+            candidates.AddRange(await kind.WatchAsync(db, cancellationToken));
+        }
 
-        // Functional accounts: the token they hand out (access or ID token) is the one that must not run out.
-        var accounts = await db.FunctionalAccounts.AsNoTracking()
-            .OrderBy(a => a.NormalizedName)
-            .Select(a => new
-            {
-                a.Id,
-                a.Name,
-                a.Valid,
-                a.GrantType,
-                a.TokenType,
-                a.RefreshTokenLifetimeDays,
-                a.RefreshTokenSliding,
-                HasAccessToken = a.State != null && a.State.AccessTokenProtected != null,
-                AccessTokenExpiresAt = a.State != null ? a.State.AccessTokenExpiresAt : null,
-                IdTokenExpiresAt = a.State != null ? a.State.IdTokenExpiresAt : null,
-                HasRefreshToken = a.State != null && a.State.RefreshTokenProtected != null,
-                RefreshTokenExpiresAt = a.State != null ? a.State.RefreshTokenExpiresAt : null,
-                Estimated = a.State != null && a.State.RefreshTokenExpiryEstimated,
-                RevokedAt = a.State != null ? a.State.RefreshTokenRevokedAt : null,
-                ObtainedAt = a.State != null ? a.State.ObtainedAt : null,
-                LastRefreshAt = a.State != null ? a.State.LastRefreshAt : null,
-            })
-            .ToListAsync(cancellationToken);
-        candidates.AddRange(accounts.Select(a => new UpdaterCandidate(
-            a.Id, $"{a.Name} (functional account)", a.Valid,
-            a.GrantType == FunctionalAccounts.AccountGrantTypes.AuthorizationCode ? TokenFlows.AuthorizationCode : TokenFlows.ClientCredentials,
-            a.HasAccessToken, a.TokenType == FunctionalAccounts.AccountTokenTypes.IdToken ? a.IdTokenExpiresAt : a.AccessTokenExpiresAt,
-            a.HasRefreshToken, a.RefreshTokenExpiresAt, a.Estimated, a.RevokedAt, a.ObtainedAt, a.LastRefreshAt,
-            a.RefreshTokenLifetimeDays, a.RefreshTokenSliding, TokenSourceKind.FunctionalAccount)));
         return candidates;
     }
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using TokenAdmin.Hosting;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Settings;
 
@@ -118,7 +118,7 @@ public static partial class SettingNames
         new(SmtpUserName, SmtpGroup, "User name", "The login for password and OAuth2 authentication, usually the mailbox address.", ""),
         new(SmtpPassword, SmtpGroup, "Password", "Stored encrypted. Leave empty to keep the stored password.", "", SettingKind.Secret),
         new(SmtpTokenSource, SmtpGroup, "OAuth2 token source", "Where the token comes from: TokenConfig:<id> (picked from a list on the SMTP page).", "",
-            Validate: v => v.Length == 0 || Mail.SmtpSettings.ParseSource(v) is not null ? null : "The token source must be TokenConfig:<id> or FunctionalAccount:<id>."),
+            Validate: v => v.Length == 0 || TokenSource.Parse(v) is not null ? null : "The token source must be TokenConfig:<id> or FunctionalAccount:<id>."),
         new(SmtpMechanism, SmtpGroup, "OAuth2 mechanism", "The SASL mechanism that carries the token.", "XOAUTH2", SettingKind.Choice, ["XOAUTH2", "OAUTHBEARER"]),
         new(SmtpFrom, SmtpGroup, "From address", "The sender of mail TokenAdmin sends, e.g. tokenadmin@example.com.", "",
             Validate: v => v.Length == 0 || MimeKit.MailboxAddress.TryParse(v, out _) ? null : $"'{v}' is not a mail address."),

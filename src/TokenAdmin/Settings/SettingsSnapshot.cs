@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using TokenAdmin.Hosting;
 using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Settings;

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
-using TokenAdmin.Admin;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
 

@@ -1,16 +1,6 @@
+using TokenAdmin.Tokens;
+
 namespace TokenAdmin.TokenProvider;
-
-public enum TokenSourceKind { TokenConfig = 1, FunctionalAccount = 2 }
-
-/// <summary>Where a token comes from: a token config or a functional account. A value type, so asking costs nothing.</summary>
-public readonly record struct TokenSource(TokenSourceKind Kind, int Id)
-{
-    public static TokenSource Config(int id) => new(TokenSourceKind.TokenConfig, id);
-
-    public static TokenSource Account(int id) => new(TokenSourceKind.FunctionalAccount, id);
-
-    public override string ToString() => $"{Kind} {Id}";
-}
 
 /// <summary>A bearer token handed to mail and web-service code. Never logged, never rendered.</summary>
 public sealed class BearerToken(string value, string type, DateTimeOffset? expiresAt)

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,7 +8,6 @@ using TokenAdmin.Admin;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
-using TokenAdmin.TokenProvider;
 
 namespace TokenAdmin.Tokens;
 
@@ -279,7 +279,7 @@ public sealed class AuthorizationFlow(
         string NewRandom() => source.StateLength is { } length ? Random(length, exactLength: true) : Random(32);
         var state = NewRandom();
         var verifier = Random(32);
-        var challenge = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var challenge = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var nonce = source.WantsNonce ? NewRandom() : null;
         db.AuthorizationRequests.Add(new AuthorizationRequest
         {
@@ -331,7 +331,7 @@ public sealed class AuthorizationFlow(
 
     private static string AdminId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
 
-    private static string Random(int bytes) => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(bytes));
+    private static string Random(int bytes) => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(bytes));
 
     /// <summary>A random base64url string of exactly <paramref name="length"/> characters (6 random bits each).</summary>
     private static string Random(int length, bool exactLength) =>

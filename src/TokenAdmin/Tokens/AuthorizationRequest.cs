@@ -40,6 +40,5 @@ internal sealed class AuthorizationRequestConfiguration : IEntityTypeConfigurati
         builder.Property(r => r.UsedAt).IsConcurrencyToken();
         builder.HasIndex(r => r.ExpiresAt);
         builder.HasOne<TokenConfig>().WithMany().HasForeignKey(r => r.TokenConfigId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<FunctionalAccounts.FunctionalAccount>().WithMany().HasForeignKey(r => r.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);
     }
 }

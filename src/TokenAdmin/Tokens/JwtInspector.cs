@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -22,14 +23,14 @@ public static class JwtInspector
             // Note: IdentityModel reads the parts (and tells a JWE by its five); the JSON is read here as it is, so
             // arrays and numbers show the way the provider wrote them.
             var jwt = new JsonWebToken(token);
-            using var header = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedHeader));
+            using var header = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.EncodedHeader));
             if (jwt.IsEncrypted)
             {
                 // An encrypted JWT (JWE): only its header is readable.
                 return new Decoded(Flatten(header.RootElement), [], null);
             }
 
-            using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
+            using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.EncodedPayload));
             DateTime? exp = payload.RootElement.TryGetProperty("exp", out var e) && e.TryGetInt64(out var seconds)
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
                 : null;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
+using TokenAdmin.Providers;
 using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Tokens;
@@ -18,7 +19,7 @@ public sealed class TokenConfigService(
     TokenAdminDb db,
     ISecretProtector protector,
     OidcDiscoveryReader discovery,
-    IEnumerable<ITokenConfigUsage> usages,
+    IEnumerable<ITokenSourceUsage> usages,
     TokenStateEvents events,
     TimeProvider time)
 {
@@ -101,13 +102,11 @@ public sealed class TokenConfigService(
         config.ExpiringSoonDays = document.Notifications.ExpiringSoonDays;
         config.ChangedAt = time.GetUtcNow().UtcDateTime;
         config.ChangedBy = actor;
-        config.Version = Guid.NewGuid().ToString("N");
         ApplySecrets(config, secrets);
         if (secrets.ClientSecret is { Length: > 0 } && config.State is { RefreshTokenRevokedAt: not null, LastErrorCode: "invalid_client" } state)
         {
             // The provider refused the client, not the refresh token: with the new secret it may be good again.
             state.RefreshTokenRevokedAt = null;
-            state.Version = Guid.NewGuid().ToString("N");
         }
 
         AuditLog.Add(db, time, actor, "token-config.updated", config.Name, Describe(before, document, secrets));
@@ -135,7 +134,7 @@ public sealed class TokenConfigService(
         var uses = new List<string>();
         foreach (var usage in usages)
         {
-            uses.AddRange(await usage.FindUsesAsync(config.Id, config.Name, cancellationToken));
+            uses.AddRange(await usage.FindUsesAsync(TokenSource.Config(config.Id), cancellationToken));
         }
 
         if (uses.Count > 0)

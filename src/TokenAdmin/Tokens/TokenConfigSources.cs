@@ -1,7 +1,7 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
-using TokenAdmin.TokenProvider;
+using TokenAdmin.Providers;
 
 namespace TokenAdmin.Tokens;
 
@@ -29,6 +29,40 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenS
 
     public Task<bool> ExistsAsync(TokenAdminDb db, int id, CancellationToken cancellationToken) =>
         db.TokenConfigs.AnyAsync(e => e.Id == id, cancellationToken);
+
+    public async Task<IReadOnlyList<TokenSourceWatch>> WatchAsync(TokenAdminDb db, CancellationToken cancellationToken)
+    {
+        var rows = await db.TokenConfigs.AsNoTracking()
+            .OrderBy(c => c.NormalizedName)
+            .Select(c => new
+            {
+                c.Id,
+                c.Name,
+                c.Valid,
+                c.Flow,
+                c.Yaml,
+                HasAccessToken = c.State != null && c.State.AccessTokenProtected != null,
+                AccessTokenExpiresAt = c.State != null ? c.State.AccessTokenExpiresAt : null,
+                HasRefreshToken = c.State != null && c.State.RefreshTokenProtected != null,
+                RefreshTokenExpiresAt = c.State != null ? c.State.RefreshTokenExpiresAt : null,
+                Estimated = c.State != null && c.State.RefreshTokenExpiryEstimated,
+                RevokedAt = c.State != null ? c.State.RefreshTokenRevokedAt : null,
+                ObtainedAt = c.State != null ? c.State.ObtainedAt : null,
+                LastRefreshAt = c.State != null ? c.State.LastRefreshAt : null,
+            })
+            .ToListAsync(cancellationToken);
+        return rows.ConvertAll(r =>
+        {
+            // Only the refresh token policy is read from the YAML, and only where it matters.
+            var policy = r.HasRefreshToken && r.Valid ? TokenConfigYaml.ParseShared(r.Yaml).RefreshToken : null;
+            return new TokenSourceWatch(r.Id, r.Name, r.Valid, r.Flow, r.HasAccessToken, r.AccessTokenExpiresAt, r.HasRefreshToken,
+                r.RefreshTokenExpiresAt, r.Estimated, r.RevokedAt, r.ObtainedAt, r.LastRefreshAt, policy?.LifetimeDays, policy?.Sliding ?? false);
+        });
+    }
+
+    public async Task<IReadOnlyList<TokenSourceChoice>> ChoicesAsync(TokenAdminDb db, CancellationToken cancellationToken) =>
+        (await db.TokenConfigs.AsNoTracking().OrderBy(c => c.Name).Select(c => new { c.Id, c.Name }).ToListAsync(cancellationToken))
+            .ConvertAll(c => new TokenSourceChoice(TokenSource.Config(c.Id).Key, "Token config " + c.Name));
 
     public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
     {

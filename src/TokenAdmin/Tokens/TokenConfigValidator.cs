@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using TokenAdmin.Hosting;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Tokens;
 

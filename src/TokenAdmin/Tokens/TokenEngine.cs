@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
-using TokenAdmin.TokenProvider;
 
 namespace TokenAdmin.Tokens;
 

@@ -1,7 +1,6 @@
 using System.Linq.Expressions;
 using TokenAdmin.Data;
-using TokenAdmin.Oidc;
-using TokenAdmin.TokenProvider;
+using TokenAdmin.Providers;
 
 namespace TokenAdmin.Tokens;
 
@@ -90,7 +89,7 @@ public sealed class IdTokenChecker(ProviderMetadata metadata, string clientId, T
     public ProviderMetadata Metadata { get; } = metadata;
 
     public Task<TokenCheck> CheckAsync(string idToken, string? expectedNonce, DateTime now) =>
-        ProfileTokenValidator.ValidateIdTokenAsync(idToken, clientId, leeway, Metadata, expectedNonce, now);
+        ProviderTokenValidator.ValidateIdTokenAsync(idToken, clientId, leeway, Metadata, expectedNonce, now);
 }
 
 /// <summary>A source whose stored configuration cannot be read (a token config's YAML): the message names it and says why.</summary>
@@ -121,6 +120,12 @@ public interface ITokenSourceKind
     string AuditAction(string grantType, bool failed);
 
     Task<bool> ExistsAsync(TokenAdminDb db, int id, CancellationToken cancellationToken);
+
+    /// <summary>Every source of this kind with what decides whether it is due (the updater), by name.</summary>
+    Task<IReadOnlyList<TokenSourceWatch>> WatchAsync(TokenAdminDb db, CancellationToken cancellationToken);
+
+    /// <summary>Every source of this kind for a picker (mail accounts, SMTP, web services), by name.</summary>
+    Task<IReadOnlyList<TokenSourceChoice>> ChoicesAsync(TokenAdminDb db, CancellationToken cancellationToken);
 
     /// <summary>The source with its state; tracked for a change, untracked for a read. Null when it does not exist.</summary>
     /// <exception cref="TokenSourceUnreadableException">its stored configuration cannot be read</exception>

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
-using TokenAdmin.Oidc;
+using TokenAdmin.Providers;
 using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Tokens;
@@ -145,7 +145,6 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
 
         state.LeaseOwner = null;
         state.LeaseUntil = null;
-        state.Version = Guid.NewGuid().ToString("N");
     }
 
     /// <summary>
@@ -197,7 +196,6 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
         state.LastErrorCode = Cut(error, 100);
         state.LastErrorDescription = Cut(description, 1000);
         state.LastErrorAt = time.GetUtcNow().UtcDateTime;
-        state.Version = Guid.NewGuid().ToString("N");
         AuditLog.Add(db, time, "provider", source.Kind.AuditAction(AuthorizationRefused, failed: true), source.Name, $"{state.LastErrorCode}: {state.LastErrorDescription}");
         using (await writes.EnterAsync(cancellationToken))
         {

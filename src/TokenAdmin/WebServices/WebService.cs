@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.WebServices;
 
@@ -65,7 +67,7 @@ public sealed class WebService
     /// <summary>True when a password or token would go over plain http to a host other than this machine.</summary>
     public static bool SendsCredentialsUnencrypted(string baseUrl, WebServiceAuthentication authentication) =>
         authentication != WebServiceAuthentication.None
-        && Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && !Hosting.Loopback.IsLoopbackHost(uri.Host);
+        && Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && !Loopback.IsLoopbackHost(uri.Host);
 
     public bool SendsCredentialsUnencrypted() => SendsCredentialsUnencrypted(BaseUrl, Authentication);
 }

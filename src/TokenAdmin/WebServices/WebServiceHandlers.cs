@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.WebServices;
 

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Secrets;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.WebServices;
 

@@ -4,9 +4,9 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
-using TokenAdmin.Mail;
 using TokenAdmin.Secrets;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.WebServices;
 
@@ -40,7 +40,7 @@ public sealed class WebServiceInput
         BaseUrl = w.BaseUrl,
         Authentication = w.Authentication,
         BasicUserName = w.BasicUserName,
-        TokenSource = w.TokenSource is { } s ? SmtpSettings.FormatSource(s) : null,
+        TokenSource = w.TokenSource is { } s ? s.Key : null,
         TokenType = w.TokenType,
         AllowUnencrypted = w.AllowUnencrypted,
         Headers = string.Join("\n", w.Headers.Where(h => !h.Secret).Select(h => $"{h.Name}: {h.Value}")),
@@ -69,7 +69,7 @@ public sealed record WebServiceSaveResult(Dictionary<string, string> Errors, int
 }
 
 /// <summary>Creates, changes and deletes web services and their invokers: validated, audited, secrets encrypted.</summary>
-public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector protector, TimeProvider time)
+public sealed partial class WebServiceService(TokenAdminDb db, TokenSourcePicker sources, ISecretProtector protector, TimeProvider time)
 {
     public static readonly IReadOnlyList<string> Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
@@ -126,14 +126,7 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
     }
 
     /// <summary>Token configs and functional accounts a web service may take its bearer token from.</summary>
-    public async Task<IReadOnlyList<(string Value, string Name)>> TokenSourcesAsync(CancellationToken cancellationToken)
-    {
-        var configs = (await db.TokenConfigs.AsNoTracking().OrderBy(c => c.Name).Select(c => new { c.Id, c.Name }).ToListAsync(cancellationToken))
-            .Select(c => (SmtpSettings.FormatSource(TokenProvider.TokenSource.Config(c.Id)), "Token config " + c.Name));
-        var accounts = (await db.FunctionalAccounts.AsNoTracking().OrderBy(a => a.Name).Select(a => new { a.Id, a.Name, a.TokenType }).ToListAsync(cancellationToken))
-            .Select(a => (SmtpSettings.FormatSource(TokenProvider.TokenSource.Account(a.Id)), $"Functional account {a.Name} ({a.TokenType})"));
-        return [.. configs, .. accounts];
-    }
+    public Task<IReadOnlyList<(string Value, string Name)>> TokenSourcesAsync(CancellationToken cancellationToken) => sources.ChoicesAsync(cancellationToken);
 
     public async Task<WebServiceSaveResult> CreateAsync(WebServiceInput input, string actor, CancellationToken cancellationToken)
     {
@@ -185,7 +178,6 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         var passwordChanged = !string.IsNullOrEmpty(input.BasicPassword);
         Apply(service, input, headers, actor, time.GetUtcNow().UtcDateTime);
         AuditUnencrypted(service, wasAllowed, actor);
-        service.Version = Guid.NewGuid().ToString("N");
         var after = Describe(service);
         AuditLog.Add(db, time, actor, "web-service.updated", service.Name,
             (before == after ? "" : $"{before} → {after}") + (passwordChanged ? " (password changed)" : ""));
@@ -277,7 +269,6 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
 
         var before = Describe(invoker);
         Apply(invoker, input, actor, time.GetUtcNow().UtcDateTime);
-        invoker.Version = Guid.NewGuid().ToString("N");
         var after = Describe(invoker);
         AuditLog.Add(db, time, actor, "invoker.updated", $"{invoker.WebService!.Name}/{invoker.Name}", before == after ? "" : $"{before} → {after}");
         try
@@ -453,7 +444,7 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
 
     private async Task ValidateTokenSourceAsync(WebServiceInput input, Dictionary<string, string> errors, CancellationToken cancellationToken)
     {
-        var source = SmtpSettings.ParseSource(input.TokenSource ?? "");
+        var source = TokenSource.Parse(input.TokenSource ?? "");
         var wanted = input.Authentication == WebServiceAuthentication.TokenConfig ? TokenSourceKind.TokenConfig : TokenSourceKind.FunctionalAccount;
         if (source is null || source.Value.Kind != wanted)
         {
@@ -559,7 +550,7 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         }
 
         var source = input.Authentication is WebServiceAuthentication.TokenConfig or WebServiceAuthentication.FunctionalAccount
-            ? SmtpSettings.ParseSource(input.TokenSource ?? "") : null;
+            ? TokenSource.Parse(input.TokenSource ?? "") : null;
         service.TokenSourceKind = source?.Kind;
         service.TokenSourceId = source?.Id;
         service.Headers.Clear();

@@ -24,8 +24,7 @@ public static class WebServiceServices
         services.AddScoped<WebServiceService>();
         services.AddScoped<CallLog>();
         services.AddScoped<WebServiceUsage>();
-        services.AddScoped<ITokenConfigUsage>(sp => sp.GetRequiredService<WebServiceUsage>());
-        services.AddScoped<FunctionalAccounts.IFunctionalAccountUsage>(sp => sp.GetRequiredService<WebServiceUsage>());
+        services.AddScoped<ITokenSourceUsage>(sp => sp.GetRequiredService<WebServiceUsage>());
         services.AddTransient<CallLogPurgeJob>();
         services.AddQuartz(quartz => quartz
             .AddJob<CallLogPurgeJob>(job => job.WithIdentity(CallLogPurgeJob.Key).StoreDurably())

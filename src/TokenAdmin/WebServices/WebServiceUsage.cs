@@ -6,15 +6,9 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.WebServices;
 
 /// <summary>Web services that take their bearer token from a config or a functional account keep it from being deleted.</summary>
-internal sealed class WebServiceUsage(TokenAdminDb db) : ITokenConfigUsage, FunctionalAccounts.IFunctionalAccountUsage
+internal sealed class WebServiceUsage(TokenAdminDb db) : ITokenSourceUsage
 {
-    public Task<IReadOnlyList<string>> FindUsesAsync(int tokenConfigId, string tokenConfigName, CancellationToken cancellationToken) =>
-        FindUsesAsync(TokenSource.Config(tokenConfigId), cancellationToken);
-
-    public Task<IReadOnlyList<string>> FindUsesAsync(int functionalAccountId, CancellationToken cancellationToken) =>
-        FindUsesAsync(TokenSource.Account(functionalAccountId), cancellationToken);
-
-    private async Task<IReadOnlyList<string>> FindUsesAsync(TokenSource source, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<string>> FindUsesAsync(TokenSource source, CancellationToken cancellationToken) =>
         await db.WebServices.AsNoTracking()
             .Where(w => (w.Authentication == WebServiceAuthentication.TokenConfig || w.Authentication == WebServiceAuthentication.FunctionalAccount)
                 && w.TokenSourceKind == source.Kind && w.TokenSourceId == source.Id)

@@ -12,6 +12,7 @@ using TokenAdmin.Settings;
 using TokenAdmin.Tests.Api;
 using TokenAdmin.TokenProvider;
 using Xunit.Abstractions;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.IntegrationTests.Cluster;
 

@@ -54,7 +54,7 @@ public abstract class MailTestBase : TokenTestBase
                 _ => Dovecot.Pop3sPort,
             },
             Authentication = MailAuthentication.OAuth2,
-            TokenSource = SmtpSettings.FormatSource(TokenSource.Config(ConfigId)),
+            TokenSource = TokenSource.Config(ConfigId).Key,
         };
         change?.Invoke(input);
         using var scope = App.Services.CreateScope();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tests.WebServices;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 using TokenAdmin.WebServices;
 
 namespace TokenAdmin.Tests.Api;

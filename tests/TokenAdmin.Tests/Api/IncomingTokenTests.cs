@@ -5,8 +5,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using TokenAdmin.FunctionalAccounts;
+using TokenAdmin.Oidc;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.WebServices.Api;
 
 namespace TokenAdmin.Tests.Api;
 

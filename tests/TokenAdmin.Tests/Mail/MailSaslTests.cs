@@ -2,6 +2,7 @@ using System.Text;
 using TokenAdmin.Mail;
 using TokenAdmin.Settings;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Mail;
 
@@ -38,7 +39,7 @@ public sealed class MailSaslTests
     [InlineData("TokenConfig:12", TokenSourceKind.TokenConfig, 12)]
     [InlineData("FunctionalAccount:3", TokenSourceKind.FunctionalAccount, 3)]
     public void ParseSource_ReadsKindAndId(string value, TokenSourceKind kind, int id) =>
-        Assert.Equal(new TokenSource(kind, id), SmtpSettings.ParseSource(value));
+        Assert.Equal(new TokenSource(kind, id), TokenSource.Parse(value));
 
     [Theory]
     [InlineData("")]
@@ -48,7 +49,7 @@ public sealed class MailSaslTests
     [InlineData("tokenconfig:1")]
     [InlineData("Other:1")]
     [InlineData("3:1")]
-    public void ParseSource_RefusesAnythingElse(string value) => Assert.Null(SmtpSettings.ParseSource(value));
+    public void ParseSource_RefusesAnythingElse(string value) => Assert.Null(TokenSource.Parse(value));
 
     [Theory]
     [InlineData("outlook.office365.com pop-mail.outlook.com", null)]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Mail;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Oidc;
 

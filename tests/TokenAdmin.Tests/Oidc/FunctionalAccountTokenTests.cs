@@ -6,6 +6,7 @@ using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.TokenProvider;
 using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Oidc;
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.WebServices.Api;
 
 namespace TokenAdmin.Tests.Oidc;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Oidc;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Oidc;
 

@@ -89,6 +89,6 @@ public sealed class StallingProviderTests : UpdaterTestBase
     private async Task<TokenOperationResult> RequestAsync(int id)
     {
         using var scope = App.Services.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenAdmin.TokenProvider.TokenSource.Config(id), "test", default);
+        return await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenAdmin.Tokens.TokenSource.Config(id), "test", default);
     }
 }

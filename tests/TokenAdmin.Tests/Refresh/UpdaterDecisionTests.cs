@@ -10,12 +10,12 @@ public sealed class UpdaterDecisionTests
     private static readonly TimeSpan Margin = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan IdleSafety = TimeSpan.FromDays(7);
 
-    private static UpdaterCandidate Authorized(DateTime? accessExpires = null) => new(
+    private static TokenSourceWatch Authorized(DateTime? accessExpires = null) => new(
         1, "mailbox", Valid: true, TokenFlows.AuthorizationCode, HasAccessToken: true, accessExpires ?? Now.AddDays(1),
         HasRefreshToken: true, RefreshTokenExpiresAt: null, RefreshTokenExpiryEstimated: false, RefreshTokenRevokedAt: null,
         ObtainedAt: Now.AddDays(-1), LastRefreshAt: Now.AddDays(-1));
 
-    private static UpdaterDecision Decide(UpdaterCandidate c) => TokenStoreUpdater.Decide(c, Now, NextRun, Margin, IdleSafety);
+    private static UpdaterDecision Decide(TokenSourceWatch c) => TokenStoreUpdater.Decide(c, Now, NextRun, Margin, IdleSafety);
 
     [Fact]
     public void Decide_AccessTokenExpiringBeforeNextRunPlusMargin_IsDue()
@@ -99,7 +99,7 @@ public sealed class UpdaterDecisionTests
     [Fact]
     public void Decide_ClientCredentialsThatHadAToken_IsDueByAccessTokenOnly()
     {
-        var cc = new UpdaterCandidate(2, "app", true, TokenFlows.ClientCredentials, true, Now.AddMinutes(30), false, null, false, null, Now.AddHours(-1), null);
+        var cc = new TokenSourceWatch(2, "app", true, TokenFlows.ClientCredentials, true, Now.AddMinutes(30), false, null, false, null, Now.AddHours(-1), null);
 
         Assert.True(Decide(cc).Due);
         Assert.False(Decide(cc with { AccessTokenExpiresAt = Now.AddHours(2) }).Due);
@@ -110,7 +110,7 @@ public sealed class UpdaterDecisionTests
     public void Decide_PasswordGrantWithRefusedRefreshToken_IsStillDue()
     {
         // A password config can always start afresh with its stored credentials.
-        var password = new UpdaterCandidate(3, "user", true, TokenFlows.Password, true, Now.AddMinutes(-5), true, null, false, Now.AddDays(-1), Now.AddDays(-2), Now.AddDays(-2));
+        var password = new TokenSourceWatch(3, "user", true, TokenFlows.Password, true, Now.AddMinutes(-5), true, null, false, Now.AddDays(-1), Now.AddDays(-2), Now.AddDays(-2));
 
         Assert.True(Decide(password).Due);
     }

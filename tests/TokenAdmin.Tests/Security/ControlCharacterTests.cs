@@ -4,6 +4,7 @@ using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Mail;
 using TokenAdmin.Oidc;
 using TokenAdmin.Tests.Oidc;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.Security;
 

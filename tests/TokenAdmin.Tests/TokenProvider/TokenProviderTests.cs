@@ -31,6 +31,15 @@ public sealed class TokenProviderTests : TokenTestBase
         new TokenStateEvents(), TimeProvider.System, Options.Create(new TokenProviderOptions()), NullLogger<TokenProviderService>.Instance);
 
     [Fact]
+    public void Dispose_Twice_AsTheContainerDoesForItsTwoRegistrations_StopsTheClockOnce()
+    {
+        // The container disposes the service as itself and as ITokenProvider: the second call must be harmless.
+        var node = SecondNode();
+        node.Dispose();
+        node.Dispose();
+    }
+
+    [Fact]
     public async Task GetToken_ReturnsTheStoredToken_ThenTheCachedInstance_WithoutProviderCalls()
     {
         var source = await AuthorizedAsync();

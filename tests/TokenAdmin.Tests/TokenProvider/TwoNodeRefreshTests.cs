@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tests.Tokens;
 using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Tests.TokenProvider;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Providers;
 using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tokens;
 
@@ -29,7 +30,7 @@ public sealed class ProviderDoorTests : TokenTestBase
     private async Task<TokenOperationResult> RequestTokenAsync(int id)
     {
         using var scope = App.Services.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenAdmin.TokenProvider.TokenSource.Config(id), "test", default).WaitAsync(Bounded);
+        return await scope.ServiceProvider.GetRequiredService<TokenEngine>().RequestAsync(TokenAdmin.Tokens.TokenSource.Config(id), "test", default).WaitAsync(Bounded);
     }
 
     [Theory]

@@ -162,7 +162,7 @@ public sealed class TokenConfigPageTests : TokenTestBase
     public async Task Delete_WhileSomethingUsesTheConfig_IsRefusedWithWhatUsesIt()
     {
         var id = await CreateConfigAsync("support-mailbox");
-        await using var app = App.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ITokenConfigUsage>(new FixedUsage("mail account support@example.com"))));
+        await using var app = App.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ITokenSourceUsage>(new FixedUsage("mail account support@example.com"))));
         var browser = app.CreateClient(new() { AllowAutoRedirect = false });
         await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = TokenAdminFactory.AdminPassword });
 
@@ -174,9 +174,9 @@ public sealed class TokenConfigPageTests : TokenTestBase
     }
 
     /// <summary>Stands in for the mail and web-service capabilities, which report their uses the same way.</summary>
-    private sealed class FixedUsage(string use) : ITokenConfigUsage
+    private sealed class FixedUsage(string use) : ITokenSourceUsage
     {
-        public Task<IReadOnlyList<string>> FindUsesAsync(int tokenConfigId, string tokenConfigName, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<string>> FindUsesAsync(TokenSource source, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<string>>([use]);
     }
 

@@ -6,6 +6,7 @@ using Quartz;
 using TokenAdmin.Settings;
 using TokenAdmin.TokenProvider;
 using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.Tokens;
 using TokenAdmin.WebServices;
 
 namespace TokenAdmin.Tests.WebServices;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.TokenProvider;
 using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.Tokens;
 using TokenAdmin.WebServices;
 
 namespace TokenAdmin.Tests.WebServices;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using TokenAdmin.FunctionalAccounts;
+using TokenAdmin.Oidc;
 
 namespace TokenAdmin.WebServices.Api;
 

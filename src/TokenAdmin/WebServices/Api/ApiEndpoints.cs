@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
 using TokenAdmin.FunctionalAccounts;
+using TokenAdmin.Oidc;
 using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
 

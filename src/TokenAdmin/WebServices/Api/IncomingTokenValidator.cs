@@ -8,6 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 using TokenAdmin.Data;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Oidc;
+using TokenAdmin.Providers;
 
 namespace TokenAdmin.WebServices.Api;
 
@@ -33,7 +34,7 @@ public sealed record IncomingTokenResult(ApiCaller? Caller, IncomingTokenFailure
 /// Checks a bearer token of an incoming API call against the OIDC profiles that accept incoming tokens, in their
 /// order: its issuer picks the profiles to try; each checks signature (JWKS, an unknown key id refetches the keys once,
 /// rate-limited), issuer, audience, lifetime with the profile's leeway, nbf and the algorithm allow-list
-/// (<see cref="ProfileTokenValidator"/>), then the profile's restrictions (AuthorizedParty, UserLogin, Scope).
+/// (<see cref="ProviderTokenValidator"/>), then the profile's restrictions (AuthorizedParty, UserLogin, Scope).
 /// The UID claim names the API user; when the profile allows it the user is created or updated through the RoleMap
 /// and UserMap. Accepted tokens are remembered by their SHA-256 for a short while (never beyond their expiry).
 /// </summary>
@@ -140,11 +141,11 @@ public sealed partial class IncomingTokenValidator(
             return Refused("The bearer token is not signed (alg none).");
         }
 
-        if (!ProfileTokenValidator.Algorithms.Contains(algorithm, StringComparer.Ordinal))
+        if (!ProviderTokenValidator.Algorithms.Contains(algorithm, StringComparer.Ordinal))
         {
             return Refused(algorithm.StartsWith("HS", StringComparison.OrdinalIgnoreCase)
                 ? $"The bearer token is signed with '{algorithm}', a shared-secret algorithm; only asymmetric algorithms (RS*, PS*, ES*) are accepted."
-                : $"The bearer token is signed with '{algorithm}'; accepted: {string.Join(", ", ProfileTokenValidator.Algorithms)}.");
+                : $"The bearer token is signed with '{algorithm}'; accepted: {string.Join(", ", ProviderTokenValidator.Algorithms)}.");
         }
 
         var issuer = jwt.Issuer;
@@ -218,20 +219,10 @@ public sealed partial class IncomingTokenValidator(
             return Refused($"OIDC profile '{Cut(profile.Name)}' has no Restrict: Audience, which is required to accept incoming tokens; an admin must set the audience of this API on it.");
         }
 
-        var parameters = new TokenValidationParameters
-        {
-            ValidateIssuer = true,
-            // Note: the issuer was matched against the profile's (templates and Entra's v1 form included) before.
-            ValidIssuers = [issuer],
-            ValidateAudience = true,
-            ValidAudiences = audiences,
-            ValidateLifetime = true,
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            ValidAlgorithms = ProfileTokenValidator.Algorithms,
-            ClockSkew = TimeSpan.FromSeconds(profile.LeewaySeconds),
-        };
-        var check = await ProfileTokenValidator.ValidateAsync(token, parameters, metadata, "bearer token");
+        var parameters = ProviderTokenValidator.Parameters(audiences, TimeSpan.FromSeconds(profile.LeewaySeconds));
+        // Note: the issuer was matched against the profile's (templates and Entra's v1 form included) before.
+        parameters.ValidIssuers = [issuer];
+        var check = await ProviderTokenValidator.ValidateAsync(token, parameters, metadata, "bearer token");
         if (!check.Valid)
         {
             return check.ProviderUnreachable

@@ -125,7 +125,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.ToTable("AdminUsers");
                 });
 
-            modelBuilder.Entity("TokenAdmin.Admin.AuditEntry", b =>
+            modelBuilder.Entity("TokenAdmin.Data.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -194,7 +194,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.ToTable("SetupTokens");
                 });
 
-            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
+            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -1231,7 +1231,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Navigation("AdminUser");
                 });
 
-            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
+            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
                 {
                     b.HasOne("TokenAdmin.Oidc.OidcProfile", null)
                         .WithMany()

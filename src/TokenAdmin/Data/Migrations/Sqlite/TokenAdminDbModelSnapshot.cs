@@ -113,7 +113,7 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.ToTable("AdminUsers");
                 });
 
-            modelBuilder.Entity("TokenAdmin.Admin.AuditEntry", b =>
+            modelBuilder.Entity("TokenAdmin.Data.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -178,7 +178,7 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.ToTable("SetupTokens");
                 });
 
-            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
+            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -1189,7 +1189,7 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Navigation("AdminUser");
                 });
 
-            modelBuilder.Entity("TokenAdmin.FunctionalAccounts.ApiUser", b =>
+            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
                 {
                     b.HasOne("TokenAdmin.Oidc.OidcProfile", null)
                         .WithMany()

@@ -4,8 +4,9 @@ using System.Security.Authentication;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.Timeout;
+using TokenAdmin.Settings;
 
-namespace TokenAdmin.Tokens;
+namespace TokenAdmin.Providers;
 
 /// <summary>Bound from "TokenAdmin:Providers".</summary>
 public sealed class ProviderHttpOptions
@@ -29,6 +30,9 @@ public sealed class ProviderHttpOptions
 /// <summary>The HttpClient TokenAdmin uses to talk to OAuth2 providers, and how its failures read to an admin.</summary>
 public static class ProviderHttp
 {
+    /// <summary>Plain http is only for a provider on this machine (tests, a local Keycloak).</summary>
+    public static bool RequiresHttps(string url) => !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && Loopback.IsLoopbackHost(uri.Host));
+
     public const string ClientName = "oauth2-providers";
 
     /// <summary>A Retry-After longer than this is not waited for in the request: the caller's backoff takes over.</summary>

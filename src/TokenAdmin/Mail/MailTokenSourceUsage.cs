@@ -7,15 +7,9 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.Mail;
 
 /// <summary>Mail accounts and the SMTP settings that take their token from a config or a functional account keep it from being deleted.</summary>
-internal sealed class MailTokenConfigUsage(TokenAdminDb db, SettingsStore settings) : ITokenConfigUsage, FunctionalAccounts.IFunctionalAccountUsage
+internal sealed class MailTokenSourceUsage(TokenAdminDb db, SettingsStore settings) : ITokenSourceUsage
 {
-    public Task<IReadOnlyList<string>> FindUsesAsync(int tokenConfigId, string tokenConfigName, CancellationToken cancellationToken) =>
-        FindUsesAsync(TokenSource.Config(tokenConfigId), cancellationToken);
-
-    public Task<IReadOnlyList<string>> FindUsesAsync(int functionalAccountId, CancellationToken cancellationToken) =>
-        FindUsesAsync(TokenSource.Account(functionalAccountId), cancellationToken);
-
-    private async Task<IReadOnlyList<string>> FindUsesAsync(TokenSource source, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> FindUsesAsync(TokenSource source, CancellationToken cancellationToken)
     {
         var uses = await db.MailAccounts.AsNoTracking()
             .Where(a => a.Authentication == MailAuthentication.OAuth2 && a.TokenSourceKind == source.Kind && a.TokenSourceId == source.Id)

@@ -1,4 +1,4 @@
-namespace TokenAdmin.Hosting;
+namespace TokenAdmin.Settings;
 
 /// <summary>Where appsettings.json and wwwroot are, so the app and its console verbs read the same configuration.</summary>
 public static class ContentRoot

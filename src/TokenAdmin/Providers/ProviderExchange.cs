@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using Microsoft.IdentityModel.Protocols;
 
-namespace TokenAdmin.Tokens;
+namespace TokenAdmin.Providers;
 
 /// <summary>A provider document (discovery, JWKS) could not be fetched: the message says why, naming the URL.</summary>
 /// <remarks>An <see cref="IOException"/>, as Microsoft.IdentityModel's own retriever throws, so its callers need nothing new.</remarks>

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace TokenAdmin.Hosting;
+namespace TokenAdmin.Settings;
 
 /// <summary>"This machine": where plain http is harmless (nothing crosses a network).</summary>
 public static class Loopback

@@ -4,7 +4,7 @@ using TokenAdmin.Admin;
 using TokenAdmin.Data;
 using TokenAdmin.Oidc;
 
-namespace TokenAdmin.FunctionalAccounts;
+namespace TokenAdmin.WebServices.Api;
 
 /// <summary>What importing a token's user would do: the API user, its attributes and roles, or why it is refused.</summary>
 public sealed record ApiUserPlan(

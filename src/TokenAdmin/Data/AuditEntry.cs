@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace TokenAdmin.Admin;
+namespace TokenAdmin.Data;
 
 /// <summary>Who changed what and when. Never holds a secret value.</summary>
 public sealed class AuditEntry

@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
-namespace TokenAdmin.Oidc;
+namespace TokenAdmin.Providers;
 
 /// <summary>
 /// One provider's discovery document and signing keys (read by Microsoft.IdentityModel's OpenIdConnectConfigurationRetriever),
@@ -14,6 +14,9 @@ namespace TokenAdmin.Oidc;
 /// </remarks>
 public sealed class ProviderMetadata(string address, IDocumentRetriever retriever, TimeSpan timeToLive, TimeSpan minimumRefetchInterval, TimeProvider time) : IDisposable
 {
+    /// <summary>Shortest time between two refetches asked for by an unknown key id: a stream of forged tokens cannot hammer the provider.</summary>
+    public static readonly TimeSpan MinimumRefetchInterval = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim _fetch = new(1, 1);
     private OpenIdConnectConfiguration? _current;
     private DateTimeOffset _fetchedAt;

@@ -1,10 +1,11 @@
+using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
-namespace TokenAdmin.Oidc;
+namespace TokenAdmin.Providers;
 
 /// <summary>A checked token: its claims and expiry, or why it was refused (in words for an admin).</summary>
 /// <summary>A token check; <see cref="ProviderUnreachable"/> says the provider's keys could not be fetched (try again later, not a bad token).</summary>
@@ -15,7 +16,7 @@ public sealed record TokenCheck(bool Valid, string? Error, DateTime? ExpiresAt =
 /// them once), issuer, audience, lifetime with the profile's leeway, an allow-list of asymmetric algorithms; for ID
 /// tokens also iat, azp and the nonce. Never logs or returns the token.
 /// </summary>
-public static class ProfileTokenValidator
+public static class ProviderTokenValidator
 {
     /// <summary>Asymmetric algorithms only: "none" and HMAC (a provider's public key used as an HMAC secret) are refused.</summary>
     public static readonly IReadOnlyList<string> Algorithms =
@@ -27,22 +28,28 @@ public static class ProfileTokenValidator
 
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
+    /// <summary>
+    /// The one set of rules for a provider's JWT: issuer (the provider's, added by <see cref="ValidateAsync"/>), a
+    /// signature with an allowed asymmetric algorithm, lifetime with <paramref name="leeway"/>, and the audience when
+    /// <paramref name="audiences"/> names any (none: the audience is not checked, which the caller must say).
+    /// </summary>
+    public static TokenValidationParameters Parameters(IReadOnlyCollection<string> audiences, TimeSpan leeway, bool requireExpiry = true) => new()
+    {
+        ValidateIssuer = true,
+        ValidateAudience = audiences.Count > 0,
+        ValidAudiences = audiences,
+        ValidateLifetime = true,
+        RequireExpirationTime = requireExpiry,
+        RequireSignedTokens = true,
+        ValidAlgorithms = Algorithms,
+        ClockSkew = leeway,
+    };
+
     /// <summary>An ID token from a provider for <paramref name="clientId"/> (OpenID Connect Core 3.1.3.7).</summary>
     public static async Task<TokenCheck> ValidateIdTokenAsync(
         string idToken, string clientId, TimeSpan leeway, ProviderMetadata provider, string? expectedNonce, DateTime now)
     {
-        var parameters = new TokenValidationParameters
-        {
-            ValidateIssuer = true,
-            ValidAudience = clientId,
-            ValidateAudience = true,
-            ValidateLifetime = true,
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            ValidAlgorithms = Algorithms,
-            ClockSkew = leeway,
-        };
-        var check = await ValidateAsync(idToken, parameters, provider, "ID token");
+        var check = await ValidateAsync(idToken, Parameters([clientId], leeway), provider, "ID token");
         if (!check.Valid)
         {
             return check;
@@ -123,7 +130,7 @@ public static class ProfileTokenValidator
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
-        using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
+        using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.EncodedPayload));
         return new TokenCheck(true, null, jwt.ValidTo == DateTime.MinValue ? null : jwt.ValidTo, payload.RootElement.Clone());
     }
 

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
-using TokenAdmin.Data;
 
-namespace TokenAdmin.Admin;
+namespace TokenAdmin.Data;
 
 /// <summary>Writes and reads the audit log. An entry is added to the caller's unit of work, so it commits with the change.</summary>
 public static class AuditLog

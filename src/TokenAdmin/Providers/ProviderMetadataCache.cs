@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
-using TokenAdmin.Oidc;
 
-namespace TokenAdmin.Tokens;
+namespace TokenAdmin.Providers;
 
 /// <summary>
 /// Discovery documents and signing keys of the providers token configs name (by issuer or discovery URL), one
 /// <see cref="ProviderMetadata"/> per address, fetched through the shared provider HttpClient. Functional accounts have
-/// theirs per OIDC profile (<see cref="OidcProfileRuntime"/>), with the profile's own TLS settings.
+/// theirs per OIDC profile (Oidc/OidcProfileRuntime.cs), with the profile's own TLS settings.
 /// </summary>
 public sealed class ProviderMetadataCache(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options, TimeProvider time) : IDisposable
 {
@@ -38,8 +37,8 @@ public sealed class ProviderMetadataCache(IHttpClientFactory httpClients, Micros
         }
 
         // Note: the same door as every provider exchange: one deadline, no redirects, at most 1 MiB.
-        var retriever = new ProviderDocumentRetriever(httpClients.CreateClient(ProviderHttp.ClientName), options.Value, address, OidcProfileRuntime.RequiresHttps(address));
-        return _entries.GetOrAdd(address, a => new ProviderMetadata(a, retriever, TimeToLive, OidcProfileRuntime.MinimumRefetchInterval, time));
+        var retriever = new ProviderDocumentRetriever(httpClients.CreateClient(ProviderHttp.ClientName), options.Value, address, ProviderHttp.RequiresHttps(address));
+        return _entries.GetOrAdd(address, a => new ProviderMetadata(a, retriever, TimeToLive, ProviderMetadata.MinimumRefetchInterval, time));
     }
 
     public void Dispose()

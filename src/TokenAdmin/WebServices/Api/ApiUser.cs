@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace TokenAdmin.FunctionalAccounts;
+namespace TokenAdmin.WebServices.Api;
 
 /// <summary>
 /// A user of TokenAdmin's API, named by a token's UID claim and created through a profile's RoleMap and UserMap
@@ -33,17 +33,6 @@ public sealed class ApiUser
         [.. MappedRoles.Split(' ', StringSplitOptions.RemoveEmptyEntries).Concat(ManualRoles.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     public static string Normalize(string login) => login.Trim().ToUpperInvariant();
-}
-
-/// <summary>The roles of TokenAdmin's API. A RoleMap may only name these.</summary>
-public static class ApiRoles
-{
-    public const string TokensRead = "tokens.read";
-    public const string TokensRefresh = "tokens.refresh";
-    public const string TokensBroker = "tokens.broker";
-    public const string WebServicesInvoke = "webservices.invoke";
-
-    public static readonly IReadOnlyList<string> All = [TokensRead, TokensRefresh, TokensBroker, WebServicesInvoke];
 }
 
 internal sealed class ApiUserConfiguration : IEntityTypeConfiguration<ApiUser>

@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace TokenAdmin.Data;
+
+/// <summary>
+/// Gives every changed entity a new concurrency <c>Version</c> when it is saved, so no service sets it by hand: an
+/// admin's form that was opened before the change is then refused instead of overwriting it. Bulk updates
+/// (<c>ExecuteUpdate</c>: the row lease, the mail fetcher's status) leave it alone on purpose.
+/// </summary>
+public sealed class VersionStamp : SaveChangesInterceptor
+{
+    public const string PropertyName = "Version";
+
+    public static readonly VersionStamp Instance = new();
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Stamp(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        Stamp(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    private static void Stamp(DbContext? context)
+    {
+        if (context is null)
+        {
+            return;
+        }
+
+        context.ChangeTracker.DetectChanges();
+        foreach (var entry in context.ChangeTracker.Entries())
+        {
+            if (entry.State == EntityState.Modified
+                && entry.Metadata.FindProperty(PropertyName) is { IsConcurrencyToken: true } property && property.ClrType == typeof(string))
+            {
+                // Note: only the current value changes; EF Core still compares the original one in the UPDATE's WHERE.
+                entry.Property(PropertyName).CurrentValue = Guid.NewGuid().ToString("N");
+            }
+        }
+    }
+}
