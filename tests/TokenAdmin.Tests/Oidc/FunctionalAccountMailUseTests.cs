@@ -16,7 +16,7 @@ public sealed class FunctionalAccountMailUseTests : AccountTestBase
         var mail = scope.ServiceProvider.GetRequiredService<MailAccountService>();
 
         var sources = await mail.TokenSourcesAsync(default);
-        Assert.Contains(sources, s => s.Value == $"FunctionalAccount:{account.Id}" && s.Name == "Functional account mailbox-robot");
+        Assert.Contains(sources, s => s.Value == $"FunctionalAccount:{account.Id}" && s.Name == "Functional account mailbox-robot (access_token)");
         var saved = await mail.CreateAsync(new MailAccountInput
         {
             Login = "support@example.test", Host = "imap.example.test", TokenSource = $"FunctionalAccount:{account.Id}",
