@@ -25,6 +25,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
     private readonly ILogger<TokenProviderService> _logger;
     private readonly ITimer? _clockTimer;
     private readonly CancellationTokenSource _clockStop = new();
+    private int _disposed;
 
     /// <summary>
     /// A coarse clock for the fast path, moved on four times a second: reading the system clock would cost more than
@@ -123,6 +124,12 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
     {
         _events.ConfigChanged -= Forget;
         _events.AccountChanged -= ForgetAccount;
+        // Note: the container disposes this service once per registration (as itself and as ITokenProvider).
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _clockTimer?.Dispose();
         _clockStop.Cancel();
         _clockStop.Dispose();
