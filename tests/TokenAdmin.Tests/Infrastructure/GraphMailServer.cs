@@ -722,31 +722,37 @@ public sealed class GraphMailServer : IAsyncDisposable
         }
 
         List<(long Sequence, JsonObject Json)> changes;
+        bool more;
         lock (_gate)
         {
+            // Note: the page is chosen before any JSON is built, so a page costs the same at the end of a round as at its start.
             var changed = mailbox.Messages.Where(m => m.FolderId == folder.Id && m.Sequence > after && m.Sequence <= until)
-                .Select(m => (m.Sequence, Json: MessageJson(m, query["$select"], expandSize: false, immutable)));
+                .Select(m => (m.Sequence, Message: (Message?)m, Tombstone: default((string FolderId, string ImmutableId, string RestId, long Sequence))));
             // A message that left the folder and is not back in it shows as removed.
-            var removed = mailbox.Tombstones.Where(t => t.FolderId == folder.Id && t.Sequence > after && t.Sequence <= until
-                    && !mailbox.Messages.Any(m => m.ImmutableId == t.ImmutableId && m.FolderId == folder.Id))
+            var inFolder = mailbox.Messages.Where(m => m.FolderId == folder.Id).Select(m => m.ImmutableId).ToHashSet(StringComparer.Ordinal);
+            var removed = mailbox.Tombstones.Where(t => t.FolderId == folder.Id && t.Sequence > after && t.Sequence <= until && !inFolder.Contains(t.ImmutableId))
                 .GroupBy(t => t.ImmutableId).Select(g => g.MaxBy(t => t.Sequence))
-                .Select(t => (t.Sequence, Json: new JsonObject
+                .Select(t => (t.Sequence, Message: (Message?)null, Tombstone: t));
+            var chosen = changed.Concat(removed).OrderBy(c => c.Sequence).Take(pageSize + 1).ToList();
+            more = chosen.Count > pageSize;
+            changes = [.. chosen.Take(pageSize).Select(c => (c.Sequence, c.Message is { } m
+                ? MessageJson(m, query["$select"], expandSize: false, immutable)
+                : new JsonObject
                 {
                     ["@odata.type"] = "#microsoft.graph.message",
-                    ["id"] = immutable ? t.ImmutableId : t.RestId,
+                    ["id"] = immutable ? c.Tombstone.ImmutableId : c.Tombstone.RestId,
                     ["@removed"] = new JsonObject { ["reason"] = "deleted" },
-                }));
-            changes = [.. changed.Concat(removed).OrderBy(c => c.Sequence)];
+                }))];
         }
 
-        var page = changes.Take(pageSize).ToList();
+        var page = changes;
         var body = new JsonObject
         {
             ["@odata.context"] = $"{BaseUrl}/v1.0/$metadata#Collection(message)",
             ["value"] = new JsonArray([.. page.Select(c => (JsonNode)c.Json)]),
         };
         var link = $"{BaseUrl}/v1.0/users/{Uri.EscapeDataString(mailbox.Id)}/mailFolders/{Uri.EscapeDataString(folder.Id)}/messages/delta";
-        if (pageSize < changes.Count)
+        if (more)
         {
             body["@odata.nextLink"] = link + "?$skiptoken=" + Token(since, until, page[^1].Sequence);
         }

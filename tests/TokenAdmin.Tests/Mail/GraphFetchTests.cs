@@ -184,7 +184,7 @@ public sealed class GraphFetchTests : GraphMailTestBase
         Assert.Equal(2, result.Stored);
         Assert.Contains(result.Errors, e => e.Contains("over the limit of 2 KB; it stays on the server", StringComparison.Ordinal));
         Assert.Equal(["<big@test>"], Mailbox.MessageIds("inbox"));
-        Assert.DoesNotContain(Graph.Requests, r => r.Contains(Mailbox.ImmutableIdOf("big@test"), StringComparison.Ordinal));
+        Assert.DoesNotContain(Graph.Requests, r => r.Contains(Mailbox.ImmutableIdOf("<big@test>"), StringComparison.Ordinal));
     }
 
     [Fact]
