@@ -7,6 +7,7 @@ using TokenAdmin.Benchmarks;
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- api-load [configs] [seconds] [concurrency] [rounds]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- micro [BenchmarkDotNet options]
 // dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- mail-fetch [messages] [rounds]   (needs Debian's Dovecot, see tests/run.sh)
+// dotnet run -c Release --project tests/TokenAdmin.Benchmarks -- graph-fetch [messages] [rounds]  (the loopback Graph server)
 if (args.Length > 0 && args[0] == "micro")
 {
     BenchmarkSwitcher.FromAssembly(typeof(OverviewQueryBenchmarks).Assembly).Run(args[1..]);
@@ -38,11 +39,17 @@ if (args.Length > 0 && args[0] == "mail-fetch")
     return await MailFetchBenchmark.RunAsync(Value(1, 1000), Value(2, 5));
 }
 
+if (args.Length > 0 && args[0] == "graph-fetch")
+{
+    int Value(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
+    return await GraphFetchBenchmark.RunAsync(Value(1, 1000), Value(2, 5));
+}
+
 if (args.Length == 0 || args[0] == "overview-load")
 {
     int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) && v > 0 ? v : fallback;
     return await OverviewLoad.RunAsync(Arg(1, 10_000), TimeSpan.FromSeconds(Arg(2, 15)), Arg(3, 4), "Release");
 }
 
-Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | api-load [configs] [seconds] [concurrency] [rounds] | provider-herd [callers] [latency ms] [config|account] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] [config|account] | mail-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
+Console.Error.WriteLine("Usage: overview-load [configs] [seconds] [concurrency] | api-load [configs] [seconds] [concurrency] [rounds] | provider-herd [callers] [latency ms] [config|account] | updater [tokens] [latency ms] [parallelism] [one-by-one sample] [config|account] | mail-fetch [messages] [rounds] | graph-fetch [messages] [rounds] | micro [BenchmarkDotNet options]");
 return 2;

@@ -5,7 +5,7 @@ using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Mail;
 
-public enum MailAccountType { Imap = 1, Imaps = 2, ImapStartTls = 3, Pop3 = 4, Pop3s = 5, Pop3StartTls = 6 }
+public enum MailAccountType { Imap = 1, Imaps = 2, ImapStartTls = 3, Pop3 = 4, Pop3s = 5, Pop3StartTls = 6, Graph = 7 }
 
 public enum MailAuthentication { Password = 1, OAuth2 = 2 }
 
@@ -28,6 +28,14 @@ public sealed class MailAccount
     public MailSaslMechanism SaslMechanism { get; set; }
     public string ImapFolder { get; set; } = "INBOX";
     public bool KeepOnServer { get; set; }
+    /// <summary>Graph: the deployment (national cloud) the mailbox lives in; Custom uses <see cref="GraphEndpoint"/>.</summary>
+    public GraphCloud? GraphCloud { get; set; }
+    /// <summary>Graph with a custom endpoint: its service root, e.g. https://graph.example.net.</summary>
+    public string? GraphEndpoint { get; set; }
+    /// <summary>Graph, mail not kept: the folder (well-known name or path) fetched mail is moved to instead of being deleted.</summary>
+    public string? MoveToFolder { get; set; }
+    /// <summary>Graph, mail kept: the next or delta link where the next run goes on; cleared when the account changes.</summary>
+    public string? GraphSyncLink { get; set; }
     public int FetchIntervalMinutes { get; set; } = 5;
     public int MaxMessagesPerRun { get; set; } = 100;
     public int MaxMessageSizeKb { get; set; } = 20 * 1024;
@@ -45,6 +53,8 @@ public sealed class MailAccount
 
     public bool IsImap => Type is MailAccountType.Imap or MailAccountType.Imaps or MailAccountType.ImapStartTls;
 
+    public bool IsGraph => Type == MailAccountType.Graph;
+
     public TokenSource? TokenSource =>
         Authentication == MailAuthentication.OAuth2 && TokenSourceKind is { } kind && TokenSourceId is { } id ? new TokenSource(kind, id) : null;
 
@@ -57,6 +67,7 @@ public sealed class MailAccount
         MailAccountType.Imaps => 993,
         MailAccountType.Pop3 or MailAccountType.Pop3StartTls => 110,
         MailAccountType.Pop3s => 995,
+        MailAccountType.Graph => 443,
         _ => 0,
     };
 }
@@ -69,6 +80,9 @@ internal sealed class MailAccountConfiguration : IEntityTypeConfiguration<MailAc
         builder.Property(a => a.Host).HasMaxLength(253);
         builder.Property(a => a.ImapFolder).HasMaxLength(200);
         builder.Property(a => a.Comment).HasMaxLength(250);
+        builder.Property(a => a.GraphEndpoint).HasMaxLength(300);
+        builder.Property(a => a.MoveToFolder).HasMaxLength(200);
+        builder.Property(a => a.GraphSyncLink).HasMaxLength(4000);
         builder.Property(a => a.LastError).HasMaxLength(2000);
         builder.Property(a => a.CreatedBy).HasMaxLength(200);
         builder.Property(a => a.ChangedBy).HasMaxLength(200);
@@ -86,7 +100,7 @@ public sealed class FetchedMessage
 {
     public long Id { get; set; }
     public int MailAccountId { get; set; }
-    /// <summary>What identifies the message on the server for good: "imap:UIDVALIDITY:UID" or "pop3:UIDL".</summary>
+    /// <summary>What identifies the message on the server for good: "imap:…:UIDVALIDITY:UID", "pop3:…:UIDL" or "graph:…:immutable id".</summary>
     public required string ServerKey { get; set; }
     public string? MessageId { get; set; }
     public string From { get; set; } = "";

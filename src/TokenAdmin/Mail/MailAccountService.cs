@@ -23,6 +23,11 @@ public sealed class MailAccountInput
     public MailSaslMechanism SaslMechanism { get; set; }
     public string ImapFolder { get; set; } = "INBOX";
     public bool KeepOnServer { get; set; }
+    /// <summary>Graph: the national cloud, or Custom with <see cref="GraphEndpoint"/>.</summary>
+    public GraphCloud GraphCloud { get; set; } = GraphCloud.Global;
+    public string? GraphEndpoint { get; set; }
+    /// <summary>Graph, mail not kept: move fetched mail to this folder instead of deleting it.</summary>
+    public string? MoveToFolder { get; set; }
     public int FetchIntervalMinutes { get; set; } = 5;
     public int MaxMessagesPerRun { get; set; } = 100;
     public int MaxMessageSizeKb { get; set; } = 20 * 1024;
@@ -40,6 +45,9 @@ public sealed class MailAccountInput
         SaslMechanism = a.SaslMechanism,
         ImapFolder = a.ImapFolder,
         KeepOnServer = a.KeepOnServer,
+        GraphCloud = a.GraphCloud ?? GraphCloud.Global,
+        GraphEndpoint = a.GraphEndpoint,
+        MoveToFolder = a.MoveToFolder,
         FetchIntervalMinutes = a.FetchIntervalMinutes,
         MaxMessagesPerRun = a.MaxMessagesPerRun,
         MaxMessageSizeKb = a.MaxMessageSizeKb,
@@ -154,13 +162,21 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
         // Note: model binding turns an empty field into null, whatever the property's default.
         input.Login = input.Login?.Trim() ?? "";
         input.Host = input.Host?.Trim() ?? "";
-        input.ImapFolder = string.IsNullOrWhiteSpace(input.ImapFolder) ? "INBOX" : input.ImapFolder.Trim();
-        if (input.Login.Length is 0 or > 200 || input.Login.Any(char.IsControl))
+        input.ImapFolder = string.IsNullOrWhiteSpace(input.ImapFolder) ? (input.Type == MailAccountType.Graph ? "inbox" : "INBOX") : input.ImapFolder.Trim();
+        input.GraphEndpoint = string.IsNullOrWhiteSpace(input.GraphEndpoint) ? null : input.GraphEndpoint.Trim();
+        input.MoveToFolder = string.IsNullOrWhiteSpace(input.MoveToFolder) ? null : input.MoveToFolder.Trim();
+        if (input.Login.Length is 0 or > 200 || input.Login.Any(char.IsControl) || (input.Type == MailAccountType.Graph && input.Login.Any(char.IsWhiteSpace)))
         {
-            errors[nameof(input.Login)] = "Login is required (up to 200 characters), usually the mailbox address.";
+            errors[nameof(input.Login)] = input.Type == MailAccountType.Graph
+                ? "Enter the mailbox: the user's address, user principal name or object id (a shared mailbox's address too), or me for the token's own user."
+                : "Login is required (up to 200 characters), usually the mailbox address.";
         }
 
-        if (input.Host.Length == 0 || Uri.CheckHostName(input.Host) == UriHostNameType.Unknown)
+        if (input.Type == MailAccountType.Graph)
+        {
+            ValidateGraph(input, errors);
+        }
+        else if (input.Host.Length == 0 || Uri.CheckHostName(input.Host) == UriHostNameType.Unknown)
         {
             errors[nameof(input.Host)] = "Host must be a host name or IP address, e.g. outlook.office365.com (no scheme, no port).";
         }
@@ -237,12 +253,54 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
         return errors;
     }
 
+    /// <summary>A Graph account takes its token from a source, talks to one cloud, and its folders are names or paths.</summary>
+    private static void ValidateGraph(MailAccountInput input, Dictionary<string, string> errors)
+    {
+        if (input.Authentication != MailAuthentication.OAuth2)
+        {
+            errors[nameof(input.Authentication)] = "Microsoft Graph takes only a bearer token: choose OAuth2 and the token source.";
+        }
+
+        if (!Enum.IsDefined(input.GraphCloud))
+        {
+            errors[nameof(input.GraphCloud)] = "Choose the Microsoft Graph deployment (global, US Government L4/L5, China, or a custom endpoint).";
+        }
+        else if (input.GraphCloud == GraphCloud.Custom && GraphClouds.CheckCustomEndpoint(input.GraphEndpoint) is { } problem)
+        {
+            errors[nameof(input.GraphEndpoint)] = problem;
+        }
+
+        if (input.MoveToFolder is { } move && (move.Length > 200 || move.Any(char.IsControl)))
+        {
+            errors[nameof(input.MoveToFolder)] = "The folder to move to is up to 200 characters without control characters.";
+        }
+    }
+
     private void Apply(MailAccount account, MailAccountInput input, string actor, DateTime now)
     {
         account.Login = input.Login;
-        account.Host = input.Host;
         account.Type = input.Type;
-        account.Port = input.Port ?? MailAccount.DefaultPort(input.Type);
+        if (input.Type == MailAccountType.Graph)
+        {
+            var root = new Uri(GraphClouds.Root(input.GraphCloud, input.GraphEndpoint));
+            account.Host = root.Host;
+            account.Port = root.Port;
+            account.GraphCloud = input.GraphCloud;
+            account.GraphEndpoint = input.GraphCloud == GraphCloud.Custom ? input.GraphEndpoint : null;
+            account.MoveToFolder = input.KeepOnServer ? null : input.MoveToFolder;
+        }
+        else
+        {
+            account.Host = input.Host;
+            account.Port = input.Port ?? MailAccount.DefaultPort(input.Type);
+            account.GraphCloud = null;
+            account.GraphEndpoint = null;
+            account.MoveToFolder = null;
+        }
+
+        // Note: a saved delta link belongs to one mailbox, folder and endpoint; after any change a new round starts
+        // (messages already stored are known by their immutable ids and not stored again).
+        account.GraphSyncLink = null;
         account.Authentication = input.Authentication;
         if (input.Authentication == MailAuthentication.OAuth2)
         {
@@ -274,5 +332,5 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
     }
 
     private static string Describe(MailAccount a) => string.Create(CultureInfo.InvariantCulture,
-        $"{a.Type} {a.Host}:{a.Port}, {a.Authentication}{(a.TokenSource is { } s ? " " + s : "")}, {(a.KeepOnServer ? "keep" : "delete")}, every {a.FetchIntervalMinutes} min, {(a.Valid ? "valid" : "invalid")}");
+        $"{a.Type} {a.Host}:{a.Port}{(a.IsGraph ? " " + a.ImapFolder + (a.MoveToFolder is null ? "" : " → " + a.MoveToFolder) : "")}, {a.Authentication}{(a.TokenSource is { } s ? " " + s : "")}, {(a.KeepOnServer ? "keep" : "delete")}, every {a.FetchIntervalMinutes} min, {(a.Valid ? "valid" : "invalid")}");
 }

@@ -39,6 +39,7 @@ public sealed class MailFetchLocks
 public sealed partial class MailFetcher(
     TokenAdminDb db,
     MailConnector connector,
+    GraphMailClient graph,
     MailSpool spool,
     MailFetchLocks locks,
     IEnumerable<IFetchedMailHandler> handlers,
@@ -50,6 +51,11 @@ public sealed partial class MailFetcher(
     private const int CommitBatch = 50;
 
     private const long Pop3BatchBytes = 16 * 1024 * 1024;
+
+    // Note: primary-constructor parameters are in scope only in this part of the partial class; the Graph part uses these.
+    private TokenAdminDb Db => db;
+
+    private GraphMailClient Graph => graph;
 
     public async Task<MailFetchResult> FetchAsync(int accountId, CancellationToken cancellationToken)
     {
@@ -77,14 +83,21 @@ public sealed partial class MailFetcher(
             try
             {
                 spool.RemoveLeftovers(account.Id, TimeSpan.FromHours(1));
-                using var client = await connector.ConnectAsync(account, deadline.Token);
-                if (client is ImapClient imap)
+                if (account.IsGraph)
                 {
-                    await FetchImapAsync(imap, run, deadline.Token);
+                    await FetchGraphAsync(run, deadline.Token);
                 }
                 else
                 {
-                    await FetchPop3Async((Pop3Client)client, run, deadline.Token);
+                    using var client = await connector.ConnectAsync(account, deadline.Token);
+                    if (client is ImapClient imap)
+                    {
+                        await FetchImapAsync(imap, run, deadline.Token);
+                    }
+                    else
+                    {
+                        await FetchPop3Async((Pop3Client)client, run, deadline.Token);
+                    }
                 }
             }
             catch (Exception) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -92,7 +105,7 @@ public sealed partial class MailFetcher(
                 // Whatever MailKit threw once the deadline cut the connection, the deadline is the reason.
                 run.Errors.Add($"The fetch did not finish within {fetchDeadline.TotalSeconds:0.#} seconds ({account.Host}:{account.Port} answered too slowly or not at all); what it stored is kept, and the next fetch goes on from there.");
             }
-            catch (Exception ex) when (ex is MailConnectionException or MailSpoolException)
+            catch (Exception ex) when (ex is MailConnectionException or MailSpoolException or GraphMailException)
             {
                 run.Errors.Add(ex.Message);
             }

@@ -17,7 +17,7 @@ public interface IMailSender
     Task SendAsync(MimeMessage message, CancellationToken cancellationToken);
 }
 
-internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, MailTls tls) : IMailSender
+internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, MailTls tls, GraphMailClient graph) : IMailSender
 {
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
@@ -26,7 +26,9 @@ internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, 
         var smtp = SmtpSettings.Read(snapshot);
         if (!smtp.IsConfigured)
         {
-            throw new MailConnectionException("SMTP sending is not set up: enter the SMTP host on the SMTP sending page.");
+            throw new MailConnectionException(smtp.UsesGraph
+                ? "Sending through Microsoft Graph is not set up: choose the token source on the SMTP sending page."
+                : "SMTP sending is not set up: enter the SMTP host on the SMTP sending page.");
         }
 
         if (message.From.Count == 0)
@@ -37,6 +39,12 @@ internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, 
             }
 
             message.From.Add(MailboxAddress.Parse(smtp.From));
+        }
+
+        if (smtp.UsesGraph)
+        {
+            await SendThroughGraphAsync(smtp, message, cancellationToken);
+            return;
         }
 
         try
@@ -72,6 +80,23 @@ internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, 
         catch (Exception ex) when (MailConnector.IsServerFault(ex))
         {
             throw new MailConnectionException($"{smtp.Host}:{smtp.Port}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>POST /users/{mailbox}/sendMail with the MIME message (base64, text/plain); Graph keeps a copy in Sent Items.</summary>
+    private async Task SendThroughGraphAsync(SmtpSettings smtp, MimeMessage message, CancellationToken cancellationToken)
+    {
+        var mailbox = smtp.GraphMailbox.Length > 0 ? smtp.GraphMailbox : message.From.Mailboxes.First().Address;
+        var target = new GraphTarget(GraphClouds.Root(smtp.GraphCloud, smtp.GraphEndpoint), mailbox, smtp.TokenSource!.Value);
+        using var mime = new MemoryStream();
+        await message.WriteToAsync(mime, cancellationToken);
+        try
+        {
+            await graph.SendMimeAsync(target, mime.ToArray(), cancellationToken);
+        }
+        catch (GraphMailException ex)
+        {
+            throw new MailConnectionException(ex.Message, ex);
         }
     }
 

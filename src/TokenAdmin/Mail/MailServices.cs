@@ -13,6 +13,18 @@ public static class MailServices
         services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));
         services.AddSingleton<MailFetchLocks>();
         services.AddScoped<MailConnector>();
+        // Note: no client timeout: each exchange has its own deadline (GraphMailClient.ExchangeTimeout); no redirects,
+        // so the bearer token never follows an answer to another host.
+        services.AddHttpClient(GraphMailClient.ClientName)
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 16,
+            });
+        services.AddScoped<GraphMailClient>();
         services.AddScoped<MailFetcher>();
         services.AddScoped<MailAccountService>();
         services.AddScoped<MailTokenSourceUsage>();

@@ -21,6 +21,12 @@ public sealed class MailOptions
 
     /// <summary>How many accounts the fetch job fetches at the same time.</summary>
     public int FetchParallelism { get; set; } = 4;
+
+    /// <summary>How long one exchange with Microsoft Graph (request and whole answer) may take.</summary>
+    public TimeSpan GraphExchangeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest Retry-After a Graph fetch or send waits for; a longer one ends the run (the next run goes on).</summary>
+    public TimeSpan GraphMaxRetryWait { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

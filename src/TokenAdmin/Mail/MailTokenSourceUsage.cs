@@ -17,7 +17,7 @@ internal sealed class MailTokenSourceUsage(TokenAdminDb db, SettingsStore settin
             .Select(a => "mail account " + a.Login + " at " + a.Host)
             .ToListAsync(cancellationToken);
         var smtp = SmtpSettings.Read(await settings.GetAsync(cancellationToken));
-        if (smtp.Authentication == SmtpAuthentication.OAuth2 && smtp.TokenSource == source)
+        if ((smtp.Authentication == SmtpAuthentication.OAuth2 || smtp.UsesGraph) && smtp.TokenSource == source)
         {
             uses.Add("the SMTP settings");
         }

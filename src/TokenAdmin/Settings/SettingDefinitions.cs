@@ -48,6 +48,10 @@ public static partial class SettingNames
     public const string UpdaterInterval = "TokenStoreUpdater.Interval";
     public const string UpdaterParallelism = "TokenStoreUpdater.Parallelism";
     public const string Pop3SplitHosts = "MailAccount.POP3.Auth.SplitOAuth2MethodAndToken.Hosts";
+    public const string SmtpTransport = "Smtp.Transport";
+    public const string SmtpGraphMailbox = "Smtp.GraphMailbox";
+    public const string SmtpGraphCloud = "Smtp.GraphCloud";
+    public const string SmtpGraphEndpoint = "Smtp.GraphEndpoint";
     public const string SmtpHost = "Smtp.Host";
     public const string SmtpPort = "Smtp.Port";
     public const string SmtpSecurity = "Smtp.Security";
@@ -107,6 +111,18 @@ public static partial class SettingNames
             "Like Znuny's MailAccount::POP3::Auth::SplitOAuth2MethodAndToken::Hosts.",
             "outlook.office365.com pop-mail.outlook.com",
             Validate: v => SplitList(v).FirstOrDefault(h => Uri.CheckHostName(h) == UriHostNameType.Unknown) is { } bad ? $"'{bad}' is not a host name." : null),
+        new(SmtpTransport, SmtpGroup, "Transport",
+            "smtp: an SMTP server (below); graph: Microsoft Graph sendMail from a Microsoft 365 mailbox, for tenants without SMTP AUTH " +
+            "(needs Mail.Send, and the token source below).", "smtp", SettingKind.Choice, ["smtp", "graph"]),
+        new(SmtpGraphMailbox, SmtpGroup, "Graph: sending mailbox",
+            "With the graph transport: the mailbox mail is sent from (address, user principal name or object id). Empty: the From address.", "",
+            Validate: v => v.Any(char.IsWhiteSpace) ? "The mailbox has no spaces: an address, user principal name or object id." : null),
+        new(SmtpGraphCloud, SmtpGroup, "Graph: deployment",
+            "Global (graph.microsoft.com), UsGovernmentL4 (graph.microsoft.us), UsGovernmentL5 (dod-graph.microsoft.us), China " +
+            "(microsoftgraph.chinacloudapi.cn), or Custom (the endpoint below).", "Global", SettingKind.Choice,
+            ["Global", "UsGovernmentL4", "UsGovernmentL5", "China", "Custom"]),
+        new(SmtpGraphEndpoint, SmtpGroup, "Graph: custom endpoint", "With the Custom deployment: the service root, e.g. https://graph.example.net.", "",
+            Validate: v => v.Length == 0 ? null : Mail.GraphClouds.CheckCustomEndpoint(v)),
         new(SmtpHost, SmtpGroup, "Host", "The SMTP server mail is sent through, e.g. smtp.office365.com or smtp.gmail.com. Empty: TokenAdmin sends no mail.", "",
             Validate: v => v.Length > 0 && Uri.CheckHostName(v) == UriHostNameType.Unknown ? $"'{v}' is not a host name." : null),
         new(SmtpPort, SmtpGroup, "Port", "587 for STARTTLS (submission), 465 for TLS from the start, 25 for plain SMTP.", "587",

@@ -24,10 +24,17 @@ public class TokenTestBase : IAsyncLifetime
     {
         // A test class may have set a timeout of its own before.
         App.Settings.TryAdd("TokenAdmin:Providers:Timeout", "00:00:02");
-        Idp = await TestIdentityProviderServer.StartAsync();
+        var options = new TestIdentityProviderOptions();
+        ConfigureIdp(options);
+        Idp = await TestIdentityProviderServer.StartAsync(options);
         await Idp.AddClientAsync(new TestClient("tokenadmin", ClientSecret, ["http://localhost:5080/oauth2/callback"]));
         Idp.AddUser(new TestUser("alice", "alice-password-1") { Claims = new Dictionary<string, string[]> { ["email"] = ["alice@example.test"] } });
         Browser = await App.SignedInBrowserAsync();
+    }
+
+    /// <summary>Options of the test identity provider before it starts (audiences, ...).</summary>
+    protected virtual void ConfigureIdp(TestIdentityProviderOptions options)
+    {
     }
 
     public virtual async Task DisposeAsync()

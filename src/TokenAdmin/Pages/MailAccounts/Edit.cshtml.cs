@@ -69,11 +69,25 @@ public sealed class MailAccountsEditModel(MailAccountService service) : PageMode
     }
 
     /// <summary>Connects with the saved settings, logs in and counts the messages; on failure shows the server's own words.</summary>
-    public async Task<IActionResult> OnPostTestAsync(int id, [FromServices] MailConnector connector, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostTestAsync(int id, [FromServices] MailConnector connector, [FromServices] GraphMailClient graph, CancellationToken cancellationToken)
     {
         if (await service.FindAsync(id, cancellationToken) is not { } account)
         {
             return NotFound();
+        }
+
+        if (account.IsGraph)
+        {
+            try
+            {
+                TempData["Success"] = await graph.TestAsync(account, cancellationToken);
+            }
+            catch (GraphMailException ex)
+            {
+                TempData["Error"] = "Test connection failed: " + ex.Message;
+            }
+
+            return RedirectToPage(new { id });
         }
 
         try

@@ -460,6 +460,17 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<int>("FetchIntervalMinutes")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("GraphCloud")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("GraphEndpoint")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("GraphSyncLink")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
                     b.Property<string>("Host")
                         .IsRequired()
                         .HasMaxLength(253)
@@ -496,6 +507,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.Property<int>("MaxMessagesPerRun")
                         .HasColumnType("integer");
+
+                    b.Property<string>("MoveToFolder")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("text");

@@ -439,6 +439,17 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<int>("FetchIntervalMinutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("GraphCloud")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("GraphEndpoint")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GraphSyncLink")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Host")
                         .IsRequired()
                         .HasMaxLength(253)
@@ -475,6 +486,10 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<int>("MaxMessagesPerRun")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("MoveToFolder")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PasswordProtected")
                         .HasColumnType("TEXT");

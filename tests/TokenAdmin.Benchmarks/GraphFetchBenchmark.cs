@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Data;
+using TokenAdmin.Mail;
+using TokenAdmin.TestIdentityProvider;
+using TokenAdmin.Tests.Infrastructure;
+using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Benchmarks;
+
+/// <summary>
+/// Fetches the same 1,000 messages from the loopback Microsoft Graph server (tokens checked against the test IdP's keys)
+/// through TokenAdmin's fetcher and through a bare HttpClient loop, alternately, in one run. Target: fetcher ≤ 1.3 × bare
+/// loop. The bare loop does what any Graph fetcher must at least do: take the token, list the folder page by page,
+/// download each message's MIME ($value) and write it to a file, mark it read. The fetcher adds the durable spool (flush to
+/// disk per file), the index rows, duplicate detection, the size check and the delta link. Both keep the mail on the
+/// server, and the messages are marked unread again between rounds, so every round sees the same mailbox.
+/// </summary>
+internal static class GraphFetchBenchmark
+{
+    private const string Secret = "bench-client-secret";
+    private const string Address = "bench@contoso.test";
+
+    public static async Task<int> RunAsync(int messages, int rounds)
+    {
+        var options = new TestIdentityProviderOptions();
+        options.AccessTokenAudiences.Add(GraphMailServer.GraphResource);
+        await using var idp = await TestIdentityProviderServer.StartAsync(options);
+        await idp.AddClientAsync(new TestClient("graph-app", Secret, [])
+        {
+            AllowedGrantTypes = ["client_credentials"],
+            AllowedScopes = [GraphMailServer.GraphResource + "/.default"],
+            ClientCredentialsClaims = new Dictionary<string, string[]> { ["roles"] = ["Mail.ReadWrite", "Mail.Send"] },
+        });
+        await using var graph = await GraphMailServer.StartAsync(idp.Issuer.ToString(), idp.JwksUri);
+        var mailbox = graph.AddMailbox(Address);
+        Console.WriteLine($"Seeding {messages} messages (3 KB text each) ...");
+        var body = string.Join("\r\n", Enumerable.Repeat("The quick brown fox jumps over the lazy dog, again and again and again.", 42));
+        mailbox.Deliver("inbox", Enumerable.Range(1, messages).Select(i => Encoding.UTF8.GetBytes(
+            $"From: a@example.test\r\nTo: {Address}\r\nSubject: message {i}\r\nMessage-ID: <m{i}@bench>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\n{body}\r\n")));
+
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "tokenadmin-bench-" + Guid.NewGuid().ToString("N"));
+        using var host = Seeding.BuildHost(dataDirectory);
+        int accountId;
+        TokenSource source;
+        using (var scope = host.Services.CreateScope())
+        {
+            await DatabaseStartup.MigrateAsync(scope.ServiceProvider.GetRequiredService<TokenAdminDb>(), CancellationToken.None);
+            var document = TokenTemplates.Find(TokenTemplates.Custom)!.NewDocument();
+            document.Name = "bench-graph";
+            document.Flow = TokenFlows.ClientCredentials;
+            document.ClientId = "graph-app";
+            document.Scope = GraphMailServer.GraphResource + "/.default";
+            document.Issuer = idp.Issuer.ToString();
+            document.Endpoints.Authorization = idp.AuthorizationEndpoint;
+            document.Endpoints.Token = idp.TokenEndpoint;
+            var config = await scope.ServiceProvider.GetRequiredService<TokenConfigService>()
+                .CreateAsync(document, new TokenConfigSecrets(Secret, null), "benchmark", CancellationToken.None);
+            if (!config.Succeeded)
+            {
+                throw new InvalidOperationException(string.Join("; ", config.Errors.Values));
+            }
+
+            source = TokenSource.Config(config.Config!.Id);
+            var account = await scope.ServiceProvider.GetRequiredService<MailAccountService>().CreateAsync(new MailAccountInput
+            {
+                Type = MailAccountType.Graph, Login = Address, GraphCloud = GraphCloud.Custom, GraphEndpoint = graph.BaseUrl, ImapFolder = "inbox",
+                Authentication = MailAuthentication.OAuth2, TokenSource = source.Key,
+                KeepOnServer = true, MaxMessagesPerRun = messages,
+            }, "benchmark", CancellationToken.None);
+            if (!account.Succeeded)
+            {
+                throw new InvalidOperationException(string.Join("; ", account.Errors.Values));
+            }
+
+            accountId = account.Account!.Id;
+        }
+
+        var tokens = host.Services.GetRequiredService<ITokenProvider>();
+        var bareDirectory = Directory.CreateDirectory(Path.Combine(dataDirectory, "bare")).FullName;
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        var fetcherTimes = new List<double>();
+        var bareTimes = new List<double>();
+        for (var round = 0; round <= rounds; round++)
+        {
+            // Round 0 warms both up (JIT, connection pools) and is not counted.
+            await ResetAsync(host.Services, accountId, mailbox, bareDirectory);
+            var bare = await TimeAsync(() => BareLoopAsync(http, graph.BaseUrl, tokens, source, bareDirectory, messages));
+            await ResetAsync(host.Services, accountId, mailbox, bareDirectory);
+            var fetcher = await TimeAsync(async () =>
+            {
+                using var scope = host.Services.CreateScope();
+                var result = await scope.ServiceProvider.GetRequiredService<MailFetcher>().FetchAsync(accountId, CancellationToken.None);
+                if (result.Stored != messages || result.Errors.Count > 0)
+                {
+                    throw new InvalidOperationException($"The fetcher stored {result.Stored} of {messages}: {result.Summary}");
+                }
+            });
+            if (round > 0)
+            {
+                bareTimes.Add(bare);
+                fetcherTimes.Add(fetcher);
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}{(round == 0 ? " (warm-up)" : "")}: bare loop {bare:F0} ms, fetcher {fetcher:F0} ms"));
+        }
+
+        var bareMedian = Median(bareTimes);
+        var fetcherMedian = Median(fetcherTimes);
+        var ratio = fetcherMedian / bareMedian;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{messages} messages, median of {rounds} rounds: bare HttpClient loop {bareMedian:F0} ms ({messages / bareMedian * 1000:F0} msg/s), " +
+            $"TokenAdmin fetcher {fetcherMedian:F0} ms ({messages / fetcherMedian * 1000:F0} msg/s), ratio {ratio:F2} (target ≤ 1.30): {(ratio <= 1.3 ? "met" : "NOT met")}"));
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ratio <= 1.3 ? 0 : 1;
+    }
+
+    private static async Task BareLoopAsync(HttpClient http, string root, ITokenProvider tokens, TokenSource source, string directory, int expected)
+    {
+        var token = await tokens.GetTokenAsync(source, CancellationToken.None);
+        var user = $"{root}/v1.0/users/{Uri.EscapeDataString(Address)}";
+        var ids = new List<string>();
+        string? next = $"{user}/mailFolders/inbox/messages?$select=id&$top=100";
+        while (next is not null)
+        {
+            var page = JsonNode.Parse(await SendAsync(http, HttpMethod.Get, next, token, null))!;
+            ids.AddRange(page["value"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()));
+            next = page["@odata.nextLink"]?.GetValue<string>();
+        }
+
+        var index = 0;
+        foreach (var id in ids)
+        {
+            var mime = await SendAsync(http, HttpMethod.Get, $"{user}/messages/{Uri.EscapeDataString(id)}/$value", token, null);
+            await File.WriteAllBytesAsync(Path.Combine(directory, (index++).ToString(CultureInfo.InvariantCulture) + ".eml"), mime);
+            await SendAsync(http, HttpMethod.Patch, $"{user}/messages/{Uri.EscapeDataString(id)}", token, "{\"isRead\":true}");
+        }
+
+        if (ids.Count != expected)
+        {
+            throw new InvalidOperationException($"The bare loop saw {ids.Count} of {expected} messages.");
+        }
+    }
+
+    private static async Task<byte[]> SendAsync(HttpClient http, HttpMethod method, string url, BearerToken token, string? json)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        request.Headers.TryAddWithoutValidation("Prefer", "IdType=\"ImmutableId\"");
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    private static async Task ResetAsync(IServiceProvider services, int accountId, GraphMailServer.GraphMailbox mailbox, string bareDirectory)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+        await db.FetchedMessages.Where(m => m.MailAccountId == accountId).ExecuteDeleteAsync();
+        await db.MailAccounts.Where(a => a.Id == accountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.GraphSyncLink, (string?)null));
+        scope.ServiceProvider.GetRequiredService<MailSpool>().DeleteAccount(accountId);
+        mailbox.MarkAllUnread("inbox");
+        foreach (var file in Directory.GetFiles(bareDirectory))
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static async Task<double> TimeAsync(Func<Task> run)
+    {
+        var watch = Stopwatch.StartNew();
+        await run();
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

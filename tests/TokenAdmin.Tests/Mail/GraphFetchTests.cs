@@ -1,0 +1,203 @@
+using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Mail;
+using TokenAdmin.TokenProvider;
+using TokenAdmin.Tokens;
+
+namespace TokenAdmin.Tests.Mail;
+
+public sealed class GraphFetchTests : GraphMailTestBase
+{
+    [Fact]
+    public async Task Fetch_StoresEachMessageOldestFirstThroughPages_ThenDeletesIt()
+    {
+        Mailbox.Deliver("inbox", NewMessages("page", 230));
+        var id = await CreateAccountAsync();
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(230, result.Stored);
+        var stored = await StoredAsync(id);
+        // Oldest first: the index holds them in the order they arrived.
+        Assert.Equal(Enumerable.Range(1, 230).Select(i => $"page{i:0000}@test"), stored.Select(m => m.MessageId));
+        Assert.All(stored, m => Assert.StartsWith("graph:", m.ServerKey, StringComparison.Ordinal));
+        Assert.Equal(230, Directory.GetFiles(Path.Combine(App.DataDirectory, "mail", id.ToString(System.Globalization.CultureInfo.InvariantCulture)), "*.eml").Length);
+        Assert.Empty(Mailbox.MessageIds("inbox"));
+        Assert.Equal(230, Mailbox.MessageIds("deleteditems").Count);
+        // Three pages of 100 through @odata.nextLink, every request asking for immutable ids.
+        Assert.Equal(2, Graph.Requests.Count(r => r.Contains("/messages?", StringComparison.Ordinal) && r.Contains("$skip=", StringComparison.Ordinal)));
+        Assert.All(Graph.PreferHeaders, p => Assert.Contains("IdType=\"ImmutableId\"", p, StringComparison.Ordinal));
+        Assert.Equal(Graph.Requests.Count, Graph.PreferHeaders.Count);
+    }
+
+    [Fact]
+    public async Task Fetch_ResolvesFolderPaths_AndMovesStoredMailToTheChosenFolder()
+    {
+        Mailbox.AddFolder("Inbox", "Tickets");
+        Mailbox.AddFolder("Archive", "Done");
+        Mailbox.Deliver("Inbox/Tickets", NewMessages("t", 12));
+        Mailbox.Deliver("inbox", NewMessages("other", 3));
+        var id = await CreateAccountAsync(a => { a.ImapFolder = "Inbox/Tickets"; a.MoveToFolder = "archive/Done"; });
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(12, (await StoredAsync(id)).Count);
+        Assert.Empty(Mailbox.MessageIds("Inbox/Tickets"));
+        Assert.Equal(12, Mailbox.MessageIds("Archive/Done").Count);
+        Assert.Equal(3, Mailbox.MessageIds("inbox").Count);
+    }
+
+    [Fact]
+    public async Task Fetch_KeepOnServer_ReadsOnlyWhatChangedThroughDelta_AndMarksNewMailRead()
+    {
+        Mailbox.Deliver("inbox", NewMessages("d", 30));
+        var id = await CreateAccountAsync(a => a.KeepOnServer = true);
+
+        var first = await FetchAsync(id);
+        Assert.Empty(first.Errors);
+        Assert.Equal(30, first.Stored);
+        Assert.Equal(30, Mailbox.ReadMessageIds("inbox").Count);
+        Assert.Contains("$deltatoken=", (await AccountAsync(id)).GraphSyncLink, StringComparison.Ordinal);
+
+        Mailbox.Deliver("inbox", NewMessages("late", 4));
+        var before = Graph.Requests.Count;
+        var second = await FetchAsync(id);
+
+        Assert.Empty(second.Errors);
+        Assert.Equal(4, second.Stored);
+        var requests = Graph.Requests.Skip(before).ToList();
+        Assert.Contains(requests, r => r.Contains("/messages/delta?$deltatoken=", StringComparison.Ordinal));
+        // Only the four new messages were downloaded; the thirty already stored were not asked for again.
+        Assert.Equal(4, requests.Count(r => r.EndsWith("/$value", StringComparison.Ordinal)));
+        Assert.Equal(34, (await StoredAsync(id)).Count);
+        Assert.Equal(34, Mailbox.MessageIds("inbox").Count);
+    }
+
+    [Fact]
+    public async Task Fetch_KeepOnServer_LimitPerRun_GoesOnWhereTheLastRunStopped()
+    {
+        Mailbox.Deliver("inbox", NewMessages("lim", 25));
+        var id = await CreateAccountAsync(a => { a.KeepOnServer = true; a.MaxMessagesPerRun = 10; });
+
+        Assert.Equal(10, (await FetchAsync(id)).Stored);
+        Assert.Contains("$skiptoken=", (await AccountAsync(id)).GraphSyncLink, StringComparison.Ordinal);
+        Assert.Equal(10, (await FetchAsync(id)).Stored);
+        Assert.Equal(5, (await FetchAsync(id)).Stored);
+
+        var stored = await StoredAsync(id);
+        Assert.Equal(25, stored.Select(m => m.MessageId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Fetch_FailingAfterTheStore_IsRepairedByTheNextRun_WithoutDuplicates()
+    {
+        Mailbox.Deliver("inbox", NewMessages("r", 20));
+        var id = await CreateAccountAsync();
+        // The server change after the store fails (the run ends there): everything is stored, nothing deleted yet.
+        Graph.FailNext(1, 500, method: "DELETE");
+
+        var first = await FetchAsync(id);
+
+        Assert.NotEmpty(first.Errors);
+        Assert.Equal(20, (await StoredAsync(id)).Count);
+        Assert.NotEmpty(Mailbox.MessageIds("inbox"));
+
+        var second = await FetchAsync(id);
+
+        Assert.Empty(second.Errors);
+        Assert.Equal(0, second.Stored);
+        Assert.Equal(20, (await StoredAsync(id)).Count);
+        Assert.Empty(Mailbox.MessageIds("inbox"));
+    }
+
+    [Fact]
+    public async Task Fetch_WaitsAsRetryAfterSays_On429And503()
+    {
+        Mailbox.Deliver("inbox", NewMessages("t", 3));
+        var id = await CreateAccountAsync();
+        Graph.FailNext(1, 429, retryAfter: "1", pathContains: "/messages");
+        Graph.FailNext(1, 503, retryAfter: "1", pathContains: "/$value");
+        var started = DateTime.UtcNow;
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(3, result.Stored);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1.9), "Both Retry-After waits are kept.");
+        Assert.Empty(Mailbox.MessageIds("inbox"));
+    }
+
+    [Fact]
+    public async Task Fetch_StopsAndSaysSo_WhenRetryAfterIsLongerThanTheBound()
+    {
+        Mailbox.Deliver("inbox", NewMessages("t", 3));
+        var id = await CreateAccountAsync();
+        Graph.FailNext(1, 429, retryAfter: "3600", pathContains: "/messages");
+
+        var result = await FetchAsync(id);
+
+        Assert.Contains(result.Errors, e => e.Contains("asked to wait 3600 seconds", StringComparison.Ordinal));
+        Assert.Equal(3, Mailbox.MessageIds("inbox").Count);
+        Assert.Empty(await StoredAsync(id));
+    }
+
+    [Fact]
+    public async Task Fetch_RefreshesOnceAndRetries_WhenGraphRefusesTheCachedToken()
+    {
+        Mailbox.Deliver("inbox", NewMessages("t", 2));
+        var id = await CreateAccountAsync();
+        var cached = await App.Services.GetRequiredService<ITokenProvider>().GetTokenAsync(TokenSource.Config(ConfigId), default);
+        Graph.RevokeToken(cached.Value);
+        var tokenRequests = Idp.TokenRequestCount;
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(2, result.Stored);
+        Assert.Equal(tokenRequests + 1, Idp.TokenRequestCount);
+    }
+
+    [Fact]
+    public async Task Fetch_SaysSo_WhenGraphRefusesTheRefreshedTokenToo()
+    {
+        Mailbox.Deliver("inbox", NewMessages("t", 2));
+        var id = await CreateAccountAsync();
+        Graph.FailNext(2, 401, pathContains: "/mailFolders");
+
+        var result = await FetchAsync(id);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("refused the token even after a forced refresh (401 InvalidAuthenticationToken", error, StringComparison.Ordinal);
+        Assert.Contains("Token audience: https://graph.microsoft.com", error, StringComparison.Ordinal);
+        Assert.Equal(error, (await AccountAsync(id)).LastError);
+        Assert.Equal(2, Mailbox.MessageIds("inbox").Count);
+    }
+
+    [Fact]
+    public async Task Fetch_LeavesAMessageOverTheSizeLimitOnTheServer_AndSaysSo()
+    {
+        Mailbox.Deliver("inbox", [NewMessage("small", "small@test"), NewMessage("big", "big@test", bodyBytes: 3000), NewMessage("small 2", "small2@test")]);
+        var id = await CreateAccountAsync(a => a.MaxMessageSizeKb = 2);
+
+        var result = await FetchAsync(id);
+
+        Assert.Equal(2, result.Stored);
+        Assert.Contains(result.Errors, e => e.Contains("over the limit of 2 KB; it stays on the server", StringComparison.Ordinal));
+        Assert.Equal(["<big@test>"], Mailbox.MessageIds("inbox"));
+        Assert.DoesNotContain(Graph.Requests, r => r.Contains(Mailbox.ImmutableIdOf("<big@test>"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Fetch_EndsAnExchangeAtItsDeadline_AndKeepsWhatWasStored()
+    {
+        Mailbox.Deliver("inbox", NewMessages("s", 3));
+        var id = await CreateAccountAsync();
+        Graph.StallNext("/messages/");
+
+        var result = await FetchAsync(id);
+
+        Assert.Contains(result.Errors, e => e.Contains("did not answer GET", StringComparison.Ordinal) && e.Contains("within 10 seconds", StringComparison.Ordinal));
+        Assert.Equal(3, Mailbox.MessageIds("inbox").Count);
+    }
+}
