@@ -75,6 +75,10 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
 
+        // The alert outbox (Alerts/) and its channels (Alerts/Channels/)
+        Alerts.AlertServices.AddAlerts(services, configuration);
+        Alerts.Channels.AlertChannelServices.AddAlertChannels(services);
+
         // Token configs and the token engine (Tokens/), the token provider (TokenProvider/)
         Tokens.TokenServices.AddTokens(services, configuration);
         TokenProvider.TokenProviderServices.AddTokenProvider(services, configuration);
@@ -219,6 +223,7 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
         services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
+        Alerts.Channels.AlertChannelServices.AddAlertDispatcher(services);
         return builder;
     }
 
