@@ -69,7 +69,7 @@ public static class AlertTypes
     public static string Describe(string type) => type switch
     {
         SourceFailing => "Token source failing",
-        SourceDead => "Token source needs a new authorization",
+        SourceDead => "Token source cannot get tokens",
         SourceRecovered => "Token source recovered",
         RefreshTokenExpiring => "Refresh token expires soon",
         MailFetchFailing => "Mail fetch failing",

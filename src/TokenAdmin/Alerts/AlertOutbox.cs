@@ -30,6 +30,9 @@ public sealed class AlertOptions
     /// <summary>The wait before the second attempt; doubled after each further failure (5 s, 10 s, 20 s, …).</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>False: this node raises alerts but sends none (another node of the cluster sends them).</summary>
+    public bool DispatcherEnabled { get; set; } = true;
+
     /// <summary>Alerts whose deliveries have all ended are removed after this long.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
 }

@@ -219,7 +219,9 @@ public static class TokenAdminHostingExtensions
                 }
             }
         });
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+            .AddCheck<Dashboard.DeadSourcesHealthCheck>("token-sources", tags: ["ready"]);
+        services.AddScoped<Dashboard.DashboardQuery>();
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
         services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
@@ -264,7 +266,7 @@ public static class TokenAdminHostingExtensions
         app.UseAuthorization();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteAsync });
         app.MapRazorPages();
         WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
         return app;

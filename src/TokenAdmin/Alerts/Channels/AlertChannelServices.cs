@@ -13,6 +13,7 @@ public static class AlertChannelServices
         services.AddSingleton<AlertMetrics>();
         services.AddScoped<AlertSender>();
         services.AddScoped<AlertChannelService>();
+        services.AddScoped<AlertScanner>();
         services.AddSingleton<AlertDispatcher>();
         return services;
     }

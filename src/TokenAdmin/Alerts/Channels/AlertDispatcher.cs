@@ -74,6 +74,12 @@ public sealed partial class AlertDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!outbox.Options.DispatcherEnabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var more = false;
@@ -108,9 +114,18 @@ public sealed partial class AlertDispatcher(
         }
     }
 
-    /// <summary>One round: fan out new alerts, send due deliveries. True when a batch was full (more is waiting).</summary>
+    private DateTimeOffset _nextScan = DateTimeOffset.MinValue;
+
+    /// <summary>One round: scan (when due), fan out new alerts, send due deliveries. True when a batch was full (more is waiting).</summary>
     public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
+        if (time.GetUtcNow() >= _nextScan)
+        {
+            _nextScan = time.GetUtcNow() + outbox.Options.ScanInterval;
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<AlertScanner>().ScanAsync(cancellationToken);
+        }
+
         var fannedOut = await FanOutAsync(cancellationToken);
         var sent = await DeliverDueAsync(cancellationToken);
         return fannedOut >= Batch || sent >= Batch;
@@ -170,16 +185,40 @@ public sealed partial class AlertDispatcher(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
+            var writes = scope.ServiceProvider.GetRequiredService<DatabaseWriteGate>();
             var now = time.GetUtcNow().UtcDateTime;
             due = await db.AlertDeliveries
                 .Where(d => d.Status == AlertDeliveryStatus.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
                 .OrderBy(d => d.NextAttemptAt).Select(d => d.Id).Take(Batch).ToListAsync(cancellationToken);
+            await ReleaseDeadHoldersAsync(db, writes, now, cancellationToken);
         }
 
         // Note: a few at a time, so one receiver that hangs until its deadline does not hold up the others.
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
             async (id, token) => await DeliverAsync(id, token));
         return due.Count;
+    }
+
+    /// <summary>
+    /// Gives back the leases of deliveries whose sender is known dead (a process on this machine that no longer runs,
+    /// see <see cref="ProcessLiveness"/>), so they are sent at the next round instead of after the lease. Only on the exact
+    /// owner read: of two nodes doing this, one wins. A holder on another node is waited for until its lease ends.
+    /// </summary>
+    private static async Task ReleaseDeadHoldersAsync(TokenAdminDb db, DatabaseWriteGate writes, DateTime now, CancellationToken cancellationToken)
+    {
+        var leased = await db.AlertDeliveries.Where(d => d.Status == AlertDeliveryStatus.Pending && d.LeaseUntil >= now)
+            .Select(d => new { d.Id, d.LeaseOwner }).Take(Batch).ToListAsync(cancellationToken);
+        foreach (var row in leased)
+        {
+            if (LeaseHolder.Parse(row.LeaseOwner) is { } holder && ProcessLiveness.Check(holder) == HolderLiveness.Dead)
+            {
+                using (await writes.EnterAsync(cancellationToken))
+                {
+                    await db.AlertDeliveries.Where(d => d.Id == row.Id && d.LeaseOwner == row.LeaseOwner)
+                        .ExecuteUpdateAsync(u => u.SetProperty(d => d.LeaseOwner, (string?)null).SetProperty(d => d.LeaseUntil, (DateTime?)null), cancellationToken);
+                }
+            }
+        }
     }
 
     /// <summary>Claims one delivery (a lease on its row), sends it and records the outcome; false when another node has it.</summary>
@@ -257,6 +296,9 @@ public sealed partial class AlertDispatcher(
             LogNotSent(logger, delivery.Event!.EventId, delivery.ChannelName, attempts, final, result.Error ?? "");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This node sends no alerts (TokenAdmin:Alerts:DispatcherEnabled is false); other nodes send the ones it raises.")]
+    private static partial void LogDisabled(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Alert dispatch round failed; it is tried again at the next poll.")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);
