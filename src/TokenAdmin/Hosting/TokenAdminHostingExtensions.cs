@@ -226,6 +226,7 @@ public static class TokenAdminHostingExtensions
         services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
         Alerts.Channels.AlertChannelServices.AddAlertDispatcher(services);
+        services.AddMetricsExport(builder.Configuration);
         return builder;
     }
 
@@ -269,6 +270,7 @@ public static class TokenAdminHostingExtensions
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteAsync });
         app.MapRazorPages();
         WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
+        app.MapMetricsExport();
         return app;
     }
 

@@ -45,6 +45,7 @@ public sealed partial class MailFetcher(
     IEnumerable<IFetchedMailHandler> handlers,
     IOptions<MailOptions> options,
     AlertOutbox alerts,
+    MailMetrics metrics,
     TimeProvider time,
     ILogger<MailFetcher> logger)
 {
@@ -451,6 +452,8 @@ public sealed partial class MailFetcher(
         {
             alerts.Wake();
         }
+
+        metrics.Record(error is not null, run.Stored);
 
         if (error is null)
         {

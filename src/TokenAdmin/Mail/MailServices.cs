@@ -12,6 +12,7 @@ public static class MailServices
         services.AddSingleton<MailTls>();
         services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));
         services.AddSingleton<MailFetchLocks>();
+        services.AddSingleton<MailMetrics>();
         services.AddScoped<MailConnector>();
         services.AddScoped<MailFetcher>();
         services.AddScoped<MailAccountService>();
