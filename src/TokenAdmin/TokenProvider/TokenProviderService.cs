@@ -121,12 +121,21 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
     public void Dispose()
     {
+        // Note: the container disposes this singleton twice, once for each registration it was resolved through
+        // (TokenProviderService and the ITokenProvider factory); the second call must do nothing.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _events.ConfigChanged -= Forget;
         _events.AccountChanged -= ForgetAccount;
         _clockTimer?.Dispose();
         _clockStop.Cancel();
         _clockStop.Dispose();
     }
+
+    private int _disposed;
 
     private void Forget(int tokenConfigId) => _cache.TryRemove(TokenSource.Config(tokenConfigId), out _);
 
