@@ -15,6 +15,9 @@ public sealed class AlertOptions
     /// <summary>A refresh token that expires within this window raises an alert (once per expiry).</summary>
     public TimeSpan RefreshTokenWarning { get; set; } = TimeSpan.FromDays(5);
 
+    /// <summary>While a source stays failing or dead, its alert is repeated this often (zero: never).</summary>
+    public TimeSpan ReminderInterval { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How often the dispatcher looks for new alerts and due retries when nothing woke it (a raise in this process wakes it at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

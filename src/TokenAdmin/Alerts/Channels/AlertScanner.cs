@@ -29,6 +29,7 @@ public sealed partial class AlertScanner(
     {
         var raised = await ScanExpiringRefreshTokensAsync(cancellationToken);
         raised += await ScanUpdaterAsync(cancellationToken);
+        raised += await ScanRemindersAsync(cancellationToken);
         await PurgeAsync(cancellationToken);
         if (raised > 0)
         {
@@ -130,6 +131,65 @@ public sealed partial class AlertScanner(
     }
 
     public const string UpdaterKind = "Updater";
+
+    private const string ReminderPrefix = "Reminder: ";
+
+    /// <summary>
+    /// While a token source or mail account stays failing or dead, its last alert is raised again (same type, so the
+    /// same channels get it) once per <see cref="AlertOptions.ReminderInterval"/>. The reminder's event id is made from
+    /// the alert it repeats, so of several nodes one raises it.
+    /// </summary>
+    private async Task<int> ScanRemindersAsync(CancellationToken cancellationToken)
+    {
+        var every = outbox.Options.ReminderInterval;
+        if (every <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var stuck = await db.TokenStates.AsNoTracking().Where(s => s.AlertCondition != null)
+            .Select(s => new { Kind = s.TokenConfigId != null ? nameof(TokenSourceKind.TokenConfig) : nameof(TokenSourceKind.FunctionalAccount), Id = s.TokenConfigId ?? s.FunctionalAccountId, Condition = s.AlertCondition })
+            .Take(1000).ToListAsync(cancellationToken);
+        var mail = await db.MailAccounts.AsNoTracking().Where(a => a.AlertCondition != null)
+            .Select(a => new { Kind = "MailAccount", Id = (int?)a.Id, Condition = a.AlertCondition }).Take(1000).ToListAsync(cancellationToken);
+        var raised = 0;
+        foreach (var row in stuck.Concat(mail))
+        {
+            var last = await db.AlertEvents.AsNoTracking().Where(e => e.SourceKind == row.Kind && e.SourceId == row.Id)
+                .OrderByDescending(e => e.Id).FirstOrDefaultAsync(cancellationToken);
+            if (last is null || last.State != row.Condition || now - last.CreatedAt < every)
+            {
+                continue;
+            }
+
+            var message = ReminderPrefix + $"still {last.State} (alerted first at {FirstRaisedAt(last):yyyy-MM-dd HH:mm} UTC). "
+                + (last.Message.StartsWith(ReminderPrefix, StringComparison.Ordinal) ? last.Message[(last.Message.IndexOf(") ", StringComparison.Ordinal) + 2)..] : last.Message);
+            var reminder = AlertOutbox.New(new AlertSubject(last.SourceKind, last.SourceId, last.SourceName, last.Link), last.Type, last.State, message, now, EventId("reminder|" + last.EventId));
+            if (await TryRaiseAsync(reminder, cancellationToken))
+            {
+                raised++;
+            }
+        }
+
+        return raised;
+    }
+
+    /// <summary>When the condition was first alerted: the reminder chain's first alert (its date is kept in the message).</summary>
+    private static DateTime FirstRaisedAt(AlertEvent last)
+    {
+        if (last.Message.StartsWith(ReminderPrefix, StringComparison.Ordinal))
+        {
+            var at = last.Message.IndexOf("at ", StringComparison.Ordinal);
+            if (at > 0 && DateTime.TryParseExact(last.Message.Substring(at + 3, 16), "yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var first))
+            {
+                return first;
+            }
+        }
+
+        return last.CreatedAt;
+    }
 
     /// <summary>The time between two runs: the longer of the configured interval and the schedule's gap.</summary>
     private static TimeSpan Period(RefreshSchedule schedule, DateTimeOffset now)
