@@ -43,6 +43,9 @@ public class TokenAdminDb : DbContext, IDataProtectionKeyContext
     public DbSet<WebServices.WebServiceHeader> WebServiceHeaders => Set<WebServices.WebServiceHeader>();
     public DbSet<WebServices.Invoker> Invokers => Set<WebServices.Invoker>();
     public DbSet<WebServices.CallLogEntry> CallLogEntries => Set<WebServices.CallLogEntry>();
+    public DbSet<Alerts.AlertEvent> AlertEvents => Set<Alerts.AlertEvent>();
+    public DbSet<Alerts.AlertDelivery> AlertDeliveries => Set<Alerts.AlertDelivery>();
+    public DbSet<Alerts.AlertChannel> AlertChannels => Set<Alerts.AlertChannel>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

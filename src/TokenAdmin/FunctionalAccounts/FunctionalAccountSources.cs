@@ -19,6 +19,8 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : IToke
 
     public string ReauthorizeHint => "an admin must sign in at the provider again (Request token)";
 
+    public string PagePath(int id) => $"/FunctionalAccounts/Edit/{id.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
     public string AuditAction(string grantType, bool failed) =>
         grantType == TokenStateWriter.AuthorizationRefused ? "functional-account.authorization-refused"
         : failed ? "functional-account.token-failed" : "functional-account.token-renewed";

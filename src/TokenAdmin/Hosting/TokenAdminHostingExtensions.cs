@@ -75,6 +75,10 @@ public static class TokenAdminHostingExtensions
 
         services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
 
+        // The alert outbox (Alerts/) and its channels (Alerts/Channels/)
+        Alerts.AlertServices.AddAlerts(services, configuration);
+        Alerts.Channels.AlertChannelServices.AddAlertChannels(services);
+
         // Provider HTTP, discovery and JWT checks (Providers/), token configs and the token engine (Tokens/), the token provider (TokenProvider/)
         Providers.ProviderServices.AddProviders(services, configuration);
         Tokens.TokenServices.AddTokens(services, configuration);
@@ -216,10 +220,14 @@ public static class TokenAdminHostingExtensions
                 }
             }
         });
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+            .AddCheck<Dashboard.DeadSourcesHealthCheck>("token-sources", tags: ["ready"]);
+        services.AddScoped<Dashboard.DashboardQuery>();
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
         services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
+        Alerts.Channels.AlertChannelServices.AddAlertDispatcher(services);
+        services.AddMetricsExport(builder.Configuration);
         return builder;
     }
 
@@ -260,9 +268,10 @@ public static class TokenAdminHostingExtensions
         app.UseAuthorization();
 
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteAsync });
         app.MapRazorPages();
         WebServices.Api.ApiServices.MapTokenAdminApiEndpoints(app);
+        app.MapMetricsExport();
         return app;
     }
 

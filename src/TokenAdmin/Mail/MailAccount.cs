@@ -45,6 +45,10 @@ public sealed class MailAccount
     public int? LastFetchCount { get; set; }
     public string? LastError { get; set; }
     public DateTime? LastErrorAt { get; set; }
+    /// <summary>Fetches that failed in a row; 0 after one that worked.</summary>
+    public int ConsecutiveFetchFailures { get; set; }
+    /// <summary>The condition last alerted (failing); null when fine. Changes of it raise exactly one alert each.</summary>
+    public string? AlertCondition { get; set; }
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -84,6 +88,7 @@ internal sealed class MailAccountConfiguration : IEntityTypeConfiguration<MailAc
         builder.Property(a => a.MoveToFolder).HasMaxLength(200);
         builder.Property(a => a.GraphSyncLink).HasMaxLength(4000);
         builder.Property(a => a.LastError).HasMaxLength(2000);
+        builder.Property(a => a.AlertCondition).HasMaxLength(20);
         builder.Property(a => a.CreatedBy).HasMaxLength(200);
         builder.Property(a => a.ChangedBy).HasMaxLength(200);
         builder.Property(a => a.Version).HasMaxLength(32).IsConcurrencyToken();

@@ -7,6 +7,7 @@ using MailKit.Search;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using TokenAdmin.Alerts;
 using TokenAdmin.Data;
 
 namespace TokenAdmin.Mail;
@@ -44,6 +45,8 @@ public sealed partial class MailFetcher(
     MailFetchLocks locks,
     IEnumerable<IFetchedMailHandler> handlers,
     IOptions<MailOptions> options,
+    AlertOutbox alerts,
+    MailMetrics metrics,
     TimeProvider time,
     ILogger<MailFetcher> logger)
 {
@@ -419,12 +422,52 @@ public sealed partial class MailFetcher(
     {
         var now = time.GetUtcNow().UtcDateTime;
         var error = run.Errors.Count == 0 ? null : Cut(string.Join(" ", run.Errors), 2000);
-        // Note: ExecuteUpdate leaves Version alone, so a fetch never turns an admin's open edit into a conflict.
-        await db.MailAccounts.Where(a => a.Id == account.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(a => a.LastFetchAt, now)
-            .SetProperty(a => a.LastFetchCount, run.Stored)
-            .SetProperty(a => a.LastError, error)
-            .SetProperty(a => a.LastErrorAt, a => error == null ? a.LastErrorAt : now), cancellationToken);
+        AlertEvent? raised = null;
+        // Note: the fetch's outcome and the alert it causes are committed together (the outbox), or neither.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // Note: ExecuteUpdate leaves Version alone, so a fetch never turns an admin's open edit into a conflict.
+            await db.MailAccounts.Where(a => a.Id == account.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(a => a.LastFetchAt, now)
+                .SetProperty(a => a.LastFetchCount, run.Stored)
+                .SetProperty(a => a.LastError, error)
+                .SetProperty(a => a.LastErrorAt, a => error == null ? a.LastErrorAt : now)
+                .SetProperty(a => a.ConsecutiveFetchFailures, a => error == null ? 0 : a.ConsecutiveFetchFailures + 1), cancellationToken);
+            var row = await db.MailAccounts.Where(a => a.Id == account.Id)
+                .Select(a => new { a.ConsecutiveFetchFailures, a.AlertCondition }).SingleOrDefaultAsync(cancellationToken);
+            if (row is not null)
+            {
+                var condition = error is null ? null
+                    : row.ConsecutiveFetchFailures >= alerts.Options.FailingAfterFailures ? AlertConditions.Failing
+                    : row.AlertCondition;
+                if (condition != row.AlertCondition)
+                {
+                    var previous = row.AlertCondition;
+                    var changed = await db.MailAccounts.Where(a => a.Id == account.Id && a.AlertCondition == previous)
+                        .ExecuteUpdateAsync(s => s.SetProperty(a => a.AlertCondition, condition), cancellationToken);
+                    if (changed == 1)
+                    {
+                        var subject = new AlertSubject("MailAccount", account.Id, account.DisplayName,
+                            $"/MailAccounts/Edit/{account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                        raised = condition is null
+                            ? alerts.Add(db, subject, AlertTypes.MailFetchRecovered, AlertConditions.Ok, $"Mail account '{account.DisplayName}' fetches again: {run.Stored} message(s) stored.", now)
+                            : alerts.Add(db, subject, AlertTypes.MailFetchFailing, AlertConditions.Failing,
+                                $"Mail account '{account.DisplayName}' has failed {row.ConsecutiveFetchFailures} fetches in a row; mail is not being collected. Last error: {error}", now);
+                        await db.SaveChangesAsync(cancellationToken);
+                    }
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        if (raised is not null)
+        {
+            alerts.Wake();
+        }
+
+        metrics.Record(error is not null, run.Stored);
+
         if (error is null)
         {
             LogFetched(logger, account.Id, run.Stored, run.Skipped);

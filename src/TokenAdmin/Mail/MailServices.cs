@@ -12,6 +12,7 @@ public static class MailServices
         services.AddSingleton<MailTls>();
         services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));
         services.AddSingleton<MailFetchLocks>();
+        services.AddSingleton<MailMetrics>();
         services.AddScoped<MailConnector>();
         // Note: no client timeout: each exchange has its own deadline (GraphMailClient.ExchangeTimeout); no redirects,
         // so the bearer token never follows an answer to another host.

@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using TokenAdmin.Settings;
+using TokenAdmin.Dashboard;
 
 namespace TokenAdmin.Pages;
 
-public sealed class IndexModel(SettingsStore settings) : PageModel
+/// <summary>The dashboard: what needs attention first, then counts by state, the last runs and the redirect URI.</summary>
+public sealed class IndexModel(DashboardQuery dashboard) : PageModel
 {
-    public string RedirectUri { get; private set; } = "";
+    public DashboardView View { get; private set; } = null!;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        RedirectUri = (await settings.GetAsync(cancellationToken)).RedirectUri;
+    public async Task OnGetAsync(CancellationToken cancellationToken) => View = await dashboard.ReadAsync(cancellationToken);
 }

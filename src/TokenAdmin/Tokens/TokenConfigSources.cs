@@ -20,6 +20,8 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenS
 
     public string ReauthorizeHint => "an admin must request a token (Request token)";
 
+    public string PagePath(int id) => $"/Tokens/Details/{id.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
     public string AuditAction(string grantType, bool failed) => grantType == TokenStateWriter.AuthorizationRefused ? "token.authorization-refused" : (grantType switch
     {
         "refresh_token" => "token.refreshed",

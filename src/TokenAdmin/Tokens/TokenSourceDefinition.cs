@@ -116,6 +116,9 @@ public interface ITokenSourceKind
     /// <summary>What an admin must do to authorize a source of the authorization code flow again.</summary>
     string ReauthorizeHint { get; }
 
+    /// <summary>The page (path below the public base URL) where an admin sees the source and requests a new token.</summary>
+    string PagePath(int id);
+
     /// <summary>Audit action for a successful (or, with <paramref name="failed"/>, a failed) token request of <paramref name="grantType"/>.</summary>
     string AuditAction(string grantType, bool failed);
 

@@ -33,6 +33,10 @@ public sealed class TokenState
     public string? LastErrorDescription { get; set; }
     public DateTime? LastErrorAt { get; set; }
     public int ConsecutiveFailures { get; set; }
+    /// <summary>When the current run of failures began (the first of <see cref="ConsecutiveFailures"/>); null while it works.</summary>
+    public DateTime? FailingSince { get; set; }
+    /// <summary>The condition last alerted (failing, dead); null when fine. Changes of it raise exactly one alert each.</summary>
+    public string? AlertCondition { get; set; }
     /// <summary>The process that is spending the refresh token right now, so no other process spends it too.</summary>
     public string? LeaseOwner { get; set; }
     public DateTime? LeaseUntil { get; set; }
@@ -50,6 +54,7 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
         builder.Property(s => s.LastErrorCode).HasMaxLength(100);
         builder.Property(s => s.LastErrorDescription).HasMaxLength(2000);
         builder.Property(s => s.LeaseOwner).HasMaxLength(100);
+        builder.Property(s => s.AlertCondition).HasMaxLength(20);
         builder.Property(s => s.Version).HasMaxLength(32).IsConcurrencyToken();
     }
 }

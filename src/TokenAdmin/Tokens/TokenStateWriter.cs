@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
+using TokenAdmin.Alerts;
 using TokenAdmin.Data;
 using TokenAdmin.Providers;
 using TokenAdmin.Secrets;
@@ -19,7 +20,8 @@ public sealed record GrantAnswer(TokenResponse? Response, TokenFailure? Failure,
 /// every grant: rotation (a missing refresh_token keeps the old one), lifetimes (stated, assumed, sliding), the checked
 /// ID token, error recording, lease release; then stores it in one transaction, retrying on a concurrent change.
 /// </summary>
-public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector protector, TokenStateEvents events, DatabaseWriteGate writes, TimeProvider time, ILogger<TokenStateWriter> logger)
+public sealed partial class TokenStateWriter(
+    TokenAdminDb db, ISecretProtector protector, TokenStateEvents events, AlertOutbox alerts, DatabaseWriteGate writes, TimeProvider time, ILogger<TokenStateWriter> logger)
 {
     /// <summary>One answer applied to its source's state; stored by <see cref="SaveAsync"/>.</summary>
     public sealed class Outcome
@@ -129,6 +131,7 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
             state.LastErrorDescription = Cut(failure.Description, 2000);
             state.LastErrorAt = now;
             state.ConsecutiveFailures++;
+            state.FailingSince ??= now;
             if (outcome.Answer.Response is null && failure.RefreshTokenDead && (outcome.RefreshTokenSpent || outcome.DropRefreshToken)
                 && state.RefreshTokenProtected is not null)
             {
@@ -141,6 +144,7 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
             state.LastErrorDescription = null;
             state.LastErrorAt = null;
             state.ConsecutiveFailures = 0;
+            state.FailingSince = null;
         }
 
         state.LeaseOwner = null;
@@ -154,8 +158,10 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
     /// </summary>
     public async Task SaveAsync(IReadOnlyList<Outcome> outcomes)
     {
+        var raised = new List<AlertEvent>();
         using (await writes.EnterAsync(CancellationToken.None))
         {
+            RaiseAlerts(outcomes, raised);
             try
             {
                 await db.SaveChangesAsync(CancellationToken.None);
@@ -173,6 +179,14 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
                     }
                 }
 
+                // The alerts are judged again against the reloaded rows (another process may have raised one already).
+                foreach (var alert in raised)
+                {
+                    db.Entry(alert).State = EntityState.Detached;
+                }
+
+                raised.Clear();
+                RaiseAlerts(outcomes, raised);
                 await db.SaveChangesAsync(CancellationToken.None);
             }
         }
@@ -180,6 +194,57 @@ public sealed partial class TokenStateWriter(TokenAdminDb db, ISecretProtector p
         foreach (var outcome in outcomes)
         {
             outcome.Source.Kind.Changed(events, outcome.Source.Source.Id);
+        }
+
+        if (raised.Count > 0)
+        {
+            alerts.Wake();
+        }
+    }
+
+    /// <summary>
+    /// Compares each source's condition after the outcome with the one last alerted and adds one alert to the outbox for
+    /// each change, to be committed with the state: failing (transient failures, after N in a row or M minutes), dead (the
+    /// provider refused: a new authorization or new credentials are needed), recovered (works again after either).
+    /// </summary>
+    private void RaiseAlerts(IReadOnlyList<Outcome> outcomes, List<AlertEvent> raised)
+    {
+        var options = alerts.Options;
+        foreach (var outcome in outcomes)
+        {
+            var source = outcome.Source;
+            var state = source.State!;
+            var failure = outcome.Answer.Failure;
+            var condition = failure switch
+            {
+                null => AlertConditions.Ok,
+                { Kind: TokenFailureKind.Rejected } => AlertConditions.Dead,
+                _ when state.ConsecutiveFailures >= options.FailingAfterFailures
+                    || outcome.Now - (state.FailingSince ?? outcome.Now) >= options.FailingAfter => AlertConditions.Failing,
+                _ => state.AlertCondition ?? AlertConditions.Ok, // a transient failure below the thresholds changes nothing yet
+            };
+            var previous = state.AlertCondition ?? AlertConditions.Ok;
+            if (condition == previous)
+            {
+                continue;
+            }
+
+            state.AlertCondition = condition == AlertConditions.Ok ? null : condition;
+            var subject = new AlertSubject(source.Kind.Kind.ToString(), source.Source.Id, source.Name, source.Kind.PagePath(source.Source.Id));
+            var noun = $"The {source.Kind.Noun} '{source.Name}'";
+            var (type, message) = condition switch
+            {
+                AlertConditions.Ok => (AlertTypes.SourceRecovered, $"{noun} works again: {Summary(state)}."),
+                AlertConditions.Dead when failure!.RefreshTokenDead && !source.CanStartAfresh =>
+                    (AlertTypes.SourceDead, $"{noun} needs a new authorization: the provider refused the refresh token ({failure.Code}: {failure.Description}); " +
+                        $"it has expired or was revoked (password change, idle too long, consent withdrawn). To fix it, {source.Kind.ReauthorizeHint}."),
+                AlertConditions.Dead => (AlertTypes.SourceDead,
+                    $"{noun} cannot get tokens: the provider refused the request ({failure!.Code}: {failure.Description}). Check its client ID, secret or certificate and scopes."),
+                _ => (AlertTypes.SourceFailing,
+                    $"{noun} has failed {state.ConsecutiveFailures} time(s) in a row since {state.FailingSince:yyyy-MM-dd HH:mm} UTC: {failure!.Code}: {failure.Description}. " +
+                        "The stored tokens were kept; TokenAdmin keeps trying."),
+            };
+            raised.Add(alerts.Add(db, subject, type, condition, message, outcome.Now));
         }
     }
 

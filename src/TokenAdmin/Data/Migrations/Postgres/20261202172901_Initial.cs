@@ -34,6 +34,52 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "AlertChannels",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    Target = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    SecretProtected = table.Column<string>(type: "text", nullable: true),
+                    EventTypes = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    Sources = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ChangedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AlertChannels", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AlertEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    EventId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Type = table.Column<string>(type: "character varying(60)", maxLength: 60, nullable: false),
+                    SourceKind = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    SourceId = table.Column<int>(type: "integer", nullable: true),
+                    SourceName = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    State = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Message = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    Link = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    DispatchedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AlertEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AuditEntries",
                 columns: table => new
                 {
@@ -120,6 +166,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     LastFetchCount = table.Column<int>(type: "integer", nullable: true),
                     LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     LastErrorAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ConsecutiveFetchFailures = table.Column<int>(type: "integer", nullable: false),
+                    AlertCondition = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -297,6 +345,41 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         name: "FK_AdminSessions_AdminUsers_AdminUserId",
                         column: x => x.AdminUserId,
                         principalTable: "AdminUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AlertDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AlertEventId = table.Column<long>(type: "bigint", nullable: false),
+                    ChannelId = table.Column<int>(type: "integer", nullable: true),
+                    ChannelName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LeaseUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CompletedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AlertDeliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_AlertDeliveries_AlertChannels_ChannelId",
+                        column: x => x.ChannelId,
+                        principalTable: "AlertChannels",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_AlertDeliveries_AlertEvents_AlertEventId",
+                        column: x => x.AlertEventId,
+                        principalTable: "AlertEvents",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -511,6 +594,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     LastErrorDescription = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     LastErrorAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ConsecutiveFailures = table.Column<int>(type: "integer", nullable: false),
+                    FailingSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    AlertCondition = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
                     LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     LeaseUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
@@ -547,6 +632,44 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 name: "IX_AdminUsers_NormalizedUserName",
                 table: "AdminUsers",
                 column: "NormalizedUserName",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertChannels_Name",
+                table: "AlertChannels",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertDeliveries_AlertEventId_ChannelId",
+                table: "AlertDeliveries",
+                columns: new[] { "AlertEventId", "ChannelId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertDeliveries_ChannelId",
+                table: "AlertDeliveries",
+                column: "ChannelId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertDeliveries_Status_NextAttemptAt",
+                table: "AlertDeliveries",
+                columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertEvents_CreatedAt",
+                table: "AlertEvents",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertEvents_DispatchedAt",
+                table: "AlertEvents",
+                column: "DispatchedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AlertEvents_EventId",
+                table: "AlertEvents",
+                column: "EventId",
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -678,6 +801,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 name: "AdminSessions");
 
             migrationBuilder.DropTable(
+                name: "AlertDeliveries");
+
+            migrationBuilder.DropTable(
                 name: "ApiUsers");
 
             migrationBuilder.DropTable(
@@ -715,6 +841,12 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "AdminUsers");
+
+            migrationBuilder.DropTable(
+                name: "AlertChannels");
+
+            migrationBuilder.DropTable(
+                name: "AlertEvents");
 
             migrationBuilder.DropTable(
                 name: "MailAccounts");
