@@ -20,6 +20,7 @@ public static class TokenServices
         services.AddSingleton<OidcDiscoveryReader>();
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();
+        services.AddSingleton<ClientCertificateHttp>();
         services.AddSingleton<ProviderMetadataCache>();
 
         services.AddScoped<TokenConfigService>();
