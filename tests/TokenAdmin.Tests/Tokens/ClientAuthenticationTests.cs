@@ -133,6 +133,22 @@ public sealed class ClientAuthenticationTests : AccountTestBase
     }
 
     [Fact]
+    public async Task Banner_WarnsBeforeTheClientCertificateExpires_ForBothKinds()
+    {
+        var soon = ClientCertificateFiles.Rsa(notAfter: DateTimeOffset.UtcNow.AddDays(10).AddHours(-1));
+        var config = await CertificateConfigAsync(ClientCertificateFiles.Pem(soon));
+        var account = await SourceAsync(TokenSourceKind.FunctionalAccount, ClientCertificateFiles.Pem(soon), ClientAuthentications.PrivateKeyJwt);
+        App.Services.GetRequiredService<TokenStateEvents>().Changed();
+
+        var page = await Browser.GetStringAsync("/");
+
+        Assert.Contains("The client certificate of token config certificate-config expires in 10 days", page, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/tokens/edit/{config}\"", page, StringComparison.Ordinal);
+        Assert.Contains("The client certificate of functional account mailbox-robot expires in 10 days", page, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/functionalaccounts/edit/{account.Id}\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PrivateKeyJwt_EachRequest_HasItsOwnJti()
     {
         var source = TokenSource.Config(await CertificateConfigAsync(ClientCertificateFiles.Pem(Registered)));
