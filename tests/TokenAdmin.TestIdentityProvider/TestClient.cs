@@ -25,6 +25,14 @@ public sealed record TestClient(string ClientId, string? ClientSecret, IReadOnly
     public IReadOnlyDictionary<string, string[]> ClientCredentialsClaims { get; init; } =
         ReadOnlyDictionary<string, string[]>.Empty;
 
-    /// <summary>Whether the client is public (no secret).</summary>
-    public bool IsPublic => ClientSecret is null;
+    /// <summary>
+    /// Certificates whose public keys authenticate the client with client assertions (private_key_jwt, RFC 7523): they
+    /// go into the client's JSON Web Key Set with kid = the base64url SHA-256 thumbprint (what TokenAdmin sends as kid
+    /// and x5t#S256) and x5t = the base64url SHA-1 thumbprint. OpenIddict checks each assertion's signature, iss/sub,
+    /// aud (the token endpoint or issuer) and lifetime.
+    /// </summary>
+    public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> AssertionCertificates { get; init; } = [];
+
+    /// <summary>Whether the client is public (neither a secret nor assertion keys).</summary>
+    public bool IsPublic => ClientSecret is null && AssertionCertificates.Count == 0;
 }

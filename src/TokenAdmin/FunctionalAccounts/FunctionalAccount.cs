@@ -36,6 +36,18 @@ public sealed class FunctionalAccount
     public bool SharedThroughApi { get; set; }
     public TokenState? State { get; set; }
 
+    /// <summary>How the client authenticates at the token endpoint (<see cref="ClientAuthentications"/>); automatic = from the provider's metadata.</summary>
+    public string ClientAuthentication { get; set; } = ClientAuthentications.Automatic;
+
+    /// <summary>RS256, PS256 or ES256 for private_key_jwt; null = the key's default.</summary>
+    public string? ClientAssertionAlgorithm { get; set; }
+
+    /// <summary>token_endpoint (null, the default) or issuer: what a client assertion's aud names.</summary>
+    public string? ClientAssertionAudience { get; set; }
+
+    /// <summary>The account's own client certificate (private_key_jwt, tls_client_auth); without one, mutual TLS uses the profile's.</summary>
+    public ClientCertificate Certificate { get; set; } = new();
+
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -84,6 +96,10 @@ internal sealed class FunctionalAccountConfiguration : IEntityTypeConfiguration<
         builder.Property(a => a.CreatedBy).HasMaxLength(200);
         builder.Property(a => a.ChangedBy).HasMaxLength(200);
         builder.Property(a => a.Version).HasMaxLength(32).IsConcurrencyToken();
+        builder.Property(a => a.ClientAuthentication).HasMaxLength(40);
+        builder.Property(a => a.ClientAssertionAlgorithm).HasMaxLength(10);
+        builder.Property(a => a.ClientAssertionAudience).HasMaxLength(20);
+        builder.ComplexProperty(a => a.Certificate, ClientCertificateColumns.Configure);
         // Note: a profile in use cannot be deleted (the service says so first; the database enforces it too).
         builder.HasOne(a => a.Profile).WithMany().HasForeignKey(a => a.OidcProfileId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(a => a.State).WithOne().HasForeignKey<TokenState>(s => s.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);

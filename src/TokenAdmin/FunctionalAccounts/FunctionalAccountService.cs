@@ -7,7 +7,7 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.FunctionalAccounts;
 
 /// <summary>What an admin enters for a functional account. The password is write-only: empty keeps the stored one.</summary>
-public sealed class FunctionalAccountInput
+public sealed class FunctionalAccountInput : IClientCredentialInput
 {
     public string Name { get; set; } = "";
     public int? OidcProfileId { get; set; }
@@ -25,12 +25,19 @@ public sealed class FunctionalAccountInput
     public bool Valid { get; set; } = true;
     public bool SharedThroughApi { get; set; }
     public string? Version { get; set; }
+    public string ClientAuthentication { get; set; } = ClientAuthentications.Automatic;
+    public string? ClientAssertionAlgorithm { get; set; }
+    public string? ClientAssertionAudience { get; set; }
+    public IFormFile? ClientCertificateFile { get; set; }
+    public string? ClientCertificatePassword { get; set; }
+    public bool ClearClientCertificate { get; set; }
 
     public static FunctionalAccountInput From(FunctionalAccount a) => new()
     {
         Name = a.Name, OidcProfileId = a.OidcProfileId, GrantType = a.GrantType, Scope = a.Scope, Username = a.Username,
         Resources = a.Resources, ResourceParameterName = a.ResourceParameterName, ResourcePerParameter = a.ResourcePerParameter,
         TokenType = a.TokenType, RefreshTokenLifetimeDays = a.RefreshTokenLifetimeDays, RefreshTokenSliding = a.RefreshTokenSliding, Valid = a.Valid, SharedThroughApi = a.SharedThroughApi, Version = a.Version,
+        ClientAuthentication = a.ClientAuthentication, ClientAssertionAlgorithm = a.ClientAssertionAlgorithm, ClientAssertionAudience = a.ClientAssertionAudience,
     };
 }
 
@@ -107,6 +114,11 @@ public sealed class FunctionalAccountService(
         if (grantChanged)
         {
             details.Add("grant changed: stored tokens dropped");
+        }
+
+        if (input.ClientCertificateFile is { Length: > 0 } || input.ClearClientCertificate)
+        {
+            details.Add(input.ClientCertificateFile is { Length: > 0 } ? $"client certificate changed ({account.Certificate.Thumbprint})" : "client certificate removed");
         }
 
         if (sharedBefore != account.SharedThroughApi)
@@ -261,6 +273,40 @@ public sealed class FunctionalAccountService(
             errors[nameof(input.ResourceParameterName)] = $"Resource parameter name: '{parameterName}' is a parameter of the grant itself.";
         }
 
+        var method = input.ClientAuthentication?.Trim() ?? "";
+        var algorithm = string.IsNullOrWhiteSpace(input.ClientAssertionAlgorithm) ? null : input.ClientAssertionAlgorithm.Trim();
+        ClientCertificate? certificate = null;
+        if (await ClientCredentialInputs.UploadAsync(input, cancellationToken) is { } upload)
+        {
+            (certificate, var certificateError) = ClientCertificates.Read(upload, protector, time.GetUtcNow().UtcDateTime);
+            if (certificateError is not null)
+            {
+                errors["ClientCertificate"] = "Client certificate: " + certificateError;
+            }
+        }
+
+        var keptCertificate = certificate ?? (!input.ClearClientCertificate && account.Certificate.Present ? account.Certificate : null);
+        if (!ClientAuthentications.All.Contains(method))
+        {
+            errors[nameof(input.ClientAuthentication)] = $"Client authentication: one of {string.Join(", ", ClientAuthentications.All)}.";
+        }
+        else if (method == ClientAuthentications.PrivateKeyJwt && keptCertificate is null)
+        {
+            errors.TryAdd("ClientCertificate", "Client certificate: private_key_jwt needs a client certificate with its private key; upload one (PEM or PFX).");
+        }
+
+        var audience = string.IsNullOrWhiteSpace(input.ClientAssertionAudience) || input.ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint
+            ? null : input.ClientAssertionAudience.Trim();
+        if (audience is not null && !ClientAssertion.Audiences.Contains(audience))
+        {
+            errors[nameof(input.ClientAssertionAudience)] = $"Client assertion audience: one of {string.Join(", ", ClientAssertion.Audiences)}.";
+        }
+
+        if (ClientAssertion.AlgorithmProblem(algorithm, keptCertificate?.KeyType) is { } algorithmProblem)
+        {
+            errors[nameof(input.ClientAssertionAlgorithm)] = "Signing algorithm: " + algorithmProblem;
+        }
+
         if (errors.Count == 0 && await UnsupportedGrantAsync(input.OidcProfileId!.Value, input.GrantType, cancellationToken) is { } unsupported)
         {
             errors[nameof(input.GrantType)] = unsupported;
@@ -294,6 +340,18 @@ public sealed class FunctionalAccountService(
         account.RefreshTokenSliding = input.RefreshTokenSliding;
         account.Valid = input.Valid;
         account.SharedThroughApi = input.SharedThroughApi;
+        account.ClientAuthentication = method;
+        account.ClientAssertionAlgorithm = algorithm;
+        account.ClientAssertionAudience = audience;
+        if (certificate is not null)
+        {
+            account.Certificate.CopyFrom(certificate);
+        }
+        else if (input.ClearClientCertificate)
+        {
+            account.Certificate.Clear();
+        }
+
         return errors;
     }
 }

@@ -11,7 +11,7 @@ namespace TokenAdmin.FunctionalAccounts;
 /// Functional accounts as token sources: the client, its TLS settings and the provider's endpoints and keys come from
 /// the account's OIDC profile (discovery, cached for the profile's TTL); the grant, scope and resources from the account.
 /// </summary>
-public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : ITokenSourceKind
+public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientCertificateHttp certificateHttp) : ITokenSourceKind
 {
     public TokenSourceKind Kind => TokenSourceKind.FunctionalAccount;
 
@@ -95,6 +95,10 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : IToke
             },
             ClientId = profile.ClientId,
             ClientSecretProtected = profile.ClientSecretProtected,
+            ClientAuthentication = account.ClientAuthentication,
+            ClientAssertionAlgorithm = account.ClientAssertionAlgorithm,
+            ClientAssertionAudience = account.ClientAssertionAudience ?? ClientAssertion.AudienceTokenEndpoint,
+            Certificate = account.Certificate,
             Username = account.Username,
             PasswordProtected = account.PasswordProtected,
             Scope = account.Scope,
@@ -151,14 +155,33 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime) : IToke
         }
 
         var supported = configuration.TokenEndpointAuthMethodsSupported;
+        var method = ClientAuthentications.Resolve(source.ClientAuthentication, supported, source.Certificate.Present);
+        HttpClient http;
+        try
+        {
+            // Mutual TLS presents the account's own certificate, over the profile's CA and verification settings; without
+            // one, the profile's client certificate (already on the profile's client) is presented.
+            http = method == ClientAuthentications.TlsClientAuth && source.Certificate.Present
+                ? certificateHttp.For(source.Certificate, $"profile {profile.Id} {profile.Version}", () => runtime.TlsOptionsFor(profile))
+                : runtime.HttpClientFor(profile);
+        }
+        catch (ProfileTlsException ex)
+        {
+            throw new ProviderConfigurationException($"The TLS settings of profile '{profile.Name}' cannot be used: {ex.Field}: {ex.Message}");
+        }
+
+        if (method == ClientAuthentications.TlsClientAuth && !source.Certificate.Present && string.IsNullOrWhiteSpace(profile.ClientCertificatePath))
+        {
+            throw new ProviderConfigurationException($"{source.Title} uses tls_client_auth, but neither the account nor profile '{profile.Name}' has a client certificate: upload one on the account's Edit page.");
+        }
+
         return new ProviderEndpoints(
             tokenEndpoint,
             tokenEndpoint,
             string.IsNullOrEmpty(authorization) ? null : authorization,
             configuration.Issuer,
-            // The spec's default is client_secret_basic; a provider that lists only client_secret_post gets that.
-            supported.Count == 0 || supported.Contains(ClientAuthentications.Basic) ? ClientAuthentications.Basic : ClientAuthentications.Post,
-            runtime.HttpClientFor(profile),
+            method,
+            http,
             new IdTokenChecker(metadata, profile.ClientId, TimeSpan.FromSeconds(profile.LeewaySeconds)));
     }
 

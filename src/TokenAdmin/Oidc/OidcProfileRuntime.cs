@@ -28,6 +28,11 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
     public HttpClient HttpClientFor(OidcProfile profile) => EntryFor(profile).Http;
 
+    /// <summary>The profile's TLS settings (CA, verification switches, its client certificate), for a client built on them.</summary>
+    /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
+    public System.Net.Security.SslClientAuthenticationOptions TlsOptionsFor(OidcProfile profile) =>
+        ProfileTls.Options(profile, profile.ClientKeyPasswordProtected is null ? null : protector.Unprotect(profile.ClientKeyPasswordProtected));
+
     /// <summary>The provider's discovery document and keys, cached for the profile's TTL.</summary>
     /// <exception cref="ProfileTlsException">a TLS setting of the profile cannot be used</exception>
     public ProviderMetadata MetadataFor(OidcProfile profile) => EntryFor(profile).Metadata;

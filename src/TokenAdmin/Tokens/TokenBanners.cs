@@ -48,6 +48,32 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
 
     public void Dispose() => _rebuild.Dispose();
 
+    /// <summary>Client certificates of valid sources of either kind warn from this many days before they expire.</summary>
+    public const int CertificateWarningDays = 30;
+
+    /// <summary>"The client certificate of token config X expires in N days" (or has expired): a source without a usable certificate gets no token.</summary>
+    private static async Task<List<Banner>> CertificateBannersAsync(TokenAdminDb db, DateTime now, CancellationToken cancellationToken)
+    {
+        var soon = now.AddDays(CertificateWarningDays);
+        var configs = await db.TokenConfigs.AsNoTracking()
+            .Where(c => c.Valid && c.Certificate.NotAfter != null && c.Certificate.NotAfter <= soon)
+            .OrderBy(c => c.NormalizedName).Take(100)
+            .Select(c => new { c.Id, c.Name, c.Certificate.NotAfter }).ToListAsync(cancellationToken);
+        var accounts = await db.FunctionalAccounts.AsNoTracking()
+            .Where(a => a.Valid && a.Certificate.NotAfter != null && a.Certificate.NotAfter <= soon)
+            .OrderBy(a => a.NormalizedName).Take(100)
+            .Select(a => new { a.Id, a.Name, a.Certificate.NotAfter }).ToListAsync(cancellationToken);
+        return
+        [
+            .. configs.Select(c => CertificateBanner($"token config {c.Name}", c.NotAfter!.Value, now, $"/tokens/edit/{c.Id}")),
+            .. accounts.Select(a => CertificateBanner($"functional account {a.Name}", a.NotAfter!.Value, now, $"/functionalaccounts/edit/{a.Id}")),
+        ];
+    }
+
+    private static Banner CertificateBanner(string what, DateTime notAfter, DateTime now, string link) => notAfter <= now
+        ? new Banner(BannerLevel.Error, $"The client certificate of {what} has expired: upload a new one (and register it at the provider).", link, "Upload certificate")
+        : new Banner(BannerLevel.Warning, $"The client certificate of {what} expires in {TokenStatus.DaysLeft(notAfter, now)}: upload a new one and register it at the provider.", link, "Upload certificate");
+
     private Cache? Fresh(Cache? cache) =>
         cache is not null && cache.Version == events.Version && time.GetUtcNow() - cache.BuiltAt < MaxAge ? cache : null;
 
@@ -95,6 +121,7 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
             }
         }
 
+        banners.AddRange(await CertificateBannersAsync(db, now, cancellationToken));
         if (banners.Count <= MaxShown)
         {
             return banners;

@@ -20,6 +20,8 @@ public sealed class TokenConfig
     public int ExpiringSoonDays { get; set; }
     public string? ClientSecretProtected { get; set; }
     public string? PasswordProtected { get; set; }
+    /// <summary>The client certificate for private_key_jwt and tls_client_auth (never in the YAML).</summary>
+    public ClientCertificate Certificate { get; set; } = new();
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -42,6 +44,7 @@ internal sealed class TokenConfigConfiguration : IEntityTypeConfiguration<TokenC
         builder.Property(c => c.CreatedBy).HasMaxLength(200);
         builder.Property(c => c.ChangedBy).HasMaxLength(200);
         builder.Property(c => c.Version).HasMaxLength(32).IsConcurrencyToken();
+        builder.ComplexProperty(c => c.Certificate, ClientCertificateColumns.Configure);
         builder.HasOne(c => c.State).WithOne().HasForeignKey<TokenState>(s => s.TokenConfigId).OnDelete(DeleteBehavior.Cascade);
     }
 }

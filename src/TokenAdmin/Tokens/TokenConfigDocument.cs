@@ -9,12 +9,58 @@ public static class TokenFlows
     public static readonly IReadOnlyList<string> All = [AuthorizationCode, ClientCredentials, Password];
 }
 
-/// <summary>How the client authenticates at the token endpoint (RFC 6749 section 2.3.1).</summary>
+/// <summary>How the client authenticates at the token endpoint (RFC 6749 section 2.3, RFC 7523, RFC 8705).</summary>
 public static class ClientAuthentications
 {
     public const string Post = "client_secret_post";
     public const string Basic = "client_secret_basic";
-    public static readonly IReadOnlyList<string> All = [Post, Basic];
+
+    /// <summary>A client assertion signed with the source's certificate (RFC 7523 section 2.2).</summary>
+    public const string PrivateKeyJwt = "private_key_jwt";
+
+    /// <summary>Mutual TLS with the source's (or the OIDC profile's) client certificate (RFC 8705).</summary>
+    public const string TlsClientAuth = "tls_client_auth";
+
+    /// <summary>Chosen when a token is requested, from what the provider's metadata lists and what the source holds.</summary>
+    public const string Automatic = "automatic";
+
+    public static readonly IReadOnlyList<string> All = [Automatic, Post, Basic, PrivateKeyJwt, TlsClientAuth];
+
+    public static bool UsesCertificate(string method) => method is PrivateKeyJwt or TlsClientAuth;
+
+    /// <summary>
+    /// The method a source uses: the configured one, or for <see cref="Automatic"/> the best the provider lists in
+    /// token_endpoint_auth_methods_supported (null or empty = not known): with a certificate private_key_jwt, else
+    /// tls_client_auth; without one client_secret_basic (the default of RFC 6749), else client_secret_post.
+    /// </summary>
+    public static string Resolve(string configured, ICollection<string>? supported, bool hasCertificate)
+    {
+        if (configured != Automatic)
+        {
+            return configured;
+        }
+
+        var known = supported is { Count: > 0 };
+        if (hasCertificate)
+        {
+            return !known || supported!.Contains(PrivateKeyJwt) ? PrivateKeyJwt
+                : supported!.Contains(TlsClientAuth) ? TlsClientAuth
+                : PrivateKeyJwt;
+        }
+
+        return !known || supported!.Contains(Basic) ? Basic : supported!.Contains(Post) ? Post : Basic;
+    }
+
+    /// <summary>For forms: what each method means.</summary>
+    public static string Describe(string method) => method switch
+    {
+        Automatic => "automatic (from the provider's metadata)",
+        Post => "client_secret_post (secret in the form)",
+        Basic => "client_secret_basic (secret in the Authorization header)",
+        PrivateKeyJwt => "private_key_jwt (signed with the certificate)",
+        TlsClientAuth => "tls_client_auth (certificate in mutual TLS)",
+        _ => method,
+    };
 }
 
 /// <summary>
@@ -33,6 +79,12 @@ public sealed class TokenConfigDocument
     public string Flow { get; set; } = TokenFlows.AuthorizationCode;
     public string ClientId { get; set; } = "";
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
+
+    /// <summary>RS256, PS256 or ES256 for private_key_jwt; null = the key's default (RS256 for RSA, ES256 for EC).</summary>
+    public string? ClientAssertionAlgorithm { get; set; }
+
+    /// <summary>What a client assertion's aud names: token_endpoint (null, the default) or issuer.</summary>
+    public string? ClientAssertionAudience { get; set; }
     public string Scope { get; set; } = "";
 
     /// <summary>Directory (tenant) ID or domain for Microsoft endpoints; replaces {tenant} in the endpoint URLs.</summary>

@@ -6,7 +6,16 @@ using TokenAdmin.Secrets;
 
 namespace TokenAdmin.Tokens;
 
-public sealed record TokenConfigSecrets(string? ClientSecret = null, string? Password = null, bool ClearClientSecret = false, bool ClearPassword = false);
+public sealed record TokenConfigSecrets(string? ClientSecret = null, string? Password = null, bool ClearClientSecret = false, bool ClearPassword = false)
+{
+    /// <summary>A client certificate (with its key) uploaded now; read and checked when the config is saved.</summary>
+    public ClientCertificateUpload? Certificate { get; init; }
+
+    public bool ClearCertificate { get; init; }
+
+    /// <summary>An already read certificate (an import carries it encrypted); wins over <see cref="Certificate"/>.</summary>
+    public ClientCertificate? ReadCertificate { get; init; }
+}
 
 public sealed record TokenConfigSaveResult(Dictionary<string, string> Errors, TokenConfig? Config = null)
 {
@@ -34,7 +43,10 @@ public sealed class TokenConfigService(
 
     public async Task<TokenConfigSaveResult> CreateAsync(TokenConfigDocument document, TokenConfigSecrets secrets, string actor, CancellationToken cancellationToken)
     {
-        var errors = await PrepareAsync(document, secrets.ClientSecret is { Length: > 0 }, secrets.Password is { Length: > 0 }, null, cancellationToken);
+        var certificate = ReadCertificate(secrets, out var certificateError);
+        var errors = await PrepareAsync(document, secrets.ClientSecret is { Length: > 0 }, secrets.Password is { Length: > 0 }, null, cancellationToken,
+            hasCertificate: certificate is not null, certificate?.KeyType);
+        AddCertificateError(errors, certificateError);
         if (errors.Count > 0)
         {
             return new TokenConfigSaveResult(errors);
@@ -56,7 +68,7 @@ public sealed class TokenConfigService(
             ChangedAt = now,
             ChangedBy = actor,
         };
-        ApplySecrets(config, secrets);
+        ApplySecrets(config, secrets, certificate);
         db.TokenConfigs.Add(config);
         AuditLog.Add(db, time, actor, "token-config.created", config.Name, $"template {config.Template}, flow {config.Flow}");
         await db.SaveChangesAsync(cancellationToken);
@@ -86,7 +98,11 @@ public sealed class TokenConfigService(
 
         var hasSecret = secrets.ClientSecret is { Length: > 0 } || (!secrets.ClearClientSecret && config.ClientSecretProtected is not null);
         var hasPassword = secrets.Password is { Length: > 0 } || (!secrets.ClearPassword && config.PasswordProtected is not null);
-        var errors = await PrepareAsync(document, hasSecret, hasPassword, id, cancellationToken);
+        var certificate = ReadCertificate(secrets, out var certificateError);
+        var keptCertificate = !secrets.ClearCertificate && config.Certificate.Present ? config.Certificate : null;
+        var errors = await PrepareAsync(document, hasSecret, hasPassword, id, cancellationToken,
+            hasCertificate: (certificate ?? keptCertificate) is not null, (certificate ?? keptCertificate)?.KeyType);
+        AddCertificateError(errors, certificateError);
         if (errors.Count > 0)
         {
             return new TokenConfigSaveResult(errors);
@@ -102,8 +118,8 @@ public sealed class TokenConfigService(
         config.ExpiringSoonDays = document.Notifications.ExpiringSoonDays;
         config.ChangedAt = time.GetUtcNow().UtcDateTime;
         config.ChangedBy = actor;
-        ApplySecrets(config, secrets);
-        if (secrets.ClientSecret is { Length: > 0 } && config.State is { RefreshTokenRevokedAt: not null, LastErrorCode: "invalid_client" } state)
+        ApplySecrets(config, secrets, certificate);
+        if ((secrets.ClientSecret is { Length: > 0 } || certificate is not null) && config.State is { RefreshTokenRevokedAt: not null, LastErrorCode: "invalid_client" } state)
         {
             // The provider refused the client, not the refresh token: with the new secret it may be good again.
             state.RefreshTokenRevokedAt = null;
@@ -155,7 +171,8 @@ public sealed class TokenConfigService(
 
     /// <summary>Normalizes and validates; for the OIDC template reads issuer and endpoints from discovery.</summary>
     internal async Task<Dictionary<string, string>> PrepareAsync(
-        TokenConfigDocument document, bool hasClientSecret, bool hasPassword, int? existingId, CancellationToken cancellationToken)
+        TokenConfigDocument document, bool hasClientSecret, bool hasPassword, int? existingId, CancellationToken cancellationToken,
+        bool hasCertificate = false, string? certificateKeyType = null)
     {
         document.Name = document.Name?.Trim() ?? "";
         document.ClientId = document.ClientId?.Trim() ?? "";
@@ -189,7 +206,7 @@ public sealed class TokenConfigService(
             }
         }
 
-        foreach (var (field, message) in TokenConfigValidator.Validate(document, hasClientSecret, hasPassword))
+        foreach (var (field, message) in TokenConfigValidator.Validate(document, hasClientSecret, hasPassword, hasCertificate, certificateKeyType))
         {
             // Endpoints that discovery should have filled in are not a separate mistake when discovery failed.
             if (!(errors.ContainsKey("discoveryUrl") && field.StartsWith("endpoints.", StringComparison.Ordinal)))
@@ -207,7 +224,34 @@ public sealed class TokenConfigService(
         return errors;
     }
 
-    private void ApplySecrets(TokenConfig config, TokenConfigSecrets secrets)
+    /// <summary>The certificate the save brings (read from an upload, or carried by an import); null when none, or when it is refused.</summary>
+    private ClientCertificate? ReadCertificate(TokenConfigSecrets secrets, out string? error)
+    {
+        error = null;
+        if (secrets.ReadCertificate is { Present: true } read)
+        {
+            return read;
+        }
+
+        if (secrets.Certificate is not { } upload)
+        {
+            return null;
+        }
+
+        (var certificate, error) = ClientCertificates.Read(upload, protector, time.GetUtcNow().UtcDateTime);
+        return certificate;
+    }
+
+    private static void AddCertificateError(Dictionary<string, string> errors, string? error)
+    {
+        if (error is not null)
+        {
+            // The upload's own problem replaces "needs a certificate": it says what is wrong with the one given.
+            errors["clientCertificate"] = "Client certificate: " + error;
+        }
+    }
+
+    private void ApplySecrets(TokenConfig config, TokenConfigSecrets secrets, ClientCertificate? certificate)
     {
         if (secrets.ClientSecret is { Length: > 0 } secret)
         {
@@ -216,6 +260,15 @@ public sealed class TokenConfigService(
         else if (secrets.ClearClientSecret)
         {
             config.ClientSecretProtected = null;
+        }
+
+        if (certificate is not null)
+        {
+            config.Certificate.CopyFrom(certificate);
+        }
+        else if (secrets.ClearCertificate)
+        {
+            config.Certificate.Clear();
         }
 
         if (secrets.Password is { Length: > 0 } password)
@@ -247,6 +300,11 @@ public sealed class TokenConfigService(
         if (secrets.Password is { Length: > 0 } || secrets.ClearPassword)
         {
             changes.Add(secrets.Password is { Length: > 0 } ? "password changed" : "password removed");
+        }
+
+        if (secrets.Certificate is not null || secrets.ReadCertificate is not null || secrets.ClearCertificate)
+        {
+            changes.Add(secrets.Certificate is not null || secrets.ReadCertificate is not null ? "client certificate changed" : "client certificate removed");
         }
 
         return changes.Count == 0 ? "no change" : string.Join("; ", changes);

@@ -9,7 +9,7 @@ namespace TokenAdmin.Tokens;
 /// Token configs as token sources: everything comes from the YAML document (endpoints written down, {tenant}
 /// filled in); the ID token is checked against the issuer's (or discovery URL's) published keys.
 /// </summary>
-public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenSourceKind
+public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCertificateHttp certificateHttp) : ITokenSourceKind
 {
     /// <summary>Clock skew allowed when an ID token of a token config is checked.</summary>
     public static readonly TimeSpan IdTokenLeeway = TimeSpan.FromSeconds(60);
@@ -113,6 +113,10 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenS
             Flow = document.Flow,
             ClientId = document.ClientId,
             ClientSecretProtected = config.ClientSecretProtected,
+            ClientAuthentication = document.ClientAuthentication,
+            ClientAssertionAlgorithm = document.ClientAssertionAlgorithm,
+            ClientAssertionAudience = document.ClientAssertionAudience ?? ClientAssertion.AudienceTokenEndpoint,
+            Certificate = config.Certificate,
             Username = document.Username,
             PasswordProtected = config.PasswordProtected,
             Scope = document.Scope,
@@ -128,20 +132,42 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata) : ITokenS
         };
     }
 
-    public Task<ProviderEndpoints> ResolveAsync(TokenSourceDefinition source, CancellationToken cancellationToken)
+    public async Task<ProviderEndpoints> ResolveAsync(TokenSourceDefinition source, CancellationToken cancellationToken)
     {
         var (_, document) = ((TokenConfig, TokenConfigDocument))source.Entity;
         var token = EndpointUrl(document.Endpoints.Token, document);
         var issuer = string.IsNullOrWhiteSpace(document.Issuer) ? null : Fill(document.Issuer, document);
         var discovery = ProviderMetadataCache.DiscoveryAddress(document.DiscoveryUrl, issuer);
-        return Task.FromResult(new ProviderEndpoints(
+        ICollection<string>? supported = null;
+        if (document.ClientAuthentication == ClientAuthentications.Automatic && discovery is not null)
+        {
+            try
+            {
+                supported = (await metadata.For(discovery).GetAsync(cancellationToken)).TokenEndpointAuthMethodsSupported;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                // Metadata out of reach: the defaults of RFC 6749 (and a certificate's private_key_jwt) apply.
+            }
+        }
+
+        var method = ClientAuthentications.Resolve(document.ClientAuthentication, supported, source.Certificate.Present);
+        HttpClient? http = null;
+        if (method == ClientAuthentications.TlsClientAuth)
+        {
+            http = source.Certificate.Present
+                ? certificateHttp.For(source.Certificate, "config")
+                : throw new ProviderConfigurationException($"{source.Title} uses tls_client_auth but has no client certificate: upload one on its Edit page.");
+        }
+
+        return new ProviderEndpoints(
             token,
             document.Endpoints.Refresh is { Length: > 0 } refresh ? EndpointUrl(refresh, document) : token,
             document.Endpoints.Authorization is { Length: > 0 } authorization ? EndpointUrl(authorization, document) : null,
             issuer,
-            document.ClientAuthentication,
-            Http: null,
-            discovery is null ? null : new IdTokenChecker(metadata.For(discovery), document.ClientId, IdTokenLeeway)));
+            method,
+            http,
+            discovery is null ? null : new IdTokenChecker(metadata.For(discovery), document.ClientId, IdTokenLeeway));
     }
 
     public Expression<Func<TokenState, bool>> StateRow(int id) => s => s.TokenConfigId == id;

@@ -56,7 +56,8 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
 
     private const string ClientSecretKey = "clientSecret";
     private const string PasswordKey = "password";
-    private static readonly HashSet<string> SecretKeys = new(StringComparer.Ordinal) { ClientSecretKey, PasswordKey };
+    private const string ClientCertificateKey = "clientCertificate";
+    private static readonly HashSet<string> SecretKeys = new(StringComparer.Ordinal) { ClientSecretKey, PasswordKey, ClientCertificateKey };
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The service from the container when it is registered there, else built from the container's parts.</summary>
@@ -93,18 +94,23 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         var yaml = new StringBuilder();
         yaml.Append(CultureInfo.InvariantCulture, $"# TokenAdmin export of {configs.Count} token config(s), {now:yyyy-MM-dd HH:mm:ss} UTC.\n");
         yaml.Append(includeSecrets
-            ? "# It holds client secrets and passwords in plain text: keep it as safe as the secrets, and delete it once imported.\n"
-            : "# Client secrets and passwords are left out: enter them again after importing.\n");
+            ? "# It holds client secrets, passwords and client certificate keys in plain text: keep it as safe as the secrets, and delete it once imported.\n"
+            : "# Client secrets, passwords and client certificates are left out: enter them again after importing.\n");
         yaml.Append(TokenConfigYaml.Write(new ExportHeader { TokenAdminExport = ExportVersion, ExportedAt = $"{now:yyyy-MM-ddTHH:mm:ssZ}" }));
         yaml.Append(YamlListScanner.ListKey).Append(":\n");
         foreach (var config in configs)
         {
             var entry = TokenConfigYaml.Write(TokenConfigYaml.Parse(config.Yaml));
-            if (includeSecrets && (config.ClientSecretProtected is not null || config.PasswordProtected is not null))
+            if (includeSecrets && (config.ClientSecretProtected is not null || config.PasswordProtected is not null || config.Certificate.Present))
             {
                 try
                 {
-                    entry += TokenConfigYaml.Write(new ExportSecrets { ClientSecret = service.ClientSecret(config), Password = service.Password(config) });
+                    entry += TokenConfigYaml.Write(new ExportSecrets
+                    {
+                        ClientSecret = service.ClientSecret(config),
+                        Password = service.Password(config),
+                        ClientCertificate = config.Certificate.Protected is { } certificate ? protector.Unprotect(certificate) : null,
+                    });
                 }
                 catch (SecretUnreadableException)
                 {
@@ -260,7 +266,10 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             try
             {
                 var document = entry.Read<TokenConfigDocument>();
-                var secrets = new TokenConfigSecrets(entry.Extracted.GetValueOrDefault(ClientSecretKey), entry.Extracted.GetValueOrDefault(PasswordKey));
+                var secrets = new TokenConfigSecrets(entry.Extracted.GetValueOrDefault(ClientSecretKey), entry.Extracted.GetValueOrDefault(PasswordKey))
+                {
+                    Certificate = entry.Extracted.GetValueOrDefault(ClientCertificateKey) is { Length: > 0 } pem ? new ClientCertificateUpload(Encoding.UTF8.GetBytes(pem), null) : null,
+                };
                 entries.Add(new ImportEntry(entry.Index, document!, secrets));
             }
             catch (TokenConfigYamlException ex)
@@ -353,7 +362,23 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             // Note: entries that will be skipped are checked too: a file is accepted only when all of it is valid.
             var hasSecret = entry.Secrets.ClientSecret is { Length: > 0 } || current?.ClientSecretProtected is not null;
             var hasPassword = entry.Secrets.Password is { Length: > 0 } || current?.PasswordProtected is not null;
-            var problems = await service.PrepareAsync(document, hasSecret, hasPassword, current?.Id, cancellationToken);
+            var certificate = current is { Certificate.Present: true } ? current.Certificate : null;
+            if (entry.Secrets.Certificate is { } upload)
+            {
+                // Read here, once: a certificate that cannot be used refuses the file before anything is written.
+                (certificate, var certificateError) = ClientCertificates.Read(upload, protector, time.GetUtcNow().UtcDateTime);
+                if (certificateError is not null)
+                {
+                    errors.Add(new TokenImportError(entry.Index, name, $"{ClientCertificateKey}: {certificateError}"));
+                }
+                else
+                {
+                    entry.Secrets = entry.Secrets with { Certificate = null, ReadCertificate = certificate };
+                }
+            }
+
+            var problems = await service.PrepareAsync(document, hasSecret, hasPassword, current?.Id, cancellationToken,
+                hasCertificate: certificate is not null, certificate?.KeyType);
             errors.AddRange(problems.Select(p => new TokenImportError(entry.Index, name, p.Key.Length == 0 ? p.Value : $"{p.Key}: {p.Value}")));
 
             if (current is not null && !overwrite)
@@ -380,7 +405,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
     {
         var added = new List<string>();
         var updated = new List<string>();
-        if (plan.Any(p => p.Entry.Secrets.ClientSecret is { Length: > 0 } || p.Entry.Secrets.Password is { Length: > 0 }))
+        if (plan.Any(p => p.Entry.Secrets.ClientSecret is { Length: > 0 } || p.Entry.Secrets.Password is { Length: > 0 } || p.Entry.Secrets.ReadCertificate is not null))
         {
             // Note: the first secret of an installation creates the Data Protection key, which is stored through a
             // connection of its own; inside the transaction below that write would wait on the transaction's lock.
@@ -440,7 +465,10 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         }
     }
 
-    private sealed record ImportEntry(int Index, TokenConfigDocument Document, TokenConfigSecrets Secrets);
+    private sealed record ImportEntry(int Index, TokenConfigDocument Document, TokenConfigSecrets Secrets)
+    {
+        public TokenConfigSecrets Secrets { get; set; } = Secrets;
+    }
 
     /// <summary>The top of an export file. Its entries are read one by one (see <see cref="YamlListScanner"/>).</summary>
     public sealed class ExportHeader
@@ -458,5 +486,9 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
 
         [YamlMember(Alias = PasswordKey, ScalarStyle = ScalarStyle.DoubleQuoted)]
         public string? Password { get; set; }
+
+        /// <summary>The client certificate and its private key, as PEM.</summary>
+        [YamlMember(Alias = ClientCertificateKey, ScalarStyle = ScalarStyle.Literal)]
+        public string? ClientCertificate { get; set; }
     }
 }

@@ -11,9 +11,10 @@ public static partial class TokenConfigValidator
     {
         "client_id", "client_secret", "redirect_uri", "response_type", "state", "code", "code_challenge",
         "code_challenge_method", "code_verifier", "nonce", "grant_type", "refresh_token", "username", "password", "scope",
+        "client_assertion", "client_assertion_type", "assertion",
     };
 
-    public static Dictionary<string, string> Validate(TokenConfigDocument doc, bool hasClientSecret, bool hasPassword)
+    public static Dictionary<string, string> Validate(TokenConfigDocument doc, bool hasClientSecret, bool hasPassword, bool hasCertificate = false, string? certificateKeyType = null)
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         void Add(string field, string message) => errors.TryAdd(field, message);
@@ -41,6 +42,25 @@ public static partial class TokenConfigValidator
         if (!ClientAuthentications.All.Contains(doc.ClientAuthentication))
         {
             Add("clientAuthentication", $"Client authentication must be one of: {string.Join(", ", ClientAuthentications.All)}.");
+        }
+        else if (ClientAuthentications.UsesCertificate(doc.ClientAuthentication) && !hasCertificate)
+        {
+            Add("clientCertificate", $"Client certificate: {doc.ClientAuthentication} needs a client certificate with its private key; upload one (PEM or PFX).");
+        }
+
+        var audience = doc.ClientAssertionAudience;
+        if (audience is not null && !ClientAssertion.Audiences.Contains(audience))
+        {
+            Add("clientAssertionAudience", $"Client assertion audience must be one of: {string.Join(", ", ClientAssertion.Audiences)}.");
+        }
+        else if (audience == ClientAssertion.AudienceIssuer && string.IsNullOrWhiteSpace(doc.Issuer))
+        {
+            Add("clientAssertionAudience", "Client assertion audience 'issuer' needs the issuer: enter it (or the discovery URL).");
+        }
+
+        if (ClientAssertion.AlgorithmProblem(doc.ClientAssertionAlgorithm, certificateKeyType) is { } algorithmProblem)
+        {
+            Add("clientAssertionAlgorithm", algorithmProblem);
         }
 
         if (doc.Scope.Length > 0 && !ScopeRegex().IsMatch(doc.Scope))
@@ -83,9 +103,9 @@ public static partial class TokenConfigValidator
             }
         }
 
-        if (doc.Flow == TokenFlows.ClientCredentials && !hasClientSecret)
+        if (doc.Flow == TokenFlows.ClientCredentials && !hasClientSecret && !hasCertificate)
         {
-            Add("clientSecret", "Client credentials need the client secret.");
+            Add("clientSecret", "Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth).");
         }
 
         CheckParameters(errors, "parameters.authorization", doc.Parameters.Authorization);

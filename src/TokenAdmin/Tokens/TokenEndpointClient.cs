@@ -24,15 +24,20 @@ public sealed record TokenFailure(TokenFailureKind Kind, string Code, string Des
     public bool RefreshTokenDead => Kind == TokenFailureKind.Rejected && Code is "invalid_grant" or "invalid_client";
 }
 
+/// <summary>How a client authenticates in one request: <see cref="Method"/> is resolved (never automatic).</summary>
+/// <param name="Assertion">The client assertion for private_key_jwt, made for this request's endpoint.</param>
+public sealed record ClientAuth(string ClientId, string Method, string? Secret, string? Assertion = null);
+
 /// <summary>Posts grant requests to a token endpoint and reads the answer strictly.</summary>
 public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<ProviderHttpOptions> options, TokenMetrics metrics)
 {
+    /// <param name="client">How the client authenticates: its secret (Basic header or form), a client assertion, or nothing in the form (mutual TLS).</param>
     /// <param name="repeated">Parameters that may occur several times (RFC 8707 resource indicators), sent after the others.</param>
-    /// <param name="client">The HttpClient to use (an OIDC profile's own, with its CA and client certificate); default: the shared provider client.</param>
+    /// <param name="http">The HttpClient to use (an OIDC profile's own, with its CA; one with the client certificate); default: the shared provider client.</param>
     public async Task<(TokenResponse? Response, TokenFailure? Failure)> RequestAsync(
-        string endpoint, TokenConfigDocument document, string? clientSecret, IReadOnlyDictionary<string, string> grant,
+        string endpoint, ClientAuth client, IReadOnlyDictionary<string, string> grant,
         IReadOnlyDictionary<string, string> extra, CancellationToken cancellationToken,
-        IReadOnlyList<KeyValuePair<string, string>>? repeated = null, HttpClient? client = null)
+        IReadOnlyList<KeyValuePair<string, string>>? repeated = null, HttpClient? http = null)
     {
         var uri = new Uri(endpoint);
         var form = new Dictionary<string, string>(extra);
@@ -43,30 +48,38 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
 
         using var request = new HttpRequestMessage(HttpMethod.Post, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (document.ClientAuthentication == ClientAuthentications.Basic && clientSecret is not null)
+        form["client_id"] = client.ClientId;
+        switch (client.Method)
         {
-            // RFC 6749 section 2.3.1: both parts form-urlencoded before Base64.
-            var credentials = $"{Uri.EscapeDataString(document.ClientId)}:{Uri.EscapeDataString(clientSecret)}";
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
-            form["client_id"] = document.ClientId;
-        }
-        else
-        {
-            form["client_id"] = document.ClientId;
-            if (clientSecret is not null)
-            {
-                form["client_secret"] = clientSecret;
-            }
+            case ClientAuthentications.Basic when client.Secret is not null:
+                // RFC 6749 section 2.3.1: both parts form-urlencoded before Base64.
+                var credentials = $"{Uri.EscapeDataString(client.ClientId)}:{Uri.EscapeDataString(client.Secret)}";
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+                break;
+            case ClientAuthentications.PrivateKeyJwt when client.Assertion is not null:
+                form["client_assertion_type"] = ClientAssertion.AssertionType;
+                form["client_assertion"] = client.Assertion;
+                break;
+            case ClientAuthentications.TlsClientAuth:
+                // RFC 8705 section 2: the certificate in the TLS handshake authenticates; the form names the client only.
+                break;
+            default:
+                if (client.Secret is not null)
+                {
+                    form["client_secret"] = client.Secret;
+                }
+
+                break;
         }
 
         request.Content = new FormUrlEncodedContent(repeated is null ? form : form.Concat(repeated));
-        client ??= httpClients.CreateClient(ProviderHttp.ClientName);
+        http ??= httpClients.CreateClient(ProviderHttp.ClientName);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var grantType = grant.GetValueOrDefault("grant_type", "?");
         try
         {
             // One deadline for the whole exchange, the answer's body included.
-            using var answer = await ProviderExchange.SendAsync(client, request, options.Value.Deadline, cancellationToken);
+            using var answer = await ProviderExchange.SendAsync(http, request, options.Value.Deadline, cancellationToken);
             var result = Interpret(answer.Response, answer.Body, uri);
             metrics.Record(grantType, result.Item2?.Code ?? "ok", started);
             return result;

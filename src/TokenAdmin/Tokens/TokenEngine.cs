@@ -156,7 +156,7 @@ public sealed partial class TokenEngine(
         {
             return new TokenOperationResult(false,
                 $"A stored secret or token of this {kind.Noun} cannot be decrypted (it was written with another master key). " +
-                "Enter the client secret (and password) again on its Edit page, then request a new token.");
+                "Enter the client secret (and password) again, or upload the client certificate again, on its Edit page, then request a new token.");
         }
         finally
         {
@@ -230,9 +230,14 @@ public sealed partial class TokenEngine(
                 break;
         }
 
-        var client = new TokenConfigDocument { ClientId = source.ClientId, ClientAuthentication = endpoints.ClientAuthentication };
-        var secret = source.ClientSecretProtected is null ? null : protector.Unprotect(source.ClientSecretProtected);
-        var (response, failure) = await endpoint.RequestAsync(request.Endpoint, client, secret, secrets, request.Parameters, cancellationToken,
+        var (client, problem) = ClientAuthFor(source, endpoints.ClientAuthentication,
+            source.ClientAssertionAudience == ClientAssertion.AudienceIssuer ? endpoints.Issuer : request.Endpoint);
+        if (client is null)
+        {
+            return new GrantAnswer(null, problem, null);
+        }
+
+        var (response, failure) = await endpoint.RequestAsync(request.Endpoint, client, secrets, request.Parameters, cancellationToken,
             request.Resources.Count == 0 ? null : request.Resources, endpoints.Http);
         if (response is null)
         {
@@ -240,6 +245,51 @@ public sealed partial class TokenEngine(
         }
 
         return await CheckIdTokenAsync(source, endpoints, response, grantType, code?.Nonce);
+    }
+
+    /// <summary>
+    /// How the source authenticates in a request to <paramref name="audience"/>: the client secret (Basic or form), a
+    /// client assertion made now for that endpoint, or nothing beyond the client ID (mutual TLS).
+    /// </summary>
+    /// <remarks>
+    /// Note: a request that is retried (5xx, timeout) carries the same assertion; a provider that saw its jti may refuse
+    /// the repeat, and the next request makes a new one.
+    /// </remarks>
+    private (ClientAuth? Client, TokenFailure? Problem) ClientAuthFor(TokenSourceDefinition source, string method, string? audience)
+    {
+        if (!ClientAuthentications.UsesCertificate(method))
+        {
+            var secret = source.ClientSecretProtected is null ? null : protector.Unprotect(source.ClientSecretProtected);
+            return (new ClientAuth(source.ClientId, method, secret), null);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        if (source.Certificate.NotAfter <= now)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Rejected, "certificate_expired",
+                $"The client certificate of '{source.Name}' ({source.Certificate.Thumbprint}) expired on {source.Certificate.NotAfter:yyyy-MM-dd HH:mm} UTC: upload a new one on its Edit page (and register it at the provider)."));
+        }
+
+        if (method == ClientAuthentications.TlsClientAuth)
+        {
+            return (new ClientAuth(source.ClientId, method, null), null);
+        }
+
+        if (!source.Certificate.Present)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Rejected, "provider_configuration",
+                $"'{source.Name}' authenticates with private_key_jwt but has no client certificate: upload one on its Edit page."));
+        }
+
+        if (audience is null)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Rejected, "provider_configuration",
+                $"'{source.Name}' names the issuer as the audience of its client assertions, but no issuer is known: enter the issuer, or use the token endpoint as the audience."));
+        }
+
+        using var certificate = ClientCertificates.Load(source.Certificate.Protected!, protector.Unprotect);
+        var assertion = ClientAssertion.Create(certificate, source.ClientId, audience, source.ClientAssertionAlgorithm, now);
+        return (new ClientAuth(source.ClientId, method, null, assertion), null);
     }
 
     private async Task<GrantAnswer> CheckIdTokenAsync(TokenSourceDefinition source, ProviderEndpoints endpoints, TokenResponse response, string grantType, string? nonce)
@@ -341,6 +391,11 @@ public sealed partial class TokenEngine(
                     if (definition.ClientSecretProtected is not null)
                     {
                         protector.Unprotect(definition.ClientSecretProtected);
+                    }
+
+                    if (definition.Certificate.Protected is not null)
+                    {
+                        protector.Unprotect(definition.Certificate.Protected);
                     }
 
                     work.Add(definition);

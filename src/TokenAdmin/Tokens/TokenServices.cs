@@ -13,6 +13,7 @@ public static class TokenServices
         services.AddSingleton<TokenStateEvents>();
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();
+        services.AddSingleton<ClientCertificateHttp>();
 
         services.AddScoped<TokenConfigService>();
         services.AddScoped<TokenConfigTransfer>();

@@ -21,6 +21,18 @@ public sealed class TokenSourceDefinition
     public required string Flow { get; init; }
     public required string ClientId { get; init; }
     public string? ClientSecretProtected { get; init; }
+
+    /// <summary>How the client authenticates as configured (<see cref="ClientAuthentications"/>, possibly automatic); <see cref="ProviderEndpoints.ClientAuthentication"/> is the resolved one.</summary>
+    public string ClientAuthentication { get; init; } = ClientAuthentications.Automatic;
+
+    /// <summary>RS256, PS256 or ES256 for private_key_jwt; null = the key's default.</summary>
+    public string? ClientAssertionAlgorithm { get; init; }
+
+    /// <summary>token_endpoint (the default) or issuer: what a client assertion's aud names.</summary>
+    public string ClientAssertionAudience { get; init; } = ClientAssertion.AudienceTokenEndpoint;
+
+    /// <summary>The source's client certificate (private_key_jwt, tls_client_auth); empty when none was uploaded.</summary>
+    public ClientCertificate Certificate { get; init; } = new();
     public string? Username { get; init; }
     public string? PasswordProtected { get; init; }
     public string Scope { get; init; } = "";
@@ -73,6 +85,7 @@ public sealed class TokenSourceDefinition
 /// <summary>
 /// The provider side of a source, resolved when it is needed (a functional account's endpoints come from discovery).
 /// <see cref="IdTokenChecker"/> is null when the source names no issuer: an ID token that cannot be checked is not kept.
+/// <see cref="ClientAuthentication"/> is resolved (never automatic); for tls_client_auth <see cref="Http"/> presents the certificate.
 /// </summary>
 public sealed record ProviderEndpoints(
     string TokenEndpoint,

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -21,6 +22,15 @@ internal static class ClientRegistration
             ConsentType = ConsentTypes.Implicit,
             DisplayName = client.ClientId,
         };
+
+        if (client.AssertionCertificates.Count > 0)
+        {
+            descriptor.JsonWebKeySet = new Microsoft.IdentityModel.Tokens.JsonWebKeySet();
+            foreach (var certificate in client.AssertionCertificates)
+            {
+                descriptor.JsonWebKeySet.Keys.Add(AssertionKey(certificate));
+            }
+        }
 
         foreach (var uri in client.RedirectUris)
         {
@@ -63,5 +73,17 @@ internal static class ClientRegistration
         }
 
         return descriptor;
+    }
+
+    private static Microsoft.IdentityModel.Tokens.JsonWebKey AssertionKey(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        using var rsa = certificate.GetRSAPublicKey();
+        var key = rsa is not null
+            ? Microsoft.IdentityModel.Tokens.JsonWebKeyConverter.ConvertFromRSASecurityKey(new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa.ExportParameters(false)))
+            : Microsoft.IdentityModel.Tokens.JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(certificate.GetECDsaPublicKey()!));
+        key.Kid = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256));
+        key.X5t = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA1));
+        key.Use = "sig";
+        return key;
     }
 }

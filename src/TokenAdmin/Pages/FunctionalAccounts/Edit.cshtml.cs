@@ -55,6 +55,7 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
         }
 
         Input.Password = null;
+        TokenAdmin.Tokens.ClientCredentialInputs.Forget(Input);
         return Page();
     }
 }

@@ -37,7 +37,7 @@ public sealed class TokensAddModel(TokenConfigService service) : PageModel
         var document = Input.ToDocument(Chosen.Id, Errors);
         if (Errors.Count == 0)
         {
-            var result = await service.CreateAsync(document, Input.Secrets(), AdminAuthentication.Actor(User), cancellationToken);
+            var result = await service.CreateAsync(document, await Input.SecretsAsync(cancellationToken), AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
             {
                 TempData["Success"] = $"Token config '{result.Config!.Name}' was added.";
@@ -50,8 +50,7 @@ public sealed class TokensAddModel(TokenConfigService service) : PageModel
             }
         }
 
-        Input.ClientSecret = null;
-        Input.Password = null;
+        Input.ForgetSecrets();
         return Page();
     }
 }

@@ -41,7 +41,7 @@ public sealed class TokensEditModel(TokenConfigService service) : PageModel
         var document = Input.ToDocument(Config.Template, Errors);
         if (Errors.Count == 0)
         {
-            var result = await service.UpdateAsync(id, Version, document, Input.Secrets(), AdminAuthentication.Actor(User), cancellationToken);
+            var result = await service.UpdateAsync(id, Version, document, await Input.SecretsAsync(cancellationToken), AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
             {
                 TempData["Success"] = $"Token config '{result.Config!.Name}' was saved.";
@@ -54,8 +54,7 @@ public sealed class TokensEditModel(TokenConfigService service) : PageModel
             }
         }
 
-        Input.ClientSecret = null;
-        Input.Password = null;
+        Input.ForgetSecrets();
         return Page();
     }
 }

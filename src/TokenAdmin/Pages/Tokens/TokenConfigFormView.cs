@@ -1,4 +1,4 @@
 namespace TokenAdmin.Pages.Tokens;
 
 /// <summary>What the shared add/edit form renders.</summary>
-public sealed record TokenConfigFormView(TokenConfigInput Input, IReadOnlyDictionary<string, string> Errors, bool HasClientSecret, bool HasPassword);
+public sealed record TokenConfigFormView(TokenConfigInput Input, IReadOnlyDictionary<string, string> Errors, bool HasClientSecret, bool HasPassword, TokenAdmin.Tokens.ClientCertificate? Certificate = null);

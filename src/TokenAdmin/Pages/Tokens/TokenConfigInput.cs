@@ -3,7 +3,7 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.Pages.Tokens;
 
 /// <summary>The add/edit form of a token config. Secrets are write-only: empty keeps the stored value.</summary>
-public sealed class TokenConfigInput
+public sealed class TokenConfigInput : IClientCredentialInput
 {
     public string Name { get; set; } = "";
     public bool Valid { get; set; } = true;
@@ -13,6 +13,11 @@ public sealed class TokenConfigInput
     public string? ClientSecret { get; set; }
     public bool ClearClientSecret { get; set; }
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
+    public string? ClientAssertionAlgorithm { get; set; }
+    public string? ClientAssertionAudience { get; set; }
+    public IFormFile? ClientCertificateFile { get; set; }
+    public string? ClientCertificatePassword { get; set; }
+    public bool ClearClientCertificate { get; set; }
     public string? Scope { get; set; }
     public string? Tenant { get; set; }
     public string? Issuer { get; set; }
@@ -35,7 +40,7 @@ public sealed class TokenConfigInput
 
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {
-        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, Scope = d.Scope,
+        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
         Tenant = d.Tenant, Issuer = d.Issuer, DiscoveryUrl = d.DiscoveryUrl, AuthorizationEndpoint = d.Endpoints.Authorization,
         TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, Username = d.Username,
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
@@ -48,6 +53,8 @@ public sealed class TokenConfigInput
     public TokenConfigDocument ToDocument(string template, Dictionary<string, string> errors) => new()
     {
         Name = Name ?? "", Template = template, Valid = Valid, SharedThroughApi = SharedThroughApi, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientAuthentication = ClientAuthentication ?? "",
+        ClientAssertionAlgorithm = string.IsNullOrWhiteSpace(ClientAssertionAlgorithm) ? null : ClientAssertionAlgorithm.Trim(),
+        ClientAssertionAudience = string.IsNullOrWhiteSpace(ClientAssertionAudience) || ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint ? null : ClientAssertionAudience.Trim(),
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
         Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
         Parameters = new RequestParameters
@@ -60,7 +67,19 @@ public sealed class TokenConfigInput
         Notifications = new TokenNotifications { TokenExpired = NotifyTokenExpired, RefreshTokenExpired = NotifyRefreshTokenExpired, ExpiringSoonDays = ExpiringSoonDays },
     };
 
-    public TokenConfigSecrets Secrets() => new(ClientSecret, Password, ClearClientSecret, ClearPassword);
+    public async Task<TokenConfigSecrets> SecretsAsync(CancellationToken cancellationToken) => new(ClientSecret, Password, ClearClientSecret, ClearPassword)
+    {
+        Certificate = await ClientCredentialInputs.UploadAsync(this, cancellationToken),
+        ClearCertificate = ClearClientCertificate,
+    };
+
+    /// <summary>Empties the write-only fields before the form is shown again.</summary>
+    public void ForgetSecrets()
+    {
+        ClientSecret = null;
+        Password = null;
+        ClientCredentialInputs.Forget(this);
+    }
 
     private static string Lines(Dictionary<string, string> parameters) => string.Join("\n", parameters.Select(p => $"{p.Key}={p.Value}"));
 

@@ -272,7 +272,13 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     ChangedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
+                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Certificate_KeyId = table.Column<string>(type: "character varying(43)", maxLength: 43, nullable: true),
+                    Certificate_KeyType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
+                    Certificate_NotAfter = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Certificate_Protected = table.Column<string>(type: "text", nullable: true),
+                    Certificate_Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -466,11 +472,20 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     RefreshTokenSliding = table.Column<bool>(type: "boolean", nullable: false),
                     Valid = table.Column<bool>(type: "boolean", nullable: false),
                     SharedThroughApi = table.Column<bool>(type: "boolean", nullable: false),
+                    ClientAuthentication = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    ClientAssertionAlgorithm = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: true),
+                    ClientAssertionAudience = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     ChangedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
+                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Certificate_KeyId = table.Column<string>(type: "character varying(43)", maxLength: 43, nullable: true),
+                    Certificate_KeyType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
+                    Certificate_NotAfter = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Certificate_Protected = table.Column<string>(type: "text", nullable: true),
+                    Certificate_Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
                 },
                 constraints: table =>
                 {
