@@ -225,6 +225,8 @@ public static class TokenAdminHostingExtensions
         });
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<IBannerSource, PublicAddressBanner>();
         services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
         return builder;

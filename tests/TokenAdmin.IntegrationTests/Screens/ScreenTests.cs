@@ -8,9 +8,10 @@ namespace TokenAdmin.IntegrationTests.Screens;
 /// <summary>
 /// Every screen, on a laptop (1366×900) and a phone (390×844): axe-core finds no serious or critical violation, and
 /// no screen is wider than its viewport (nothing scrolls sideways). Forms are also checked with their errors shown.
+/// The screenshots in README.md and docs/ are taken here, from the same app, so they cannot go stale.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class AccessibilityTests(ScreensFixture app) : IClassFixture<ScreensFixture>
+public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixture>
 {
     private static readonly (int Width, int Height)[] Viewports = [(1366, 900), (390, 844)];
 
@@ -119,6 +120,82 @@ public sealed class AccessibilityTests(ScreensFixture app) : IClassFixture<Scree
 
         Assert.True(checkedScreens > 80, $"Only {checkedScreens} screens were checked.");
         Assert.True(failures.Length == 0, failures.ToString());
+    }
+
+    [Fact]
+    public async Task TokenList_OffersRequestNotRefresh_ForTokensNeverRequested_WithTheStateAsABadge()
+    {
+        var page = app.Page;
+        await GotoAsync(page, "/tokens");
+
+        var row = page.Locator("table tbody tr").Filter(new() { Has = page.Locator($"a[href$='/details/{app.TokenConfigId}' i]") });
+        await Microsoft.Playwright.Assertions.Expect(row.Locator(".badge.badge-muted")).ToHaveTextAsync("Not requested yet");
+        await Microsoft.Playwright.Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = "Request token" })).ToBeVisibleAsync();
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).CountAsync());
+    }
+
+    [Fact]
+    public async Task WebServiceForm_ShowsTheFieldsOfTheChosenAuthentication_AndAllOfThemInTheServedHtml()
+    {
+        var page = app.Page;
+        var response = await page.GotoAsync(app.Url("/webservices/add"));
+        var served = await response!.TextAsync();
+        Assert.Contains("id=\"Input_TokenSource\"", served, StringComparison.Ordinal); // without the script every field is there
+        Assert.Contains("id=\"Input_BasicUserName\"", served, StringComparison.Ordinal);
+
+        var authentication = page.GetByLabel("Authentication", new() { Exact = true });
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("Token source", new() { Exact = true })).ToBeHiddenAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeHiddenAsync();
+
+        await authentication.SelectOptionAsync("Basic");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeVisibleAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("Token source", new() { Exact = true })).ToBeHiddenAsync();
+
+        await authentication.SelectOptionAsync("TokenConfig");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("Token source", new() { Exact = true })).ToBeVisibleAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task Screenshots_OfTheRealApp_AreWrittenToDocsImages()
+    {
+        var page = app.Page;
+        var images = Path.Combine(RepositoryPaths.Root, "docs", "images");
+        var started = DateTime.UtcNow.AddSeconds(-2);
+        var shots = new (string File, int Width, int Height, bool FullPage, Func<IPage, Task> Open)[]
+        {
+            ("overview.png", 1366, 900, false, p => GotoAsync(p, "/")),
+            ("tokens-overview.png", 1366, 900, true, p => GotoAsync(p, "/tokens")),
+            ("tokens-templates.png", 1366, 900, true, p => GotoAsync(p, "/tokens/add")),
+            ("token-details.png", 1366, 900, true, p => GotoAsync(p, $"/tokens/details/{app.TokenConfigId}")),
+            ("settings.png", 1366, 900, true, p => GotoAsync(p, "/settings")),
+            ("web-service-errors.png", 1366, 900, false, async p =>
+            {
+                await GotoAsync(p, "/webservices/add");
+                await p.GetByLabel("Name", new() { Exact = true }).FillAsync("crm system");
+                await p.GetByLabel("Base URL", new() { Exact = true }).FillAsync("ftp://crm.example.com");
+                await p.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+                await p.Locator("#form-errors").WaitForAsync();
+            }),
+            ("tokens-phone.png", 390, 844, false, p => GotoAsync(p, "/tokens")),
+        };
+
+        try
+        {
+            foreach (var (file, width, height, fullPage, open) in shots)
+            {
+                await page.SetViewportSizeAsync(width, height);
+                await open(page);
+                var path = Path.Combine(images, file);
+                await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage });
+                var written = new FileInfo(path);
+                Assert.True(written.Exists && written.Length > 0 && written.LastWriteTimeUtc >= started, $"{path} was not written.");
+            }
+        }
+        finally
+        {
+            await page.SetViewportSizeAsync(1280, 800);
+        }
     }
 
     private async Task GotoAsync(IPage page, string path)

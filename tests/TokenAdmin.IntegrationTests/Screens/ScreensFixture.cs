@@ -45,7 +45,12 @@ public sealed class ScreensFixture : IAsyncLifetime
             Path.Combine(RepositoryPaths.Root, "tests", "TokenAdmin.Tests", "Tokens", "Fixtures", "znuny-7.1-token-configs.yml"));
         Assert.True(import.ExitCode == 0, import.Output);
 
-        _app = await TokenAdminProcess.StartAsync(dataDirectory);
+        // The public URL matches the address the browser uses, as on a set-up installation (no address warning).
+        var port = TokenAdminProcess.FreePort();
+        var fqdn = await TokenAdminProcess.RunVerbAsync(dataDirectory, null, "config", "update", "--setting-name", "FQDN", "--value", $"127.0.0.1:{port}");
+        Assert.True(fqdn.ExitCode == 0, fqdn.Output);
+
+        _app = await TokenAdminProcess.StartAsync(dataDirectory, port);
         _chromium = await Chromium.LaunchAsync();
         Page = await _chromium.NewPageAsync();
         await SignInAsync();

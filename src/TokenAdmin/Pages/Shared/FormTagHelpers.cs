@@ -63,8 +63,9 @@ public sealed class RequiredLabelTagHelper : TagHelper
     {
         if (FormFields.IsRequired(For))
         {
-            // The mark is for the eye; screen readers hear "required" from the field's aria-required.
-            output.PostContent.AppendHtml("<span class=\"required-mark\" aria-hidden=\"true\"> *</span>");
+            // The mark is for the eye; screen readers hear "required" from the field's aria-required. It goes after the
+            // label, not into it, so the label (and the field's accessible name) stays the plain field name.
+            output.PostElement.AppendHtml("<span class=\"required-mark\" aria-hidden=\"true\">*</span>");
         }
     }
 }
