@@ -336,7 +336,10 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         input.BasicUserName = input.BasicUserName?.Trim();
         if (!NameRegex().IsMatch(input.Name))
         {
-            errors[nameof(input.Name)] = "Name is required: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
+            // Note: "is required" only where nothing was given; a given but unusable name is told what a name may hold.
+            errors[nameof(input.Name)] = input.Name.Length == 0
+                ? "Name is required."
+                : "Name: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
         }
         else if (await db.WebServices.AnyAsync(w => w.NormalizedName == WebService.Normalize(input.Name) && (existing == null || w.Id != existing.Id), cancellationToken))
         {
@@ -429,7 +432,10 @@ public sealed partial class WebServiceService(TokenAdminDb db, ISecretProtector 
         input.Path = input.Path?.Trim() ?? "";
         if (!NameRegex().IsMatch(input.Name))
         {
-            errors[nameof(input.Name)] = "Name is required: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
+            // Note: "is required" only where nothing was given; a given but unusable name is told what a name may hold.
+            errors[nameof(input.Name)] = input.Name.Length == 0
+                ? "Name is required."
+                : "Name: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
         }
         else if (await db.Invokers.AnyAsync(i => i.WebServiceId == service.Id && i.NormalizedName == WebService.Normalize(input.Name) && (existingId == null || i.Id != existingId), cancellationToken))
         {

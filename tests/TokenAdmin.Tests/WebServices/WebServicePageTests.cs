@@ -80,7 +80,8 @@ public sealed class WebServicePageTests : WebServiceTestBase
 
         Assert.Equal(HttpStatusCode.OK, bad.StatusCode);
         Assert.Contains("Nothing was saved.", page, StringComparison.Ordinal);
-        Assert.Contains("Name is required: 1 to 100 letters", page, StringComparison.Ordinal);
+        Assert.Contains("Name: 1 to 100 letters", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(">Name is required.<", page, StringComparison.Ordinal); // not for a name that was given
         Assert.Contains("absolute http or https address", page, StringComparison.Ordinal);
         Assert.Contains("Choose the token config that gives this web service its token.", page, StringComparison.Ordinal);
         Assert.Contains("Authorization cannot be set as an extra header", page, StringComparison.Ordinal);
