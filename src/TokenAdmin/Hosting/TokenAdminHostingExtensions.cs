@@ -122,6 +122,14 @@ public static class TokenAdminHostingExtensions
             o.Filters.Add<AntiforgeryFailureFilter>();
             // Validation is done by the capability services, with messages written for admins.
             o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
+            // A value the binder cannot read is named by the field's label ([Display]) and kept as typed (docs/forms.md).
+            var messages = o.ModelBindingMessageProvider;
+            messages.SetAttemptedValueIsInvalidAccessor((value, field) => $"{field}: '{value}' is not a valid value.");
+            messages.SetValueMustBeANumberAccessor(field => $"{field} must be a number.");
+            messages.SetValueMustNotBeNullAccessor(_ => "Enter a value.");
+            messages.SetValueIsInvalidAccessor(value => $"'{value}' is not a valid value.");
+            messages.SetUnknownValueIsInvalidAccessor(field => $"{field}: the value is not valid.");
+            messages.SetNonPropertyAttemptedValueIsInvalidAccessor(value => $"'{value}' is not a valid value.");
         });
         services.AddAntiforgery(o =>
         {
@@ -224,6 +232,8 @@ public static class TokenAdminHostingExtensions
             .AddCheck<Dashboard.DeadSourcesHealthCheck>("token-sources", tags: ["ready"]);
         services.AddScoped<Dashboard.DashboardQuery>();
         services.AddSingleton<IBannerSource, InsecureUrlBanner>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<IBannerSource, PublicAddressBanner>();
         services.AddSingleton<IBannerSource, TokenBanners>();
         services.AddHostedService<SetupLinkAnnouncer>();
         Alerts.Channels.AlertChannelServices.AddAlertDispatcher(services);

@@ -199,9 +199,9 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         }
 
         var ttl = Number(input.DiscoveryCacheSeconds, 60, 86_400, "Discovery cache TTL (seconds)", nameof(input.DiscoveryCacheSeconds), errors);
-        var randLength = Number(input.RandLength, 16, 128, "RandLength", nameof(input.RandLength), errors);
-        var randTtl = Number(input.RandTtlSeconds, 60, 3_600, "RandTTL (seconds)", nameof(input.RandTtlSeconds), errors);
-        var leeway = Number(input.LeewaySeconds, 0, 300, "Leeway (seconds)", nameof(input.LeewaySeconds), errors);
+        var randLength = Number(input.RandLength, 16, 128, "Length of state and nonce", nameof(input.RandLength), errors);
+        var randTtl = Number(input.RandTtlSeconds, 60, 3_600, "Time a sign-in at the provider may take (seconds)", nameof(input.RandTtlSeconds), errors);
+        var leeway = Number(input.LeewaySeconds, 0, 300, "Allowed clock difference (seconds)", nameof(input.LeewaySeconds), errors);
         var order = Number(input.IncomingOrder, 0, 1000, "Order", nameof(input.IncomingOrder), errors);
         var uid = input.UidClaim?.Trim() ?? "";
         if (uid.Length is 0 or > 200 || uid.Any(char.IsWhiteSpace))

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -16,22 +17,36 @@ public sealed class WebServiceInput
     /// <summary>What a stored secret header value is shown as; sent back unchanged it keeps the stored value.</summary>
     public const string SecretMask = "********";
 
+    [Required(ErrorMessage = "{0} is required.")]
+    [Display(Name = "Name")]
     public string Name { get; set; } = "";
+    [Required(ErrorMessage = "{0} is required.")]
+    [Display(Name = "Base URL")]
     public string BaseUrl { get; set; } = "";
+    [Display(Name = "Authentication")]
     public WebServiceAuthentication Authentication { get; set; }
+    [Display(Name = "User name")]
     public string? BasicUserName { get; set; }
     /// <summary>Empty keeps the stored password.</summary>
+    [Display(Name = "Password")]
     public string? BasicPassword { get; set; }
     /// <summary>"TokenConfig:12" or "FunctionalAccount:3".</summary>
+    [Display(Name = "Token source")]
     public string? TokenSource { get; set; }
+    [Display(Name = "Token type")]
     public string TokenType { get; set; } = WebServiceTokenTypes.AccessToken;
     /// <summary>Consent to send the credential over plain http to another machine (audited, shown in red).</summary>
+    [Display(Name = "Allow unencrypted")]
     public bool AllowUnencrypted { get; set; }
     /// <summary>One "Name: value" per line.</summary>
+    [Display(Name = "Headers")]
     public string? Headers { get; set; }
     /// <summary>One "Name: value" per line; a value of <see cref="SecretMask"/> keeps the stored one.</summary>
+    [Display(Name = "Secret headers")]
     public string? SecretHeaders { get; set; }
+    [Display(Name = "Enabled")]
     public bool Enabled { get; set; } = true;
+    [Display(Name = "Comment")]
     public string? Comment { get; set; }
 
     public static WebServiceInput From(WebService w) => new()
@@ -52,11 +67,17 @@ public sealed class WebServiceInput
 
 public sealed class InvokerInput
 {
+    [Required(ErrorMessage = "{0} is required.")]
+    [Display(Name = "Name")]
     public string Name { get; set; } = "";
+    [Display(Name = "HTTP method")]
     public string Method { get; set; } = "POST";
+    [Display(Name = "Path")]
     public string Path { get; set; } = "";
     /// <summary>Empty: <see cref="Invoker.DefaultTimeoutSeconds"/>.</summary>
+    [Display(Name = "Timeout (seconds)")]
     public int? TimeoutSeconds { get; set; }
+    [Display(Name = "Comment")]
     public string? Comment { get; set; }
 
     public static InvokerInput From(Invoker i) => new() { Name = i.Name, Method = i.Method, Path = i.Path, TimeoutSeconds = i.TimeoutSeconds, Comment = i.Comment };
@@ -306,7 +327,10 @@ public sealed partial class WebServiceService(TokenAdminDb db, TokenSourcePicker
         input.BasicUserName = input.BasicUserName?.Trim();
         if (!NameRegex().IsMatch(input.Name))
         {
-            errors[nameof(input.Name)] = "Name is required: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
+            // Note: "is required" only where nothing was given; a given but unusable name is told what a name may hold.
+            errors[nameof(input.Name)] = input.Name.Length == 0
+                ? "Name is required."
+                : "Name: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
         }
         else if (await db.WebServices.AnyAsync(w => w.NormalizedName == WebService.Normalize(input.Name) && (existing == null || w.Id != existing.Id), cancellationToken))
         {
@@ -399,7 +423,10 @@ public sealed partial class WebServiceService(TokenAdminDb db, TokenSourcePicker
         input.Path = input.Path?.Trim() ?? "";
         if (!NameRegex().IsMatch(input.Name))
         {
-            errors[nameof(input.Name)] = "Name is required: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
+            // Note: "is required" only where nothing was given; a given but unusable name is told what a name may hold.
+            errors[nameof(input.Name)] = input.Name.Length == 0
+                ? "Name is required."
+                : "Name: 1 to 100 letters, digits, dots, dashes or underscores (it is part of the API address).";
         }
         else if (await db.Invokers.AnyAsync(i => i.WebServiceId == service.Id && i.NormalizedName == WebService.Normalize(input.Name) && (existingId == null || i.Id != existingId), cancellationToken))
         {

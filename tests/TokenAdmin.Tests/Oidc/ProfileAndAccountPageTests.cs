@@ -48,7 +48,7 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
     [InlineData("Input.RoleMapYaml", "groups: { admins: root }", "&#x27;root&#x27; is not a TokenAdmin role")]
     [InlineData("Input.RoleMapYaml", "groups: [", "RoleMap: line")]
     [InlineData("Input.UserMapYaml", "email: Shoe", "is not a user attribute")]
-    [InlineData("Input.LeewaySeconds", "-1", "Leeway (seconds): a whole number from 0 to 300")]
+    [InlineData("Input.LeewaySeconds", "-1", "Allowed clock difference (seconds): a whole number from 0 to 300")]
     [InlineData("Input.CaCertificatePath", "/nonexistent/ca.pem", "neither a file nor a directory")]
     [InlineData("Input.ClientId", "", "Client ID: required")]
     public async Task Bad_profile_input_names_the_field_and_saves_nothing(string field, string value, string message)

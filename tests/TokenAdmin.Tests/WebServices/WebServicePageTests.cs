@@ -81,7 +81,8 @@ public sealed class WebServicePageTests : WebServiceTestBase
 
         Assert.Equal(HttpStatusCode.OK, bad.StatusCode);
         Assert.Contains("Nothing was saved.", page, StringComparison.Ordinal);
-        Assert.Contains("Name is required: 1 to 100 letters", page, StringComparison.Ordinal);
+        Assert.Contains("Name: 1 to 100 letters", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(">Name is required.<", page, StringComparison.Ordinal); // not for a name that was given
         Assert.Contains("absolute http or https address", page, StringComparison.Ordinal);
         Assert.Contains("Choose the token config that gives this web service its token.", page, StringComparison.Ordinal);
         Assert.Contains("Authorization cannot be set as an extra header", page, StringComparison.Ordinal);
@@ -95,7 +96,12 @@ public sealed class WebServicePageTests : WebServiceTestBase
         });
         var invokerPage = await invokerBad.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, invokerBad.StatusCode);
-        Assert.Contains("&#x27;abc&#x27; is not a valid value here.", invokerPage, StringComparison.Ordinal);
+        // Every mistake in one pass, the unreadable number named by its label and kept as typed.
+        Assert.Contains("Timeout (seconds): &#x27;abc&#x27; is not a valid value.", invokerPage, StringComparison.Ordinal);
+        Assert.Contains("value=\"abc\"", invokerPage, StringComparison.Ordinal);
+        Assert.Contains("Choose one of GET, POST", invokerPage, StringComparison.Ordinal);
+        Assert.Contains("Placeholders are written {name}", invokerPage, StringComparison.Ordinal);
+        Assert.Contains("aria-invalid=\"true\"", invokerPage, StringComparison.Ordinal);
         var outOfRange = await Browser.PostFormAsync($"/webservices/{id}/invokers", new()
         {
             ["Input.Name"] = "x", ["Input.Method"] = "BREW", ["Input.Path"] = "/a/{b", ["Input.TimeoutSeconds"] = "0",

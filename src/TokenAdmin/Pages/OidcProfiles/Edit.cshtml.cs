@@ -12,7 +12,6 @@ public sealed class OidcProfilesEditModel(OidcProfileService profiles, OidcProfi
     public OidcProfileInput Input { get; set; } = new();
 
     public OidcProfile? Profile { get; private set; }
-    public Dictionary<string, string> Errors { get; private set; } = [];
     public DiscoveryReport? Report { get; private set; }
 
     public bool HasClientSecret => Profile?.ClientSecretProtected is not null;
@@ -48,7 +47,7 @@ public sealed class OidcProfilesEditModel(OidcProfileService profiles, OidcProfi
             return RedirectToPage("/OidcProfiles/Edit", new { id = result.Profile.Id });
         }
 
-        Errors = result.Errors;
+        ModelState.AddFieldErrors(result.Errors);
         if (id is not null)
         {
             Profile = await profiles.FindAsync(id.Value, cancellationToken);
@@ -61,6 +60,8 @@ public sealed class OidcProfilesEditModel(OidcProfileService profiles, OidcProfi
         // Note: secrets typed into the form are never sent back.
         Input.ClientSecret = null;
         Input.ClientKeyPassword = null;
+        ModelState.SetModelValue("Input.ClientSecret", null, null);
+        ModelState.SetModelValue("Input.ClientKeyPassword", null, null);
         return Page();
     }
 

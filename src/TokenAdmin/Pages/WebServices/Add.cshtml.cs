@@ -10,15 +10,13 @@ public sealed class WebServicesAddModel(WebServiceService service) : PageModel
     [BindProperty]
     public WebServiceInput Input { get; set; } = new();
 
-    public Dictionary<string, string> Errors { get; } = [];
     public IReadOnlyList<(string Value, string Name)> Sources { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => Sources = await service.TokenSourcesAsync(cancellationToken);
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        WebServiceFormBinding.AddBindingErrors(ModelState, Errors);
-        if (Errors.Count == 0)
+        if (ModelState.IsValid)
         {
             var result = await service.CreateAsync(Input, AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
@@ -27,16 +25,26 @@ public sealed class WebServicesAddModel(WebServiceService service) : PageModel
                 return RedirectToPage("/WebServices/Edit", new { id = result.Id });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            ModelState.AddFieldErrors(result.Errors);
+        }
+        else
+        {
+            // The fields the binder could read are checked too, so every mistake shows at once.
+            ModelState.AddFieldErrors((await service.ValidateAsync(Input, null, cancellationToken)).Errors);
         }
 
-        Input.BasicPassword = null;
-        Input.SecretHeaders = MaskSecretValues(Input.SecretHeaders);
+        KeepSecretsOut(ModelState, Input);
         Sources = await service.TokenSourcesAsync(cancellationToken);
         return Page();
+    }
+
+    /// <summary>A form shown again never carries a secret value back (the tag helpers would show what was typed).</summary>
+    internal static void KeepSecretsOut(Microsoft.AspNetCore.Mvc.ModelBinding.ModelStateDictionary modelState, WebServiceInput input)
+    {
+        input.BasicPassword = null;
+        input.SecretHeaders = MaskSecretValues(input.SecretHeaders);
+        modelState.SetModelValue("Input.BasicPassword", null, null);
+        modelState.SetModelValue("Input.SecretHeaders", input.SecretHeaders, input.SecretHeaders);
     }
 
     /// <summary>A form shown again never carries a secret value back: the admin enters it again.</summary>

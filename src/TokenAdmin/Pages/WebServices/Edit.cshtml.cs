@@ -14,7 +14,6 @@ public sealed class WebServicesEditModel(WebServiceService service) : PageModel
     public string Version { get; set; } = "";
 
     public WebService Service { get; private set; } = null!;
-    public Dictionary<string, string> Errors { get; } = [];
     public IReadOnlyList<(string Value, string Name)> Sources { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
@@ -39,8 +38,7 @@ public sealed class WebServicesEditModel(WebServiceService service) : PageModel
         }
 
         Service = found;
-        WebServiceFormBinding.AddBindingErrors(ModelState, Errors);
-        if (Errors.Count == 0)
+        if (ModelState.IsValid)
         {
             var result = await service.UpdateAsync(id, Version, Input, AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
@@ -49,14 +47,14 @@ public sealed class WebServicesEditModel(WebServiceService service) : PageModel
                 return RedirectToPage(new { id });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            ModelState.AddFieldErrors(result.Errors);
+        }
+        else
+        {
+            ModelState.AddFieldErrors((await service.ValidateAsync(Input, found, cancellationToken)).Errors);
         }
 
-        Input.BasicPassword = null;
-        Input.SecretHeaders = WebServicesAddModel.MaskSecretValues(Input.SecretHeaders);
+        WebServicesAddModel.KeepSecretsOut(ModelState, Input);
         Sources = await service.TokenSourcesAsync(cancellationToken);
         return Page();
     }

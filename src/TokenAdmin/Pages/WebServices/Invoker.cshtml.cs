@@ -16,7 +16,6 @@ public sealed class InvokerModel(WebServiceService service) : PageModel
 
     public WebService Service { get; private set; } = null!;
     public int? InvokerId { get; private set; }
-    public Dictionary<string, string> Errors { get; } = [];
 
     public async Task<IActionResult> OnGetAsync(int serviceId, int? id, CancellationToken cancellationToken)
     {
@@ -42,8 +41,7 @@ public sealed class InvokerModel(WebServiceService service) : PageModel
             return NotFound();
         }
 
-        WebServiceFormBinding.AddBindingErrors(ModelState, Errors);
-        if (Errors.Count == 0)
+        if (ModelState.IsValid)
         {
             var actor = AdminAuthentication.Actor(User);
             var result = id is null
@@ -55,10 +53,12 @@ public sealed class InvokerModel(WebServiceService service) : PageModel
                 return RedirectToPage("/WebServices/Edit", new { id = serviceId });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            ModelState.AddFieldErrors(result.Errors);
+        }
+        else
+        {
+            // The fields the binder could read are checked too, so every mistake shows at once.
+            ModelState.AddFieldErrors(await service.ValidateInvokerAsync(Input, Service, id, cancellationToken));
         }
 
         return Page();
