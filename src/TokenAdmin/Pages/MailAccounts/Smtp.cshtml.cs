@@ -28,7 +28,11 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
         var changes = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var definition in Definitions)
         {
-            changes[definition.Name] = Request.Form[$"Values[{definition.Name}]"].ToString();
+            // Note: a field the form did not send stays as it is (a form of an older version, a script posting some fields).
+            if (Request.Form.TryGetValue($"Values[{definition.Name}]", out var posted))
+            {
+                changes[definition.Name] = posted.ToString();
+            }
         }
 
         var result = await settings.UpdateAsync(changes, AdminAuthentication.Actor(User), cancellationToken);
