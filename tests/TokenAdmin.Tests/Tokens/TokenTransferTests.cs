@@ -73,7 +73,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
         Assert.Contains("\ntokenAdminExport: 1\nexportedAt: ", export.Yaml, StringComparison.Ordinal);
         Assert.Contains("\ntokenConfigs:\n- name: Legacy API\n", export.Yaml, StringComparison.Ordinal);
         Assert.Contains("\n  clientSecret: \"legacy-client-secret-77\"\n  password: \"null\"\n", export.Yaml, StringComparison.Ordinal);
-        Assert.Contains("# It holds client secrets and passwords in plain text", export.Yaml, StringComparison.Ordinal);
+        Assert.Contains("# It holds client secrets, passwords and client certificate keys in plain text", export.Yaml, StringComparison.Ordinal);
         Assert.DoesNotContain("Support mailbox", export.Yaml, StringComparison.Ordinal);
     }
 
@@ -95,7 +95,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
         Assert.DoesNotContain("clientSecret:", all.Yaml, StringComparison.Ordinal);
         Assert.DoesNotContain("password:", all.Yaml, StringComparison.Ordinal);
         Assert.Contains("username: svc-tokenadmin", all.Yaml, StringComparison.Ordinal);
-        Assert.Contains("# Client secrets and passwords are left out", all.Yaml, StringComparison.Ordinal);
+        Assert.Contains("# Client secrets, passwords and client certificates are left out", all.Yaml, StringComparison.Ordinal);
         Assert.True(result.Succeeded, Errors(result));
         Assert.Equal(["Support mailbox"], result.Added);
         var imported = await LoadAsync(_target, "Support mailbox");
@@ -117,7 +117,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
 
         Assert.False(result.Succeeded);
         Assert.Equal(
-            "Entry 1 'Archive app': clientSecret: Client credentials need the client secret.\n" +
+            "Entry 1 'Archive app': clientSecret: Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth).\n" +
             "Entry 2 'Legacy API': password: The password flow needs the user's password.",
             Errors(result));
         Assert.Equal(before, await SnapshotAsync(_target));
@@ -405,7 +405,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "client credentials without a client secret",
             NewMailbox.Replace("  template: GoogleMail", "  template: Custom\n  flow: ClientCredentials", StringComparison.Ordinal),
             false,
-            "Entry 1 'New mailbox': clientSecret: Client credentials need the client secret."
+            "Entry 1 'New mailbox': clientSecret: Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth)."
         },
         {
             "reserved parameter",
