@@ -8,6 +8,8 @@ public static class WebServiceServices
     /// <summary>Web services and invokers, the outgoing HttpClient with its bearer handler, and the call debugger with its purge job.</summary>
     public static IServiceCollection AddWebServices(this IServiceCollection services)
     {
+        // API users are imported by the API and by the console verb import-user alike.
+        services.AddScoped<Api.ApiUserImporter>();
         services.AddSingleton<CallRecorder>();
         services.AddSingleton<ICallRecorder>(sp => sp.GetRequiredService<CallRecorder>());
         services.AddTransient<WebServiceAuthHandler>();

@@ -21,7 +21,6 @@ public static class ApiServices
     public static void AddTokenAdminApi(IServiceCollection services, AuthenticationBuilder authentication, AuthorizationBuilder authorization)
     {
         services.AddSingleton<IncomingTokenValidator>();
-        services.AddScoped<ApiUserImporter>();
         services.AddOptions<ApiRateLimitOptions>().BindConfiguration("TokenAdmin:Api:RateLimit")
             .Validate(o => o.PerClientPerMinute >= 1 && o.TotalPerMinute >= 1, "TokenAdmin:Api:RateLimit: PerClientPerMinute and TotalPerMinute must be at least 1.");
         authentication.AddScheme<AuthenticationSchemeOptions, ApiBearerHandler>(ApiAuthentication.Scheme, null);
