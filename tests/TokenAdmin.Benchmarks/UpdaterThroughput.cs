@@ -67,7 +67,7 @@ internal static class UpdaterThroughput
             using var scope = host.Services.CreateScope();
             var settings = scope.ServiceProvider.GetRequiredService<SettingsStore>();
             var update = await settings.UpdateAsync(
-                new Dictionary<string, string?> { [SettingNames.UpdaterParallelism] = withParallelism.ToString(CultureInfo.InvariantCulture) },
+                new Dictionary<string, string?> { [RefreshSettings.Parallelism] = withParallelism.ToString(CultureInfo.InvariantCulture) },
                 "benchmark", CancellationToken.None);
             if (update.Errors.Count > 0)
             {

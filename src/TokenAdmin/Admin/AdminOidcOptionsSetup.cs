@@ -61,8 +61,8 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<Admi
         options.TokenValidationParameters.NameClaimType = "name";
         options.TokenValidationParameters.RoleClaimType = ClaimTypes.Role;
 
-        var metadata = snapshot.Get(SettingNames.AdminOidcMetadataAddress);
-        if (!snapshot.GetBool(SettingNames.AdminOidcEnabled) || metadata.Length == 0)
+        var metadata = snapshot.Get(AdminOidcSettings.MetadataAddress);
+        if (!snapshot.GetBool(AdminOidcSettings.Enabled) || metadata.Length == 0)
         {
             Unconfigured(options);
             return;
@@ -76,18 +76,18 @@ internal sealed class AdminOidcOptionsSetup(SettingsStore settings, ILogger<Admi
         }
 
         options.MetadataAddress = metadata;
-        options.ClientId = snapshot.Get(SettingNames.AdminOidcClientId);
-        options.ClientSecret = snapshot.GetSecret(SettingNames.AdminOidcClientSecret);
+        options.ClientId = snapshot.Get(AdminOidcSettings.ClientId);
+        options.ClientSecret = snapshot.GetSecret(AdminOidcSettings.ClientSecret);
         options.Scope.Clear();
         options.Scope.Add("openid");
-        foreach (var scope in SettingNames.SplitList(snapshot.Get(SettingNames.AdminOidcScopes)))
+        foreach (var scope in SettingValues.SplitList(snapshot.Get(AdminOidcSettings.Scopes)))
         {
             options.Scope.Add(scope);
         }
 
-        var displayName = snapshot.Get(SettingNames.AdminOidcDisplayName);
-        var adminClaim = snapshot.Get(SettingNames.AdminOidcAdminClaim);
-        var adminValues = SettingNames.SplitList(snapshot.Get(SettingNames.AdminOidcAdminValues)).ToHashSet(StringComparer.Ordinal);
+        var displayName = snapshot.Get(AdminOidcSettings.DisplayName);
+        var adminClaim = snapshot.Get(AdminOidcSettings.AdminClaim);
+        var adminValues = SettingValues.SplitList(snapshot.Get(AdminOidcSettings.AdminValues)).ToHashSet(StringComparer.Ordinal);
         options.Events = new OpenIdConnectEvents
         {
             OnTokenValidated = context => OnTokenValidatedAsync(

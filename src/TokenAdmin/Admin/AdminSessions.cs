@@ -123,15 +123,15 @@ public static class AdminSessions
     /// <summary>Signed out when admin OIDC sign-in is switched off, points elsewhere, or no longer accepts the admin's claim.</summary>
     private static bool OidcStillAllowed(SettingsSnapshot settings, ClaimsPrincipal principal)
     {
-        if (!settings.GetBool(SettingNames.AdminOidcEnabled))
+        if (!settings.GetBool(AdminOidcSettings.Enabled))
         {
             return false;
         }
 
-        var source = OidcSource(settings.Get(SettingNames.AdminOidcMetadataAddress), settings.Get(SettingNames.AdminOidcClientId));
-        var adminValues = SettingNames.SplitList(settings.Get(SettingNames.AdminOidcAdminValues)).ToHashSet(StringComparer.Ordinal);
+        var source = OidcSource(settings.Get(AdminOidcSettings.MetadataAddress), settings.Get(AdminOidcSettings.ClientId));
+        var adminValues = SettingValues.SplitList(settings.Get(AdminOidcSettings.AdminValues)).ToHashSet(StringComparer.Ordinal);
         return principal.FindFirst(OidcSourceClaim)?.Value == source
-            && principal.FindFirst(OidcAdminClaimClaim)?.Value == settings.Get(SettingNames.AdminOidcAdminClaim)
+            && principal.FindFirst(OidcAdminClaimClaim)?.Value == settings.Get(AdminOidcSettings.AdminClaim)
             && principal.FindAll(OidcAdminValueClaim).Any(c => adminValues.Contains(c.Value));
     }
 

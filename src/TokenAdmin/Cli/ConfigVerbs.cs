@@ -50,7 +50,7 @@ internal static class ConfigVerbs
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
     {
         var snapshot = await context.Services.GetRequiredService<SettingsStore>().GetAsync(cancellationToken);
-        foreach (var definition in SettingNames.All)
+        foreach (var definition in context.Services.GetRequiredService<SettingCatalog>().All)
         {
             context.Stdout.WriteLine($"{definition.Name} = {Show(snapshot, definition)}");
         }
@@ -62,7 +62,7 @@ internal static class ConfigVerbs
     private static async Task<int> GetAsync(CliContext context, CancellationToken cancellationToken)
     {
         var name = context.Get(Name);
-        if (SettingNames.Find(name) is not { } definition)
+        if (context.Services.GetRequiredService<SettingCatalog>().Find(name) is not { } definition)
         {
             context.Stderr.WriteLine($"There is no setting named '{name}'. Run 'config list' for the names.");
             return CliApp.Refused;
@@ -77,7 +77,7 @@ internal static class ConfigVerbs
     {
         var name = context.Get(SettingName)!;
         var value = context.Get(ValueStdin) ? await context.Stdin.ReadLineAsync(cancellationToken) ?? "" : context.Get(Value)!;
-        var definition = SettingNames.Find(name);
+        var definition = context.Services.GetRequiredService<SettingCatalog>().Find(name);
         if (definition is { Kind: SettingKind.Secret } && value.Trim().Length == 0)
         {
             context.Stderr.WriteLine($"{definition.Name} is a secret: give the new value (removing it is done on the settings page).");

@@ -105,7 +105,7 @@ internal static class TokenStateVerbs
         if (settings.IsInsecurePublicUrl)
         {
             context.Stderr.WriteLine($"The redirect URI {settings.RedirectUri} uses plain http on a host other than this machine. " +
-                $"Run 'config update --setting-name {SettingNames.HttpType} --value https' and serve TokenAdmin over https first.");
+                $"Run 'config update --setting-name {PublicUrlSettings.HttpType} --value https' and serve TokenAdmin over https first.");
             return CliApp.Refused;
         }
 

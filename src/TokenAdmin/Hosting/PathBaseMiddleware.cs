@@ -10,7 +10,7 @@ internal sealed class PathBaseMiddleware(RequestDelegate next, SettingsStore set
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var pathBase = (await settings.GetAsync(context.RequestAborted)).Get(SettingNames.PathBase);
+        var pathBase = (await settings.GetAsync(context.RequestAborted)).Get(PublicUrlSettings.PathBase);
         if (pathBase.Length > 0 && context.Request.Path.StartsWithSegments(pathBase, out var matched, out var remaining))
         {
             var originalBase = context.Request.PathBase;

@@ -66,12 +66,9 @@ public static class TokenAdminHostingExtensions
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlEncryptor = new MasterKeyXmlEncryptor(sp.GetRequiredService<MasterKey>())));
         services.AddSingleton<ISecretProtector, SecretProtector>();
 
-        services.AddSingleton<SettingsStore>();
-        services.AddSingleton<IPasswordHasher<AdminUser>, PasswordHasher<AdminUser>>();
-        services.AddSingleton<SignInThrottle>();
-        services.AddScoped<AdminAccounts>();
-        services.AddScoped<AdminManagement>();
-        services.AddScoped<SetupLinks>();
+        // Settings and their catalog (Settings/), admin users and sign-in (Admin/)
+        SettingServices.AddSettings(services);
+        AdminServices.AddAdmin(services);
 
         services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
 
@@ -295,7 +292,7 @@ public static class TokenAdminHostingExtensions
         var path = context.Request.Path;
         if ((path.Equals("/signin-oidc", StringComparison.OrdinalIgnoreCase) || path.Equals("/signout-callback-oidc", StringComparison.OrdinalIgnoreCase))
             && await context.RequestServices.GetRequiredService<SettingsStore>().GetAsync(context.RequestAborted) is var settings
-            && (!settings.GetBool(SettingNames.AdminOidcEnabled) || settings.Get(SettingNames.AdminOidcMetadataAddress).Length == 0))
+            && (!settings.GetBool(AdminOidcSettings.Enabled) || settings.Get(AdminOidcSettings.MetadataAddress).Length == 0))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;

@@ -202,7 +202,7 @@ public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings,
     internal async Task<bool> IsPop3SplitHostAsync(string host, CancellationToken cancellationToken)
     {
         var snapshot = await settings.GetAsync(cancellationToken);
-        return SettingNames.SplitList(snapshot.Get(SettingNames.Pop3SplitHosts)).Contains(host.Trim().TrimEnd('.'), StringComparer.OrdinalIgnoreCase);
+        return SettingValues.SplitList(snapshot.Get(MailSettings.Pop3SplitHosts)).Contains(host.Trim().TrimEnd('.'), StringComparer.OrdinalIgnoreCase);
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();

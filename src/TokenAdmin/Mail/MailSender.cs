@@ -53,7 +53,7 @@ internal sealed class MailSender(SettingsStore settings, ITokenProvider tokens, 
             switch (smtp.Authentication)
             {
                 case SmtpAuthentication.Password:
-                    var password = snapshot.GetSecret(SettingNames.SmtpPassword)
+                    var password = snapshot.GetSecret(MailSettings.SmtpPassword)
                         ?? throw new MailConnectionException("The SMTP settings have no password.");
                     await client.AuthenticateAsync(smtp.UserName, password, cancellationToken);
                     break;

@@ -1,5 +1,6 @@
 using Quartz;
 using TokenAdmin.Tokens;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Mail;
 
@@ -8,6 +9,7 @@ public static class MailServices
     /// <summary>Mail accounts, the fetcher and its job, the spool under the data directory, and SMTP sending.</summary>
     public static IServiceCollection AddMail(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
+        services.AddSettingGroup(MailSettings.MailGroup).AddSettingGroup(MailSettings.SmtpGroup);
         services.Configure<MailOptions>(configuration.GetSection("TokenAdmin:Mail"));
         services.AddSingleton<MailTls>();
         services.AddSingleton(new MailSpool(Path.Combine(dataDirectory, "mail")));

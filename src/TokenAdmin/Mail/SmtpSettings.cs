@@ -20,68 +20,68 @@ public sealed record SmtpSettings(
     public bool IsConfigured => UsesGraph ? TokenSource is not null : Host.Length > 0;
 
     public static SmtpSettings Read(SettingsSnapshot settings) => new(
-        settings.Get(SettingNames.SmtpHost),
-        int.Parse(settings.Get(SettingNames.SmtpPort), CultureInfo.InvariantCulture),
-        settings.Get(SettingNames.SmtpSecurity),
-        settings.Get(SettingNames.SmtpAuthentication) switch { "password" => SmtpAuthentication.Password, "oauth2" => SmtpAuthentication.OAuth2, _ => SmtpAuthentication.None },
-        settings.Get(SettingNames.SmtpUserName),
-        Tokens.TokenSource.Parse(settings.Get(SettingNames.SmtpTokenSource)),
-        settings.Get(SettingNames.SmtpMechanism),
-        settings.Get(SettingNames.SmtpFrom))
+        settings.Get(MailSettings.SmtpHost),
+        int.Parse(settings.Get(MailSettings.SmtpPort), CultureInfo.InvariantCulture),
+        settings.Get(MailSettings.SmtpSecurity),
+        settings.Get(MailSettings.SmtpAuthentication) switch { "password" => SmtpAuthentication.Password, "oauth2" => SmtpAuthentication.OAuth2, _ => SmtpAuthentication.None },
+        settings.Get(MailSettings.SmtpUserName),
+        Tokens.TokenSource.Parse(settings.Get(MailSettings.SmtpTokenSource)),
+        settings.Get(MailSettings.SmtpMechanism),
+        settings.Get(MailSettings.SmtpFrom))
     {
-        UsesGraph = settings.Get(SettingNames.SmtpTransport) == "graph",
-        GraphMailbox = settings.Get(SettingNames.SmtpGraphMailbox),
-        GraphCloud = Enum.TryParse<GraphCloud>(settings.Get(SettingNames.SmtpGraphCloud), out var cloud) ? cloud : GraphCloud.Global,
-        GraphEndpoint = settings.Get(SettingNames.SmtpGraphEndpoint),
+        UsesGraph = settings.Get(MailSettings.SmtpTransport) == "graph",
+        GraphMailbox = settings.Get(MailSettings.SmtpGraphMailbox),
+        GraphCloud = Enum.TryParse<GraphCloud>(settings.Get(MailSettings.SmtpGraphCloud), out var cloud) ? cloud : GraphCloud.Global,
+        GraphEndpoint = settings.Get(MailSettings.SmtpGraphEndpoint),
     };
 
     /// <summary>Rules across the SMTP settings, checked with the values they will have after a change.</summary>
-    internal static void CheckCombination(Func<string, string> after, Func<string, bool> secretAfter, Dictionary<string, string> errors)
+    internal static void CheckCombination(Func<string, string> after, Func<string, bool> secretAfter, IDictionary<string, string> errors)
     {
-        if (after(SettingNames.SmtpTransport) == "graph")
+        if (after(MailSettings.SmtpTransport) == "graph")
         {
-            if (after(SettingNames.SmtpTokenSource).Length == 0)
+            if (after(MailSettings.SmtpTokenSource).Length == 0)
             {
-                errors.TryAdd(SettingNames.SmtpTokenSource, "The graph transport needs the token source that gives a token for Microsoft Graph (with Mail.Send).");
+                errors.TryAdd(MailSettings.SmtpTokenSource, "The graph transport needs the token source that gives a token for Microsoft Graph (with Mail.Send).");
             }
 
-            if (after(SettingNames.SmtpGraphCloud) == "Custom" && after(SettingNames.SmtpGraphEndpoint).Length == 0)
+            if (after(MailSettings.SmtpGraphCloud) == "Custom" && after(MailSettings.SmtpGraphEndpoint).Length == 0)
             {
-                errors.TryAdd(SettingNames.SmtpGraphEndpoint, "The Custom deployment needs the endpoint.");
+                errors.TryAdd(MailSettings.SmtpGraphEndpoint, "The Custom deployment needs the endpoint.");
             }
 
-            if (after(SettingNames.SmtpFrom).Length == 0)
+            if (after(MailSettings.SmtpFrom).Length == 0)
             {
-                errors.TryAdd(SettingNames.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
+                errors.TryAdd(MailSettings.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
             }
 
             return;
         }
 
-        if (after(SettingNames.SmtpHost).Length == 0)
+        if (after(MailSettings.SmtpHost).Length == 0)
         {
             return;
         }
 
-        var authentication = after(SettingNames.SmtpAuthentication);
-        if (authentication != "none" && after(SettingNames.SmtpUserName).Length == 0)
+        var authentication = after(MailSettings.SmtpAuthentication);
+        if (authentication != "none" && after(MailSettings.SmtpUserName).Length == 0)
         {
-            errors.TryAdd(SettingNames.SmtpUserName, "Password and OAuth2 authentication need the user name.");
+            errors.TryAdd(MailSettings.SmtpUserName, "Password and OAuth2 authentication need the user name.");
         }
 
-        if (authentication == "password" && !secretAfter(SettingNames.SmtpPassword))
+        if (authentication == "password" && !secretAfter(MailSettings.SmtpPassword))
         {
-            errors.TryAdd(SettingNames.SmtpPassword, "Password authentication needs the password.");
+            errors.TryAdd(MailSettings.SmtpPassword, "Password authentication needs the password.");
         }
 
-        if (authentication == "oauth2" && after(SettingNames.SmtpTokenSource).Length == 0)
+        if (authentication == "oauth2" && after(MailSettings.SmtpTokenSource).Length == 0)
         {
-            errors.TryAdd(SettingNames.SmtpTokenSource, "OAuth2 authentication needs the token config that gives the token.");
+            errors.TryAdd(MailSettings.SmtpTokenSource, "OAuth2 authentication needs the token config that gives the token.");
         }
 
-        if (after(SettingNames.SmtpFrom).Length == 0)
+        if (after(MailSettings.SmtpFrom).Length == 0)
         {
-            errors.TryAdd(SettingNames.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
+            errors.TryAdd(MailSettings.SmtpFrom, "Enter the From address of the mail TokenAdmin sends.");
         }
     }
 }

@@ -78,8 +78,8 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         var snapshot = await settings.GetAsync(cancellationToken);
         return new OidcProfileInput
         {
-            DiscoveryUrl = snapshot.Get(SettingNames.AdminOidcMetadataAddress),
-            ClientId = snapshot.Get(SettingNames.AdminOidcClientId),
+            DiscoveryUrl = snapshot.Get(AdminOidcSettings.MetadataAddress),
+            ClientId = snapshot.Get(AdminOidcSettings.ClientId),
         };
     }
 

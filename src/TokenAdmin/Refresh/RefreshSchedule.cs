@@ -63,7 +63,7 @@ public sealed partial class RefreshSchedule
     public static RefreshSchedule From(SettingsSnapshot settings)
     {
         var problems = new List<string>();
-        var cron = settings.Get(SettingNames.UpdaterSchedule);
+        var cron = settings.Get(RefreshSettings.Schedule);
         if (!TryParseCron(cron, out var expression, out var cronError))
         {
             problems.Add($"The stored schedule '{cron}' is not usable ({cronError}); the default {DefaultCron} is used.");
@@ -71,7 +71,7 @@ public sealed partial class RefreshSchedule
             expression = CronExpression.Parse(DefaultCron, CronFormat.Unix);
         }
 
-        var intervalText = settings.Get(SettingNames.UpdaterInterval);
+        var intervalText = settings.Get(RefreshSettings.Interval);
         var seconds = 0;
         if (CheckInterval(intervalText) is { } intervalError)
         {
@@ -82,7 +82,7 @@ public sealed partial class RefreshSchedule
             seconds = int.Parse(intervalText, NumberStyles.None, CultureInfo.InvariantCulture);
         }
 
-        var parallelismText = settings.Get(SettingNames.UpdaterParallelism);
+        var parallelismText = settings.Get(RefreshSettings.Parallelism);
         var parallelism = 4;
         if (CheckParallelism(parallelismText) is { } parallelismError)
         {

@@ -1,5 +1,6 @@
 using Quartz;
 using TokenAdmin.Data;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Refresh;
 
@@ -15,6 +16,7 @@ public static class TokenStoreUpdaterServices
         services.Configure<TokenStoreUpdaterOptions>(section);
         var enabled = section.GetValue(nameof(TokenStoreUpdaterOptions.Enabled), true);
 
+        services.AddSettingGroup(RefreshSettings.Group);
         services.AddSingleton<UpdaterRunLog>();
         services.AddSingleton<UpdaterMetrics>();
         services.AddScoped<TokenStoreUpdater>();

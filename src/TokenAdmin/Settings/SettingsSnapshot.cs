@@ -4,7 +4,7 @@ using TokenAdmin.Secrets;
 namespace TokenAdmin.Settings;
 
 /// <summary>An immutable view of all settings at one moment; secrets stay encrypted until asked for.</summary>
-public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, ISecretProtector protector, DateTimeOffset loadedAt)
+public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, SettingCatalog catalog, ISecretProtector protector, DateTimeOffset loadedAt)
 {
     public DateTimeOffset LoadedAt => loadedAt;
 
@@ -15,7 +15,7 @@ public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, IS
 
     public string Get(string name)
     {
-        var definition = SettingNames.Find(name) ?? throw new ArgumentException($"Unknown setting {name}.", nameof(name));
+        var definition = catalog.Find(name) ?? throw new ArgumentException($"Unknown setting {name}.", nameof(name));
         if (definition.Kind == SettingKind.Secret)
         {
             throw new InvalidOperationException($"{name} is a secret; use GetSecret.");
@@ -33,7 +33,7 @@ public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, IS
         stored.TryGetValue(name, out var value) && value.Length > 0 ? protector.Unprotect(value) : null;
 
     /// <summary>http(s)://FQDN/PathBase, without a trailing slash: what browsers and providers use to reach TokenAdmin.</summary>
-    public string PublicBaseUrl => $"{Get(SettingNames.HttpType)}://{Get(SettingNames.Fqdn)}{Get(SettingNames.PathBase)}";
+    public string PublicBaseUrl => $"{Get(PublicUrlSettings.HttpType)}://{Get(PublicUrlSettings.Fqdn)}{Get(PublicUrlSettings.PathBase)}";
 
     /// <summary>The OAuth2 redirect URI to register at every provider.</summary>
     public string RedirectUri => PublicBaseUrl + "/oauth2/callback";
@@ -42,5 +42,5 @@ public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, IS
     public bool IsLoopbackHost => Loopback.IsLoopback(new Uri(PublicBaseUrl));
 
     /// <summary>Plain http on a host other people reach: tokens and passwords would cross the network in clear.</summary>
-    public bool IsInsecurePublicUrl => Get(SettingNames.HttpType) != "https" && !IsLoopbackHost;
+    public bool IsInsecurePublicUrl => Get(PublicUrlSettings.HttpType) != "https" && !IsLoopbackHost;
 }

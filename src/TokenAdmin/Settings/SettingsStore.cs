@@ -6,7 +6,7 @@ using TokenAdmin.Secrets;
 namespace TokenAdmin.Settings;
 
 /// <summary>Reads (cached) and changes (validated, audited) the system settings.</summary>
-public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector protector, TimeProvider time) : IDisposable
+public sealed class SettingsStore(IServiceScopeFactory scopes, SettingCatalog catalog, ISecretProtector protector, TimeProvider time) : IDisposable
 {
     private volatile SettingsSnapshot? _current;
     private readonly SemaphoreSlim _loadLock = new(1, 1);
@@ -40,7 +40,7 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
             var rows = await db.Settings.AsNoTracking().ToDictionaryAsync(s => s.Name, s => s.Value, cancellationToken);
-            var loaded = _current = new SettingsSnapshot(rows.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), protector, time.GetUtcNow());
+            var loaded = _current = new SettingsSnapshot(rows.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), catalog, protector, time.GetUtcNow());
             if (previous is not null && !previous.SameValues(loaded))
             {
                 Changed?.Invoke();
@@ -66,7 +66,7 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
         var normalized = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, raw) in changes)
         {
-            var definition = SettingNames.Find(name);
+            var definition = catalog.Find(name);
             if (definition is null)
             {
                 errors[name] = $"There is no setting named '{name}'. See `config list` for the names.";
@@ -91,7 +91,7 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
 
         foreach (var name in clearSecrets ?? [])
         {
-            if (SettingNames.Find(name) is { Kind: SettingKind.Secret } definition && !normalized.ContainsKey(definition.Name))
+            if (catalog.Find(name) is { Kind: SettingKind.Secret } definition && !normalized.ContainsKey(definition.Name))
             {
                 normalized[definition.Name] = null;
             }
@@ -114,7 +114,7 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
         var changed = new List<string>();
         foreach (var (name, value) in normalized)
         {
-            var definition = SettingNames.Find(name)!;
+            var definition = catalog.Find(name)!;
             var isSecret = definition.Kind == SettingKind.Secret;
             rows.TryGetValue(name, out var row);
             var old = row?.Value ?? (isSecret ? "" : definition.DefaultValue);
@@ -163,36 +163,11 @@ public sealed class SettingsStore(IServiceScopeFactory scopes, ISecretProtector 
 
     public void Dispose() => _loadLock.Dispose();
 
-    private static void CheckCombination(SettingsSnapshot current, Dictionary<string, string?> changes, Dictionary<string, string> errors)
+    private void CheckCombination(SettingsSnapshot current, Dictionary<string, string?> changes, Dictionary<string, string> errors)
     {
         string After(string name) => changes.TryGetValue(name, out var v) ? v ?? "" : current.Get(name);
         bool SecretAfter(string name) => changes.TryGetValue(name, out var v) ? v is not null : current.IsSet(name);
-
-        Mail.SmtpSettings.CheckCombination(After, SecretAfter, errors);
-        if (After(SettingNames.AdminOidcEnabled) != "true")
-        {
-            return;
-        }
-
-        if (After(SettingNames.AdminOidcMetadataAddress).Length == 0)
-        {
-            errors[SettingNames.AdminOidcMetadataAddress] = "OIDC sign-in needs the metadata address.";
-        }
-
-        if (After(SettingNames.AdminOidcClientId).Length == 0)
-        {
-            errors[SettingNames.AdminOidcClientId] = "OIDC sign-in needs the client ID.";
-        }
-
-        if (!SecretAfter(SettingNames.AdminOidcClientSecret))
-        {
-            errors[SettingNames.AdminOidcClientSecret] = "OIDC sign-in needs the client secret.";
-        }
-
-        if (SettingNames.SplitList(After(SettingNames.AdminOidcAdminValues)).Count == 0)
-        {
-            errors[SettingNames.AdminOidcAdminValues] = "Name at least one admin claim value, or every user of the provider would be an admin.";
-        }
+        catalog.CheckCombination(After, SecretAfter, errors);
     }
 }
 

@@ -46,7 +46,7 @@ public sealed class AuthorizationFlow(
         {
             return new AuthorizationStart(null,
                 $"The redirect URI {snapshot.RedirectUri} uses plain http on a host other than this machine: the provider would send the authorization code unencrypted. " +
-                $"Set the setting {SettingNames.HttpType} to https (Settings page, or `config update --setting-name {SettingNames.HttpType} --value https`) and serve TokenAdmin over https.");
+                $"Set the setting {PublicUrlSettings.HttpType} to https (Settings page, or `config update --setting-name {PublicUrlSettings.HttpType} --value https`) and serve TokenAdmin over https.");
         }
 
         // Note: the binding cookie is shared with flows in other tabs: it never lives shorter than theirs.

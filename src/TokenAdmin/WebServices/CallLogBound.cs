@@ -33,7 +33,7 @@ public static class CallLogBound
     public static long SizeOf(CallLogEntry entry) => SizeInMemory(entry);
 
     public static long MaxSize(SettingsSnapshot settings) =>
-        (long.TryParse(settings.Get(SettingNames.DebuggerMaxSizeMb), NumberStyles.None, CultureInfo.InvariantCulture, out var mb) && mb >= 1 ? mb : 100) * Megabyte;
+        (long.TryParse(settings.Get(DebuggerSettings.MaxSizeMb), NumberStyles.None, CultureInfo.InvariantCulture, out var mb) && mb >= 1 ? mb : 100) * Megabyte;
 
     public static Task<long> StoredSizeAsync(TokenAdminDb db, CancellationToken cancellationToken) =>
         db.CallLogEntries.AsNoTracking().Select(Size).SumAsync(cancellationToken);

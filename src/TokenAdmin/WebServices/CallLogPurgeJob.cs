@@ -18,7 +18,7 @@ public sealed partial class CallLogPurgeJob(IServiceScopeFactory scopes, Setting
     public async Task<int> PurgeAsync(CancellationToken cancellationToken)
     {
         var snapshot = await settings.GetAsync(cancellationToken);
-        var days = int.TryParse(snapshot.Get(SettingNames.DebuggerRetentionDays), NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d >= 1 ? d : 14;
+        var days = int.TryParse(snapshot.Get(DebuggerSettings.RetentionDays), NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d >= 1 ? d : 14;
         var cutoff = time.GetUtcNow().UtcDateTime.AddDays(-days);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();

@@ -33,7 +33,7 @@ public sealed partial class CallRecorder(IServiceScopeFactory scopes, SettingsSt
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TokenAdminDb>();
             var snapshot = await settings.GetAsync(timeout.Token);
-            var limit = int.TryParse(snapshot.Get(SettingNames.DebuggerBodyLimit), NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : 16384;
+            var limit = int.TryParse(snapshot.Get(DebuggerSettings.BodyLimit), NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : 16384;
             var secretHeaders = await SecretHeaderNamesAsync(db, record.WebService, timeout.Token);
             var entry = Redact(record, secretHeaders, limit);
             db.CallLogEntries.Add(entry);

@@ -1,5 +1,6 @@
 using Quartz;
 using TokenAdmin.Tokens;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.WebServices;
 
@@ -8,6 +9,7 @@ public static class WebServiceServices
     /// <summary>Web services and invokers, the outgoing HttpClient with its bearer handler, and the call debugger with its purge job.</summary>
     public static IServiceCollection AddWebServices(this IServiceCollection services)
     {
+        services.AddSettingGroup(DebuggerSettings.Group);
         // API users are imported by the API and by the console verb import-user alike.
         services.AddScoped<Api.ApiUserImporter>();
         services.AddSingleton<CallRecorder>();

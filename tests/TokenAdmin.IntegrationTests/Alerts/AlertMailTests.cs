@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Alerts;
 using TokenAdmin.Alerts.Channels;
 using TokenAdmin.IntegrationTests.Mail;
+using TokenAdmin.Mail;
 using TokenAdmin.Settings;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.Tests.Infrastructure;
@@ -22,15 +23,15 @@ public sealed class AlertMailTests : MailTestBase
     {
         var page = await Browser.PostFormAsync("/mailaccounts/smtp", new()
         {
-            [$"Values[{SettingNames.SmtpHost}]"] = "127.0.0.1",
-            [$"Values[{SettingNames.SmtpPort}]"] = Dovecot.SubmissionPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [$"Values[{SettingNames.SmtpSecurity}]"] = "none",
-            [$"Values[{SettingNames.SmtpAuthentication}]"] = "oauth2",
-            [$"Values[{SettingNames.SmtpUserName}]"] = User,
-            [$"Values[{SettingNames.SmtpPassword}]"] = "",
-            [$"Values[{SettingNames.SmtpTokenSource}]"] = $"TokenConfig:{ConfigId}",
-            [$"Values[{SettingNames.SmtpMechanism}]"] = "XOAUTH2",
-            [$"Values[{SettingNames.SmtpFrom}]"] = "tokenadmin@example.test",
+            [$"Values[{MailSettings.SmtpHost}]"] = "127.0.0.1",
+            [$"Values[{MailSettings.SmtpPort}]"] = Dovecot.SubmissionPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [$"Values[{MailSettings.SmtpSecurity}]"] = "none",
+            [$"Values[{MailSettings.SmtpAuthentication}]"] = "oauth2",
+            [$"Values[{MailSettings.SmtpUserName}]"] = User,
+            [$"Values[{MailSettings.SmtpPassword}]"] = "",
+            [$"Values[{MailSettings.SmtpTokenSource}]"] = $"TokenConfig:{ConfigId}",
+            [$"Values[{MailSettings.SmtpMechanism}]"] = "XOAUTH2",
+            [$"Values[{MailSettings.SmtpFrom}]"] = "tokenadmin@example.test",
         });
         Assert.Equal(System.Net.HttpStatusCode.Redirect, page.StatusCode);
         using (var scope = App.Services.CreateScope())

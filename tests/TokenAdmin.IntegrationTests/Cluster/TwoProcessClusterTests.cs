@@ -8,6 +8,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.IntegrationTests.Infrastructure;
+using TokenAdmin.Refresh;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Api;
 using TokenAdmin.TokenProvider;
@@ -117,7 +118,7 @@ public sealed class TwoProcessClusterTests(ITestOutputHelper output) : ApiTestBa
         var id = await CreateConfigAsync("cluster-mailbox", change: d => d.SharedThroughApi = true);
         Assert.Equal(HttpStatusCode.Redirect, (await AuthorizeAsync(id)).StatusCode);
         var schedule = await App.Services.GetRequiredService<SettingsStore>().UpdateAsync(
-            new Dictionary<string, string?> { [SettingNames.UpdaterSchedule] = "* * * * *" }, "test", default);
+            new Dictionary<string, string?> { [RefreshSettings.Schedule] = "* * * * *" }, "test", default);
         Assert.True(schedule.Succeeded);
         // Note: 3 s, as the provider rounds expires_in down (a 2 s token may be announced as 1 s).
         Idp.AccessTokenLifetime = TimeSpan.FromSeconds(3);

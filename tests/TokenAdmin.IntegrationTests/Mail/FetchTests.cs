@@ -72,7 +72,7 @@ public sealed class FetchTests : MailTestBase
     [Fact]
     public async Task Pop3_SplitForm_ForHostsInTheSplitList_CaseInsensitive()
     {
-        await SetSettingAsync(SettingNames.Pop3SplitHosts, "outlook.office365.com LOCALHOST");
+        await SetSettingAsync(MailSettings.Pop3SplitHosts, "outlook.office365.com LOCALHOST");
         await Dovecot.SeedAsync(User, [DovecotServer.NewMessage("pop split")]);
         var id = await CreateAccountAsync(MailAccountType.Pop3, a => { a.Host = "localhost"; a.SaslMechanism = MailSaslMechanism.XOAuth2; });
 

@@ -117,8 +117,8 @@ public sealed class MailPageTests : MailTestBase
         Assert.Contains("mail account alice at 127.0.0.1", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         await Browser.PostFormAsync($"/mailaccounts/delete/{id}", []);
-        await SetSettingAsync(SettingNames.SmtpAuthentication, "oauth2");
-        await SetSettingAsync(SettingNames.SmtpTokenSource, $"TokenConfig:{ConfigId}");
+        await SetSettingAsync(MailSettings.SmtpAuthentication, "oauth2");
+        await SetSettingAsync(MailSettings.SmtpTokenSource, $"TokenConfig:{ConfigId}");
         refused = await Browser.PostFormAsync($"/tokens/delete/{ConfigId}", []);
         Assert.Contains("the SMTP settings", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }

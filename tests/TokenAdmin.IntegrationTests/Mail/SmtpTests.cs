@@ -13,15 +13,15 @@ public sealed class SmtpTests : MailTestBase
     {
         var page = await Browser.PostFormAsync("/mailaccounts/smtp", new()
         {
-            [$"Values[{SettingNames.SmtpHost}]"] = "127.0.0.1",
-            [$"Values[{SettingNames.SmtpPort}]"] = Dovecot.SubmissionPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            [$"Values[{SettingNames.SmtpSecurity}]"] = security,
-            [$"Values[{SettingNames.SmtpAuthentication}]"] = "oauth2",
-            [$"Values[{SettingNames.SmtpUserName}]"] = User,
-            [$"Values[{SettingNames.SmtpPassword}]"] = "",
-            [$"Values[{SettingNames.SmtpTokenSource}]"] = $"TokenConfig:{ConfigId}",
-            [$"Values[{SettingNames.SmtpMechanism}]"] = mechanism,
-            [$"Values[{SettingNames.SmtpFrom}]"] = "tokenadmin@example.test",
+            [$"Values[{MailSettings.SmtpHost}]"] = "127.0.0.1",
+            [$"Values[{MailSettings.SmtpPort}]"] = Dovecot.SubmissionPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [$"Values[{MailSettings.SmtpSecurity}]"] = security,
+            [$"Values[{MailSettings.SmtpAuthentication}]"] = "oauth2",
+            [$"Values[{MailSettings.SmtpUserName}]"] = User,
+            [$"Values[{MailSettings.SmtpPassword}]"] = "",
+            [$"Values[{MailSettings.SmtpTokenSource}]"] = $"TokenConfig:{ConfigId}",
+            [$"Values[{MailSettings.SmtpMechanism}]"] = mechanism,
+            [$"Values[{MailSettings.SmtpFrom}]"] = "tokenadmin@example.test",
         });
         Assert.Equal(System.Net.HttpStatusCode.Redirect, page.StatusCode);
     }
@@ -65,15 +65,15 @@ public sealed class SmtpTests : MailTestBase
     {
         var response = await Browser.PostFormAsync("/mailaccounts/smtp", new()
         {
-            [$"Values[{SettingNames.SmtpHost}]"] = "bad host",
-            [$"Values[{SettingNames.SmtpPort}]"] = "0",
-            [$"Values[{SettingNames.SmtpFrom}]"] = "not-an-address@",
+            [$"Values[{MailSettings.SmtpHost}]"] = "bad host",
+            [$"Values[{MailSettings.SmtpPort}]"] = "0",
+            [$"Values[{MailSettings.SmtpFrom}]"] = "not-an-address@",
         });
 
         var page = await response.Content.ReadAsStringAsync();
         Assert.Contains("Nothing was saved", page, StringComparison.Ordinal);
         Assert.Contains("Port must be a number from 1 to 65535.", page, StringComparison.Ordinal);
-        Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(SettingNames.SmtpHost));
+        Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(MailSettings.SmtpHost));
     }
 
     [Fact]
@@ -81,18 +81,18 @@ public sealed class SmtpTests : MailTestBase
     {
         var response = await Browser.PostFormAsync("/mailaccounts/smtp", new()
         {
-            [$"Values[{SettingNames.SmtpHost}]"] = "smtp.example.test",
-            [$"Values[{SettingNames.SmtpPort}]"] = "587",
-            [$"Values[{SettingNames.SmtpSecurity}]"] = "starttls",
-            [$"Values[{SettingNames.SmtpAuthentication}]"] = "oauth2",
-            [$"Values[{SettingNames.SmtpMechanism}]"] = "XOAUTH2",
+            [$"Values[{MailSettings.SmtpHost}]"] = "smtp.example.test",
+            [$"Values[{MailSettings.SmtpPort}]"] = "587",
+            [$"Values[{MailSettings.SmtpSecurity}]"] = "starttls",
+            [$"Values[{MailSettings.SmtpAuthentication}]"] = "oauth2",
+            [$"Values[{MailSettings.SmtpMechanism}]"] = "XOAUTH2",
         });
 
         var page = await response.Content.ReadAsStringAsync();
         Assert.Contains("OAuth2 authentication needs the token config that gives the token.", page, StringComparison.Ordinal);
         Assert.Contains("Password and OAuth2 authentication need the user name.", page, StringComparison.Ordinal);
         Assert.Contains("Enter the From address of the mail TokenAdmin sends.", page, StringComparison.Ordinal);
-        Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(SettingNames.SmtpHost));
+        Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(MailSettings.SmtpHost));
     }
 
     private static MimeKit.MimeMessage NewMail()

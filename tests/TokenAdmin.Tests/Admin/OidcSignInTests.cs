@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Admin;
 using TokenAdmin.Settings;
 using TokenAdmin.TestIdentityProvider;
 using TokenAdmin.Tests.Infrastructure;
@@ -24,12 +25,12 @@ public sealed class OidcSignInTests : IAsyncLifetime
 
         var result = await _app.Services.GetRequiredService<SettingsStore>().UpdateAsync(new Dictionary<string, string?>
         {
-            [SettingNames.AdminOidcEnabled] = "true",
-            [SettingNames.AdminOidcDisplayName] = "Test IdP",
-            [SettingNames.AdminOidcMetadataAddress] = _idp.MetadataAddress,
-            [SettingNames.AdminOidcClientId] = "tokenadmin",
-            [SettingNames.AdminOidcClientSecret] = "tokenadmin-secret",
-            [SettingNames.AdminOidcAdminValues] = "tokenadmin-admins, superusers",
+            [AdminOidcSettings.Enabled] = "true",
+            [AdminOidcSettings.DisplayName] = "Test IdP",
+            [AdminOidcSettings.MetadataAddress] = _idp.MetadataAddress,
+            [AdminOidcSettings.ClientId] = "tokenadmin",
+            [AdminOidcSettings.ClientSecret] = "tokenadmin-secret",
+            [AdminOidcSettings.AdminValues] = "tokenadmin-admins, superusers",
         }, "test", default);
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Values));
     }
@@ -120,7 +121,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     public async Task External_WhenOidcDisabled_IsNotFound()
     {
         await _app.Services.GetRequiredService<SettingsStore>().UpdateAsync(
-            new Dictionary<string, string?> { [SettingNames.AdminOidcEnabled] = "false" }, "test", default);
+            new Dictionary<string, string?> { [AdminOidcSettings.Enabled] = "false" }, "test", default);
         var browser = _app.CreateBrowser();
 
         Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/account/external")).StatusCode);
@@ -132,7 +133,7 @@ public sealed class OidcSignInTests : IAsyncLifetime
     {
         await _app.CreateAdminAsync();
         // As if written by an older version or by hand: plain http to a host that is not this machine.
-        await _app.WithDbAsync(db => db.Settings.Where(x => x.Name == SettingNames.AdminOidcMetadataAddress)
+        await _app.WithDbAsync(db => db.Settings.Where(x => x.Name == AdminOidcSettings.MetadataAddress)
             .ExecuteUpdateAsync(x => x.SetProperty(r => r.Value, "http://idp.example.com/.well-known/openid-configuration")));
         var store = _app.Services.GetRequiredService<SettingsStore>();
         store.Invalidate();

@@ -15,12 +15,12 @@ public sealed class GraphSendTests : GraphMailTestBase
     {
         var result = await App.Services.GetRequiredService<SettingsStore>().UpdateAsync(new Dictionary<string, string?>
         {
-            [SettingNames.SmtpTransport] = "graph",
-            [SettingNames.SmtpGraphMailbox] = Address,
-            [SettingNames.SmtpGraphCloud] = "Custom",
-            [SettingNames.SmtpGraphEndpoint] = Graph.BaseUrl,
-            [SettingNames.SmtpTokenSource] = TokenSource.Config(configId).Key,
-            [SettingNames.SmtpFrom] = "TokenAdmin <" + Address + ">",
+            [MailSettings.SmtpTransport] = "graph",
+            [MailSettings.SmtpGraphMailbox] = Address,
+            [MailSettings.SmtpGraphCloud] = "Custom",
+            [MailSettings.SmtpGraphEndpoint] = Graph.BaseUrl,
+            [MailSettings.SmtpTokenSource] = TokenSource.Config(configId).Key,
+            [MailSettings.SmtpFrom] = "TokenAdmin <" + Address + ">",
         }, "test", default);
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Values));
     }

@@ -56,5 +56,5 @@ public sealed class MailSaslTests
     [InlineData("pop.example.com, mail.example.org", null)]
     [InlineData("bad_host!", "'bad_host!' is not a host name.")]
     public void SplitHostsSetting_IsAListOfHostNames(string value, string? error) =>
-        Assert.Equal(error, SettingNames.Find(SettingNames.Pop3SplitHosts)!.Check(value));
+        Assert.Equal(error, MailSettings.MailGroup[MailSettings.Pop3SplitHosts].Check(value));
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Admin;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Infrastructure;
 
@@ -71,9 +72,9 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
     {
         await App.WithScope(sp => sp.GetRequiredService<SettingsStore>()).UpdateAsync(new Dictionary<string, string?>
         {
-            [SettingNames.AdminOidcMetadataAddress] = Idp.MetadataAddress,
-            [SettingNames.AdminOidcClientId] = "admin-client",
-            [SettingNames.AdminOidcClientSecret] = "admin-client-secret",
+            [AdminOidcSettings.MetadataAddress] = Idp.MetadataAddress,
+            [AdminOidcSettings.ClientId] = "admin-client",
+            [AdminOidcSettings.ClientSecret] = "admin-client-secret",
         }, "test", default);
 
         var page = await Browser.GetStringAsync("/oidcprofiles/edit");

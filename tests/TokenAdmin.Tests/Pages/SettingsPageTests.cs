@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Admin;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Infrastructure;
 
@@ -77,7 +78,7 @@ public sealed class SettingsPageTests : IAsyncLifetime
 
         Assert.DoesNotContain(secret, html, StringComparison.Ordinal);
         Assert.Contains("stored - leave empty to keep", html, StringComparison.Ordinal);
-        Assert.Equal(secret, (await CurrentAsync()).GetSecret(SettingNames.AdminOidcClientSecret));
+        Assert.Equal(secret, (await CurrentAsync()).GetSecret(AdminOidcSettings.ClientSecret));
         var audit = await _app.WithDbAsync(db => db.AuditEntries.Select(e => e.Details).ToListAsync());
         Assert.DoesNotContain(audit, d => d.Contains(secret, StringComparison.Ordinal));
     }
@@ -87,10 +88,10 @@ public sealed class SettingsPageTests : IAsyncLifetime
     {
         await _browser.PostFormAsync("/settings", new() { ["Values[AdminOidc.ClientSecret]"] = "to-be-removed-secret" });
 
-        var cleared = await _browser.PostFormAsync("/settings", new() { ["ClearSecrets"] = SettingNames.AdminOidcClientSecret });
+        var cleared = await _browser.PostFormAsync("/settings", new() { ["ClearSecrets"] = AdminOidcSettings.ClientSecret });
         Assert.True(cleared.StatusCode == HttpStatusCode.Redirect, await cleared.Content.ReadAsStringAsync());
 
-        Assert.Null((await CurrentAsync()).GetSecret(SettingNames.AdminOidcClientSecret));
+        Assert.Null((await CurrentAsync()).GetSecret(AdminOidcSettings.ClientSecret));
     }
 
     [Fact]
@@ -102,7 +103,7 @@ public sealed class SettingsPageTests : IAsyncLifetime
         Assert.Contains("OIDC sign-in needs the metadata address.", html, StringComparison.Ordinal);
         Assert.Contains("OIDC sign-in needs the client ID.", html, StringComparison.Ordinal);
         Assert.Contains("OIDC sign-in needs the client secret.", html, StringComparison.Ordinal);
-        Assert.False((await CurrentAsync()).GetBool(SettingNames.AdminOidcEnabled));
+        Assert.False((await CurrentAsync()).GetBool(AdminOidcSettings.Enabled));
     }
 
     [Theory]
@@ -139,6 +140,6 @@ public sealed class SettingsPageTests : IAsyncLifetime
         var response = await _browser.PostFormAsync("/settings", new() { ["Values[AdminOidc.MetadataAddress]"] = value });
 
         Assert.Contains(message, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
-        Assert.Equal("", (await CurrentAsync()).Get(SettingNames.AdminOidcMetadataAddress));
+        Assert.Equal("", (await CurrentAsync()).Get(AdminOidcSettings.MetadataAddress));
     }
 }

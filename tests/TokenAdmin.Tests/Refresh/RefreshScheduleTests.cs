@@ -138,10 +138,10 @@ public sealed class RefreshScheduleTests
     [Fact]
     public void SettingDefinitions_ValidateTheUpdaterSettings()
     {
-        Assert.Contains("hour field (2nd)", SettingNames.Find(SettingNames.UpdaterSchedule)!.Check("0 25 * * *"), StringComparison.Ordinal);
-        Assert.NotNull(SettingNames.Find(SettingNames.UpdaterInterval)!.Check("30"));
-        Assert.NotNull(SettingNames.Find(SettingNames.UpdaterParallelism)!.Check("64"));
-        Assert.All(SettingNames.All.Where(d => d.Group == SettingNames.UpdaterGroup), d => Assert.Null(d.Check(d.DefaultValue)));
+        Assert.Contains("hour field (2nd)", RefreshSettings.Group[RefreshSettings.Schedule].Check("0 25 * * *"), StringComparison.Ordinal);
+        Assert.NotNull(RefreshSettings.Group[RefreshSettings.Interval].Check("30"));
+        Assert.NotNull(RefreshSettings.Group[RefreshSettings.Parallelism].Check("64"));
+        Assert.All(RefreshSettings.Group.Definitions, d => Assert.Null(d.Check(d.DefaultValue)));
     }
 
     [Fact]
@@ -201,10 +201,10 @@ public sealed class RefreshScheduleTests
     private static RefreshSchedule Schedule(string cron, string interval, string parallelism = "4") =>
         RefreshSchedule.From(new SettingsSnapshot(new Dictionary<string, string>
         {
-            [SettingNames.UpdaterSchedule] = cron,
-            [SettingNames.UpdaterInterval] = interval,
-            [SettingNames.UpdaterParallelism] = parallelism,
-        }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), null!, DateTimeOffset.UtcNow));
+            [RefreshSettings.Schedule] = cron,
+            [RefreshSettings.Interval] = interval,
+            [RefreshSettings.Parallelism] = parallelism,
+        }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), new SettingCatalog([RefreshSettings.Group]), null!, DateTimeOffset.UtcNow));
 
     /// <summary>
     /// A reference crontab (Vixie cron) evaluator, minute by minute: when day-of-month or day-of-week starts with *, a day

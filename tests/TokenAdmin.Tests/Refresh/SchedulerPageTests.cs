@@ -65,9 +65,9 @@ public sealed partial class SchedulerPageTests : UpdaterTestBase
         Assert.Contains("or 3600 s (Interval) when that is longer", page, StringComparison.Ordinal);
         Assert.Contains("8 token configs at a time", page, StringComparison.Ordinal);
         var stored = await App.Services.GetRequiredService<SettingsStore>().GetAsync();
-        Assert.Equal("*/10 * * * *", stored.Get(SettingNames.UpdaterSchedule));
-        Assert.Equal("3600", stored.Get(SettingNames.UpdaterInterval));
-        Assert.Equal("8", stored.Get(SettingNames.UpdaterParallelism));
+        Assert.Equal("*/10 * * * *", stored.Get(RefreshSettings.Schedule));
+        Assert.Equal("3600", stored.Get(RefreshSettings.Interval));
+        Assert.Equal("8", stored.Get(RefreshSettings.Parallelism));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed partial class SchedulerPageTests : UpdaterTestBase
         scheduler.Rescheduled += d => rescheduled.TrySetResult(d);
 
         var result = await App.Services.GetRequiredService<SettingsStore>().UpdateAsync(
-            new Dictionary<string, string?> { [SettingNames.UpdaterSchedule] = "15 3 * * sun" }, "test", default);
+            new Dictionary<string, string?> { [RefreshSettings.Schedule] = "15 3 * * sun" }, "test", default);
 
         Assert.True(result.Succeeded);
         Assert.Contains("0 15 3 ? * SUN", await rescheduled.Task.WaitAsync(Bounded), StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Admin;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Infrastructure;
@@ -22,13 +23,13 @@ public sealed class SecretProtectorTests : IAsyncLifetime
         const string secret = "s3cr3t-client-value-that-must-not-leak";
         var store = _app.Services.GetRequiredService<SettingsStore>();
 
-        var result = await store.UpdateAsync(new Dictionary<string, string?> { [SettingNames.AdminOidcClientSecret] = secret }, "test", default);
+        var result = await store.UpdateAsync(new Dictionary<string, string?> { [AdminOidcSettings.ClientSecret] = secret }, "test", default);
         store.Invalidate();
 
         Assert.True(result.Succeeded);
-        Assert.Equal(secret, (await store.GetAsync()).GetSecret(SettingNames.AdminOidcClientSecret));
+        Assert.Equal(secret, (await store.GetAsync()).GetSecret(AdminOidcSettings.ClientSecret));
         var raw = await DatabaseFiles.RawTextAsync(_app.DataDirectory);
-        Assert.Contains(SettingNames.AdminOidcClientSecret, raw, StringComparison.Ordinal); // the row is there...
+        Assert.Contains(AdminOidcSettings.ClientSecret, raw, StringComparison.Ordinal); // the row is there...
         Assert.DoesNotContain(secret, raw, StringComparison.Ordinal);                      // ...its value is not
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)), raw, StringComparison.Ordinal);
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Admin;
 using TokenAdmin.Secrets;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Infrastructure;
@@ -35,11 +36,11 @@ public sealed class SharedKeyRingTests : IAsyncLifetime
         var storeB = _nodeB.Services.GetRequiredService<SettingsStore>();
         _ = await storeB.GetAsync();
 
-        var saved = await storeA.UpdateAsync(new Dictionary<string, string?> { [SettingNames.AdminOidcClientSecret] = secret }, "test", default);
+        var saved = await storeA.UpdateAsync(new Dictionary<string, string?> { [AdminOidcSettings.ClientSecret] = secret }, "test", default);
         storeB.Invalidate();
 
         Assert.True(saved.Succeeded);
-        Assert.Equal(secret, (await storeB.GetAsync()).GetSecret(SettingNames.AdminOidcClientSecret));
+        Assert.Equal(secret, (await storeB.GetAsync()).GetSecret(AdminOidcSettings.ClientSecret));
         Assert.DoesNotContain(secret, await DatabaseFiles.RawTextAsync(_nodeA.DataDirectory), StringComparison.Ordinal);
     }
 

@@ -106,7 +106,7 @@ public sealed class DebuggerFloodTests : IAsyncLifetime
         var changed = await settings.UpdateAsync(new Dictionary<string, string?>
         {
             ["Debugger.MaxSizeMB"] = "1",
-            [SettingNames.DebuggerBodyLimit] = "200000",
+            [DebuggerSettings.BodyLimit] = "200000",
         }, "test", default);
         Assert.True(changed.Succeeded, string.Join("; ", changed.Errors.Values));
         var recorder = _app.Services.GetRequiredService<ICallRecorder>();

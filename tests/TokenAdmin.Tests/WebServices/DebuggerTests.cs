@@ -126,7 +126,7 @@ public sealed class DebuggerTests : WebServiceTestBase
     [Fact]
     public async Task PurgeJob_RemovesEntriesOlderThanTheRetentionOnly()
     {
-        await SetAsync(SettingNames.DebuggerRetentionDays, "7");
+        await SetAsync(DebuggerSettings.RetentionDays, "7");
         await RecordAsync("crm", 200, DateTimeOffset.UtcNow.AddDays(-8), url: "https://crm.example.test/old");
         await RecordAsync("crm", 200, DateTimeOffset.UtcNow.AddDays(-6), url: "https://crm.example.test/recent");
         await RecordAsync("crm", 200, DateTimeOffset.UtcNow, url: "https://crm.example.test/now");
@@ -157,17 +157,17 @@ public sealed class DebuggerTests : WebServiceTestBase
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("Retention must be a whole number from 1 to 3650.", page, StringComparison.Ordinal);
-        Assert.False(await App.WithDbAsync(db => db.Settings.AnyAsync(s => s.Name == SettingNames.DebuggerRetentionDays)));
+        Assert.False(await App.WithDbAsync(db => db.Settings.AnyAsync(s => s.Name == DebuggerSettings.RetentionDays)));
 
         var saved = await Browser.PostFormAsync("/webservices/debugger?handler=Retention", new() { ["RetentionDays"] = "30" }, formPage: "/webservices/debugger");
         Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
-        Assert.Equal("30", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(SettingNames.DebuggerRetentionDays));
+        Assert.Equal("30", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(DebuggerSettings.RetentionDays));
     }
 
     [Fact]
     public async Task Recorder_CutsBodiesAtTheLimit_AfterRedacting()
     {
-        await SetAsync(SettingNames.DebuggerBodyLimit, "1024");
+        await SetAsync(DebuggerSettings.BodyLimit, "1024");
         var body = "{\"password\":\"" + JsonPassword + "\",\"text\":\"" + new string('x', 5000) + "\"}";
 
         await Recorder.RecordAsync(new CallRecord(CallDirection.Incoming, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(12), "POST", "http://localhost/api/v1/x", 200,

@@ -12,7 +12,7 @@ public sealed class ExternalModel(SettingsStore settings) : PageModel
     public async Task<IActionResult> OnGetAsync(string? returnUrl, CancellationToken cancellationToken)
     {
         var snapshot = await settings.GetAsync(cancellationToken);
-        if (!snapshot.GetBool(SettingNames.AdminOidcEnabled))
+        if (!snapshot.GetBool(AdminOidcSettings.Enabled))
         {
             return NotFound();
         }

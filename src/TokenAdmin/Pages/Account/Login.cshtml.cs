@@ -53,7 +53,7 @@ public sealed class LoginModel(AdminAccounts accounts, SettingsStore settings) :
     private async Task DescribeAsync(CancellationToken cancellationToken)
     {
         var snapshot = await settings.GetAsync(cancellationToken);
-        OidcName = snapshot.GetBool(SettingNames.AdminOidcEnabled) && OidcUsable(snapshot) ? snapshot.Get(SettingNames.AdminOidcDisplayName) : null;
+        OidcName = snapshot.GetBool(AdminOidcSettings.Enabled) && OidcUsable(snapshot) ? snapshot.Get(AdminOidcSettings.DisplayName) : null;
         AnyAdmin = await accounts.AnyAsync(cancellationToken);
     }
 
@@ -62,8 +62,8 @@ public sealed class LoginModel(AdminAccounts accounts, SettingsStore settings) :
     {
         try
         {
-            return snapshot.GetSecret(SettingNames.AdminOidcClientSecret) is not null
-                && Uri.TryCreate(snapshot.Get(SettingNames.AdminOidcMetadataAddress), UriKind.Absolute, out var metadata)
+            return snapshot.GetSecret(AdminOidcSettings.ClientSecret) is not null
+                && Uri.TryCreate(snapshot.Get(AdminOidcSettings.MetadataAddress), UriKind.Absolute, out var metadata)
                 && (metadata.Scheme == "https" || Loopback.IsLoopback(metadata));
         }
         catch (TokenAdmin.Secrets.SecretUnreadableException)

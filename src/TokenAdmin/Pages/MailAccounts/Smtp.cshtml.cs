@@ -19,7 +19,7 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
     [BindProperty]
     public string? TestRecipient { get; set; }
 
-    public static IEnumerable<SettingDefinition> Definitions => SettingNames.All.Where(d => d.Group == SettingNames.SmtpGroup);
+    public static IEnumerable<SettingDefinition> Definitions => MailSettings.SmtpGroup.Definitions;
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
@@ -39,7 +39,7 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
         if (!result.Succeeded)
         {
             await LoadAsync(cancellationToken);
-            foreach (var (name, value) in changes.Where(c => c.Key != SettingNames.SmtpPassword))
+            foreach (var (name, value) in changes.Where(c => c.Key != MailSettings.SmtpPassword))
             {
                 Values[name] = value;
             }
@@ -84,7 +84,7 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
             Values[definition.Name] = current.Get(definition.Name);
         }
 
-        HasPassword = current.IsSet(SettingNames.SmtpPassword);
+        HasPassword = current.IsSet(MailSettings.SmtpPassword);
         Sources = await accounts.TokenSourcesAsync(cancellationToken);
     }
 }

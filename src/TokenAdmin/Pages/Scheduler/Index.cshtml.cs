@@ -22,9 +22,9 @@ public sealed class SchedulerModel(SettingsStore settings, TokenStoreUpdaterSche
         var current = await settings.GetAsync(cancellationToken);
         Input = new ScheduleInput
         {
-            Schedule = current.Get(SettingNames.UpdaterSchedule),
-            Interval = current.Get(SettingNames.UpdaterInterval),
-            Parallelism = current.Get(SettingNames.UpdaterParallelism),
+            Schedule = current.Get(RefreshSettings.Schedule),
+            Interval = current.Get(RefreshSettings.Interval),
+            Parallelism = current.Get(RefreshSettings.Parallelism),
         };
         await LoadAsync(cancellationToken);
     }
@@ -33,9 +33,9 @@ public sealed class SchedulerModel(SettingsStore settings, TokenStoreUpdaterSche
     {
         var result = await settings.UpdateAsync(new Dictionary<string, string?>
         {
-            [SettingNames.UpdaterSchedule] = Input.Schedule,
-            [SettingNames.UpdaterInterval] = Input.Interval,
-            [SettingNames.UpdaterParallelism] = Input.Parallelism,
+            [RefreshSettings.Schedule] = Input.Schedule,
+            [RefreshSettings.Interval] = Input.Interval,
+            [RefreshSettings.Parallelism] = Input.Parallelism,
         }, AdminAuthentication.Actor(User), cancellationToken);
         if (!result.Succeeded)
         {

@@ -5,8 +5,13 @@ using TokenAdmin.Settings;
 
 namespace TokenAdmin.Pages.Settings;
 
-public sealed class SettingsModel(SettingsStore settings) : PageModel
+public sealed class SettingsModel(SettingsStore settings, SettingCatalog catalog) : PageModel
 {
+    /// <summary>The groups this page edits (SMTP sending has a page of its own).</summary>
+    public IReadOnlyList<SettingGroup> Groups { get; } = catalog.Groups.Where(g => g.OnSettingsPage).ToList();
+
+    public SettingCatalog Catalog => catalog;
+
     /// <summary>Field values by setting name; posted as Values[NAME].</summary>
     public Dictionary<string, string?> Values { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -19,7 +24,7 @@ public sealed class SettingsModel(SettingsStore settings) : PageModel
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         Current = await settings.GetAsync(cancellationToken);
-        foreach (var definition in SettingNames.All.Where(d => d.Kind != SettingKind.Secret))
+        foreach (var definition in Groups.SelectMany(g => g.Definitions).Where(d => d.Kind != SettingKind.Secret))
         {
             Values[definition.Name] = Current.Get(definition.Name);
         }
@@ -38,7 +43,7 @@ public sealed class SettingsModel(SettingsStore settings) : PageModel
         }
 
         // Note: an unticked checkbox posts nothing; every boolean the form shows is therefore "false" unless posted.
-        foreach (var definition in SettingNames.All.Where(d => d.Kind == SettingKind.Boolean && !Values.ContainsKey(d.Name)))
+        foreach (var definition in Groups.SelectMany(g => g.Definitions).Where(d => d.Kind == SettingKind.Boolean && !Values.ContainsKey(d.Name)))
         {
             Values[definition.Name] = "false";
         }

@@ -43,7 +43,7 @@ public sealed class DebuggerModel(CallLog log, SettingsStore settings) : PageMod
     /// <summary>Changes the retention (days) through the settings store: validated, audited.</summary>
     public async Task<IActionResult> OnPostRetentionAsync(CancellationToken cancellationToken)
     {
-        var result = await settings.UpdateAsync(new Dictionary<string, string?> { [SettingNames.DebuggerRetentionDays] = RetentionDays ?? "" }, AdminAuthentication.Actor(User), cancellationToken);
+        var result = await settings.UpdateAsync(new Dictionary<string, string?> { [DebuggerSettings.RetentionDays] = RetentionDays ?? "" }, AdminAuthentication.Actor(User), cancellationToken);
         if (!result.Succeeded)
         {
             RetentionError = string.Join(" ", result.Errors.Values);
@@ -61,7 +61,7 @@ public sealed class DebuggerModel(CallLog log, SettingsStore settings) : PageMod
         Result = await log.ReadAsync(filter, cancellationToken);
         WebServices = await log.WebServiceNamesAsync(cancellationToken);
         var snapshot = await settings.GetAsync(cancellationToken);
-        RetentionDays ??= snapshot.Get(SettingNames.DebuggerRetentionDays);
+        RetentionDays ??= snapshot.Get(DebuggerSettings.RetentionDays);
         var (size, calls) = await log.SizeAsync(cancellationToken);
         SizeText = string.Create(CultureInfo.InvariantCulture,
             $"{calls} call(s), {size / (double)CallLogBound.Megabyte:0.0} MB of {CallLogBound.MaxSize(snapshot) / CallLogBound.Megabyte} MB (setting Debugger.MaxSizeMB; the oldest calls go first).");
