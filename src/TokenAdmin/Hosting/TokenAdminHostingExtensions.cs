@@ -25,52 +25,13 @@ public static class TokenAdminHostingExtensions
     /// <summary>Services shared by the web host and the console verbs: store, secrets, settings, admins.</summary>
     public static IServiceCollection AddTokenAdminCore(this IServiceCollection services, IConfiguration configuration, string contentRoot)
     {
-        var section = configuration.GetSection("TokenAdmin");
-        var database = section.Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var dataDirectory = Path.GetFullPath(database.DataDirectory, contentRoot);
-        if (!Directory.Exists(dataDirectory))
-        {
-            // Only its owner may read the database and the master key.
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(dataDirectory);
-            }
-            else
-            {
-                Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-        var engine = DatabaseEngine.From(database, dataDirectory);
-
-        services.AddSingleton(TimeProvider.System);
-        services.Configure<AdminOptions>(section.GetSection("SignIn"));
-        services.AddSingleton(engine);
-        // Note: pooled, because a token refresh creates a scope and a context per source; building a fresh context
-        // each time was a large part of the token store updater's CPU time.
-        if (engine.Provider == DatabaseProvider.Postgres)
-        {
-            // Note: services keep asking for TokenAdminDb; the subclass only brings the PostgreSQL migrations along.
-            services.AddDbContextPool<TokenAdminDb, PostgresTokenAdminDb>(o => o.UseNpgsql(engine.ConnectionString).AddInterceptors(VersionStamp.Instance));
-        }
-        else
-        {
-            var busyTimeout = new SqliteBusyTimeout();
-            services.AddDbContextPool<TokenAdminDb>(o => o.UseSqlite(engine.ConnectionString).AddInterceptors(busyTimeout, VersionStamp.Instance));
-        }
-
-        services.AddSingleton(_ => MasterKey.Load(section["MasterKey"], Path.Combine(dataDirectory, "master.key"), mayCreate: !engine.IsPostgres));
-        services.AddDataProtection()
-            .SetApplicationName("TokenAdmin")
-            .PersistKeysToDbContext<TokenAdminDb>();
-        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
-            new ConfigureOptions<KeyManagementOptions>(o => o.XmlEncryptor = new MasterKeyXmlEncryptor(sp.GetRequiredService<MasterKey>())));
-        services.AddSingleton<ISecretProtector, SecretProtector>();
+        // The database and the data directory (Data/), the master key and Data Protection (Secrets/)
+        var data = DataServices.AddData(services, configuration, contentRoot);
+        SecretServices.AddSecrets(services, configuration, data);
 
         // Settings and their catalog (Settings/), admin users and sign-in (Admin/)
         SettingServices.AddSettings(services);
-        AdminServices.AddAdmin(services);
-
-        services.AddSingleton(_ => new DatabaseWriteGate(serialize: engine.Provider == DatabaseProvider.Sqlite));
+        AdminServices.AddAdmin(services, configuration);
 
         // The alert outbox (Alerts/) and its channels (Alerts/Channels/)
         Alerts.AlertServices.AddAlerts(services, configuration);
@@ -86,10 +47,10 @@ public static class TokenAdminHostingExtensions
         FunctionalAccounts.FunctionalAccountServices.AddFunctionalAccounts(services);
 
         // TokenStoreUpdater (Refresh/)
-        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration, engine);
+        Refresh.TokenStoreUpdaterServices.AddTokenStoreUpdater(services, configuration, data.Engine);
 
         // Mail accounts, fetcher, SMTP sending (Mail/)
-        Mail.MailServices.AddMail(services, configuration, dataDirectory);
+        Mail.MailServices.AddMail(services, configuration, data.Directory);
 
         // Web services, invokers and the call debugger (WebServices/)
         WebServices.WebServiceServices.AddWebServices(services);
