@@ -197,7 +197,7 @@ internal static class ProviderEndpoints
             return;
         }
 
-        var subject = string.IsNullOrEmpty(jwt.Subject) ? jwt.Issuer : jwt.Subject;
+        var subject = string.IsNullOrEmpty(jwt.Subject) ? jwt.Issuer! : jwt.Subject;
         IEnumerable<string> scopes = request.GetScopes();
         if (!scopes.Any() && jwt.TryGetPayloadValue<string>("scope", out var scope))
         {
