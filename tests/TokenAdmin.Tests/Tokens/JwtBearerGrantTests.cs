@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -178,6 +179,38 @@ public sealed class JwtBearerGrantTests : AccountTestBase
         Assert.Equal(JwtBearerGrant.GrantType, form["grant_type"]);
         Assert.Equal("https://oauth2.googleapis.com/token", Part(form["assertion"], 1).GetProperty("aud").GetString());
         Assert.Equal("ya29.google-token", (await App.Services.GetRequiredService<ITokenProvider>().GetTokenAsync(TokenSource.Config(id), default)).Value);
+    }
+
+    [Fact]
+    public async Task JwtBearer_WithoutKeyFile_SignsTheAssertionWithTheClientCertificate()
+    {
+        var certificate = ClientCertificateFiles.Rsa("CN=jwt-bearer");
+        await Idp.AddClientAsync(new TestClient("cert-sa", null, []) { AssertionCertificates = [certificate], AllowedGrantTypes = [TestIdentityProviderServer.JwtBearerGrantType] });
+        Idp.AddJwtBearerKey("cert-sa", ClientCertificateFiles.KeyId(certificate), new RsaSecurityKey(certificate.GetRSAPublicKey()!.ExportParameters(false)));
+        var document = TokenTemplates.Find(TokenTemplates.Custom)!.NewDocument();
+        document.Name = "certificate-bearer";
+        document.Flow = TokenFlows.JwtBearer;
+        document.ClientId = "cert-sa";
+        document.ClientAuthentication = ClientAuthentications.PrivateKeyJwt;
+        document.ClientAssertionAudience = ClientAssertion.AudienceIssuer;
+        document.Issuer = Idp.Issuer.ToString();
+        document.Endpoints.Token = Idp.TokenEndpoint;
+        document.Scope = "mail";
+        document.AssertionSubject = Mailbox;
+        using var scope = App.Services.CreateScope();
+        var saved = await scope.ServiceProvider.GetRequiredService<TokenConfigService>().CreateAsync(
+            document, new TokenConfigSecrets { Certificate = new ClientCertificateUpload(ClientCertificateFiles.Pem(certificate), null) }, "test", default);
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.Select(e => $"{e.Key}: {e.Value}")));
+
+        var result = await RequestAsync(TokenSource.Config(saved.Config!.Id));
+
+        Assert.True(result.Succeeded, result.Message);
+        var assertion = LastRequestValues("assertion").Single();
+        Assert.Equal(ClientCertificateFiles.KeyId(certificate), Part(assertion, 0).GetProperty("kid").GetString());
+        Assert.Equal("cert-sa", Part(assertion, 1).GetProperty("iss").GetString());
+        Assert.Equal(Mailbox, Part(assertion, 1).GetProperty("sub").GetString());
+        Assert.Equal(Idp.TokenEndpoint, Part(assertion, 1).GetProperty("aud").GetString());
+        Assert.Single(LastRequestValues("client_assertion"));
     }
 
     public static TheoryData<string, string> BadKeyFiles => new()
