@@ -239,6 +239,23 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         _state.Users[user.UserName] = user;
     }
 
+    /// <summary>
+    /// Registers a public key that may sign JWT bearer grant assertions (RFC 7523 section 2.1) of <paramref name="issuer"/>
+    /// (a service account's client_email, or a client ID) with header kid <paramref name="keyId"/>. The provider checks
+    /// the signature, iss, aud (the token endpoint), exp (at most one hour after iat) and issues a token for the
+    /// assertion's sub. Clients that send the grant need <see cref="JwtBearerGrantType"/> in their allowed grant types.
+    /// </summary>
+    public void AddJwtBearerKey(string issuer, string keyId, Microsoft.IdentityModel.Tokens.SecurityKey publicKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(issuer);
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
+        ArgumentNullException.ThrowIfNull(publicKey);
+        _state.JwtBearerKeys.GetOrAdd(issuer, static _ => new(StringComparer.Ordinal))[keyId] = publicKey;
+    }
+
+    /// <summary>The grant type of the JWT bearer grant (RFC 7523 section 2.1).</summary>
+    public const string JwtBearerGrantType = ProviderEndpoints.JwtBearerGrantType;
+
     /// <summary>Removes a user: the login page and the password grant no longer accept it.</summary>
     public bool RemoveUser(string userName) => _state.Users.TryRemove(userName, out _);
 
@@ -389,7 +406,8 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
 
                 server.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
-                    .AllowClientCredentialsFlow();
+                    .AllowClientCredentialsFlow()
+                    .AllowCustomFlow(ProviderEndpoints.JwtBearerGrantType);
                 if (options.AllowPasswordFlow)
                 {
                     server.AllowPasswordFlow();

@@ -48,6 +48,13 @@ public sealed class FunctionalAccount
     /// <summary>The account's own client certificate (private_key_jwt, tls_client_auth); without one, mutual TLS uses the profile's.</summary>
     public ClientCertificate Certificate { get; set; } = new();
 
+    // JWT bearer grant (RFC 7523 section 2.1).
+    /// <summary>The mailbox (user) the service account acts as: the assertion's sub; null = the service account itself.</summary>
+    public string? AssertionSubject { get; set; }
+
+    /// <summary>The service-account key that signs the JWT bearer assertion; empty = the account's client certificate signs it.</summary>
+    public ServiceAccountKey ServiceAccountKey { get; set; } = new();
+
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -63,7 +70,13 @@ public static class AccountGrantTypes
     public const string Password = "password";
     public const string AuthorizationCode = "authorization_code";
 
-    public static readonly IReadOnlyList<string> All = [ClientCredentials, Password, AuthorizationCode];
+    /// <summary>The JWT bearer grant (RFC 7523 section 2.1); sent as <see cref="JwtBearerGrant.GrantType"/>.</summary>
+    public const string JwtBearer = "jwt_bearer";
+
+    public static readonly IReadOnlyList<string> All = [ClientCredentials, Password, AuthorizationCode, JwtBearer];
+
+    /// <summary>The grant_type value a provider lists in grant_types_supported.</summary>
+    public static string OAuthName(string grantType) => grantType == JwtBearer ? JwtBearerGrant.GrantType : grantType;
 }
 
 public static class AccountTokenTypes
@@ -100,6 +113,8 @@ internal sealed class FunctionalAccountConfiguration : IEntityTypeConfiguration<
         builder.Property(a => a.ClientAssertionAlgorithm).HasMaxLength(10);
         builder.Property(a => a.ClientAssertionAudience).HasMaxLength(20);
         builder.ComplexProperty(a => a.Certificate, ClientCertificateColumns.Configure);
+        builder.Property(a => a.AssertionSubject).HasMaxLength(320);
+        builder.ComplexProperty(a => a.ServiceAccountKey, ServiceAccountKeyColumns.Configure);
         // Note: a profile in use cannot be deleted (the service says so first; the database enforces it too).
         builder.HasOne(a => a.Profile).WithMany().HasForeignKey(a => a.OidcProfileId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(a => a.State).WithOne().HasForeignKey<TokenState>(s => s.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);

@@ -7,7 +7,7 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.FunctionalAccounts;
 
 /// <summary>What an admin enters for a functional account. The password is write-only: empty keeps the stored one.</summary>
-public sealed class FunctionalAccountInput : IClientCredentialInput
+public sealed class FunctionalAccountInput : IClientCredentialInput, IJwtBearerInput
 {
     public string Name { get; set; } = "";
     public int? OidcProfileId { get; set; }
@@ -32,8 +32,14 @@ public sealed class FunctionalAccountInput : IClientCredentialInput
     public string? ClientCertificatePassword { get; set; }
     public bool ClearClientCertificate { get; set; }
 
+    // JWT bearer grant (RFC 7523 section 2.1).
+    public string? AssertionSubject { get; set; }
+    public IFormFile? ServiceAccountKeyFile { get; set; }
+    public bool ClearServiceAccountKey { get; set; }
+
     public static FunctionalAccountInput From(FunctionalAccount a) => new()
     {
+        AssertionSubject = a.AssertionSubject,
         Name = a.Name, OidcProfileId = a.OidcProfileId, GrantType = a.GrantType, Scope = a.Scope, Username = a.Username,
         Resources = a.Resources, ResourceParameterName = a.ResourceParameterName, ResourcePerParameter = a.ResourcePerParameter,
         TokenType = a.TokenType, RefreshTokenLifetimeDays = a.RefreshTokenLifetimeDays, RefreshTokenSliding = a.RefreshTokenSliding, Valid = a.Valid, SharedThroughApi = a.SharedThroughApi, Version = a.Version,
@@ -91,7 +97,7 @@ public sealed class FunctionalAccountService(
         }
 
         var sharedBefore = account.SharedThroughApi;
-        var grantBefore = (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter);
+        var grantBefore = (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter, account.AssertionSubject, account.ServiceAccountKey.PrivateKeyId);
         var errors = await ApplyAsync(account, input, cancellationToken);
         if (errors.Count > 0)
         {
@@ -99,7 +105,7 @@ public sealed class FunctionalAccountService(
             return new FunctionalAccountSaveResult(errors);
         }
 
-        var grantChanged = grantBefore != (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter)
+        var grantChanged = grantBefore != (account.OidcProfileId, account.GrantType, account.Scope, account.Username, account.Resources, account.ResourceParameterName, account.ResourcePerParameter, account.AssertionSubject, account.ServiceAccountKey.PrivateKeyId)
             || input.Password is { Length: > 0 } || input.ClearPassword;
         if (grantChanged && account.State is { } state)
         {
@@ -119,6 +125,11 @@ public sealed class FunctionalAccountService(
         if (input.ClientCertificateFile is { Length: > 0 } || input.ClearClientCertificate)
         {
             details.Add(input.ClientCertificateFile is { Length: > 0 } ? $"client certificate changed ({account.Certificate.Thumbprint})" : "client certificate removed");
+        }
+
+        if (input.ServiceAccountKeyFile is { Length: > 0 } || input.ClearServiceAccountKey)
+        {
+            details.Add(input.ServiceAccountKeyFile is { Length: > 0 } ? $"service account key changed ({account.ServiceAccountKey.ClientEmail}, {account.ServiceAccountKey.PrivateKeyId})" : "service account key removed");
         }
 
         if (sharedBefore != account.SharedThroughApi)
@@ -179,9 +190,9 @@ public sealed class FunctionalAccountService(
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             var supported = (await profiles.MetadataFor(profile).GetAsync(timeout.Token)).GrantTypesSupported;
-            return supported.Count == 0 || supported.Contains(grantType)
+            return supported.Count == 0 || supported.Contains(AccountGrantTypes.OAuthName(grantType))
                 ? null
-                : $"Grant type: the provider of profile '{profile.Name}' does not offer {grantType}; its discovery document lists {string.Join(", ", supported)}.";
+                : $"Grant type: the provider of profile '{profile.Name}' does not offer {AccountGrantTypes.OAuthName(grantType)}; its discovery document lists {string.Join(", ", supported)}.";
         }
         catch (Exception ex) when (ex is InvalidOperationException or Oidc.ProfileTlsException or OperationCanceledException or SecretUnreadableException
             && !cancellationToken.IsCancellationRequested)
@@ -307,6 +318,29 @@ public sealed class FunctionalAccountService(
             errors[nameof(input.ClientAssertionAlgorithm)] = "Signing algorithm: " + algorithmProblem;
         }
 
+        // JWT bearer grant (RFC 7523 section 2.1): a service-account key, or the client certificate, signs the assertion.
+        ServiceAccountKey? serviceAccountKey = null;
+        if (await JwtBearerGrant.UploadAsync(input, cancellationToken) is { } keyFile)
+        {
+            (serviceAccountKey, var keyError) = JwtBearerGrant.Read(keyFile, protector);
+            if (keyError is not null)
+            {
+                errors["ServiceAccountKey"] = "Service account key: " + keyError;
+            }
+        }
+
+        var assertionSubject = string.IsNullOrWhiteSpace(input.AssertionSubject) ? null : input.AssertionSubject.Trim();
+        if (assertionSubject is not null && (assertionSubject.Length > 320 || assertionSubject.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
+        {
+            errors[nameof(input.AssertionSubject)] = "Mailbox to act as: one address or user name without spaces, at most 320 characters.";
+        }
+
+        var keptKey = serviceAccountKey ?? (!input.ClearServiceAccountKey && account.ServiceAccountKey.Present ? account.ServiceAccountKey : null);
+        if (input.GrantType == AccountGrantTypes.JwtBearer && keptKey is null && keptCertificate is null)
+        {
+            errors.TryAdd("ServiceAccountKey", "Service account key: the JWT bearer grant needs the service account's JSON key file (or a client certificate) to sign its assertion; upload one.");
+        }
+
         if (errors.Count == 0 && await UnsupportedGrantAsync(input.OidcProfileId!.Value, input.GrantType, cancellationToken) is { } unsupported)
         {
             errors[nameof(input.GrantType)] = unsupported;
@@ -350,6 +384,16 @@ public sealed class FunctionalAccountService(
         else if (input.ClearClientCertificate)
         {
             account.Certificate.Clear();
+        }
+
+        account.AssertionSubject = input.GrantType == AccountGrantTypes.JwtBearer ? assertionSubject : null;
+        if (serviceAccountKey is not null)
+        {
+            account.ServiceAccountKey.CopyFrom(serviceAccountKey);
+        }
+        else if (input.ClearServiceAccountKey)
+        {
+            account.ServiceAccountKey.Clear();
         }
 
         return errors;

@@ -91,6 +91,7 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
             {
                 AccountGrantTypes.AuthorizationCode => TokenFlows.AuthorizationCode,
                 AccountGrantTypes.Password => TokenFlows.Password,
+                AccountGrantTypes.JwtBearer => TokenFlows.JwtBearer,
                 _ => TokenFlows.ClientCredentials,
             },
             ClientId = profile.ClientId,
@@ -99,6 +100,8 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
             ClientAssertionAlgorithm = account.ClientAssertionAlgorithm,
             ClientAssertionAudience = account.ClientAssertionAudience ?? ClientAssertion.AudienceTokenEndpoint,
             Certificate = account.Certificate,
+            ServiceAccountKey = account.ServiceAccountKey,
+            AssertionSubject = account.AssertionSubject,
             Username = account.Username,
             PasswordProtected = account.PasswordProtected,
             Scope = account.Scope,

@@ -22,6 +22,8 @@ public sealed class TokenConfig
     public string? PasswordProtected { get; set; }
     /// <summary>The client certificate for private_key_jwt and tls_client_auth (never in the YAML).</summary>
     public ClientCertificate Certificate { get; set; } = new();
+    /// <summary>The service-account key of the JWT bearer flow (never in the YAML).</summary>
+    public ServiceAccountKey ServiceAccountKey { get; set; } = new();
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -45,6 +47,7 @@ internal sealed class TokenConfigConfiguration : IEntityTypeConfiguration<TokenC
         builder.Property(c => c.ChangedBy).HasMaxLength(200);
         builder.Property(c => c.Version).HasMaxLength(32).IsConcurrencyToken();
         builder.ComplexProperty(c => c.Certificate, ClientCertificateColumns.Configure);
+        builder.ComplexProperty(c => c.ServiceAccountKey, ServiceAccountKeyColumns.Configure);
         builder.HasOne(c => c.State).WithOne().HasForeignKey<TokenState>(s => s.TokenConfigId).OnDelete(DeleteBehavior.Cascade);
     }
 }

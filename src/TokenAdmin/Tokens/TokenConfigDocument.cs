@@ -6,7 +6,11 @@ public static class TokenFlows
     public const string AuthorizationCode = "AuthorizationCode";
     public const string ClientCredentials = "ClientCredentials";
     public const string Password = "Password";
-    public static readonly IReadOnlyList<string> All = [AuthorizationCode, ClientCredentials, Password];
+
+    // JWT bearer grant (RFC 7523 section 2.1): an assertion signed with a service-account key (Google) or the client certificate.
+    public const string JwtBearer = "JwtBearer";
+
+    public static readonly IReadOnlyList<string> All = [AuthorizationCode, ClientCredentials, Password, JwtBearer];
 }
 
 /// <summary>How the client authenticates at the token endpoint (RFC 6749 section 2.3, RFC 7523, RFC 8705).</summary>
@@ -98,6 +102,9 @@ public sealed class TokenConfigDocument
 
     /// <summary>User name for the password grant; its password is a secret kept beside the document.</summary>
     public string? Username { get; set; }
+
+    /// <summary>JWT bearer flow: the mailbox (user) the service account acts as, the assertion's sub; null = the service account itself.</summary>
+    public string? AssertionSubject { get; set; }
 
     /// <summary>Seconds a token must have left to be handed out from the cache (default 60).</summary>
     public int? LeadTimeSeconds { get; set; }

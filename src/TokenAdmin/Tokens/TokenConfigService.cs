@@ -15,6 +15,15 @@ public sealed record TokenConfigSecrets(string? ClientSecret = null, string? Pas
 
     /// <summary>An already read certificate (an import carries it encrypted); wins over <see cref="Certificate"/>.</summary>
     public ClientCertificate? ReadCertificate { get; init; }
+
+    // JWT bearer grant (RFC 7523 section 2.1).
+    /// <summary>A service account's JSON key file uploaded now; read and checked when the config is saved.</summary>
+    public byte[]? ServiceAccountKeyFile { get; init; }
+
+    public bool ClearServiceAccountKey { get; init; }
+
+    /// <summary>An already read key (an import checked it first); wins over <see cref="ServiceAccountKeyFile"/>.</summary>
+    public ServiceAccountKey? ReadServiceAccountKey { get; init; }
 }
 
 public sealed record TokenConfigSaveResult(Dictionary<string, string> Errors, TokenConfig? Config = null)
@@ -44,9 +53,11 @@ public sealed class TokenConfigService(
     public async Task<TokenConfigSaveResult> CreateAsync(TokenConfigDocument document, TokenConfigSecrets secrets, string actor, CancellationToken cancellationToken)
     {
         var certificate = ReadCertificate(secrets, out var certificateError);
+        var serviceAccountKey = ReadServiceAccountKey(secrets, out var keyError);
         var errors = await PrepareAsync(document, secrets.ClientSecret is { Length: > 0 }, secrets.Password is { Length: > 0 }, null, cancellationToken,
-            hasCertificate: certificate is not null, certificate?.KeyType);
+            hasCertificate: certificate is not null, certificate?.KeyType, hasServiceAccountKey: serviceAccountKey is not null);
         AddCertificateError(errors, certificateError);
+        AddServiceAccountKeyError(errors, keyError);
         if (errors.Count > 0)
         {
             return new TokenConfigSaveResult(errors);
@@ -69,6 +80,7 @@ public sealed class TokenConfigService(
             ChangedBy = actor,
         };
         ApplySecrets(config, secrets, certificate);
+        ApplyServiceAccountKey(config, secrets, serviceAccountKey);
         db.TokenConfigs.Add(config);
         AuditLog.Add(db, time, actor, "token-config.created", config.Name, $"template {config.Template}, flow {config.Flow}");
         await db.SaveChangesAsync(cancellationToken);
@@ -100,9 +112,12 @@ public sealed class TokenConfigService(
         var hasPassword = secrets.Password is { Length: > 0 } || (!secrets.ClearPassword && config.PasswordProtected is not null);
         var certificate = ReadCertificate(secrets, out var certificateError);
         var keptCertificate = !secrets.ClearCertificate && config.Certificate.Present ? config.Certificate : null;
+        var serviceAccountKey = ReadServiceAccountKey(secrets, out var keyError);
+        var keptKey = serviceAccountKey ?? (!secrets.ClearServiceAccountKey && config.ServiceAccountKey.Present ? config.ServiceAccountKey : null);
         var errors = await PrepareAsync(document, hasSecret, hasPassword, id, cancellationToken,
-            hasCertificate: (certificate ?? keptCertificate) is not null, (certificate ?? keptCertificate)?.KeyType);
+            hasCertificate: (certificate ?? keptCertificate) is not null, (certificate ?? keptCertificate)?.KeyType, hasServiceAccountKey: keptKey is not null);
         AddCertificateError(errors, certificateError);
+        AddServiceAccountKeyError(errors, keyError);
         if (errors.Count > 0)
         {
             return new TokenConfigSaveResult(errors);
@@ -119,6 +134,7 @@ public sealed class TokenConfigService(
         config.ChangedAt = time.GetUtcNow().UtcDateTime;
         config.ChangedBy = actor;
         ApplySecrets(config, secrets, certificate);
+        ApplyServiceAccountKey(config, secrets, serviceAccountKey);
         if ((secrets.ClientSecret is { Length: > 0 } || certificate is not null) && config.State is { RefreshTokenRevokedAt: not null, LastErrorCode: "invalid_client" } state)
         {
             // The provider refused the client, not the refresh token: with the new secret it may be good again.
@@ -172,7 +188,7 @@ public sealed class TokenConfigService(
     /// <summary>Normalizes and validates; for the OIDC template reads issuer and endpoints from discovery.</summary>
     internal async Task<Dictionary<string, string>> PrepareAsync(
         TokenConfigDocument document, bool hasClientSecret, bool hasPassword, int? existingId, CancellationToken cancellationToken,
-        bool hasCertificate = false, string? certificateKeyType = null)
+        bool hasCertificate = false, string? certificateKeyType = null, bool hasServiceAccountKey = false)
     {
         document.Name = document.Name?.Trim() ?? "";
         document.ClientId = document.ClientId?.Trim() ?? "";
@@ -184,6 +200,7 @@ public sealed class TokenConfigService(
         document.Issuer = NullIfBlank(document.Issuer);
         document.DiscoveryUrl = NullIfBlank(document.DiscoveryUrl);
         document.Username = NullIfBlank(document.Username);
+        document.AssertionSubject = NullIfBlank(document.AssertionSubject);
 
         var errors = new Dictionary<string, string>();
         var discoveryUrlProblem = TokenConfigValidator.DiscoveryUrlProblem(document);
@@ -206,7 +223,7 @@ public sealed class TokenConfigService(
             }
         }
 
-        foreach (var (field, message) in TokenConfigValidator.Validate(document, hasClientSecret, hasPassword, hasCertificate, certificateKeyType))
+        foreach (var (field, message) in TokenConfigValidator.Validate(document, hasClientSecret, hasPassword, hasCertificate, certificateKeyType, hasServiceAccountKey))
         {
             // Endpoints that discovery should have filled in are not a separate mistake when discovery failed.
             if (!(errors.ContainsKey("discoveryUrl") && field.StartsWith("endpoints.", StringComparison.Ordinal)))
@@ -248,6 +265,44 @@ public sealed class TokenConfigService(
         {
             // The upload's own problem replaces "needs a certificate": it says what is wrong with the one given.
             errors["clientCertificate"] = "Client certificate: " + error;
+        }
+    }
+
+    /// <summary>The service-account key the save brings (read from an upload, or carried by an import); null when none, or when it is refused.</summary>
+    private ServiceAccountKey? ReadServiceAccountKey(TokenConfigSecrets secrets, out string? error)
+    {
+        error = null;
+        if (secrets.ReadServiceAccountKey is { Present: true } read)
+        {
+            return read;
+        }
+
+        if (secrets.ServiceAccountKeyFile is not { } file)
+        {
+            return null;
+        }
+
+        (var key, error) = JwtBearerGrant.Read(file, protector);
+        return key;
+    }
+
+    private static void AddServiceAccountKeyError(Dictionary<string, string> errors, string? error)
+    {
+        if (error is not null)
+        {
+            errors["serviceAccountKey"] = "Service account key: " + error;
+        }
+    }
+
+    private static void ApplyServiceAccountKey(TokenConfig config, TokenConfigSecrets secrets, ServiceAccountKey? key)
+    {
+        if (key is not null)
+        {
+            config.ServiceAccountKey.CopyFrom(key);
+        }
+        else if (secrets.ClearServiceAccountKey)
+        {
+            config.ServiceAccountKey.Clear();
         }
     }
 
@@ -305,6 +360,11 @@ public sealed class TokenConfigService(
         if (secrets.Certificate is not null || secrets.ReadCertificate is not null || secrets.ClearCertificate)
         {
             changes.Add(secrets.Certificate is not null || secrets.ReadCertificate is not null ? "client certificate changed" : "client certificate removed");
+        }
+
+        if (secrets.ServiceAccountKeyFile is not null || secrets.ReadServiceAccountKey is not null || secrets.ClearServiceAccountKey)
+        {
+            changes.Add(secrets.ServiceAccountKeyFile is not null || secrets.ReadServiceAccountKey is not null ? "service account key changed" : "service account key removed");
         }
 
         return changes.Count == 0 ? "no change" : string.Join("; ", changes);

@@ -117,6 +117,8 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
             ClientAssertionAlgorithm = document.ClientAssertionAlgorithm,
             ClientAssertionAudience = document.ClientAssertionAudience ?? ClientAssertion.AudienceTokenEndpoint,
             Certificate = config.Certificate,
+            ServiceAccountKey = config.ServiceAccountKey,
+            AssertionSubject = document.AssertionSubject,
             Username = document.Username,
             PasswordProtected = config.PasswordProtected,
             Scope = document.Scope,

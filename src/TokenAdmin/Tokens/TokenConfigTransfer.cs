@@ -57,7 +57,9 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
     private const string ClientSecretKey = "clientSecret";
     private const string PasswordKey = "password";
     private const string ClientCertificateKey = "clientCertificate";
-    private static readonly HashSet<string> SecretKeys = new(StringComparer.Ordinal) { ClientSecretKey, PasswordKey, ClientCertificateKey };
+    private const string ServiceAccountKeyKey = "serviceAccountKey";
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+    private static readonly HashSet<string> SecretKeys = new(StringComparer.Ordinal) { ClientSecretKey, PasswordKey, ClientCertificateKey, ServiceAccountKeyKey };
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The service from the container when it is registered there, else built from the container's parts.</summary>
@@ -101,7 +103,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         foreach (var config in configs)
         {
             var entry = TokenConfigYaml.Write(TokenConfigYaml.Parse(config.Yaml));
-            if (includeSecrets && (config.ClientSecretProtected is not null || config.PasswordProtected is not null || config.Certificate.Present))
+            if (includeSecrets && (config.ClientSecretProtected is not null || config.PasswordProtected is not null || config.Certificate.Present || config.ServiceAccountKey.Present))
             {
                 try
                 {
@@ -110,6 +112,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
                         ClientSecret = service.ClientSecret(config),
                         Password = service.Password(config),
                         ClientCertificate = config.Certificate.Protected is { } certificate ? protector.Unprotect(certificate) : null,
+                        ServiceAccountKey = config.ServiceAccountKey.Present ? ServiceAccountKeyJson(config.ServiceAccountKey) : null,
                     });
                 }
                 catch (SecretUnreadableException)
@@ -269,6 +272,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
                 var secrets = new TokenConfigSecrets(entry.Extracted.GetValueOrDefault(ClientSecretKey), entry.Extracted.GetValueOrDefault(PasswordKey))
                 {
                     Certificate = entry.Extracted.GetValueOrDefault(ClientCertificateKey) is { Length: > 0 } pem ? new ClientCertificateUpload(Encoding.UTF8.GetBytes(pem), null) : null,
+                    ServiceAccountKeyFile = entry.Extracted.GetValueOrDefault(ServiceAccountKeyKey) is { Length: > 0 } json ? Encoding.UTF8.GetBytes(json) : null,
                 };
                 entries.Add(new ImportEntry(entry.Index, document!, secrets));
             }
@@ -377,8 +381,22 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
                 }
             }
 
+            var serviceAccountKey = current is { ServiceAccountKey.Present: true } ? current.ServiceAccountKey : null;
+            if (entry.Secrets.ServiceAccountKeyFile is { } keyFile)
+            {
+                (serviceAccountKey, var keyError) = JwtBearerGrant.Read(keyFile, protector);
+                if (keyError is not null)
+                {
+                    errors.Add(new TokenImportError(entry.Index, name, $"{ServiceAccountKeyKey}: {keyError}"));
+                }
+                else
+                {
+                    entry.Secrets = entry.Secrets with { ServiceAccountKeyFile = null, ReadServiceAccountKey = serviceAccountKey };
+                }
+            }
+
             var problems = await service.PrepareAsync(document, hasSecret, hasPassword, current?.Id, cancellationToken,
-                hasCertificate: certificate is not null, certificate?.KeyType);
+                hasCertificate: certificate is not null, certificate?.KeyType, hasServiceAccountKey: serviceAccountKey is not null);
             errors.AddRange(problems.Select(p => new TokenImportError(entry.Index, name, p.Key.Length == 0 ? p.Value : $"{p.Key}: {p.Value}")));
 
             if (current is not null && !overwrite)
@@ -405,7 +423,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
     {
         var added = new List<string>();
         var updated = new List<string>();
-        if (plan.Any(p => p.Entry.Secrets.ClientSecret is { Length: > 0 } || p.Entry.Secrets.Password is { Length: > 0 } || p.Entry.Secrets.ReadCertificate is not null))
+        if (plan.Any(p => p.Entry.Secrets.ClientSecret is { Length: > 0 } || p.Entry.Secrets.Password is { Length: > 0 } || p.Entry.Secrets.ReadCertificate is not null || p.Entry.Secrets.ReadServiceAccountKey is not null))
         {
             // Note: the first secret of an installation creates the Data Protection key, which is stored through a
             // connection of its own; inside the transaction below that write would wait on the transaction's lock.
@@ -490,5 +508,27 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
         /// <summary>The client certificate and its private key, as PEM.</summary>
         [YamlMember(Alias = ClientCertificateKey, ScalarStyle = ScalarStyle.Literal)]
         public string? ClientCertificate { get; set; }
+
+        /// <summary>The JWT bearer grant's service-account key, as a JSON key file (what the import reads back).</summary>
+        [YamlMember(Alias = ServiceAccountKeyKey, ScalarStyle = ScalarStyle.Literal)]
+        public string? ServiceAccountKey { get; set; }
+    }
+
+    /// <summary>The stored key as a service account's JSON key file (type, client_email, private_key_id, private_key, token_uri).</summary>
+    private string ServiceAccountKeyJson(ServiceAccountKey key)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["type"] = "service_account",
+            ["client_email"] = key.ClientEmail,
+            ["private_key_id"] = key.PrivateKeyId,
+            ["private_key"] = protector.Unprotect(key.Protected!),
+        };
+        if (key.TokenUri is not null)
+        {
+            values["token_uri"] = key.TokenUri;
+        }
+
+        return System.Text.Json.JsonSerializer.Serialize(values, IndentedJson) + "\n";
     }
 }

@@ -14,7 +14,8 @@ public static partial class TokenConfigValidator
         "client_assertion", "client_assertion_type", "assertion",
     };
 
-    public static Dictionary<string, string> Validate(TokenConfigDocument doc, bool hasClientSecret, bool hasPassword, bool hasCertificate = false, string? certificateKeyType = null)
+    public static Dictionary<string, string> Validate(TokenConfigDocument doc, bool hasClientSecret, bool hasPassword, bool hasCertificate = false, string? certificateKeyType = null,
+        bool hasServiceAccountKey = false)
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         void Add(string field, string message) => errors.TryAdd(field, message);
@@ -34,7 +35,9 @@ public static partial class TokenConfigValidator
             Add("flow", $"Flow must be one of: {string.Join(", ", TokenFlows.All)}.");
         }
 
-        if (string.IsNullOrWhiteSpace(doc.ClientId) || doc.ClientId.Any(char.IsWhiteSpace) || doc.ClientId.Length > 200)
+        // Note: the JWT bearer grant with a service-account key (Google) names no client: the assertion's iss says who asks.
+        var clientIdOptional = doc.Flow == TokenFlows.JwtBearer && hasServiceAccountKey;
+        if ((string.IsNullOrWhiteSpace(doc.ClientId) && !clientIdOptional) || doc.ClientId.Any(char.IsWhiteSpace) || doc.ClientId.Length > 200)
         {
             Add("clientId", "Client ID is required, without spaces.");
         }
@@ -106,6 +109,17 @@ public static partial class TokenConfigValidator
         if (doc.Flow == TokenFlows.ClientCredentials && !hasClientSecret && !hasCertificate)
         {
             Add("clientSecret", "Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth).");
+        }
+
+        // JWT bearer grant (RFC 7523 section 2.1).
+        if (doc.Flow == TokenFlows.JwtBearer && !hasServiceAccountKey && !hasCertificate)
+        {
+            Add("serviceAccountKey", "Service account key: the JWT bearer flow needs the service account's JSON key file (or a client certificate) to sign its assertion; upload one.");
+        }
+
+        if (doc.AssertionSubject is { } subject && (subject.Length is 0 or > 320 || subject.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
+        {
+            Add("assertionSubject", "Mailbox to act as: one address or user name without spaces, at most 320 characters.");
         }
 
         CheckParameters(errors, "parameters.authorization", doc.Parameters.Authorization);

@@ -48,7 +48,12 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
 
         using var request = new HttpRequestMessage(HttpMethod.Post, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        form["client_id"] = client.ClientId;
+        if (client.ClientId.Length > 0)
+        {
+            // Note: a JWT bearer grant with a service-account key (Google) may name no client: the assertion says who asks.
+            form["client_id"] = client.ClientId;
+        }
+
         switch (client.Method)
         {
             case ClientAuthentications.Basic when client.Secret is not null:

@@ -167,7 +167,12 @@ public sealed partial class TokenEngine(
         }
     }
 
-    private static string FreshGrant(TokenSourceDefinition source) => source.Flow == TokenFlows.Password ? "password" : "client_credentials";
+    private static string FreshGrant(TokenSourceDefinition source) => source.Flow switch
+    {
+        TokenFlows.Password => "password",
+        TokenFlows.JwtBearer => JwtBearerGrant.GrantType,
+        _ => "client_credentials",
+    };
 
     /// <summary>
     /// The grant request the source would send (no secrets in it), resolving the provider's endpoints (discovery for a
@@ -227,6 +232,15 @@ public sealed partial class TokenEngine(
                 secrets["code"] = code!.Code;
                 secrets["redirect_uri"] = code.RedirectUri;
                 secrets["code_verifier"] = code.CodeVerifier;
+                break;
+            case JwtBearerGrant.GrantType:
+                if (!source.ServiceAccountKey.Present && !source.Certificate.Present)
+                {
+                    return new GrantAnswer(null, new TokenFailure(TokenFailureKind.Rejected, "provider_configuration",
+                        $"'{source.Name}' uses the JWT bearer grant but holds no key to sign the assertion: upload the service account's JSON key (or a client certificate) on its Edit page."), null);
+                }
+
+                secrets["assertion"] = JwtBearerGrant.CreateAssertion(source, request.Endpoint, protector.Unprotect, time.GetUtcNow().UtcDateTime);
                 break;
         }
 

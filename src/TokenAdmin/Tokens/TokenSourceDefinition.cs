@@ -33,6 +33,14 @@ public sealed class TokenSourceDefinition
 
     /// <summary>The source's client certificate (private_key_jwt, tls_client_auth); empty when none was uploaded.</summary>
     public ClientCertificate Certificate { get; init; } = new();
+
+    // JWT bearer grant (RFC 7523 section 2.1).
+    /// <summary>The service-account key that signs the JWT bearer grant's assertion; empty = the client certificate signs it.</summary>
+    public ServiceAccountKey ServiceAccountKey { get; init; } = new();
+
+    /// <summary>The JWT bearer assertion's sub (the mailbox to act as); null = its issuer.</summary>
+    public string? AssertionSubject { get; init; }
+
     public string? Username { get; init; }
     public string? PasswordProtected { get; init; }
     public string Scope { get; init; } = "";
@@ -72,7 +80,8 @@ public sealed class TokenSourceDefinition
 
     public required ITokenSourceKind Kind { get; init; }
 
-    public bool CanStartAfresh => Flow is TokenFlows.ClientCredentials or TokenFlows.Password;
+    /// <summary>True when the source gets a new token with its own credentials, without a person (no refresh token needed).</summary>
+    public bool CanStartAfresh => Flow is TokenFlows.ClientCredentials or TokenFlows.Password or TokenFlows.JwtBearer;
 
     public bool WantsNonce => UseNonce && Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("openid");
 

@@ -20,6 +20,8 @@ internal static class ProviderEndpoints
     /// <summary>An authorization request with this login_hint is answered with error=access_denied.</summary>
     public const string DenyLoginHint = "deny";
 
+    public const string JwtBearerGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
     private const string Scheme = OpenIddictServerAspNetCoreDefaults.AuthenticationScheme;
 
     // Claims that describe the token rather than the user; left out of the userinfo response.
@@ -124,7 +126,87 @@ internal static class ProviderEndpoints
             return;
         }
 
+        if (request.GrantType == JwtBearerGrantType)
+        {
+            await JwtBearerAsync(context, request, state);
+            return;
+        }
+
         await ForbidAsync(context, Errors.UnsupportedGrantType, "The grant type is not supported.");
+    }
+
+    /// <summary>
+    /// The JWT bearer grant (RFC 7523 sections 2.1 and 3): the assertion's signature with a key registered for its iss
+    /// and kid, aud = this token endpoint, exp present and in the future, at most one hour after iat; the token is
+    /// issued for the assertion's sub.
+    /// </summary>
+    private static async Task JwtBearerAsync(HttpContext context, OpenIddictRequest request, ProviderState state)
+    {
+        var assertion = (string?)request["assertion"];
+        if (string.IsNullOrEmpty(assertion))
+        {
+            await ForbidAsync(context, Errors.InvalidRequest, "The assertion parameter is missing.");
+            return;
+        }
+
+        var handler = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler();
+        Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt;
+        try
+        {
+            jwt = handler.ReadJsonWebToken(assertion);
+        }
+        catch (ArgumentException)
+        {
+            await ForbidAsync(context, Errors.InvalidGrant, "The assertion is not a JWT.");
+            return;
+        }
+
+        if (!state.JwtBearerKeys.TryGetValue(jwt.Issuer ?? "", out var keys) || !keys.TryGetValue(jwt.Kid ?? "", out var key))
+        {
+            await ForbidAsync(context, Errors.InvalidGrant, $"No key is registered for the assertion's issuer '{jwt.Issuer}' and kid '{jwt.Kid}'.");
+            return;
+        }
+
+        var tokenEndpoint = new Uri(context.Request.Scheme + "://" + context.Request.Host + context.Request.PathBase + context.Request.Path).AbsoluteUri;
+        var result = await handler.ValidateTokenAsync(assertion, new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+        {
+            IssuerSigningKey = key,
+            ValidIssuer = jwt.Issuer,
+            ValidAudience = tokenEndpoint,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            ValidAlgorithms = ["RS256", "PS256", "ES256"],
+        });
+        if (!result.IsValid)
+        {
+            var why = result.Exception switch
+            {
+                Microsoft.IdentityModel.Tokens.SecurityTokenInvalidAudienceException => $"The assertion's audience is not this token endpoint ({tokenEndpoint}).",
+                Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException => "The assertion has expired.",
+                Microsoft.IdentityModel.Tokens.SecurityTokenSignatureKeyNotFoundException or Microsoft.IdentityModel.Tokens.SecurityTokenInvalidSignatureException
+                    => "The assertion's signature does not match the registered key.",
+                _ => "The assertion is not valid: " + result.Exception?.Message,
+            };
+            await ForbidAsync(context, Errors.InvalidGrant, why);
+            return;
+        }
+
+        if (jwt.TryGetPayloadValue<long>("iat", out var issuedAt) && jwt.ValidTo - DateTimeOffset.FromUnixTimeSeconds(issuedAt).UtcDateTime > TimeSpan.FromHours(1))
+        {
+            await ForbidAsync(context, Errors.InvalidGrant, "The assertion is valid for more than one hour.");
+            return;
+        }
+
+        var subject = string.IsNullOrEmpty(jwt.Subject) ? jwt.Issuer! : jwt.Subject;
+        IEnumerable<string> scopes = request.GetScopes();
+        if (!scopes.Any() && jwt.TryGetPayloadValue<string>("scope", out var scope))
+        {
+            // Google reads the scope from the assertion.
+            scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        var principal = PrincipalFactory.CreateClientPrincipal(subject, null, FilterScopes(state, request.ClientId, scopes), state.AccessTokenAudiences);
+        await context.SignInAsync(Scheme, principal);
     }
 
     private static async Task UserInfoAsync(HttpContext context)

@@ -19,6 +19,9 @@ internal sealed class ProviderState(TestIdentityProviderOptions options)
 
     public TestIdentityProviderFaults Faults { get; } = new();
 
+    /// <summary>JWT bearer grant (RFC 7523 section 2.1): the public keys that may sign assertions, per issuer (iss), by kid.</summary>
+    public ConcurrentDictionary<string, ConcurrentDictionary<string, Microsoft.IdentityModel.Tokens.SecurityKey>> JwtBearerKeys { get; } = new(StringComparer.Ordinal);
+
     public IReadOnlyList<string> AccessTokenAudiences { get; } = [.. options.AccessTokenAudiences];
 
     public int TokenRequestCount => Volatile.Read(ref _tokenRequestCount);

@@ -56,6 +56,7 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
 
         Input.Password = null;
         TokenAdmin.Tokens.ClientCredentialInputs.Forget(Input);
+        Input.ServiceAccountKeyFile = null;
         return Page();
     }
 }

@@ -3,7 +3,7 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.Pages.Tokens;
 
 /// <summary>The add/edit form of a token config. Secrets are write-only: empty keeps the stored value.</summary>
-public sealed class TokenConfigInput : IClientCredentialInput
+public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
 {
     public string Name { get; set; } = "";
     public bool Valid { get; set; } = true;
@@ -38,6 +38,11 @@ public sealed class TokenConfigInput : IClientCredentialInput
     public int ExpiringSoonDays { get; set; } = 7;
     public int? LeadTimeSeconds { get; set; }
 
+    // JWT bearer grant (RFC 7523 section 2.1).
+    public string? AssertionSubject { get; set; }
+    public IFormFile? ServiceAccountKeyFile { get; set; }
+    public bool ClearServiceAccountKey { get; set; }
+
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {
         Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
@@ -47,6 +52,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
         RefreshTokenLifetimeDays = d.RefreshToken.LifetimeDays, RefreshTokenSliding = d.RefreshToken.Sliding,
         NotifyTokenExpired = d.Notifications.TokenExpired, NotifyRefreshTokenExpired = d.Notifications.RefreshTokenExpired,
         ExpiringSoonDays = d.Notifications.ExpiringSoonDays, LeadTimeSeconds = d.LeadTimeSeconds,
+        AssertionSubject = d.AssertionSubject,
     };
 
     /// <summary>The document this form describes; parameter lines that are not key=value land in <paramref name="errors"/>.</summary>
@@ -56,6 +62,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
         ClientAssertionAlgorithm = string.IsNullOrWhiteSpace(ClientAssertionAlgorithm) ? null : ClientAssertionAlgorithm.Trim(),
         ClientAssertionAudience = string.IsNullOrWhiteSpace(ClientAssertionAudience) || ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint ? null : ClientAssertionAudience.Trim(),
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
+        AssertionSubject = AssertionSubject,
         Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
         Parameters = new RequestParameters
         {
@@ -71,6 +78,8 @@ public sealed class TokenConfigInput : IClientCredentialInput
     {
         Certificate = await ClientCredentialInputs.UploadAsync(this, cancellationToken),
         ClearCertificate = ClearClientCertificate,
+        ServiceAccountKeyFile = await JwtBearerGrant.UploadAsync(this, cancellationToken),
+        ClearServiceAccountKey = ClearServiceAccountKey,
     };
 
     /// <summary>Empties the write-only fields before the form is shown again.</summary>
@@ -79,6 +88,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
         ClientSecret = null;
         Password = null;
         ClientCredentialInputs.Forget(this);
+        ServiceAccountKeyFile = null;
     }
 
     private static string Lines(Dictionary<string, string> parameters) => string.Join("\n", parameters.Select(p => $"{p.Key}={p.Value}"));

@@ -387,6 +387,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<string>("AssertionSubject")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
                     b.Property<DateTime>("ChangedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -506,6 +510,26 @@ namespace TokenAdmin.Data.Migrations.Postgres
                             b1.Property<string>("Thumbprint")
                                 .HasMaxLength(40)
                                 .HasColumnType("character varying(40)");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "ServiceAccountKey", "TokenAdmin.FunctionalAccounts.FunctionalAccount.ServiceAccountKey#ServiceAccountKey", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("ClientEmail")
+                                .HasMaxLength(320)
+                                .HasColumnType("character varying(320)");
+
+                            b1.Property<string>("PrivateKeyId")
+                                .HasMaxLength(200)
+                                .HasColumnType("character varying(200)");
+
+                            b1.Property<string>("Protected")
+                                .HasColumnType("text");
+
+                            b1.Property<string>("TokenUri")
+                                .HasMaxLength(2000)
+                                .HasColumnType("character varying(2000)");
                         });
 
                     b.HasKey("Id");
@@ -1058,6 +1082,26 @@ namespace TokenAdmin.Data.Migrations.Postgres
                             b1.Property<string>("Thumbprint")
                                 .HasMaxLength(40)
                                 .HasColumnType("character varying(40)");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "ServiceAccountKey", "TokenAdmin.Tokens.TokenConfig.ServiceAccountKey#ServiceAccountKey", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("ClientEmail")
+                                .HasMaxLength(320)
+                                .HasColumnType("character varying(320)");
+
+                            b1.Property<string>("PrivateKeyId")
+                                .HasMaxLength(200)
+                                .HasColumnType("character varying(200)");
+
+                            b1.Property<string>("Protected")
+                                .HasColumnType("text");
+
+                            b1.Property<string>("TokenUri")
+                                .HasMaxLength(2000)
+                                .HasColumnType("character varying(2000)");
                         });
 
                     b.HasKey("Id");

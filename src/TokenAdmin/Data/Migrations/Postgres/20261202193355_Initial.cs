@@ -278,7 +278,11 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     Certificate_NotAfter = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Certificate_Protected = table.Column<string>(type: "text", nullable: true),
                     Certificate_Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
+                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    ServiceAccountKey_ClientEmail = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    ServiceAccountKey_PrivateKeyId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    ServiceAccountKey_Protected = table.Column<string>(type: "text", nullable: true),
+                    ServiceAccountKey_TokenUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -475,6 +479,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     ClientAuthentication = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
                     ClientAssertionAlgorithm = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: true),
                     ClientAssertionAudience = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
+                    AssertionSubject = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -485,7 +490,11 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     Certificate_NotAfter = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Certificate_Protected = table.Column<string>(type: "text", nullable: true),
                     Certificate_Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
+                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    ServiceAccountKey_ClientEmail = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    ServiceAccountKey_PrivateKeyId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    ServiceAccountKey_Protected = table.Column<string>(type: "text", nullable: true),
+                    ServiceAccountKey_TokenUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
