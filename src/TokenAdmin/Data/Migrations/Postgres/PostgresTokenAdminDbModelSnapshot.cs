@@ -1140,6 +1140,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<DateTime?>("RefreshTokenRevokedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Standing")
+                        .HasColumnType("integer");
+
                     b.Property<int?>("TokenConfigId")
                         .HasColumnType("integer");
 
@@ -1160,6 +1163,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.HasIndex("TokenConfigId")
                         .IsUnique();
+
+                    b.HasIndex("Standing", "FailingSince");
+
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
 
                     b.ToTable("TokenStates", t =>
                         {

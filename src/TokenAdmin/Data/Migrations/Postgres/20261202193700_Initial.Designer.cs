@@ -13,7 +13,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261202173244_Initial")]
+    [Migration("20261202193700_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1143,6 +1143,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<DateTime?>("RefreshTokenRevokedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Standing")
+                        .HasColumnType("integer");
+
                     b.Property<int?>("TokenConfigId")
                         .HasColumnType("integer");
 
@@ -1163,6 +1166,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.HasIndex("TokenConfigId")
                         .IsUnique();
+
+                    b.HasIndex("Standing", "FailingSince");
+
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
 
                     b.ToTable("TokenStates", t =>
                         {
