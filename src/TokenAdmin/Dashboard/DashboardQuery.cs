@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Alerts;
 using TokenAdmin.Data;
 using TokenAdmin.Settings;
+using TokenAdmin.Tokens;
 using TokenAdmin.WebServices;
 
 namespace TokenAdmin.Dashboard;
@@ -49,40 +50,37 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
         var horizon = now + alerts.Options.RefreshTokenWarning;
         var attention = new List<AttentionItem>();
 
-        var configs = await db.TokenConfigs.AsNoTracking()
-            .Where(c => c.State != null && (c.State.AlertCondition != null || c.State.RefreshTokenRevokedAt != null
-                || (c.State.RefreshTokenProtected != null && c.State.RefreshTokenExpiresAt != null && c.State.RefreshTokenExpiresAt <= horizon)))
-            .OrderBy(c => c.State!.AlertCondition == AlertConditions.Dead || c.State.RefreshTokenRevokedAt != null ? 0 : c.State.AlertCondition == AlertConditions.Failing ? 1 : 2)
-            .ThenBy(c => c.Name)
-            .Select(c => new SourceRow(c.Id, c.Name, c.State!.AlertCondition, c.State.RefreshTokenRevokedAt, c.State.RefreshTokenExpiresAt, c.State.LastErrorCode, c.State.LastErrorDescription, c.State.ConsecutiveFailures))
-            .Take(MaxItemsPerList).ToListAsync(cancellationToken);
-        attention.AddRange(configs.Select(r => Item("Token config", $"/Tokens/Details/{Id(r.Id)}", r, now)));
-        var accounts = await db.FunctionalAccounts.AsNoTracking()
-            .Where(a => a.State != null && (a.State.AlertCondition != null || a.State.RefreshTokenRevokedAt != null
-                || (a.State.RefreshTokenProtected != null && a.State.RefreshTokenExpiresAt != null && a.State.RefreshTokenExpiresAt <= horizon)))
-            .OrderBy(a => a.State!.AlertCondition == AlertConditions.Dead || a.State.RefreshTokenRevokedAt != null ? 0 : a.State.AlertCondition == AlertConditions.Failing ? 1 : 2)
-            .ThenBy(a => a.Name)
-            .Select(a => new SourceRow(a.Id, a.Name, a.State!.AlertCondition, a.State.RefreshTokenRevokedAt, a.State.RefreshTokenExpiresAt, a.State.LastErrorCode, a.State.LastErrorDescription, a.State.ConsecutiveFailures))
-            .Take(MaxItemsPerList).ToListAsync(cancellationToken);
-        attention.AddRange(accounts.Select(r => Item("Functional account", $"/FunctionalAccounts/Edit/{Id(r.Id)}", r, now)));
+        // Every query below reads an index: states by standing (TokenState.Standing, kept by each save) and, for the
+        // working ones, by refresh-token expiry. Nothing scans or sorts all sources.
+        var standings = await db.TokenStates.AsNoTracking().GroupBy(s => s.Standing)
+            .Select(g => new { Standing = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        int Count(TokenStanding standing) => standings.Where(s => s.Standing == standing).Sum(s => s.Count);
+        var expiring = Count(TokenStanding.Working) == 0 ? 0 : await db.TokenStates.AsNoTracking()
+            .CountAsync(s => s.Standing == TokenStanding.Working && s.RefreshTokenExpiresAt <= horizon && s.RefreshTokenProtected != null, cancellationToken);
+        var configCount = await db.TokenConfigs.CountAsync(cancellationToken);
+        var accountCount = await db.FunctionalAccounts.CountAsync(cancellationToken);
+        var dead = Count(TokenStanding.Dead);
+        var failing = Count(TokenStanding.Failing);
+        var total = configCount + accountCount;
+        var notAuthorized = Math.Max(0, total - dead - failing - Count(TokenStanding.Working));
+        var sources = new SourceCounts(total, Math.Max(0, Count(TokenStanding.Working) - expiring), failing, dead, notAuthorized, expiring);
+        var attentionTotal = dead + failing + expiring;
 
-        var counts = await db.TokenStates.AsNoTracking().GroupBy(_ => 1).Select(g => new
+        if (configCount > 0)
         {
-            Dead = g.Count(s => s.AlertCondition == AlertConditions.Dead || s.RefreshTokenRevokedAt != null),
-            Failing = g.Count(s => s.AlertCondition == AlertConditions.Failing && s.RefreshTokenRevokedAt == null),
-            WithTokens = g.Count(s => s.AccessTokenProtected != null || s.RefreshTokenProtected != null),
-            Expiring = g.Count(s => s.AlertCondition == null && s.RefreshTokenRevokedAt == null && s.RefreshTokenProtected != null
-                && s.RefreshTokenExpiresAt != null && s.RefreshTokenExpiresAt <= horizon),
-            Attention = g.Count(s => s.AlertCondition != null || s.RefreshTokenRevokedAt != null
-                || (s.RefreshTokenProtected != null && s.RefreshTokenExpiresAt != null && s.RefreshTokenExpiresAt <= horizon)),
-        }).SingleOrDefaultAsync(cancellationToken);
-        var total = await db.TokenConfigs.CountAsync(cancellationToken) + await db.FunctionalAccounts.CountAsync(cancellationToken);
-        var dead = counts?.Dead ?? 0;
-        var failing = counts?.Failing ?? 0;
-        var expiring = counts?.Expiring ?? 0;
-        var notAuthorized = Math.Max(0, total - (counts?.WithTokens ?? 0));
-        var sources = new SourceCounts(total, Math.Max(0, total - dead - failing - notAuthorized - expiring), failing, dead, notAuthorized, expiring);
-        var attentionTotal = counts?.Attention ?? 0;
+            var rows = await ListAsync(
+                db.TokenStates.AsNoTracking().Join(db.TokenConfigs, s => s.TokenConfigId, c => (int?)c.Id, (s, c) => new Joined { State = s, Id = c.Id, Name = c.Name }),
+                dead + failing > 0, expiring > 0, horizon, cancellationToken);
+            attention.AddRange(rows.Select(r => Item("Token config", $"/Tokens/Details/{Id(r.Id)}", r, now)));
+        }
+
+        if (accountCount > 0)
+        {
+            var rows = await ListAsync(
+                db.TokenStates.AsNoTracking().Join(db.FunctionalAccounts, s => s.FunctionalAccountId, a => (int?)a.Id, (s, a) => new Joined { State = s, Id = a.Id, Name = a.Name }),
+                dead + failing > 0, expiring > 0, horizon, cancellationToken);
+            attention.AddRange(rows.Select(r => Item("Functional account", $"/FunctionalAccounts/Edit/{Id(r.Id)}", r, now)));
+        }
 
         var mail = await db.MailAccounts.AsNoTracking().Where(a => a.Valid && a.LastError != null).OrderBy(a => a.Login)
             .Select(a => new { a.Id, a.Login, a.Host, a.LastError, a.LastErrorAt, a.ConsecutiveFetchFailures }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
@@ -119,6 +117,41 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
         var ordered = attention.OrderBy(a => a.Level).ToList();
         return new DashboardView(ordered, Math.Max(attentionTotal, ordered.Count), sources, mailCounts?.Total ?? 0, mailCounts?.Failing ?? 0, mailCounts?.LastFetch,
             run, channels, pending, failedToday, snapshot.RedirectUri);
+    }
+
+    /// <summary>A state with its source's id and name (member-initialized, so EF Core can filter and order by it).</summary>
+    private sealed class Joined
+    {
+        public required TokenState State { get; init; }
+        public required int Id { get; init; }
+        public required string Name { get; init; }
+    }
+
+    /// <summary>
+    /// Up to <see cref="MaxItemsPerList"/> sources of one kind: dead ones, then failing ones (each longest broken first),
+    /// then working ones whose refresh token expires within the window (soonest first). Each part walks an index of
+    /// TokenStates in its order and stops at the limit.
+    /// </summary>
+    private static async Task<List<SourceRow>> ListAsync(IQueryable<Joined> joined, bool broken, bool expiring, DateTime horizon, CancellationToken cancellationToken)
+    {
+        var rows = new List<SourceRow>();
+        if (broken)
+        {
+            rows.AddRange(await joined.Where(j => j.State.Standing < TokenStanding.Working)
+                .OrderBy(j => j.State.Standing).ThenBy(j => j.State.FailingSince)
+                .Select(j => new SourceRow(j.Id, j.Name, j.State.AlertCondition, j.State.RefreshTokenRevokedAt, j.State.RefreshTokenExpiresAt, j.State.LastErrorCode, j.State.LastErrorDescription, j.State.ConsecutiveFailures))
+                .Take(MaxItemsPerList).ToListAsync(cancellationToken));
+        }
+
+        if (expiring && rows.Count < MaxItemsPerList)
+        {
+            rows.AddRange(await joined.Where(j => j.State.Standing == TokenStanding.Working && j.State.RefreshTokenExpiresAt <= horizon && j.State.RefreshTokenProtected != null)
+                .OrderBy(j => j.State.RefreshTokenExpiresAt)
+                .Select(j => new SourceRow(j.Id, j.Name, j.State.AlertCondition, j.State.RefreshTokenRevokedAt, j.State.RefreshTokenExpiresAt, j.State.LastErrorCode, j.State.LastErrorDescription, j.State.ConsecutiveFailures))
+                .Take(MaxItemsPerList - rows.Count).ToListAsync(cancellationToken));
+        }
+
+        return rows;
     }
 
     private sealed record SourceRow(int Id, string Name, string? Condition, DateTime? RevokedAt, DateTime? RefreshTokenExpiresAt, string? ErrorCode, string? ErrorDescription, int Failures);

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using TokenAdmin.Alerts;
+using TokenAdmin.Tokens;
 using TokenAdmin.Data;
 
 namespace TokenAdmin.Dashboard;
@@ -13,7 +13,7 @@ internal sealed class DeadSourcesHealthCheck(TokenAdminDb db) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var dead = await db.TokenStates.AsNoTracking().CountAsync(s => s.AlertCondition == AlertConditions.Dead || s.RefreshTokenRevokedAt != null, cancellationToken);
+        var dead = await db.TokenStates.AsNoTracking().CountAsync(s => s.Standing == TokenStanding.Dead, cancellationToken);
         return dead == 0
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Degraded($"{dead} token source(s) cannot get tokens and need an admin (a new authorization or new credentials).");

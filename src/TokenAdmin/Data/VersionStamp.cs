@@ -6,7 +6,8 @@ namespace TokenAdmin.Data;
 /// <summary>
 /// Gives every changed entity a new concurrency <c>Version</c> when it is saved, so no service sets it by hand: an
 /// admin's form that was opened before the change is then refused instead of overwriting it. Bulk updates
-/// (<c>ExecuteUpdate</c>: the row lease, the mail fetcher's status) leave it alone on purpose.
+/// (<c>ExecuteUpdate</c>: the row lease, the mail fetcher's status) leave it alone on purpose. Derived columns
+/// (<see cref="IDerivedColumns"/>) are recomputed here too, before the stamp.
 /// </summary>
 public sealed class VersionStamp : SaveChangesInterceptor
 {
@@ -33,6 +34,8 @@ public sealed class VersionStamp : SaveChangesInterceptor
             return;
         }
 
+        context.ChangeTracker.DetectChanges();
+        DerivedColumns.Derive(context);
         context.ChangeTracker.DetectChanges();
         foreach (var entry in context.ChangeTracker.Entries())
         {

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using TokenAdmin.Alerts;
+using TokenAdmin.Data;
 
 namespace TokenAdmin.Tokens;
 
@@ -7,7 +9,7 @@ namespace TokenAdmin.Tokens;
 /// What TokenAdmin holds for one token source: the tokens (encrypted), their expiries and the last error.
 /// Column sizes are unbounded on purpose: Microsoft access tokens pass 4 KB (Znuny #289).
 /// </summary>
-public sealed class TokenState
+public sealed class TokenState : IDerivedColumns
 {
     public int Id { get; set; }
     /// <summary>The token config these tokens belong to, or null for a functional account's.</summary>
@@ -37,10 +39,36 @@ public sealed class TokenState
     public DateTime? FailingSince { get; set; }
     /// <summary>The condition last alerted (failing, dead); null when fine. Changes of it raise exactly one alert each.</summary>
     public string? AlertCondition { get; set; }
+    /// <summary>
+    /// Where the source stands, derived from the columns above each time the state is saved (<see cref="DeriveColumns"/>),
+    /// so the dashboard counts and lists by an indexed column instead of scanning every state.
+    /// </summary>
+    public TokenStanding Standing { get; set; } = TokenStanding.NoTokens;
     /// <summary>The process that is spending the refresh token right now, so no other process spends it too.</summary>
     public string? LeaseOwner { get; set; }
     public DateTime? LeaseUntil { get; set; }
     public string Version { get; set; } = Guid.NewGuid().ToString("N");
+
+    public void DeriveColumns() => Standing = StandingOf(AlertCondition, RefreshTokenRevokedAt, AccessTokenProtected is not null || RefreshTokenProtected is not null);
+
+    public static TokenStanding StandingOf(string? alertCondition, DateTime? refreshTokenRevokedAt, bool hasTokens) =>
+        alertCondition == AlertConditions.Dead || refreshTokenRevokedAt is not null ? TokenStanding.Dead
+        : alertCondition == AlertConditions.Failing ? TokenStanding.Failing
+        : hasTokens ? TokenStanding.Working
+        : TokenStanding.NoTokens;
+}
+
+/// <summary>
+/// A token source's standing, in the order the dashboard lists them: dead (the provider refused, a new authorization
+/// or new credentials are needed), failing (transient failures past the alert thresholds), working (holds tokens; it
+/// may still have a refresh token about to expire), no tokens yet. Stored as its number.
+/// </summary>
+public enum TokenStanding
+{
+    Dead = 0,
+    Failing = 1,
+    Working = 2,
+    NoTokens = 3,
 }
 
 internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenState>
@@ -55,6 +83,9 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
         builder.Property(s => s.LastErrorDescription).HasMaxLength(2000);
         builder.Property(s => s.LeaseOwner).HasMaxLength(100);
         builder.Property(s => s.AlertCondition).HasMaxLength(20);
+        // The dashboard: dead and failing ones longest broken first, working ones by the refresh token's expiry, counts by standing.
+        builder.HasIndex(s => new { s.Standing, s.FailingSince });
+        builder.HasIndex(s => new { s.Standing, s.RefreshTokenExpiresAt });
         builder.Property(s => s.Version).HasMaxLength(32).IsConcurrencyToken();
     }
 }

@@ -13,7 +13,11 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
+<<<<<<<< HEAD:src/TokenAdmin/Data/Migrations/Postgres/20261202193355_Initial.Designer.cs
     [Migration("20261202193355_Initial")]
+========
+    [Migration("20261202193700_Initial")]
+>>>>>>>> alerts2:src/TokenAdmin/Data/Migrations/Postgres/20261202193700_Initial.Designer.cs
     partial class Initial
     {
         /// <inheritdoc />
@@ -1187,6 +1191,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<DateTime?>("RefreshTokenRevokedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Standing")
+                        .HasColumnType("integer");
+
                     b.Property<int?>("TokenConfigId")
                         .HasColumnType("integer");
 
@@ -1207,6 +1214,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.HasIndex("TokenConfigId")
                         .IsUnique();
+
+                    b.HasIndex("Standing", "FailingSince");
+
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
 
                     b.ToTable("TokenStates", t =>
                         {

@@ -620,6 +620,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     ConsecutiveFailures = table.Column<int>(type: "integer", nullable: false),
                     FailingSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     AlertCondition = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
+                    Standing = table.Column<int>(type: "integer", nullable: false),
                     LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     LeaseUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
@@ -794,6 +795,16 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 table: "TokenStates",
                 column: "FunctionalAccountId",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TokenStates_Standing_FailingSince",
+                table: "TokenStates",
+                columns: new[] { "Standing", "FailingSince" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TokenStates_Standing_RefreshTokenExpiresAt",
+                table: "TokenStates",
+                columns: new[] { "Standing", "RefreshTokenExpiresAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_TokenStates_TokenConfigId",

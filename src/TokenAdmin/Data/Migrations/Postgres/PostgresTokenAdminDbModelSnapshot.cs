@@ -1184,6 +1184,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<DateTime?>("RefreshTokenRevokedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Standing")
+                        .HasColumnType("integer");
+
                     b.Property<int?>("TokenConfigId")
                         .HasColumnType("integer");
 
@@ -1204,6 +1207,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.HasIndex("TokenConfigId")
                         .IsUnique();
+
+                    b.HasIndex("Standing", "FailingSince");
+
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
 
                     b.ToTable("TokenStates", t =>
                         {

@@ -1149,6 +1149,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<DateTime?>("RefreshTokenRevokedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Standing")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("TokenConfigId")
                         .HasColumnType("INTEGER");
 
@@ -1169,6 +1172,10 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.HasIndex("TokenConfigId")
                         .IsUnique();
+
+                    b.HasIndex("Standing", "FailingSince");
+
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
 
                     b.ToTable("TokenStates", t =>
                         {

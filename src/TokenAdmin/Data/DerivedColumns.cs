@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace TokenAdmin.Data;
+
+/// <summary>An entity with columns computed from its other columns, kept up to date each time it is saved.</summary>
+public interface IDerivedColumns
+{
+    void DeriveColumns();
+}
+
+internal static class DerivedColumns
+{
+    /// <summary>
+    /// Recomputes the derived columns of every added or changed entity. Called by <see cref="VersionStamp"/> before each
+    /// save, so no service has to remember it. Bulk updates (<c>ExecuteUpdate</c>) bypass it: they must not change the
+    /// columns a derived one is computed from.
+    /// </summary>
+    public static void Derive(DbContext context)
+    {
+        foreach (var entry in context.ChangeTracker.Entries<IDerivedColumns>())
+        {
+            if (entry.State is EntityState.Added or EntityState.Modified)
+            {
+                entry.Entity.DeriveColumns();
+            }
+        }
+    }
+}
