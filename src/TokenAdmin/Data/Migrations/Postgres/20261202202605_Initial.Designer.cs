@@ -13,11 +13,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-<<<<<<<< HEAD:src/TokenAdmin/Data/Migrations/Postgres/20261202193355_Initial.Designer.cs
-    [Migration("20261202193355_Initial")]
-========
-    [Migration("20261202193700_Initial")]
->>>>>>>> alerts2:src/TokenAdmin/Data/Migrations/Postgres/20261202193700_Initial.Designer.cs
+    [Migration("20261202202605_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
