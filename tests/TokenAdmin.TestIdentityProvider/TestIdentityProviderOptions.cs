@@ -29,6 +29,13 @@ public sealed class TestIdentityProviderOptions
     /// <summary>Audiences (<c>aud</c>) put into every access token. Empty by default (no <c>aud</c> claim).</summary>
     public IList<string> AccessTokenAudiences { get; } = [];
 
+    /// <summary>
+    /// Access tokens issued for a user also carry Entra ID's <c>scp</c> claim (delegated permissions): the granted
+    /// scopes other than the OpenID Connect ones, each without its resource prefix, space-separated
+    /// (<c>https://graph.microsoft.com/Mail.ReadWrite offline_access</c> gives <c>scp = "Mail.ReadWrite"</c>).
+    /// </summary>
+    public bool DelegatedScpClaim { get; set; }
+
     /// <summary>Whether the password grant is enabled (and advertised in the discovery document).</summary>
     public bool AllowPasswordFlow { get; set; } = true;
 

@@ -78,9 +78,12 @@ public sealed record GraphTokenInfo(bool Readable, string? Audience, IReadOnlyLi
         {
             var jwt = new JsonWebToken(token);
             var roles = jwt.Claims.Where(c => c.Type == "roles").Select(c => c.Value).ToList();
-            var scopes = jwt.Claims.Where(c => c.Type is "scp" or "scope").SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            // Note: Entra ID names delegated permissions in scp; other issuers in scope. A token with scp may carry a
+            // scope claim as well (the requested OAuth scopes): scp is what Graph goes by.
+            var scp = jwt.Claims.Where(c => c.Type == "scp").ToList();
+            var scopes = (scp.Count > 0 ? scp : jwt.Claims.Where(c => c.Type == "scope")).SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
             var subject = jwt.Claims.FirstOrDefault(c => c.Type is "upn" or "preferred_username" or "unique_name")?.Value ?? jwt.Subject;
-            return new GraphTokenInfo(true, string.Join(" ", jwt.Audiences), roles, scopes, subject, jwt.Claims.Any(c => c.Type == "scp"));
+            return new GraphTokenInfo(true, string.Join(" ", jwt.Audiences), roles, scopes, subject, scp.Count > 0);
         }
         catch (ArgumentException)
         {
@@ -388,7 +391,7 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
 
             if ((status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) && throttled < MaxThrottleRetries)
             {
-                var wait = Wait(retryAfter, throttled);
+                var wait = Wait(retryAfter, throttled, time.GetUtcNow());
                 if (wait > MaxRetryWait)
                 {
                     throw new GraphMailException(
@@ -405,7 +408,8 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
         }
     }
 
-    private static TimeSpan Wait(RetryConditionHeaderValue? retryAfter, int attempt)
+    /// <summary>How long Retry-After asks to wait: seconds, or until an HTTP date (RFC 9110 section 10.2.3).</summary>
+    private static TimeSpan Wait(RetryConditionHeaderValue? retryAfter, int attempt, DateTimeOffset now)
     {
         if (retryAfter?.Delta is { } delta)
         {
@@ -414,7 +418,7 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
 
         if (retryAfter?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - now;
             return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
         }
 

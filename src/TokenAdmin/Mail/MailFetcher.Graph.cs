@@ -80,67 +80,186 @@ public sealed partial class MailFetcher
     }
 
     /// <summary>
-    /// Mail stays in the folder: a delta round from where the last run stopped (its next or delta link), each page
-    /// stored and committed before the link that follows it is saved; new messages are then marked read.
+    /// Mail stays in the folder: a delta round from where the last run stopped (its next or delta link). Each page's new
+    /// messages are stored, and their index rows committed in one transaction with the link that follows the page; only
+    /// then are they marked read. The marking of one page runs on while the next page downloads, all of it through one
+    /// gate of <see cref="GraphParallelism"/> requests to the mailbox.
     /// </summary>
     private async Task FetchGraphDeltaAsync(Run run, GraphTarget target, GraphFolder folder, string prefix, HashSet<string> known, CancellationToken cancellationToken)
     {
         var account = run.Account;
         var link = account.GraphSyncLink;
         var restarted = false;
-        while (true)
+        using var gate = new SemaphoreSlim(GraphParallelism, GraphParallelism);
+        var marking = new MarkReadQueue(this, target, gate, cancellationToken);
+        try
         {
-            var remaining = account.MaxMessagesPerRun - run.Stored;
-            GraphPage page;
-            try
+            while (true)
             {
-                page = await Graph.DeltaAsync(target, folder.Id, Math.Clamp(remaining, 1, CommitBatch), link, cancellationToken);
-            }
-            catch (GraphMailException ex) when (ex.Status == 410 && !restarted)
-            {
-                // The sync state expired: a new round reads the folder again; stored messages are known by their ids.
-                restarted = true;
-                link = null;
-                continue;
-            }
-
-            var wanted = new List<GraphMessageRef>();
-            foreach (var message in page.Messages.Where(m => !m.Removed))
-            {
-                if (known.Contains(prefix + message.Id))
+                marking.ThrowIfFailed();
+                var remaining = account.MaxMessagesPerRun - run.Stored;
+                GraphPage page;
+                try
                 {
-                    run.Skipped++;
+                    page = await Gated(gate, () => Graph.DeltaAsync(target, folder.Id, Math.Clamp(remaining, 1, CommitBatch), link, cancellationToken), cancellationToken);
                 }
-                else if (!TooLarge(run, "id " + Short(message.Id), message.Size ?? 0))
+                catch (GraphMailException ex) when (ex.Status == 410 && !restarted)
                 {
-                    wanted.Add(message);
+                    // The sync state expired: a new round reads the folder again; stored messages are known by their ids.
+                    restarted = true;
+                    link = null;
+                    continue;
+                }
+
+                var wanted = new List<GraphMessageRef>();
+                foreach (var message in page.Messages.Where(m => !m.Removed))
+                {
+                    if (known.Contains(prefix + message.Id))
+                    {
+                        run.Skipped++;
+                    }
+                    else if (!TooLarge(run, "id " + Short(message.Id), message.Size ?? 0))
+                    {
+                        wanted.Add(message);
+                    }
+                }
+
+                var stored = await StoreGraphBatchAsync(run, target, prefix, [.. wanted], cancellationToken, gate);
+                // Only with the page's messages on disk and indexed may the next run start behind this page: the rows and
+                // the link are one commit.
+                link = page.NextLink ?? page.DeltaLink;
+                var saved = link;
+                await CommitAsync(run, cancellationToken, ct => SaveSyncLinkAsync(account.Id, saved, ct));
+                foreach (var id in stored)
+                {
+                    known.Add(prefix + id);
+                }
+
+                var storedIds = stored.ToHashSet(StringComparer.Ordinal);
+                marking.Add(wanted.Where(m => !m.IsRead && storedIds.Contains(m.Id)).Select(m => m.Id));
+                if (page.NextLink is null || run.Stored >= account.MaxMessagesPerRun || link is null)
+                {
+                    break;
                 }
             }
 
-            var stored = await StoreGraphBatchAsync(run, target, prefix, [.. wanted], cancellationToken);
-            await CommitAsync(run, cancellationToken);
-            foreach (var id in stored)
-            {
-                known.Add(prefix + id);
-            }
-
-            // Only now, with the page's messages on disk and indexed, may the next run start behind this page.
-            link = page.NextLink ?? page.DeltaLink;
-            await SaveSyncLinkAsync(account.Id, link, cancellationToken);
-            var unread = wanted.Where(m => !m.IsRead && stored.Contains(m.Id)).Select(m => m.Id).ToList();
-            await ForEachAsync(unread, id => Graph.MarkReadAsync(target, id, cancellationToken), cancellationToken);
-            if (page.NextLink is null || run.Stored >= account.MaxMessagesPerRun || link is null)
-            {
-                return;
-            }
+            await marking.CompleteAsync();
+        }
+        finally
+        {
+            // A failure above leaves markings running: they end before the run does (their errors are the first one's echo).
+            await marking.DrainAsync();
         }
     }
 
     /// <summary>
-    /// Downloads a batch (a few at a time, kept in order) and stores each message in the spool. Returns the ids stored;
-    /// a message over the size limit or gone meanwhile is left out and said.
+    /// The "mark read" requests of a delta run, queued as pages are committed and sent by two workers through the run's
+    /// gate, so the downloads of the next page keep the other places (and are never queued behind a whole page of
+    /// markings). The first failure stops the rest (the next run's delta round does not see those messages again, as
+    /// before) and ends the run.
     /// </summary>
-    private async Task<List<string>> StoreGraphBatchAsync(Run run, GraphTarget target, string prefix, GraphMessageRef[] batch, CancellationToken cancellationToken)
+    private sealed class MarkReadQueue
+    {
+        private const int Workers = GraphParallelism / 2;
+        private readonly System.Threading.Channels.Channel<string> _ids = System.Threading.Channels.Channel.CreateUnbounded<string>(
+            new System.Threading.Channels.UnboundedChannelOptions { SingleWriter = true });
+
+        private readonly MailFetcher _fetcher;
+        private readonly GraphTarget _target;
+        private readonly SemaphoreSlim _gate;
+        private readonly CancellationToken _cancellationToken;
+        private readonly Task[] _workers;
+        private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+
+        public MarkReadQueue(MailFetcher fetcher, GraphTarget target, SemaphoreSlim gate, CancellationToken cancellationToken)
+        {
+            _fetcher = fetcher;
+            _target = target;
+            _gate = gate;
+            _cancellationToken = cancellationToken;
+            _workers = [.. Enumerable.Range(0, Workers).Select(_ => Task.Run(WorkAsync, CancellationToken.None))];
+        }
+
+        public void Add(IEnumerable<string> ids)
+        {
+            foreach (var id in ids)
+            {
+                _ids.Writer.TryWrite(id);
+            }
+        }
+
+        public void ThrowIfFailed() => Volatile.Read(ref _failure)?.Throw();
+
+        /// <summary>Waits until every queued marking is sent; throws the first failure.</summary>
+        public async Task CompleteAsync()
+        {
+            _ids.Writer.TryComplete();
+            await Task.WhenAll(_workers);
+            ThrowIfFailed();
+        }
+
+        /// <summary>Ends the workers without sending what is still queued (the run failed).</summary>
+        public async Task DrainAsync()
+        {
+            Interlocked.CompareExchange(ref _failure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(new OperationCanceledException()), null);
+            _ids.Writer.TryComplete();
+            await Task.WhenAll(_workers);
+        }
+
+        private async Task WorkAsync()
+        {
+            // Note: ReadAllAsync without the token: the channel is always completed, so the workers always end.
+            await foreach (var id in _ids.Reader.ReadAllAsync(CancellationToken.None))
+            {
+                if (Volatile.Read(ref _failure) is not null || _cancellationToken.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _gate.WaitAsync(_cancellationToken);
+                    try
+                    {
+                        await _fetcher.Graph.MarkReadAsync(_target, id, _cancellationToken);
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+                catch (Exception ex)
+                {
+                    Interlocked.CompareExchange(ref _failure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex), null);
+                }
+            }
+        }
+    }
+
+    /// <summary>One Graph request through the run's gate (none: straight through).</summary>
+    private static async Task<T> Gated<T>(SemaphoreSlim? gate, Func<Task<T>> request, CancellationToken cancellationToken)
+    {
+        if (gate is null)
+        {
+            return await request();
+        }
+
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await request();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Downloads a batch (a few at a time, kept in order; through the run's gate if it has one) and stores each message
+    /// in the spool. Returns the ids stored; a message over the size limit or gone meanwhile is left out and said.
+    /// </summary>
+    private async Task<List<string>> StoreGraphBatchAsync(Run run, GraphTarget target, string prefix, GraphMessageRef[] batch, CancellationToken cancellationToken, SemaphoreSlim? gate = null)
     {
         var stored = new List<string>();
         var limit = run.Account.MaxMessageSizeKb * 1024L;
@@ -178,7 +297,7 @@ public sealed partial class MailFetcher
                     await StoreNextAsync();
                 }
 
-                inFlight.Enqueue((message, Graph.DownloadAsync(target, message.Id, limit, cancellationToken)));
+                inFlight.Enqueue((message, Gated(gate, () => Graph.DownloadAsync(target, message.Id, limit, cancellationToken), cancellationToken)));
             }
 
             while (inFlight.Count > 0)

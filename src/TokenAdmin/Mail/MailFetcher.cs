@@ -380,16 +380,37 @@ public sealed partial class MailFetcher(
         }
     }
 
-    private async Task CommitAsync(Run run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits the pending index rows (each after its file is on disk), then runs the handlers on them. With
+    /// <paramref name="alsoCommit"/>, that change (e.g. the saved delta link) goes into the same transaction, even when
+    /// no row is pending.
+    /// </summary>
+    private async Task CommitAsync(Run run, CancellationToken cancellationToken, Func<CancellationToken, Task>? alsoCommit = null)
     {
         if (run.Pending.Count == 0)
         {
+            if (alsoCommit is not null)
+            {
+                await alsoCommit(cancellationToken);
+            }
+
             return;
         }
 
         // Every file of the batch is on disk before its row is committed: a committed row always has its whole file.
         await Task.WhenAll(run.Pending.Select(p => p.Durable));
-        await db.SaveChangesAsync(cancellationToken);
+        if (alsoCommit is null)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        else
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await alsoCommit(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         foreach (var (row, _) in run.Pending)
         {
             foreach (var handler in handlers)

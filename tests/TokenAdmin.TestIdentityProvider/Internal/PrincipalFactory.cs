@@ -23,7 +23,16 @@ internal static class PrincipalFactory
 
     private static readonly string[] BothTokens = [Destinations.AccessToken, Destinations.IdentityToken];
 
-    public static ClaimsPrincipal CreateUserPrincipal(TestUser user, IEnumerable<string> scopes, IReadOnlyList<string> audiences)
+    private static readonly string[] AccessTokenOnly = [Destinations.AccessToken];
+
+    public const string ScpClaimType = "scp";
+
+    private static readonly HashSet<string> OpenIdScopes = new(StringComparer.Ordinal)
+    {
+        Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, Scopes.Roles, Scopes.Address, Scopes.Phone,
+    };
+
+    public static ClaimsPrincipal CreateUserPrincipal(TestUser user, IEnumerable<string> scopes, IReadOnlyList<string> audiences, bool scpClaim = false)
     {
         var identity = CreateIdentity();
         identity.SetClaim(Claims.Subject, user.UserName);
@@ -34,7 +43,16 @@ internal static class PrincipalFactory
         }
 
         AddClaims(identity, user.Claims);
-        return Finish(identity, scopes, audiences);
+        var granted = scopes.ToList();
+        if (scpClaim)
+        {
+            // Entra ID's delegated permissions: the granted API scopes without their resource prefix, space-separated
+            // (https://graph.microsoft.com/Mail.ReadWrite -> Mail.ReadWrite); the OpenID Connect scopes are left out.
+            var scp = granted.Where(s => !OpenIdScopes.Contains(s)).Select(s => s[(s.LastIndexOf('/') + 1)..]).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal);
+            identity.SetClaim(ScpClaimType, string.Join(' ', scp));
+        }
+
+        return Finish(identity, granted, audiences);
     }
 
     public static ClaimsPrincipal CreateClientPrincipal(string clientId, TestClient? client, IEnumerable<string> scopes, IReadOnlyList<string> audiences)
@@ -50,7 +68,8 @@ internal static class PrincipalFactory
     }
 
     /// <summary>Every claim goes to both the access token and the identity token (OpenIddict drops its private claims itself).</summary>
-    public static void SetDestinations(ClaimsPrincipal principal) => principal.SetDestinations(static _ => BothTokens);
+    public static void SetDestinations(ClaimsPrincipal principal) =>
+        principal.SetDestinations(static claim => claim.Type == ScpClaimType ? AccessTokenOnly : BothTokens);
 
     private static ClaimsIdentity CreateIdentity() => new(
         authenticationType: TokenValidationParameters.DefaultAuthenticationType,

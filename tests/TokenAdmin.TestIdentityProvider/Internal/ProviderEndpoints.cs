@@ -76,7 +76,7 @@ internal static class ProviderEndpoints
 
         // Consent is implicit. OpenIddict already checked the requested scopes against the client's permissions.
         var principal = PrincipalFactory.CreateUserPrincipal(
-            user, FilterScopes(state, request.ClientId, request.GetScopes()), state.AccessTokenAudiences);
+            user, FilterScopes(state, request.ClientId, request.GetScopes()), state.AccessTokenAudiences, state.Options.DelegatedScpClaim);
         await context.SignInAsync(Scheme, principal);
     }
 
@@ -121,7 +121,7 @@ internal static class ProviderEndpoints
             }
 
             var principal = PrincipalFactory.CreateUserPrincipal(
-                user, FilterScopes(state, request.ClientId, request.GetScopes()), state.AccessTokenAudiences);
+                user, FilterScopes(state, request.ClientId, request.GetScopes()), state.AccessTokenAudiences, state.Options.DelegatedScpClaim);
             await context.SignInAsync(Scheme, principal);
             return;
         }

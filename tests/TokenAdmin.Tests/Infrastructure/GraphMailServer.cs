@@ -1059,8 +1059,10 @@ public sealed class GraphMailServer : IAsyncDisposable
         public static Caller From(ClaimsIdentity identity)
         {
             var roles = identity.FindAll("roles").Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
-            // Entra ID names delegated permissions "scp"; the test identity provider (OpenIddict) names them "scope".
-            var scopes = identity.FindAll("scp").Concat(identity.FindAll("scope")).SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            // Entra ID names delegated permissions "scp"; a test identity provider without DelegatedScpClaim names them
+            // only in OpenIddict's "scope", which then counts instead.
+            var scp = identity.FindAll("scp").ToList();
+            var scopes = (scp.Count > 0 ? scp : identity.FindAll("scope")).SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                 .ToHashSet(StringComparer.Ordinal);
             // Application tokens carry roles and no scp (the test IdP still names the requested .default in "scope").
             var appOnly = roles.Count > 0 && identity.FindFirst("scp") is null;

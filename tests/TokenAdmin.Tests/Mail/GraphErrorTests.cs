@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Mail;
 using TokenAdmin.Tests.Infrastructure;
 
@@ -127,4 +128,63 @@ public sealed class GraphErrorTests : GraphMailTestBase
         Assert.Contains("admin consent", error, StringComparison.Ordinal);
         Assert.Equal(2, Mailbox.MessageIds("inbox").Count);
     }
+
+    [Fact]
+    public async Task AddPage_OffersTheNationalClouds_AndEachTalksToItsOwnServiceRoot()
+    {
+        var form = WebUtility.HtmlDecode(await Browser.GetStringAsync("/mailaccounts/add"));
+        Assert.Contains("<option value=\"Global\" selected=\"selected\">Global service - https://graph.microsoft.com</option>", form, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"UsGovernmentL4\">US Government L4 (GCC High) - https://graph.microsoft.us</option>", form, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"UsGovernmentL5\">US Government L5 (DoD) - https://dod-graph.microsoft.us</option>", form, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"China\">China (operated by 21Vianet) - https://microsoftgraph.chinacloudapi.cn</option>", form, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"Custom\">Custom endpoint</option>", form, StringComparison.Ordinal);
+
+        var expected = new Dictionary<string, string>
+        {
+            ["Global"] = "graph.microsoft.com", ["UsGovernmentL4"] = "graph.microsoft.us", ["UsGovernmentL5"] = "dod-graph.microsoft.us",
+            ["China"] = "microsoftgraph.chinacloudapi.cn",
+        };
+        foreach (var (cloud, host) in expected)
+        {
+            var saved = await Browser.PostFormAsync("/mailaccounts/add", GraphFields(cloud, "mail-" + cloud + "@contoso.test"));
+            Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+            var account = await App.WithDbAsync(db => Task.FromResult(db.MailAccounts.Single(a => a.Login == "mail-" + cloud + "@contoso.test")));
+            Assert.Equal(host, account.Host);
+            Assert.Equal($"https://{host}/v1.0/users/mail-{cloud}%40contoso.test", GraphTarget.For(account).UserUrl);
+        }
+
+        // A value not in the list is refused with words, by the form and by the service, and nothing is saved.
+        var refused = await Browser.PostFormAsync("/mailaccounts/add", GraphFields("7", "odd@contoso.test"));
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("'7' is not a valid value here.", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        using (var scope = App.Services.CreateScope())
+        {
+            var result = await scope.ServiceProvider.GetRequiredService<MailAccountService>().CreateAsync(new MailAccountInput
+            {
+                Type = MailAccountType.Graph, Login = "odd@contoso.test", GraphCloud = (GraphCloud)7, ImapFolder = "inbox",
+                Authentication = MailAuthentication.OAuth2, TokenSource = $"TokenConfig:{ConfigId}",
+            }, "test", default);
+            Assert.False(result.Succeeded);
+            Assert.StartsWith("Choose the Microsoft Graph deployment", result.Errors["GraphCloud"], StringComparison.Ordinal);
+        }
+
+        Assert.Equal(4, await App.WithDbAsync(db => Task.FromResult(db.MailAccounts.Count())));
+    }
+
+    private Dictionary<string, string> GraphFields(string cloud, string login) => new()
+    {
+        ["Input.Type"] = "Graph",
+        ["Input.Login"] = login,
+        ["Input.Host"] = "",
+        ["Input.Authentication"] = "OAuth2",
+        ["Input.TokenSource"] = $"TokenConfig:{ConfigId}",
+        ["Input.GraphCloud"] = cloud,
+        ["Input.GraphEndpoint"] = "",
+        ["Input.ImapFolder"] = "inbox",
+        ["Input.KeepOnServer"] = "false",
+        ["Input.FetchIntervalMinutes"] = "5",
+        ["Input.MaxMessagesPerRun"] = "100",
+        ["Input.MaxMessageSizeKb"] = "1024",
+        ["Input.Valid"] = "true",
+    };
 }

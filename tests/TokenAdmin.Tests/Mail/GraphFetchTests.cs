@@ -200,4 +200,89 @@ public sealed class GraphFetchTests : GraphMailTestBase
         Assert.Contains(result.Errors, e => e.Contains("did not answer GET", StringComparison.Ordinal) && e.Contains("within 10 seconds", StringComparison.Ordinal));
         Assert.Equal(3, Mailbox.MessageIds("inbox").Count);
     }
+
+    [Fact]
+    public async Task Fetch_ResolvesTheFolderPathToItsId_AndAddressesTheFolderOnlyByThatId()
+    {
+        var tickets = Mailbox.AddFolder("Inbox", "Tickets");
+        var done = Mailbox.AddFolder("Archive", "Done");
+        Mailbox.Deliver("Inbox/Tickets", NewMessages("t", 2));
+        var id = await CreateAccountAsync(a => { a.ImapFolder = "Inbox/Tickets"; a.MoveToFolder = "Archive/Done"; });
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(2, result.Stored);
+        // The path is looked up once, part by part (well-known "inbox", then its child by display name) ...
+        Assert.Contains(Graph.Requests, r => r.StartsWith("GET /v1.0/users/support@contoso.test/mailFolders/inbox?", StringComparison.Ordinal));
+        Assert.Contains(Graph.Requests, r => r.Contains("/childFolders?$filter=" + Uri.EscapeDataString("displayName eq 'Tickets'"), StringComparison.Ordinal));
+        // ... and the messages are listed, and moved, by the folders' ids, never by their names.
+        Assert.Contains(Graph.Requests, r => r.StartsWith($"GET /v1.0/users/support@contoso.test/mailFolders/{tickets}/messages?", StringComparison.Ordinal));
+        Assert.DoesNotContain(Graph.Requests, r => r.Contains("Tickets/messages", StringComparison.Ordinal) || r.Contains("Inbox/Tickets", StringComparison.Ordinal));
+        Assert.Equal(2, Graph.Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal) && r.EndsWith("/move", StringComparison.Ordinal)));
+        Assert.Equal(2, Mailbox.MessageIds("Archive/Done").Count);
+        Assert.NotEqual(tickets, done);
+    }
+
+    [Fact]
+    public async Task Fetch_KeepOnServer_LeavesAMessageOverTheSizeLimitUnreadOnTheServer_AndSaysSo()
+    {
+        // Delta pages carry no size: the limit is kept while downloading (Content-Length, then the bytes read).
+        Mailbox.Deliver("inbox", [NewMessage("small", "small@test"), NewMessage("big", "big@test", bodyBytes: 3000), NewMessage("small 2", "small2@test")]);
+        var id = await CreateAccountAsync(a => { a.KeepOnServer = true; a.MaxMessageSizeKb = 2; });
+
+        var result = await FetchAsync(id);
+
+        Assert.Equal(2, result.Stored);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("is over the limit of 2 KB; it stays on the server.", error, StringComparison.Ordinal);
+        Assert.Equal(["<small@test>", "<small2@test>"], (await StoredAsync(id)).Select(m => "<" + m.MessageId + ">"));
+        Assert.DoesNotContain("<big@test>", Mailbox.ReadMessageIds("inbox"));
+        Assert.Equal(3, Mailbox.MessageIds("inbox").Count);
+    }
+
+    [Fact]
+    public async Task EveryRequest_AsksForImmutableIds_InEveryKindOfFetch()
+    {
+        Mailbox.AddFolder("Archive", "Done");
+        Mailbox.Deliver("inbox", NewMessages("i", 3));
+        var kept = await CreateAccountAsync(a => a.KeepOnServer = true);
+        var moved = await CreateAccountAsync(a => a.MoveToFolder = "Archive/Done");
+        Mailbox.Deliver("inbox", NewMessages("j", 2));
+
+        Assert.Empty((await FetchAsync(kept)).Errors);
+        Assert.Empty((await FetchAsync(moved)).Errors);
+        var deleting = await CreateAccountAsync(a => a.ImapFolder = "Archive/Done");
+        Assert.Empty((await FetchAsync(deleting)).Errors);
+
+        var requests = Graph.Requests.ToList();
+        Assert.Contains(requests, r => r.Contains("/messages/delta", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.StartsWith("PATCH ", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.EndsWith("/move", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.StartsWith("DELETE ", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.EndsWith("/$value", StringComparison.Ordinal));
+        // One Prefer header per request, each asking for immutable ids (the delta's page size rides in the same header).
+        Assert.Equal(requests.Count, Graph.PreferHeaders.Count);
+        Assert.All(Graph.PreferHeaders, p => Assert.Contains("IdType=\"ImmutableId\"", p, StringComparison.Ordinal));
+        Assert.Contains(Graph.PreferHeaders, p => p.Contains("odata.maxpagesize=", StringComparison.Ordinal));
+        // The index keys are the immutable ids, which a move does not change.
+        Assert.All(await StoredAsync(moved), m => Assert.EndsWith(Mailbox.ImmutableIdOf("<" + m.MessageId + ">"), m.ServerKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Fetch_WaitsUntilTheDateRetryAfterGives()
+    {
+        Mailbox.Deliver("inbox", NewMessages("t", 2));
+        var id = await CreateAccountAsync(a => a.KeepOnServer = true);
+        // Retry-After as an HTTP date (RFC 9110): whole seconds, so at least one second from now.
+        var until = DateTimeOffset.UtcNow.AddSeconds(3);
+        Graph.FailNext(1, 503, retryAfter: until.ToString("r", System.Globalization.CultureInfo.InvariantCulture), pathContains: "/delta");
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(2, result.Stored);
+        Assert.True(DateTimeOffset.UtcNow >= until.AddSeconds(-1), "The fetch waited until the date Retry-After named (to the second).");
+        Assert.Equal(2, Graph.Requests.Count(r => r.Contains("/messages/delta", StringComparison.Ordinal)));
+    }
 }
