@@ -13,15 +13,15 @@ public sealed class SettingsModel(SettingsStore settings) : PageModel
     [BindProperty]
     public List<string> ClearSecrets { get; set; } = [];
 
-    public IReadOnlyDictionary<string, string> Errors { get; private set; } = new Dictionary<string, string>();
     public SettingsSnapshot Current { get; private set; } = null!;
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         Current = await settings.GetAsync(cancellationToken);
-        foreach (var definition in SettingNames.All.Where(d => d.Kind != SettingKind.Secret))
+        foreach (var definition in SettingNames.All)
         {
-            Values[definition.Name] = Current.Get(definition.Name);
+            // Every field has its entry (the tag helpers read Values[NAME]); a secret is never shown.
+            Values[definition.Name] = definition.Kind == SettingKind.Secret ? null : Current.Get(definition.Name);
         }
     }
 
@@ -46,8 +46,15 @@ public sealed class SettingsModel(SettingsStore settings) : PageModel
         var result = await settings.UpdateAsync(Values, AdminAuthentication.Actor(User), cancellationToken, ClearSecrets);
         if (!result.Succeeded)
         {
-            Errors = result.Errors;
+            ModelState.AddSettingErrors(result.Errors);
             Current = await settings.GetAsync(cancellationToken);
+            foreach (var definition in SettingNames.All)
+            {
+                // A field the form did not send shows its stored value; a secret is never shown again.
+                Values[definition.Name] = definition.Kind == SettingKind.Secret ? null
+                    : Values.TryGetValue(definition.Name, out var posted) ? posted : Current.Get(definition.Name);
+            }
+
             return Page();
         }
 
