@@ -139,6 +139,9 @@ public sealed class WebServicePageTests : WebServiceTestBase
         Assert.Contains("GET requests carry no body.", getPage, StringComparison.Ordinal);
         Assert.Matches("<textarea[^>]*id=\"Body\"[^>]*name=\"Body\"", postPage);
         Assert.Contains("<label for=\"Body\">JSON body</label>", postPage, StringComparison.Ordinal);
+        // The call may take up to the invoker's timeout: the app script shows a status text while it runs.
+        Assert.Contains("data-busy=\"Calling the invoker", postPage, StringComparison.Ordinal);
+        Assert.Matches("<span class=\"busy-status muted\" role=\"status\"></span>", postPage);
     }
 
     [Fact]
