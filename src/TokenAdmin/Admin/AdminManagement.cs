@@ -44,12 +44,15 @@ public sealed class AdminManagement(TokenAdminDb db, AdminAccounts accounts, IPa
     }
 
     /// <summary>Every problem at once, keyed by the input's field name; empty when the admin was added.</summary>
+    /// <summary>The message for a repeated password that is not the password (the form's labels).</summary>
+    public const string PasswordsDiffer = "Repeat password must be the same as Password.";
+
     public async Task<Dictionary<string, string>> AddAsync(string? userName, string? password, string? confirmPassword, string actor, CancellationToken cancellationToken)
     {
         var errors = await accounts.ValidateNewAsync(userName, password, cancellationToken);
         if (password != confirmPassword)
         {
-            errors["ConfirmPassword"] = "The two passwords differ.";
+            errors["ConfirmPassword"] = PasswordsDiffer;
         }
 
         if (errors.Count == 0)
@@ -146,25 +149,25 @@ public sealed class AdminManagement(TokenAdminDb db, AdminAccounts accounts, IPa
 
         if (string.IsNullOrEmpty(currentPassword))
         {
-            errors["CurrentPassword"] = "Enter your current password.";
+            errors["CurrentPassword"] = "Current password is required.";
         }
         else if (hasher.VerifyHashedPassword(user, user.PasswordHash, currentPassword) == PasswordVerificationResult.Failed)
         {
-            errors["CurrentPassword"] = "The current password is wrong.";
+            errors["CurrentPassword"] = "Current password is wrong.";
         }
 
         if (accounts.PasswordProblem(user.UserName, newPassword) is { } problem)
         {
-            errors["NewPassword"] = problem;
+            errors["NewPassword"] = problem.StartsWith("Password ", StringComparison.Ordinal) ? "New password " + problem[9..] : problem;
         }
         else if (newPassword == currentPassword)
         {
-            errors["NewPassword"] = "The new password must differ from the current one.";
+            errors["NewPassword"] = "New password must differ from the current password.";
         }
 
         if (newPassword != confirmPassword)
         {
-            errors["ConfirmPassword"] = "The two new passwords differ.";
+            errors["ConfirmPassword"] = "Repeat new password must be the same as New password.";
         }
 
         if (errors.Count > 0)

@@ -32,7 +32,7 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
 
     /// <summary>Creates the first admin and spends the link in one transaction.</summary>
     public async Task<(SetupLinkStatus Status, Dictionary<string, string> Errors)> CompleteAsync(
-        string? token, string? userName, string? password, CancellationToken cancellationToken)
+        string? token, string? userName, string? password, string? confirmPassword, CancellationToken cancellationToken)
     {
         var (status, entry) = await FindAsync(token, cancellationToken);
         if (status != SetupLinkStatus.Valid)
@@ -41,6 +41,11 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
         }
 
         var errors = await accounts.ValidateNewAsync(userName, password, cancellationToken);
+        if (password != confirmPassword)
+        {
+            errors["ConfirmPassword"] = AdminManagement.PasswordsDiffer;
+        }
+
         if (errors.Count > 0)
         {
             return (status, errors);

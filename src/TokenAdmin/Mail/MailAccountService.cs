@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
@@ -11,27 +12,46 @@ namespace TokenAdmin.Mail;
 /// <summary>What an admin enters for a mail account. The password is write-only: empty keeps the stored one.</summary>
 public sealed class MailAccountInput
 {
+    [Required(ErrorMessage = "{0} is required.")]
+    [Display(Name = "Login")]
     public string Login { get; set; } = "";
+    [Display(Name = "Host")]
     public string Host { get; set; } = "";
+    [Display(Name = "Type")]
     public MailAccountType Type { get; set; } = MailAccountType.Imaps;
     /// <summary>Empty: the default port of the type.</summary>
+    [Display(Name = "Port")]
     public int? Port { get; set; }
+    [Display(Name = "Authentication")]
     public MailAuthentication Authentication { get; set; } = MailAuthentication.OAuth2;
+    [Display(Name = "Password")]
     public string? Password { get; set; }
     /// <summary>"TokenConfig:12" or "FunctionalAccount:3".</summary>
+    [Display(Name = "Token source")]
     public string? TokenSource { get; set; }
+    [Display(Name = "SASL mechanism")]
     public MailSaslMechanism SaslMechanism { get; set; }
+    [Display(Name = "Folder")]
     public string ImapFolder { get; set; } = "INBOX";
+    [Display(Name = "Keep on server")]
     public bool KeepOnServer { get; set; }
     /// <summary>Graph: the national cloud, or Custom with <see cref="GraphEndpoint"/>.</summary>
+    [Display(Name = "Microsoft Graph deployment")]
     public GraphCloud GraphCloud { get; set; } = GraphCloud.Global;
+    [Display(Name = "Custom endpoint")]
     public string? GraphEndpoint { get; set; }
     /// <summary>Graph, mail not kept: move fetched mail to this folder instead of deleting it.</summary>
+    [Display(Name = "Move fetched mail to")]
     public string? MoveToFolder { get; set; }
+    [Display(Name = "Fetch interval (minutes)")]
     public int FetchIntervalMinutes { get; set; } = 5;
+    [Display(Name = "Messages per run (at most)")]
     public int MaxMessagesPerRun { get; set; } = 100;
+    [Display(Name = "Size limit per message (KB)")]
     public int MaxMessageSizeKb { get; set; } = 20 * 1024;
+    [Display(Name = "Valid")]
     public bool Valid { get; set; } = true;
+    [Display(Name = "Comment")]
     public string? Comment { get; set; }
 
     public static MailAccountInput From(MailAccount a) => new()
@@ -168,7 +188,7 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
         if (input.Login.Length is 0 or > 200 || input.Login.Any(char.IsControl) || (input.Type == MailAccountType.Graph && input.Login.Any(char.IsWhiteSpace)))
         {
             errors[nameof(input.Login)] = input.Type == MailAccountType.Graph
-                ? "Enter the mailbox: the user's address, user principal name or object id (a shared mailbox's address too), or me for the token's own user."
+                ? "Login: enter the mailbox, the user's address, user principal name or object id (a shared mailbox's address too), or me for the token's own user."
                 : "Login is required (up to 200 characters), usually the mailbox address.";
         }
 
@@ -183,7 +203,7 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
 
         if (!Enum.IsDefined(input.Type))
         {
-            errors[nameof(input.Type)] = "Choose a type.";
+            errors[nameof(input.Type)] = "Type: choose IMAP, POP3 or Microsoft Graph.";
         }
 
         if (input.Port is { } port && port is < 1 or > 65535)
@@ -195,7 +215,7 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
         {
             if (string.IsNullOrEmpty(input.Password) && !hasPassword)
             {
-                errors[nameof(input.Password)] = "Enter the password.";
+                errors[nameof(input.Password)] = "Password is required for password authentication.";
             }
         }
         else if (input.Authentication == MailAuthentication.OAuth2)
@@ -203,51 +223,51 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
             var source = TokenSource.Parse(input.TokenSource ?? "");
             if (source is null)
             {
-                errors[nameof(input.TokenSource)] = "Choose the token config or functional account that gives this account its token.";
+                errors[nameof(input.TokenSource)] = "Token source: choose the token config or functional account that gives this account its token.";
             }
             else if (source.Value.Kind == TokenSourceKind.TokenConfig && !await db.TokenConfigs.AnyAsync(c => c.Id == source.Value.Id, cancellationToken))
             {
-                errors[nameof(input.TokenSource)] = "That token config no longer exists.";
+                errors[nameof(input.TokenSource)] = "Token source: that token config no longer exists.";
             }
             else if (source.Value.Kind == TokenSourceKind.FunctionalAccount && !await db.FunctionalAccounts.AnyAsync(a => a.Id == source.Value.Id, cancellationToken))
             {
-                errors[nameof(input.TokenSource)] = "That functional account no longer exists.";
+                errors[nameof(input.TokenSource)] = "Token source: that functional account no longer exists.";
             }
         }
         else
         {
-            errors[nameof(input.Authentication)] = "Choose password or OAuth2.";
+            errors[nameof(input.Authentication)] = "Authentication: choose password or OAuth2.";
         }
 
         if (!Enum.IsDefined(input.SaslMechanism))
         {
-            errors[nameof(input.SaslMechanism)] = "Choose automatic, XOAUTH2 or OAUTHBEARER.";
+            errors[nameof(input.SaslMechanism)] = "SASL mechanism: choose automatic, XOAUTH2 or OAUTHBEARER.";
         }
 
         if (input.ImapFolder.Length > 200 || input.ImapFolder.Any(char.IsControl))
         {
             // Note: MailKit would encode a line break, but the name also shows up raw in console output and errors.
-            errors[nameof(input.ImapFolder)] = "The folder name is up to 200 characters without control characters (line breaks, tabs, escapes).";
+            errors[nameof(input.ImapFolder)] = "Folder is up to 200 characters without control characters (line breaks, tabs, escapes).";
         }
 
         if (input.FetchIntervalMinutes is < 1 or > 1440)
         {
-            errors[nameof(input.FetchIntervalMinutes)] = "The fetch interval must be 1 to 1440 minutes.";
+            errors[nameof(input.FetchIntervalMinutes)] = "Fetch interval (minutes) must be 1 to 1440.";
         }
 
         if (input.MaxMessagesPerRun is < 1 or > 10000)
         {
-            errors[nameof(input.MaxMessagesPerRun)] = "Messages per run must be 1 to 10000.";
+            errors[nameof(input.MaxMessagesPerRun)] = "Messages per run (at most) must be 1 to 10000.";
         }
 
         if (input.MaxMessageSizeKb is < 1 or > 1024 * 1024)
         {
-            errors[nameof(input.MaxMessageSizeKb)] = "The size limit must be 1 KB to 1048576 KB (1 GB).";
+            errors[nameof(input.MaxMessageSizeKb)] = "Size limit per message (KB) must be 1 to 1048576 (1 GB).";
         }
 
         if ((input.Comment?.Length ?? 0) > 250)
         {
-            errors[nameof(input.Comment)] = "The comment is longer than 250 characters.";
+            errors[nameof(input.Comment)] = "Comment is longer than 250 characters.";
         }
 
         return errors;
@@ -258,21 +278,21 @@ public sealed class MailAccountService(TokenAdminDb db, TokenSourcePicker source
     {
         if (input.Authentication != MailAuthentication.OAuth2)
         {
-            errors[nameof(input.Authentication)] = "Microsoft Graph takes only a bearer token: choose OAuth2 and the token source.";
+            errors[nameof(input.Authentication)] = "Authentication: Microsoft Graph takes only a bearer token; choose OAuth2 and the token source.";
         }
 
         if (!Enum.IsDefined(input.GraphCloud))
         {
-            errors[nameof(input.GraphCloud)] = "Choose the Microsoft Graph deployment (global, US Government L4/L5, China, or a custom endpoint).";
+            errors[nameof(input.GraphCloud)] = "Microsoft Graph deployment: choose global, US Government L4/L5, China, or a custom endpoint.";
         }
         else if (input.GraphCloud == GraphCloud.Custom && GraphClouds.CheckCustomEndpoint(input.GraphEndpoint) is { } problem)
         {
-            errors[nameof(input.GraphEndpoint)] = problem;
+            errors[nameof(input.GraphEndpoint)] = "Custom endpoint: " + char.ToLowerInvariant(problem[0]) + problem[1..];
         }
 
         if (input.MoveToFolder is { } move && (move.Length > 200 || move.Any(char.IsControl)))
         {
-            errors[nameof(input.MoveToFolder)] = "The folder to move to is up to 200 characters without control characters.";
+            errors[nameof(input.MoveToFolder)] = "Move fetched mail to is up to 200 characters without control characters.";
         }
     }
 

@@ -140,6 +140,19 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
     }
 
     /// <summary>Refused while a functional account uses the profile; API users keep their roles but lose the link.</summary>
+    /// <summary>What still uses the profile (its functional accounts), named for the delete page; empty when it can go.</summary>
+    public async Task<IReadOnlyList<string>> UsesAsync(int id, CancellationToken cancellationToken)
+    {
+        var users = await db.FunctionalAccounts.Where(a => a.OidcProfileId == id).OrderBy(a => a.NormalizedName).Select(a => a.Name).Take(11).ToListAsync(cancellationToken);
+        var uses = users.Take(10).Select(n => $"functional account '{n}'").ToList();
+        if (users.Count > 10)
+        {
+            uses.Add($"{await db.FunctionalAccounts.CountAsync(a => a.OidcProfileId == id, cancellationToken) - 10} more functional accounts");
+        }
+
+        return uses;
+    }
+
     public async Task<string?> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
     {
         var profile = await FindAsync(id, cancellationToken);
@@ -148,10 +161,10 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
             return "This profile no longer exists.";
         }
 
-        var users = await db.FunctionalAccounts.Where(a => a.OidcProfileId == id).OrderBy(a => a.NormalizedName).Select(a => a.Name).ToListAsync(cancellationToken);
+        var users = await UsesAsync(id, cancellationToken);
         if (users.Count > 0)
         {
-            return $"'{profile.Name}' is used by the functional account(s) {string.Join(", ", users.Take(10).Select(n => $"'{n}'"))}{(users.Count > 10 ? $" and {users.Count - 10} more" : "")}. Move or delete them first.";
+            return $"'{profile.Name}' is used by {string.Join(", ", users)}. Move or delete them first.";
         }
 
         db.OidcProfiles.Remove(profile);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc.ModelBinding;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Pages;
 
@@ -22,5 +23,44 @@ public static class FormErrors
 
             modelState.AddModelError(key, message);
         }
+    }
+
+    /// <summary>The form field of a system setting on the Settings and SMTP pages: <c>Values[NAME]</c>.</summary>
+    public static string SettingField(string name) => $"Values[{name}]";
+
+    /// <summary>
+    /// Adds the settings store's messages (setting name → message) next to their fields. The store names a setting by
+    /// its name (the console's word, "FQDN"); the page's message names it by the label the admin reads.
+    /// </summary>
+    public static void AddSettingErrors(this ModelStateDictionary modelState, IReadOnlyDictionary<string, string> errors, SettingCatalog catalog)
+    {
+        foreach (var (name, message) in errors)
+        {
+            if (catalog.Find(name) is { } definition)
+            {
+                modelState.AddModelError(SettingField(definition.Name), WithLabel(definition, message));
+            }
+            else
+            {
+                modelState.AddModelError("", message);
+            }
+        }
+    }
+
+    internal static string WithLabel(SettingDefinition definition, string message)
+    {
+        if (message.StartsWith(definition.Label, StringComparison.Ordinal))
+        {
+            return message;
+        }
+
+        if (message.StartsWith(definition.Name, StringComparison.Ordinal) && message.Length > definition.Name.Length && message[definition.Name.Length] is ' ' or ':')
+        {
+            return definition.Label + message[definition.Name.Length..];
+        }
+
+        // "The mailbox has no spaces" reads on as "...: the mailbox has no spaces"; "OIDC sign-in ..." keeps its capitals.
+        var first = message.Length > 1 && char.IsLower(message[1]) ? char.ToLowerInvariant(message[0]) : message[0];
+        return $"{definition.Label}: {first}{message[1..]}";
     }
 }

@@ -219,6 +219,10 @@ public sealed partial class WebServiceService(TokenAdminDb db, TokenSourcePicker
     }
 
     /// <summary>Refused while the web service has invokers: deleting it would silently break whoever calls them.</summary>
+    /// <summary>What still hangs on the web service (its invokers, which other systems may call), named for the delete page.</summary>
+    public static IReadOnlyList<string> Uses(WebService service) =>
+        service.Invokers.Select(i => i.Name).Order(StringComparer.Ordinal).Select(n => $"invoker '{n}'").ToList();
+
     public async Task<(bool Deleted, string Message)> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
     {
         var service = await db.WebServices.Include(w => w.Invokers).SingleOrDefaultAsync(w => w.Id == id, cancellationToken);

@@ -87,7 +87,7 @@ public sealed class MailPageTests : MailTestBase
         var page = await response.Content.ReadAsStringAsync();
         Assert.Contains("Host must be a host name", page, StringComparison.Ordinal);
         Assert.Contains("Port must be a number from 1 to 65535", page, StringComparison.Ordinal);
-        Assert.Contains("&#x27;many&#x27; is not a valid value here.", page, StringComparison.Ordinal);
+        Assert.Contains("Messages per run (at most): &#x27;many&#x27; is not a valid value.", page, StringComparison.Ordinal);
         Assert.Equal(0, await App.WithDbAsync(db => db.MailAccounts.CountAsync()));
     }
 

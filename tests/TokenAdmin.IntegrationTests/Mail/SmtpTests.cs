@@ -90,8 +90,8 @@ public sealed class SmtpTests : MailTestBase
 
         var page = await response.Content.ReadAsStringAsync();
         Assert.Contains("OAuth2 authentication needs the token config that gives the token.", page, StringComparison.Ordinal);
-        Assert.Contains("Password and OAuth2 authentication need the user name.", page, StringComparison.Ordinal);
-        Assert.Contains("Enter the From address of the mail TokenAdmin sends.", page, StringComparison.Ordinal);
+        Assert.Contains("User name: password and OAuth2 authentication need the user name.", page, StringComparison.Ordinal);
+        Assert.Contains("From address: enter the From address of the mail TokenAdmin sends.", page, StringComparison.Ordinal);
         Assert.Equal("", (await App.Services.GetRequiredService<SettingsStore>().GetAsync()).Get(MailSettings.SmtpHost));
     }
 

@@ -77,6 +77,23 @@ public sealed class OidcSignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OidcAdmin_IsSignedOut_OnceOidcSignInIsSwitchedOff()
+    {
+        var browser = _app.CreateBrowser();
+        var back = await SignInAtProviderAsync(await StartSignInAsync(browser), "alice", "alice-password-1");
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync(back.PathAndQuery)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/audit")).StatusCode);
+
+        await _app.Services.GetRequiredService<SettingsStore>().UpdateAsync(
+            new Dictionary<string, string?> { [AdminOidcSettings.Enabled] = "false" }, "test", default);
+
+        // The same browser, with its cookie: the next request finds the OIDC sign-in gone and sends it to the login page.
+        var after = await browser.GetAsync("/audit");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Contains("/account/login", after.Headers.Location!.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task SignIn_WithoutAdminClaimValue_IsRefused()
     {
         var browser = _app.CreateBrowser();

@@ -27,6 +27,6 @@ public sealed class FunctionalAccountMailUseTests : AccountTestBase
 
         Assert.Contains("is in use by mail account support@example.test at imap.example.test", refused, StringComparison.Ordinal);
         var gone = await mail.CreateAsync(new MailAccountInput { Login = "x@example.test", Host = "imap.example.test", TokenSource = "FunctionalAccount:999" }, "test", default);
-        Assert.Contains("That functional account no longer exists.", gone.Errors.Values);
+        Assert.Contains("Token source: that functional account no longer exists.", gone.Errors.Values);
     }
 }

@@ -133,12 +133,22 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
         var profile = await CreateProfileAsync();
         var account = await CreateAccountAsync(profile.Id);
 
+        // Before any click: the delete page names what uses the profile and offers no working Delete button.
+        var page = await Browser.GetStringAsync($"/oidcprofiles/delete/{profile.Id}");
+        Assert.Contains("It cannot be deleted while it is still used by:", page, StringComparison.Ordinal);
+        Assert.Contains("<li>functional account &#x27;mailbox-robot&#x27;</li>", page, StringComparison.Ordinal);
+        Assert.Contains("<button type=\"submit\" class=\"btn\" disabled=\"disabled\">Delete</button>", page, StringComparison.Ordinal);
+
+        // A post anyway (an old page, a script) is refused with the same list.
         var refused = await Browser.PostFormAsync($"/oidcprofiles/delete/{profile.Id}", [], $"/oidcprofiles/delete/{profile.Id}");
         var html = await refused.Content.ReadAsStringAsync();
-        Assert.Contains("is used by the functional account(s) &#x27;mailbox-robot&#x27;", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("<li>functional account &#x27;mailbox-robot&#x27;</li>", html, StringComparison.Ordinal);
         Assert.Equal(1, await App.WithDbAsync(db => db.OidcProfiles.CountAsync()));
 
         Assert.Equal(HttpStatusCode.Redirect, (await Browser.PostFormAsync($"/functionalaccounts/delete/{account.Id}", [], $"/functionalaccounts/delete/{account.Id}")).StatusCode);
+        var free = await Browser.GetStringAsync($"/oidcprofiles/delete/{profile.Id}");
+        Assert.DoesNotContain("disabled=\"disabled\">Delete", free, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Redirect, (await Browser.PostFormAsync($"/oidcprofiles/delete/{profile.Id}", [], $"/oidcprofiles/delete/{profile.Id}")).StatusCode);
         Assert.Equal(0, await App.WithDbAsync(db => db.OidcProfiles.CountAsync()));
     }

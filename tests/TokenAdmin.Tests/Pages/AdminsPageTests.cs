@@ -46,8 +46,8 @@ public sealed class AdminsPageTests : IAsyncLifetime
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("An admin named &#x27;ALICE&#x27; already exists.", html, StringComparison.Ordinal);
         Assert.Contains("Password must be at least 12 characters.", html, StringComparison.Ordinal);
-        Assert.Contains("The two passwords differ.", html, StringComparison.Ordinal);
-        Assert.Contains("validation-summary-errors", html, StringComparison.Ordinal);
+        Assert.Contains("Repeat password must be the same as Password.", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"form-errors\"", html, StringComparison.Ordinal);
         Assert.Contains("value=\"ALICE\"", html, StringComparison.Ordinal);
     }
 
@@ -142,9 +142,9 @@ public sealed class AdminsPageTests : IAsyncLifetime
 
         var html = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("The current password is wrong.", html, StringComparison.Ordinal);
-        Assert.Contains("Password must be at least 12 characters.", html, StringComparison.Ordinal);
-        Assert.Contains("The two new passwords differ.", html, StringComparison.Ordinal);
+        Assert.Contains("Current password is wrong.", html, StringComparison.Ordinal);
+        Assert.Contains("New password must be at least 12 characters.", html, StringComparison.Ordinal);
+        Assert.Contains("Repeat new password must be the same as New password.", html, StringComparison.Ordinal);
         Assert.DoesNotContain("not-my-password", html, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await _alice.GetAsync("/settings")).StatusCode);
         Assert.Contains(await _app.WithDbAsync(db => db.AuditEntries.Select(e => e.Action).ToListAsync()), a => a == "admin.password-change-failed");

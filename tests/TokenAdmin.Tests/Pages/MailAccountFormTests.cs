@@ -36,7 +36,7 @@ public sealed class MailAccountFormTests : IAsyncLifetime
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("Login is required", html, StringComparison.Ordinal);
         Assert.Contains("Host must be a host name or IP address", html, StringComparison.Ordinal);
-        Assert.Contains("Choose the token config or functional account", html, StringComparison.Ordinal);
+        Assert.Contains("Token source: choose the token config or functional account", html, StringComparison.Ordinal);
         Assert.Equal(0, await _app.WithDbAsync(db => db.MailAccounts.CountAsync()));
     }
 

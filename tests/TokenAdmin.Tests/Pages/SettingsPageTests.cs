@@ -29,7 +29,7 @@ public sealed class SettingsPageTests : IAsyncLifetime
         var html = await _browser.GetStringAsync("/settings");
 
         Assert.Contains("value=\"http://localhost:5080/oauth2/callback\"", html, StringComparison.Ordinal);
-        Assert.Contains("<label for=\"setting-FQDN\">", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"Values_FQDN_\">Fully qualified domain name</label>", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -47,12 +47,12 @@ public sealed class SettingsPageTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("ftp", "tokens.example.com", "", "HttpType must be one of: http, https.")]
-    [InlineData("https", "tokens.example.com/path", "", "FQDN is a host name with an optional :port, without scheme or path")]
-    [InlineData("https", "https://tokens.example.com", "", "FQDN is a host name with an optional :port, without scheme or path")]
-    [InlineData("https", "tokens.example.com:99999", "", "FQDN: the port must be a number from 1 to 65535.")]
+    [InlineData("ftp", "tokens.example.com", "", "HTTP type must be one of: http, https.")]
+    [InlineData("https", "tokens.example.com/path", "", "Fully qualified domain name is a host name with an optional :port, without scheme or path")]
+    [InlineData("https", "https://tokens.example.com", "", "Fully qualified domain name is a host name with an optional :port, without scheme or path")]
+    [InlineData("https", "tokens.example.com:99999", "", "Fully qualified domain name: the port must be a number from 1 to 65535.")]
     [InlineData("https", "bad_host!", "", "is not a valid host name")]
-    [InlineData("https", "", "", "FQDN is required.")]
+    [InlineData("https", "", "", "Fully qualified domain name is required.")]
     [InlineData("https", "tokens.example.com", "tokenadmin", "Path base must be empty or start with /")]
     [InlineData("https", "tokens.example.com", "/tokenadmin/", "Path base must be empty or start with /")]
     public async Task Save_WithInvalidValue_ShowsMessageNextToField_AndChangesNothing(string httpType, string fqdn, string pathBase, string message)

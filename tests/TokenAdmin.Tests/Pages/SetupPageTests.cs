@@ -134,7 +134,28 @@ public sealed partial class SetupPageTests : IAsyncLifetime
             ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "another-long-password",
         });
 
-        Assert.Contains("The two passwords differ.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Repeat password must be the same as Password.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Setup_WithThreeMistakes_ShowsAllAtOnce_InTheFormsSummary_AndKeepsTheUserName()
+    {
+        var link = await LoggedSetupLinkAsync();
+
+        var response = await _app.CreateBrowser().PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = "bad name", ["Input.Password"] = "short", ["Input.ConfirmPassword"] = "other",
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("3 things to correct:", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_UserName\">User name must be 1 to 100 characters without spaces.</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_Password\">Password must be at least 12 characters.</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_ConfirmPassword\">Repeat password must be the same as Password.</a>", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"bad name\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("value=\"short\"", html, StringComparison.Ordinal);
         Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
     }
 

@@ -126,15 +126,40 @@ public sealed class WebServicePageTests : WebServiceTestBase
     }
 
     [Fact]
+    public async Task TestInvokePage_OffersABody_OnlyForMethodsThatCarryOne()
+    {
+        var id = await CreateWebServiceAsync();
+        var get = await CreateInvokerAsync(id, "read-ticket", "GET", "/tickets/1");
+        var post = await CreateInvokerAsync(id, "create-ticket", "POST", "/tickets");
+
+        var getPage = await Browser.GetStringAsync($"/webservices/invokers/{get}/test");
+        var postPage = await Browser.GetStringAsync($"/webservices/invokers/{post}/test");
+
+        Assert.DoesNotContain("<textarea", getPage, StringComparison.Ordinal);
+        Assert.Contains("GET requests carry no body.", getPage, StringComparison.Ordinal);
+        Assert.Matches("<textarea[^>]*id=\"Body\"[^>]*name=\"Body\"", postPage);
+        Assert.Contains("<label for=\"Body\">JSON body</label>", postPage, StringComparison.Ordinal);
+        // The call may take up to the invoker's timeout: the app script shows a status text while it runs.
+        Assert.Contains("data-busy=\"Calling the invoker", postPage, StringComparison.Ordinal);
+        Assert.Matches("<span class=\"busy-status muted\" role=\"status\"></span>", postPage);
+    }
+
+    [Fact]
     public async Task DeletePage_RefusesAWebServiceWithInvokers_AndDeletesItOnceTheyAreGone()
     {
         var id = await CreateWebServiceAsync();
         var invokerId = await CreateInvokerAsync(id, "sync");
 
+        // Before any click: the delete page names the invokers and its Delete button is disabled.
+        var page = await Browser.GetStringAsync($"/webservices/delete/{id}");
+        Assert.Contains("It cannot be deleted while it is still used by:", page, StringComparison.Ordinal);
+        Assert.Contains("<li>invoker &#x27;sync&#x27;</li>", page, StringComparison.Ordinal);
+        Assert.Contains("<button type=\"submit\" class=\"btn\" disabled=\"disabled\">Delete</button>", page, StringComparison.Ordinal);
+
+        // A post anyway is refused, and the page shows the same list.
         var refused = await Browser.PostFormAsync($"/webservices/delete/{id}", []);
-        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
-        var edit = await Browser.GetStringAsync(refused.Headers.Location!.ToString());
-        Assert.Contains("still has 1 invoker(s): sync. Delete them first.", edit, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("<li>invoker &#x27;sync&#x27;</li>", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.True(await App.WithDbAsync(db => db.WebServices.AnyAsync()));
 
         Assert.Equal(HttpStatusCode.Redirect, (await Browser.PostFormAsync($"/webservices/{id}/invokers/{invokerId}?handler=Delete", [], formPage: $"/webservices/{id}/invokers/{invokerId}")).StatusCode);

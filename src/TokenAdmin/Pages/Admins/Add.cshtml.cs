@@ -22,10 +22,7 @@ public sealed class AdminsAddModel(AdminManagement admins, IOptions<AdminOptions
         var errors = await admins.AddAsync(Input.UserName, Input.Password, Input.ConfirmPassword, AdminAuthentication.Actor(User), cancellationToken);
         if (errors.Count > 0)
         {
-            foreach (var (field, message) in errors)
-            {
-                ModelState.AddModelError($"{nameof(Input)}.{field}", message);
-            }
+            ModelState.AddFieldErrors(errors);
 
             return Page();
         }

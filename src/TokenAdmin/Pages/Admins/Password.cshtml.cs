@@ -25,10 +25,7 @@ public sealed class AdminsPasswordModel(AdminManagement admins, IOptions<AdminOp
         var (errors, user) = await admins.ChangeOwnPasswordAsync(User, Input.CurrentPassword, Input.NewPassword, Input.ConfirmPassword, cancellationToken);
         if (user is null)
         {
-            foreach (var (field, message) in errors)
-            {
-                ModelState.AddModelError(field.Length == 0 ? "" : $"{nameof(Input)}.{field}", message);
-            }
+            ModelState.AddFieldErrors(errors);
 
             // Note: passwords are never sent back into the form.
             Input = new PasswordInput();

@@ -10,15 +10,13 @@ public sealed class MailAccountsAddModel(MailAccountService service) : PageModel
     [BindProperty]
     public MailAccountInput Input { get; set; } = new();
 
-    public Dictionary<string, string> Errors { get; } = [];
     public IReadOnlyList<(string Value, string Name)> Sources { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => Sources = await service.TokenSourcesAsync(cancellationToken);
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        MailAccountFormBinding.AddBindingErrors(ModelState, Errors);
-        if (Errors.Count == 0)
+        if (ModelState.IsValid)
         {
             var result = await service.CreateAsync(Input, AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
@@ -27,22 +25,23 @@ public sealed class MailAccountsAddModel(MailAccountService service) : PageModel
                 return RedirectToPage("/MailAccounts/Edit", new { id = result.Account.Id });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            ModelState.AddFieldErrors(result.Errors);
         }
         else
         {
-            // The fields that could be read are checked too, so every mistake shows at once.
-            foreach (var (field, message) in await service.ValidateAsync(Input, hasPassword: true, cancellationToken))
-            {
-                Errors.TryAdd(field, message);
-            }
+            // The fields the binder could read are checked too, so every mistake shows at once.
+            ModelState.AddFieldErrors(await service.ValidateAsync(Input, hasPassword: false, cancellationToken));
         }
 
-        Input.Password = null;
+        KeepPasswordOut(ModelState, Input);
         Sources = await service.TokenSourcesAsync(cancellationToken);
         return Page();
+    }
+
+    /// <summary>A form shown again never carries the password back (the tag helpers would show what was typed).</summary>
+    internal static void KeepPasswordOut(Microsoft.AspNetCore.Mvc.ModelBinding.ModelStateDictionary modelState, MailAccountInput input)
+    {
+        input.Password = null;
+        modelState.SetModelValue("Input.Password", null, null);
     }
 }

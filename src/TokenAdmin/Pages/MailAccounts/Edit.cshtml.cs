@@ -14,7 +14,6 @@ public sealed class MailAccountsEditModel(MailAccountService service) : PageMode
     public string Version { get; set; } = "";
 
     public MailAccount Account { get; private set; } = null!;
-    public Dictionary<string, string> Errors { get; } = [];
     public IReadOnlyList<(string Value, string Name)> Sources { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
@@ -39,8 +38,7 @@ public sealed class MailAccountsEditModel(MailAccountService service) : PageMode
         }
 
         Account = account;
-        MailAccountFormBinding.AddBindingErrors(ModelState, Errors);
-        if (Errors.Count == 0)
+        if (ModelState.IsValid)
         {
             var result = await service.UpdateAsync(id, Version, Input, AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
@@ -49,21 +47,15 @@ public sealed class MailAccountsEditModel(MailAccountService service) : PageMode
                 return RedirectToPage(new { id });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            ModelState.AddFieldErrors(result.Errors);
         }
         else
         {
-            // The fields that could be read are checked too, so every mistake shows at once.
-            foreach (var (field, message) in await service.ValidateAsync(Input, hasPassword: true, cancellationToken))
-            {
-                Errors.TryAdd(field, message);
-            }
+            // The fields the binder could read are checked too, so every mistake shows at once.
+            ModelState.AddFieldErrors(await service.ValidateAsync(Input, account.PasswordProtected is not null, cancellationToken));
         }
 
-        Input.Password = null;
+        MailAccountsAddModel.KeepPasswordOut(ModelState, Input);
         Sources = await service.TokenSourcesAsync(cancellationToken);
         return Page();
     }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using MimeKit;
@@ -8,16 +9,19 @@ using TokenAdmin.Settings;
 namespace TokenAdmin.Pages.MailAccounts;
 
 /// <summary>The SMTP settings (system settings of the group "SMTP sending") and "Send test mail".</summary>
-public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountService accounts) : PageModel
+public sealed class MailAccountsSmtpModel(SettingsStore settings, SettingCatalog catalog, MailAccountService accounts) : PageModel
 {
     /// <summary>Field values by setting name, posted as Values[NAME]; the password is write-only.</summary>
     public Dictionary<string, string?> Values { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
-    public IReadOnlyDictionary<string, string> Errors { get; private set; } = new Dictionary<string, string>();
     public bool HasPassword { get; private set; }
     public IReadOnlyList<(string Value, string Name)> Sources { get; private set; } = [];
 
     [BindProperty]
+    [Display(Name = "To")]
     public string? TestRecipient { get; set; }
+
+    /// <summary>The test mail's address was refused: the summary goes with that form, not with the settings.</summary>
+    public bool TestRecipientRejected => ModelState.TryGetValue(nameof(TestRecipient), out var entry) && entry.Errors.Count > 0;
 
     public static IEnumerable<SettingDefinition> Definitions => MailSettings.SmtpGroup.Definitions;
 
@@ -44,7 +48,7 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
                 Values[name] = value;
             }
 
-            Errors = result.Errors;
+            ModelState.AddSettingErrors(result.Errors, catalog);
             return Page();
         }
 
@@ -56,8 +60,11 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
     {
         if (!MailboxAddress.TryParse(TestRecipient?.Trim() ?? "", out var to))
         {
-            TempData["Error"] = "Enter the address the test mail goes to.";
-            return RedirectToPage();
+            ModelState.AddModelError(nameof(TestRecipient), string.IsNullOrWhiteSpace(TestRecipient)
+                ? "To is required: the address the test mail goes to."
+                : $"To: '{TestRecipient}' is not a mail address.");
+            await LoadAsync(cancellationToken);
+            return Page();
         }
 
         var message = new MimeMessage { Subject = "TokenAdmin test mail" };
@@ -79,9 +86,10 @@ public sealed class MailAccountsSmtpModel(SettingsStore settings, MailAccountSer
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var current = await settings.GetAsync(cancellationToken);
-        foreach (var definition in Definitions.Where(d => d.Kind != SettingKind.Secret))
+        foreach (var definition in Definitions)
         {
-            Values[definition.Name] = current.Get(definition.Name);
+            // Every field has its entry (the tag helpers read Values[NAME]); the password is never shown.
+            Values[definition.Name] = definition.Kind == SettingKind.Secret ? null : current.Get(definition.Name);
         }
 
         HasPassword = current.IsSet(MailSettings.SmtpPassword);

@@ -8,7 +8,7 @@ namespace TokenAdmin.Pages.OidcProfiles;
 public sealed class OidcProfilesDeleteModel(OidcProfileService profiles) : PageModel
 {
     public OidcProfile Profile { get; private set; } = null!;
-    public string? Error { get; private set; }
+    public IReadOnlyList<string> Blockers { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
     {
@@ -18,6 +18,7 @@ public sealed class OidcProfilesDeleteModel(OidcProfileService profiles) : PageM
         }
 
         Profile = profile;
+        Blockers = await profiles.UsesAsync(id, cancellationToken);
         return Page();
     }
 
@@ -29,9 +30,11 @@ public sealed class OidcProfilesDeleteModel(OidcProfileService profiles) : PageM
         }
 
         Profile = profile;
-        Error = await profiles.DeleteAsync(id, AdminAuthentication.Actor(User), cancellationToken);
-        if (Error is not null)
+        if (await profiles.DeleteAsync(id, AdminAuthentication.Actor(User), cancellationToken) is { } refused)
         {
+            // Something started to use it since the page was shown: show what, as the page would have.
+            var uses = await profiles.UsesAsync(id, cancellationToken);
+            Blockers = uses.Count > 0 ? uses : [refused];
             return Page();
         }
 

@@ -10,7 +10,7 @@ public sealed class SettingsModel(SettingsStore settings, SettingCatalog catalog
     /// <summary>The groups this page edits (SMTP sending has a page of its own).</summary>
     public IReadOnlyList<SettingGroup> Groups { get; } = catalog.Groups.Where(g => g.OnSettingsPage).ToList();
 
-    public SettingCatalog Catalog => catalog;
+    private IEnumerable<SettingDefinition> Definitions => Groups.SelectMany(g => g.Definitions);
 
     /// <summary>Field values by setting name; posted as Values[NAME].</summary>
     public Dictionary<string, string?> Values { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -18,15 +18,15 @@ public sealed class SettingsModel(SettingsStore settings, SettingCatalog catalog
     [BindProperty]
     public List<string> ClearSecrets { get; set; } = [];
 
-    public IReadOnlyDictionary<string, string> Errors { get; private set; } = new Dictionary<string, string>();
     public SettingsSnapshot Current { get; private set; } = null!;
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         Current = await settings.GetAsync(cancellationToken);
-        foreach (var definition in Groups.SelectMany(g => g.Definitions).Where(d => d.Kind != SettingKind.Secret))
+        foreach (var definition in Definitions)
         {
-            Values[definition.Name] = Current.Get(definition.Name);
+            // Every field has its entry (the tag helpers read Values[NAME]); a secret is never shown.
+            Values[definition.Name] = definition.Kind == SettingKind.Secret ? null : Current.Get(definition.Name);
         }
     }
 
@@ -43,7 +43,7 @@ public sealed class SettingsModel(SettingsStore settings, SettingCatalog catalog
         }
 
         // Note: an unticked checkbox posts nothing; every boolean the form shows is therefore "false" unless posted.
-        foreach (var definition in Groups.SelectMany(g => g.Definitions).Where(d => d.Kind == SettingKind.Boolean && !Values.ContainsKey(d.Name)))
+        foreach (var definition in Definitions.Where(d => d.Kind == SettingKind.Boolean && !Values.ContainsKey(d.Name)))
         {
             Values[definition.Name] = "false";
         }
@@ -51,8 +51,15 @@ public sealed class SettingsModel(SettingsStore settings, SettingCatalog catalog
         var result = await settings.UpdateAsync(Values, AdminAuthentication.Actor(User), cancellationToken, ClearSecrets);
         if (!result.Succeeded)
         {
-            Errors = result.Errors;
+            ModelState.AddSettingErrors(result.Errors, catalog);
             Current = await settings.GetAsync(cancellationToken);
+            foreach (var definition in Definitions)
+            {
+                // A field the form did not send shows its stored value; a secret is never shown again.
+                Values[definition.Name] = definition.Kind == SettingKind.Secret ? null
+                    : Values.TryGetValue(definition.Name, out var posted) ? posted : Current.Get(definition.Name);
+            }
+
             return Page();
         }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -17,7 +18,6 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
     public SetupInput Input { get; set; } = new();
 
     public string? Problem { get; private set; }
-    public Dictionary<string, string> Errors { get; private set; } = [];
     public int MinPasswordLength => options.Value.MinPasswordLength;
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
@@ -29,15 +29,7 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        if (Input.Password != Input.ConfirmPassword)
-        {
-            var status = await links.CheckAsync(Token, cancellationToken);
-            Problem = status == SetupLinkStatus.Valid ? null : SetupLinks.Message(status);
-            Errors["ConfirmPassword"] = "The two passwords differ.";
-            return Page();
-        }
-
-        var (result, errors) = await links.CompleteAsync(Token, Input.UserName, Input.Password, cancellationToken);
+        var (result, errors) = await links.CompleteAsync(Token, Input.UserName, Input.Password, Input.ConfirmPassword, cancellationToken);
         if (result != SetupLinkStatus.Valid)
         {
             Problem = SetupLinks.Message(result);
@@ -46,7 +38,7 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
 
         if (errors.Count > 0)
         {
-            Errors = errors;
+            ModelState.AddFieldErrors(errors);
             return Page();
         }
 
@@ -56,8 +48,13 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
 
     public sealed class SetupInput
     {
+        [Display(Name = "User name")]
         public string? UserName { get; set; }
+
+        [Display(Name = "Password")]
         public string? Password { get; set; }
+
+        [Display(Name = "Repeat password")]
         public string? ConfirmPassword { get; set; }
     }
 }

@@ -9,7 +9,11 @@ namespace TokenAdmin.Pages.WebServices;
 public sealed class TestModel(WebServiceService service, IWebServiceInvoker invoker, TokenProvider.ITokenProvider tokens) : PageModel
 {
     [BindProperty]
+    [System.ComponentModel.DataAnnotations.Display(Name = "JSON body")]
     public string? Body { get; set; }
+
+    /// <summary>GET and HEAD carry no body, so the page offers none (the invoker would refuse one).</summary>
+    public bool TakesBody => Invoker.Method is not ("GET" or "HEAD");
 
     [BindProperty]
     public Dictionary<string, string> Values { get; set; } = [];
@@ -35,7 +39,7 @@ public sealed class TestModel(WebServiceService service, IWebServiceInvoker invo
         try
         {
             var values = Values.Where(v => Placeholders.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value ?? "");
-            Result = await invoker.InvokeAsync(webService, Invoker.Name, new InvokeRequest(values, Body, null, AdminAuthentication.Actor(User)), cancellationToken);
+            Result = await invoker.InvokeAsync(webService, Invoker.Name, new InvokeRequest(values, TakesBody ? Body : null, null, AdminAuthentication.Actor(User)), cancellationToken);
             // Note: the answer is shown as the debugger stores it: an echoed token or secret never reaches the browser.
             var secretHeaders = (await service.FindAsync(Invoker.WebServiceId, cancellationToken))?.Headers.Where(h => h.Secret).Select(h => h.Name)
                 .ToHashSet(StringComparer.OrdinalIgnoreCase);

@@ -18,6 +18,23 @@
         update();
     });
 
+    // Long actions (a form with data-busy="Testing the connection ..."): while the answer is awaited the button is
+    // disabled, so a second click cannot start the action twice, and the text is shown in the form's status line.
+    // Without the script the form posts all the same and the answer page shows the outcome.
+    document.querySelectorAll('form[data-busy]').forEach(function (form) {
+        form.addEventListener('submit', function () {
+            var button = form.querySelector('button[type="submit"]');
+            var status = form.querySelector('.busy-status');
+            if (status) {
+                status.textContent = form.getAttribute('data-busy');
+            }
+            if (button) {
+                // Note: after this event the browser has already taken the form data; disabling now does not stop the post.
+                window.setTimeout(function () { button.disabled = true; }, 0);
+            }
+        });
+    });
+
     // Copy buttons (data-copy="id of a field"): rendered hidden, shown only where the script runs; without it the
     // read-only field is selected and copied by hand.
     document.querySelectorAll('button[data-copy]').forEach(function (button) {
