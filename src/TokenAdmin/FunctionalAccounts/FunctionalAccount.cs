@@ -57,6 +57,14 @@ public sealed class FunctionalAccount
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
 }
 
+/// <summary>The expiring credentials of an account: its profile's client secret (when an expiry date is entered there) and its own certificate.</summary>
+public static class FunctionalAccountCredentials
+{
+    /// <summary><paramref name="account"/> with its <see cref="FunctionalAccount.Profile"/> loaded.</summary>
+    public static IReadOnlyList<CredentialExpiry> Of(FunctionalAccount account) =>
+        CredentialExpiry.Of(account.Profile?.ClientSecretProtected is not null, account.Profile?.ClientSecretExpiresAt, account.Certificate.NotAfter);
+}
+
 public static class AccountGrantTypes
 {
     public const string ClientCredentials = "client_credentials";

@@ -64,6 +64,7 @@ public static partial class SettingNames
     public const string DebuggerRetentionDays = "Debugger.RetentionDays";
     public const string DebuggerBodyLimit = "Debugger.BodyLimit";
     public const string DebuggerMaxSizeMb = "Debugger.MaxSizeMB";
+    public const string CredentialWarningDays = "Credentials.ExpiryWarningDays";
 
     public const string PublicUrlGroup = "Public URL";
     public const string AdminOidcGroup = "Admin sign-in with OpenID Connect";
@@ -72,6 +73,7 @@ public static partial class SettingNames
     /// <summary>Edited on its own page (Mail accounts → SMTP sending), where the token source is picked from a list.</summary>
     public const string SmtpGroup = "SMTP sending";
     public const string DebuggerGroup = "Web service debugger";
+    public const string CredentialGroup = "Client secrets and certificates";
 
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
@@ -147,7 +149,15 @@ public static partial class SettingNames
         new(DebuggerMaxSizeMb, DebuggerGroup, "Total size (MB)",
             "The most text the debugger keeps in all (1 to 100000 MB, counted in characters); when a new call goes beyond it, the oldest calls are removed first.",
             "100", Validate: v => CheckNumber(v, 1, 100_000, "Total size")),
+        new(CredentialWarningDays, CredentialGroup, "Warn before expiry (days)",
+            "Client secrets (with an expiry date entered) and client certificates of token configs, functional accounts and OIDC profiles " +
+            "are shown in banners and raise the alert \"client secret or certificate will expire\" from this many days before they expire (1 to 365).",
+            "30", Validate: v => CheckNumber(v, 1, 365, "Warn before expiry")),
     ];
+
+    /// <summary>The days before a client secret or certificate expires from which it is warned about.</summary>
+    public static int CredentialWarning(SettingsSnapshot settings) =>
+        int.TryParse(settings.Get(CredentialWarningDays), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) ? days : 30;
 
     internal static string? CheckNumber(string value, int min, int max, string label) =>
         int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= min && n <= max

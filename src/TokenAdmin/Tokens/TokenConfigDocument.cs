@@ -80,6 +80,9 @@ public sealed class TokenConfigDocument
     public string ClientId { get; set; } = "";
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
 
+    /// <summary>The day the client secret expires (Microsoft Entra shows it beside the secret); warned about before. Not a secret.</summary>
+    public DateOnly? ClientSecretExpires { get; set; }
+
     /// <summary>RS256, PS256 or ES256 for private_key_jwt; null = the key's default (RS256 for RSA, ES256 for EC).</summary>
     public string? ClientAssertionAlgorithm { get; set; }
 

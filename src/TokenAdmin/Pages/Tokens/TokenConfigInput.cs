@@ -12,6 +12,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
     public string ClientId { get; set; } = "";
     public string? ClientSecret { get; set; }
     public bool ClearClientSecret { get; set; }
+    public DateOnly? ClientSecretExpires { get; set; }
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
     public string? ClientAssertionAlgorithm { get; set; }
     public string? ClientAssertionAudience { get; set; }
@@ -40,7 +41,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
 
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {
-        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
+        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientSecretExpires = d.ClientSecretExpires, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
         Tenant = d.Tenant, Issuer = d.Issuer, DiscoveryUrl = d.DiscoveryUrl, AuthorizationEndpoint = d.Endpoints.Authorization,
         TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, Username = d.Username,
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
@@ -52,7 +53,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
     /// <summary>The document this form describes; parameter lines that are not key=value land in <paramref name="errors"/>.</summary>
     public TokenConfigDocument ToDocument(string template, Dictionary<string, string> errors) => new()
     {
-        Name = Name ?? "", Template = template, Valid = Valid, SharedThroughApi = SharedThroughApi, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientAuthentication = ClientAuthentication ?? "",
+        Name = Name ?? "", Template = template, Valid = Valid, SharedThroughApi = SharedThroughApi, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientSecretExpires = ClientSecretExpires, ClientAuthentication = ClientAuthentication ?? "",
         ClientAssertionAlgorithm = string.IsNullOrWhiteSpace(ClientAssertionAlgorithm) ? null : ClientAssertionAlgorithm.Trim(),
         ClientAssertionAudience = string.IsNullOrWhiteSpace(ClientAssertionAudience) || ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint ? null : ClientAssertionAudience.Trim(),
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,

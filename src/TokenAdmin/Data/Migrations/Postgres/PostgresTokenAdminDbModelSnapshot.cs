@@ -741,6 +741,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
 
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("text");
 
@@ -979,6 +982,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("text");

@@ -114,42 +114,6 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.ToTable("AdminUsers");
                 });
 
-            modelBuilder.Entity("TokenAdmin.Data.AuditEntry", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Action")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Actor")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Details")
-                        .IsRequired()
-                        .HasMaxLength(2000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Target")
-                        .IsRequired()
-                        .HasMaxLength(300)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("At");
-
-                    b.ToTable("AuditEntries");
-                });
-
             modelBuilder.Entity("TokenAdmin.Admin.SetupToken", b =>
                 {
                     b.Property<int>("Id")
@@ -360,81 +324,40 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.ToTable("AlertEvents");
                 });
 
-            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
+            modelBuilder.Entity("TokenAdmin.Data.AuditEntry", b =>
                 {
-                    b.Property<int>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<DateTime>("ChangedAt")
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ChangedBy")
+                    b.Property<string>("Actor")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTime>("CreatedAt")
+                    b.Property<DateTime>("At")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("CreatedBy")
+                    b.Property<string>("Details")
                         .IsRequired()
-                        .HasMaxLength(200)
+                        .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("DisplayName")
-                        .HasMaxLength(300)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Email")
-                        .HasMaxLength(300)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("FirstName")
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("LastImportedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("LastName")
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Login")
+                    b.Property<string>("Target")
                         .IsRequired()
                         .HasMaxLength(300)
                         .HasColumnType("TEXT");
-
-                    b.Property<string>("ManualRoles")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("MappedRoles")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("NormalizedLogin")
-                        .IsRequired()
-                        .HasMaxLength(300)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int?>("OidcProfileId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("Valid")
-                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("NormalizedLogin")
-                        .IsUnique();
+                    b.HasIndex("At");
 
-                    b.HasIndex("OidcProfileId");
-
-                    b.ToTable("ApiUsers");
+                    b.ToTable("AuditEntries");
                 });
 
             modelBuilder.Entity("TokenAdmin.FunctionalAccounts.FunctionalAccount", b =>
@@ -791,6 +714,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("TEXT");
 
@@ -1024,6 +950,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("TEXT");
 
@@ -1207,6 +1136,83 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         {
                             t.HasCheckConstraint("CK_TokenStates_OneSource", "(\"TokenConfigId\" IS NULL) <> (\"FunctionalAccountId\" IS NULL)");
                         });
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DisplayName")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FirstName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastImportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ManualRoles")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MappedRoles")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NormalizedLogin")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("OidcProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Valid")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NormalizedLogin")
+                        .IsUnique();
+
+                    b.HasIndex("OidcProfileId");
+
+                    b.ToTable("ApiUsers");
                 });
 
             modelBuilder.Entity("TokenAdmin.WebServices.CallLogEntry", b =>
@@ -1483,14 +1489,6 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Navigation("Event");
                 });
 
-            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
-                {
-                    b.HasOne("TokenAdmin.Oidc.OidcProfile", null)
-                        .WithMany()
-                        .HasForeignKey("OidcProfileId")
-                        .OnDelete(DeleteBehavior.SetNull);
-                });
-
             modelBuilder.Entity("TokenAdmin.FunctionalAccounts.FunctionalAccount", b =>
                 {
                     b.HasOne("TokenAdmin.Oidc.OidcProfile", "Profile")
@@ -1535,6 +1533,14 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .WithOne("State")
                         .HasForeignKey("TokenAdmin.Tokens.TokenState", "TokenConfigId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("TokenAdmin.WebServices.Api.ApiUser", b =>
+                {
+                    b.HasOne("TokenAdmin.Oidc.OidcProfile", null)
+                        .WithMany()
+                        .HasForeignKey("OidcProfileId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("TokenAdmin.WebServices.Invoker", b =>
