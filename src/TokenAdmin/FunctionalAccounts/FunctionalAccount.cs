@@ -48,6 +48,9 @@ public sealed class FunctionalAccount
     /// <summary>The account's own client certificate (private_key_jwt, tls_client_auth); without one, mutual TLS uses the profile's.</summary>
     public ClientCertificate Certificate { get; set; } = new();
 
+    /// <summary>prompt, login_hint, domain_hint of the authorization request (authorization code accounts).</summary>
+    public SignInOptions SignIn { get; set; } = new();
+
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -108,6 +111,7 @@ internal sealed class FunctionalAccountConfiguration : IEntityTypeConfiguration<
         builder.Property(a => a.ClientAssertionAlgorithm).HasMaxLength(10);
         builder.Property(a => a.ClientAssertionAudience).HasMaxLength(20);
         builder.ComplexProperty(a => a.Certificate, ClientCertificateColumns.Configure);
+        builder.ComplexProperty(a => a.SignIn, SignInOptions.Configure);
         // Note: a profile in use cannot be deleted (the service says so first; the database enforces it too).
         builder.HasOne(a => a.Profile).WithMany().HasForeignKey(a => a.OidcProfileId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(a => a.State).WithOne().HasForeignKey<TokenState>(s => s.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);

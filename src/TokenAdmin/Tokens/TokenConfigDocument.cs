@@ -106,6 +106,9 @@ public sealed class TokenConfigDocument
     public int? LeadTimeSeconds { get; set; }
 
     public TokenEndpoints Endpoints { get; set; } = new();
+
+    /// <summary>prompt, login_hint and domain_hint of the authorization request (authorization code only); null = none set.</summary>
+    public SignInOptions? SignIn { get; set; }
     public RequestParameters Parameters { get; set; } = new();
     public RefreshTokenPolicy RefreshToken { get; set; } = new();
     public TokenNotifications Notifications { get; set; } = new();

@@ -27,6 +27,9 @@ public sealed class TokenConfigInput : IClientCredentialInput
     public string? TokenEndpoint { get; set; }
     public string? RefreshEndpoint { get; set; }
     public string? AuthorizationParameters { get; set; }
+    public string? Prompt { get; set; }
+    public string? LoginHint { get; set; }
+    public string? DomainHint { get; set; }
     public string? TokenParameters { get; set; }
     public string? RefreshParameters { get; set; }
     public string? Username { get; set; }
@@ -44,6 +47,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
         Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientSecretExpires = d.ClientSecretExpires, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
         Tenant = d.Tenant, Issuer = d.Issuer, DiscoveryUrl = d.DiscoveryUrl, AuthorizationEndpoint = d.Endpoints.Authorization,
         TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, Username = d.Username,
+        Prompt = d.SignIn?.Prompt, LoginHint = d.SignIn?.LoginHint, DomainHint = d.SignIn?.DomainHint,
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
         RefreshTokenLifetimeDays = d.RefreshToken.LifetimeDays, RefreshTokenSliding = d.RefreshToken.Sliding,
         NotifyTokenExpired = d.Notifications.TokenExpired, NotifyRefreshTokenExpired = d.Notifications.RefreshTokenExpired,
@@ -58,6 +62,7 @@ public sealed class TokenConfigInput : IClientCredentialInput
         ClientAssertionAudience = string.IsNullOrWhiteSpace(ClientAssertionAudience) || ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint ? null : ClientAssertionAudience.Trim(),
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
         Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
+        SignIn = new SignInOptions { Prompt = Prompt, LoginHint = LoginHint, DomainHint = DomainHint }.Normalized() is var signIn && !signIn.IsEmpty() ? signIn : null,
         Parameters = new RequestParameters
         {
             Authorization = Parse(AuthorizationParameters, "parameters.authorization", errors),

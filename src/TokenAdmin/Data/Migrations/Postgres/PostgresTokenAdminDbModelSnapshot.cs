@@ -508,6 +508,23 @@ namespace TokenAdmin.Data.Migrations.Postgres
                                 .HasColumnType("character varying(40)");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SignIn", "TokenAdmin.FunctionalAccounts.FunctionalAccount.SignIn#SignInOptions", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("DomainHint")
+                                .HasMaxLength(253)
+                                .HasColumnType("character varying(253)");
+
+                            b1.Property<string>("LoginHint")
+                                .HasMaxLength(320)
+                                .HasColumnType("character varying(320)");
+
+                            b1.Property<string>("Prompt")
+                                .HasMaxLength(20)
+                                .HasColumnType("character varying(20)");
+                        });
+
                     b.HasKey("Id");
 
                     b.HasIndex("NormalizedName")

@@ -487,6 +487,23 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                                 .HasColumnType("TEXT");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SignIn", "TokenAdmin.FunctionalAccounts.FunctionalAccount.SignIn#SignInOptions", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("DomainHint")
+                                .HasMaxLength(253)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("LoginHint")
+                                .HasMaxLength(320)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("Prompt")
+                                .HasMaxLength(20)
+                                .HasColumnType("TEXT");
+                        });
+
                     b.HasKey("Id");
 
                     b.HasIndex("NormalizedName")

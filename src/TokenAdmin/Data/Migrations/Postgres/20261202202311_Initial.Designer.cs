@@ -13,7 +13,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261202193619_Initial")]
+    [Migration("20261202202311_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -509,6 +509,23 @@ namespace TokenAdmin.Data.Migrations.Postgres
                             b1.Property<string>("Thumbprint")
                                 .HasMaxLength(40)
                                 .HasColumnType("character varying(40)");
+                        });
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SignIn", "TokenAdmin.FunctionalAccounts.FunctionalAccount.SignIn#SignInOptions", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("DomainHint")
+                                .HasMaxLength(253)
+                                .HasColumnType("character varying(253)");
+
+                            b1.Property<string>("LoginHint")
+                                .HasMaxLength(320)
+                                .HasColumnType("character varying(320)");
+
+                            b1.Property<string>("Prompt")
+                                .HasMaxLength(20)
+                                .HasColumnType("character varying(20)");
                         });
 
                     b.HasKey("Id");

@@ -487,7 +487,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     Certificate_NotAfter = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Certificate_Protected = table.Column<string>(type: "text", nullable: true),
                     Certificate_Subject = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true)
+                    Certificate_Thumbprint = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    SignIn_DomainHint = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: true),
+                    SignIn_LoginHint = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    SignIn_Prompt = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true)
                 },
                 constraints: table =>
                 {
