@@ -57,6 +57,8 @@ public static class AlertTypes
     public const string SourceDead = "source.dead";
     public const string SourceRecovered = "source.recovered";
     public const string RefreshTokenExpiring = "source.refresh-token-expiring";
+    /// <summary>A client secret (with an expiry date entered) or a client certificate of a source expires within the warning window, or has expired.</summary>
+    public const string CredentialExpiring = "source.credential-expiring";
     public const string MailFetchFailing = "mail.fetch-failing";
     public const string MailFetchRecovered = "mail.fetch-recovered";
     public const string UpdaterStalled = "updater.stalled";
@@ -64,7 +66,7 @@ public static class AlertTypes
     public const string Test = "test";
 
     public static IReadOnlyList<string> All { get; } =
-        [SourceFailing, SourceDead, SourceRecovered, RefreshTokenExpiring, MailFetchFailing, MailFetchRecovered, UpdaterStalled, UpdaterRecovered];
+        [SourceFailing, SourceDead, SourceRecovered, RefreshTokenExpiring, CredentialExpiring, MailFetchFailing, MailFetchRecovered, UpdaterStalled, UpdaterRecovered];
 
     public static string Describe(string type) => type switch
     {
@@ -72,6 +74,7 @@ public static class AlertTypes
         SourceDead => "Token source cannot get tokens",
         SourceRecovered => "Token source recovered",
         RefreshTokenExpiring => "Refresh token expires soon",
+        CredentialExpiring => "Client secret or certificate will expire",
         MailFetchFailing => "Mail fetch failing",
         MailFetchRecovered => "Mail fetch recovered",
         UpdaterStalled => "Token store updater stalled",

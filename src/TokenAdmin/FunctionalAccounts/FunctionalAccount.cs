@@ -54,6 +54,8 @@ public sealed class FunctionalAccount
 
     /// <summary>The service-account key that signs the JWT bearer assertion; empty = the account's client certificate signs it.</summary>
     public ServiceAccountKey ServiceAccountKey { get; set; } = new();
+    /// <summary>prompt, login_hint, domain_hint of the authorization request (authorization code accounts).</summary>
+    public SignInOptions SignIn { get; set; } = new();
 
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
@@ -62,6 +64,14 @@ public sealed class FunctionalAccount
     public string Version { get; set; } = Guid.NewGuid().ToString("N");
 
     public static string Normalize(string name) => name.Trim().ToUpperInvariant();
+}
+
+/// <summary>The expiring credentials of an account: its profile's client secret (when an expiry date is entered there) and its own certificate.</summary>
+public static class FunctionalAccountCredentials
+{
+    /// <summary><paramref name="account"/> with its <see cref="FunctionalAccount.Profile"/> loaded.</summary>
+    public static IReadOnlyList<CredentialExpiry> Of(FunctionalAccount account) =>
+        CredentialExpiry.Of(account.Profile?.ClientSecretProtected is not null, account.Profile?.ClientSecretExpiresAt, account.Certificate.NotAfter);
 }
 
 public static class AccountGrantTypes
@@ -115,6 +125,7 @@ internal sealed class FunctionalAccountConfiguration : IEntityTypeConfiguration<
         builder.ComplexProperty(a => a.Certificate, ClientCertificateColumns.Configure);
         builder.Property(a => a.AssertionSubject).HasMaxLength(320);
         builder.ComplexProperty(a => a.ServiceAccountKey, ServiceAccountKeyColumns.Configure);
+        builder.ComplexProperty(a => a.SignIn, SignInOptions.Configure);
         // Note: a profile in use cannot be deleted (the service says so first; the database enforces it too).
         builder.HasOne(a => a.Profile).WithMany().HasForeignKey(a => a.OidcProfileId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(a => a.State).WithOne().HasForeignKey<TokenState>(s => s.FunctionalAccountId).OnDelete(DeleteBehavior.Cascade);

@@ -36,6 +36,10 @@ public sealed class FunctionalAccountInput : IClientCredentialInput, IJwtBearerI
     public string? AssertionSubject { get; set; }
     public IFormFile? ServiceAccountKeyFile { get; set; }
     public bool ClearServiceAccountKey { get; set; }
+    // Consent and sign-in (authorization code): set fields win over nothing else here, accounts have no extra parameters.
+    public string? Prompt { get; set; }
+    public string? LoginHint { get; set; }
+    public string? DomainHint { get; set; }
 
     public static FunctionalAccountInput From(FunctionalAccount a) => new()
     {
@@ -44,6 +48,7 @@ public sealed class FunctionalAccountInput : IClientCredentialInput, IJwtBearerI
         Resources = a.Resources, ResourceParameterName = a.ResourceParameterName, ResourcePerParameter = a.ResourcePerParameter,
         TokenType = a.TokenType, RefreshTokenLifetimeDays = a.RefreshTokenLifetimeDays, RefreshTokenSliding = a.RefreshTokenSliding, Valid = a.Valid, SharedThroughApi = a.SharedThroughApi, Version = a.Version,
         ClientAuthentication = a.ClientAuthentication, ClientAssertionAlgorithm = a.ClientAssertionAlgorithm, ClientAssertionAudience = a.ClientAssertionAudience,
+        Prompt = a.SignIn.Prompt, LoginHint = a.SignIn.LoginHint, DomainHint = a.SignIn.DomainHint,
     };
 }
 
@@ -243,6 +248,12 @@ public sealed class FunctionalAccountService(
             errors[nameof(input.Scope)] = "Scope: an account that hands out ID tokens needs the scope openid.";
         }
 
+        var signIn = new SignInOptions { Prompt = input.Prompt, LoginHint = input.LoginHint, DomainHint = input.DomainHint }.Normalized();
+        foreach (var (field, message) in signIn.Check())
+        {
+            errors[char.ToUpperInvariant(field[0]) + field[1..]] = message;
+        }
+
         var username = input.Username?.Trim();
         var hasPassword = input.Password is { Length: > 0 } || (!input.ClearPassword && account.PasswordProtected is not null);
         if (input.GrantType == AccountGrantTypes.Password)
@@ -356,6 +367,7 @@ public sealed class FunctionalAccountService(
         account.OidcProfileId = input.OidcProfileId!.Value;
         account.GrantType = input.GrantType;
         account.Scope = scope;
+        account.SignIn = signIn;
         account.Username = input.GrantType == AccountGrantTypes.Password ? username : null;
         if (input.GrantType != AccountGrantTypes.Password || input.ClearPassword)
         {

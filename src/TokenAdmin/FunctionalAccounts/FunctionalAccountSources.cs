@@ -105,6 +105,7 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
             Username = account.Username,
             PasswordProtected = account.PasswordProtected,
             Scope = account.Scope,
+            SignIn = account.SignIn,
             // Sent the same way in the authorization request and every token request: one parameter each, or space-joined.
             Resources = resources.Length == 0 ? []
                 : account.ResourcePerParameter ? [.. resources.Select(r => new KeyValuePair<string, string>(account.ResourceParameterName, r))]

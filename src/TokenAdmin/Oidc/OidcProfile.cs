@@ -15,6 +15,8 @@ public sealed class OidcProfile
     public string DiscoveryUrl { get; set; } = "";
     public string ClientId { get; set; } = "";
     public string? ClientSecretProtected { get; set; }
+    /// <summary>When the client secret expires (start of the day entered, UTC); the functional accounts of the profile warn before it.</summary>
+    public DateTime? ClientSecretExpiresAt { get; set; }
     public int DiscoveryCacheSeconds { get; set; } = OidcProfileDefaults.DiscoveryCacheSeconds;
 
     // TLS: a private CA, a client certificate for mutual TLS, and (discouraged) switching verification off.

@@ -16,6 +16,8 @@ public sealed class OidcProfileInput
     public string ClientId { get; set; } = "";
     public string? ClientSecret { get; set; }
     public bool ClearClientSecret { get; set; }
+    /// <summary>yyyy-MM-dd (an input of type date), or empty.</summary>
+    public string? ClientSecretExpires { get; set; }
     public string DiscoveryCacheSeconds { get; set; } = OidcProfileDefaults.DiscoveryCacheSeconds.ToString(CultureInfo.InvariantCulture);
     public string? CaCertificatePath { get; set; }
     public string? ClientCertificatePath { get; set; }
@@ -43,6 +45,7 @@ public sealed class OidcProfileInput
     public static OidcProfileInput From(OidcProfile p) => new()
     {
         Name = p.Name, DiscoveryUrl = p.DiscoveryUrl, ClientId = p.ClientId,
+        ClientSecretExpires = p.ClientSecretExpiresAt?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         DiscoveryCacheSeconds = p.DiscoveryCacheSeconds.ToString(CultureInfo.InvariantCulture),
         CaCertificatePath = p.CaCertificatePath, ClientCertificatePath = p.ClientCertificatePath, ClientKeyPath = p.ClientKeyPath,
         VerifyHostname = p.VerifyHostname, VerifyCertificate = p.VerifyCertificate, UseNonce = p.UseNonce,
@@ -211,6 +214,19 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
             errors[nameof(input.ClientId)] = "Client ID: required, at most 500 characters.";
         }
 
+        DateTime? secretExpires = null;
+        if (!string.IsNullOrWhiteSpace(input.ClientSecretExpires))
+        {
+            if (DateOnly.TryParseExact(input.ClientSecretExpires.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) && day.Year is >= 2000 and <= 2200)
+            {
+                secretExpires = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            }
+            else
+            {
+                errors[nameof(input.ClientSecretExpires)] = $"Client secret expires on: '{input.ClientSecretExpires.Trim()}' is not a date (YYYY-MM-DD).";
+            }
+        }
+
         var ttl = Number(input.DiscoveryCacheSeconds, 60, 86_400, "Discovery cache TTL (seconds)", nameof(input.DiscoveryCacheSeconds), errors);
         var randLength = Number(input.RandLength, 16, 128, "Length of state and nonce", nameof(input.RandLength), errors);
         var randTtl = Number(input.RandTtlSeconds, 60, 3_600, "Time a sign-in at the provider may take (seconds)", nameof(input.RandTtlSeconds), errors);
@@ -312,6 +328,7 @@ public sealed class OidcProfileService(TokenAdminDb db, ISecretProtector protect
         profile.NormalizedName = OidcProfile.Normalize(name);
         profile.DiscoveryUrl = url;
         profile.ClientId = clientId;
+        profile.ClientSecretExpiresAt = input.ClearClientSecret ? null : secretExpires;
         if (input.ClearClientSecret)
         {
             profile.ClientSecretProtected = null;

@@ -311,6 +311,9 @@ public sealed class AuthorizationFlow(
             parameters["scope"] = source.Scope;
         }
 
+        // prompt, login_hint, domain_hint set on the source win over the same keys typed as extra parameters.
+        source.SignIn.ApplyTo(parameters);
+
         if (nonce is not null)
         {
             parameters["nonce"] = nonce;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Data;
 using TokenAdmin.Notifications;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Tokens;
 
@@ -9,7 +10,7 @@ namespace TokenAdmin.Tokens;
 /// The expiry banners of the token configs ("OAuth2 token X has expired", ...). Built by one query and cached until
 /// a token changes or a minute passes (expiry is a matter of time too), so pages cost no query for them.
 /// </summary>
-public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents events, TimeProvider time) : IBannerSource, IDisposable
+public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents events, SettingsStore settings, TimeProvider time) : IBannerSource, IDisposable
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
 
@@ -48,31 +49,50 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
 
     public void Dispose() => _rebuild.Dispose();
 
-    /// <summary>Client certificates of valid sources of either kind warn from this many days before they expire.</summary>
-    public const int CertificateWarningDays = 30;
-
-    /// <summary>"The client certificate of token config X expires in N days" (or has expired): a source without a usable certificate gets no token.</summary>
-    private static async Task<List<Banner>> CertificateBannersAsync(TokenAdminDb db, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// "The client certificate of token config X expires in N days", "The client secret of OIDC profile Y has expired":
+    /// client secrets (with an expiry date) and certificates of valid token configs, functional accounts and OIDC profiles,
+    /// from <see cref="CredentialSettings.WarningDays"/> before they expire. A source without a usable credential gets no token.
+    /// </summary>
+    private static async Task<List<Banner>> CredentialBannersAsync(TokenAdminDb db, DateTime now, int warningDays, CancellationToken cancellationToken)
     {
-        var soon = now.AddDays(CertificateWarningDays);
+        var soon = now.AddDays(warningDays);
         var configs = await db.TokenConfigs.AsNoTracking()
-            .Where(c => c.Valid && c.Certificate.NotAfter != null && c.Certificate.NotAfter <= soon)
+            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= soon)
+                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= soon)))
             .OrderBy(c => c.NormalizedName).Take(100)
-            .Select(c => new { c.Id, c.Name, c.Certificate.NotAfter }).ToListAsync(cancellationToken);
+            .Select(c => new { c.Id, c.Name, HasSecret = c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter }).ToListAsync(cancellationToken);
         var accounts = await db.FunctionalAccounts.AsNoTracking()
             .Where(a => a.Valid && a.Certificate.NotAfter != null && a.Certificate.NotAfter <= soon)
             .OrderBy(a => a.NormalizedName).Take(100)
             .Select(a => new { a.Id, a.Name, a.Certificate.NotAfter }).ToListAsync(cancellationToken);
-        return
-        [
-            .. configs.Select(c => CertificateBanner($"token config {c.Name}", c.NotAfter!.Value, now, $"/tokens/edit/{c.Id}")),
-            .. accounts.Select(a => CertificateBanner($"functional account {a.Name}", a.NotAfter!.Value, now, $"/functionalaccounts/edit/{a.Id}")),
-        ];
+        // A profile's secret matters to its functional accounts: warned about once, on the profile that holds it.
+        var profiles = await db.OidcProfiles.AsNoTracking()
+            .Where(p => p.ClientSecretProtected != null && p.ClientSecretExpiresAt != null && p.ClientSecretExpiresAt <= soon
+                && db.FunctionalAccounts.Any(a => a.Valid && a.OidcProfileId == p.Id))
+            .OrderBy(p => p.NormalizedName).Take(100)
+            .Select(p => new { p.Id, p.Name, p.ClientSecretExpiresAt }).ToListAsync(cancellationToken);
+        var banners = new List<Banner>();
+        foreach (var c in configs)
+        {
+            foreach (var credential in CredentialExpiry.Of(c.HasSecret, c.ClientSecretExpiresAt, c.NotAfter).Where(e => e.ExpiresAt <= soon))
+            {
+                banners.Add(CredentialBanner(credential, $"token config {c.Name}", now, $"/tokens/edit/{c.Id}"));
+            }
+        }
+
+        banners.AddRange(accounts.Select(a => CredentialBanner(new CredentialExpiry(CredentialExpiry.Certificate, a.NotAfter!.Value), $"functional account {a.Name}", now, $"/functionalaccounts/edit/{a.Id}")));
+        banners.AddRange(profiles.Select(p => CredentialBanner(new CredentialExpiry(CredentialExpiry.Secret, p.ClientSecretExpiresAt!.Value), $"OIDC profile {p.Name} (used by its functional accounts)", now, $"/oidcprofiles/edit/{p.Id}")));
+        return banners;
     }
 
-    private static Banner CertificateBanner(string what, DateTime notAfter, DateTime now, string link) => notAfter <= now
-        ? new Banner(BannerLevel.Error, $"The client certificate of {what} has expired: upload a new one (and register it at the provider).", link, "Upload certificate")
-        : new Banner(BannerLevel.Warning, $"The client certificate of {what} expires in {TokenStatus.DaysLeft(notAfter, now)}: upload a new one and register it at the provider.", link, "Upload certificate");
+    private static Banner CredentialBanner(CredentialExpiry credential, string what, DateTime now, string link) => credential.What == CredentialExpiry.Certificate
+        ? credential.Expired(now)
+            ? new Banner(BannerLevel.Error, $"The client certificate of {what} has expired: upload a new one (and register it at the provider).", link, "Upload certificate")
+            : new Banner(BannerLevel.Warning, $"The client certificate of {what} expires in {TokenStatus.DaysLeft(credential.ExpiresAt, now)}: upload a new one and register it at the provider.", link, "Upload certificate")
+        : credential.Expired(now)
+            ? new Banner(BannerLevel.Error, $"The client secret of {what} expired on {credential.ExpiresAt:yyyy-MM-dd}: create a new secret at the provider and enter it (with its expiry date).", link, "Enter new secret")
+            : new Banner(BannerLevel.Warning, $"The client secret of {what} expires in {TokenStatus.DaysLeft(credential.ExpiresAt, now)} ({credential.ExpiresAt:yyyy-MM-dd}): create a new secret at the provider and enter it (with its expiry date).", link, "Enter new secret");
 
     private Cache? Fresh(Cache? cache) =>
         cache is not null && cache.Version == events.Version && time.GetUtcNow() - cache.BuiltAt < MaxAge ? cache : null;
@@ -121,7 +141,7 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
             }
         }
 
-        banners.AddRange(await CertificateBannersAsync(db, now, cancellationToken));
+        banners.AddRange(await CredentialBannersAsync(db, now, CredentialSettings.Warning(await settings.GetAsync(cancellationToken)), cancellationToken));
         if (banners.Count <= MaxShown)
         {
             return banners;

@@ -19,6 +19,8 @@ public sealed class TokenConfig
     /// <summary>Copied from the YAML (notifications.expiringSoonDays) so lists and banners need not parse it.</summary>
     public int ExpiringSoonDays { get; set; }
     public string? ClientSecretProtected { get; set; }
+    /// <summary>Copied from the YAML (clientSecretExpires, start of that day UTC) so banners and alerts need not parse it.</summary>
+    public DateTime? ClientSecretExpiresAt { get; set; }
     public string? PasswordProtected { get; set; }
     /// <summary>The client certificate for private_key_jwt and tls_client_auth (never in the YAML).</summary>
     public ClientCertificate Certificate { get; set; } = new();

@@ -84,6 +84,9 @@ public sealed class TokenConfigDocument
     public string ClientId { get; set; } = "";
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
 
+    /// <summary>The day the client secret expires (Microsoft Entra shows it beside the secret); warned about before. Not a secret.</summary>
+    public DateOnly? ClientSecretExpires { get; set; }
+
     /// <summary>RS256, PS256 or ES256 for private_key_jwt; null = the key's default (RS256 for RSA, ES256 for EC).</summary>
     public string? ClientAssertionAlgorithm { get; set; }
 
@@ -110,6 +113,9 @@ public sealed class TokenConfigDocument
     public int? LeadTimeSeconds { get; set; }
 
     public TokenEndpoints Endpoints { get; set; } = new();
+
+    /// <summary>prompt, login_hint and domain_hint of the authorization request (authorization code only); null = none set.</summary>
+    public SignInOptions? SignIn { get; set; }
     public RequestParameters Parameters { get; set; } = new();
     public RefreshTokenPolicy RefreshToken { get; set; } = new();
     public TokenNotifications Notifications { get; set; } = new();

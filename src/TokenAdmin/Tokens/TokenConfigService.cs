@@ -74,6 +74,7 @@ public sealed class TokenConfigService(
             SharedThroughApi = document.SharedThroughApi,
             Yaml = TokenConfigYaml.Write(document),
             ExpiringSoonDays = document.Notifications.ExpiringSoonDays,
+            ClientSecretExpiresAt = CredentialExpiry.StartOf(document.ClientSecretExpires),
             CreatedAt = now,
             CreatedBy = actor,
             ChangedAt = now,
@@ -131,6 +132,7 @@ public sealed class TokenConfigService(
         config.SharedThroughApi = document.SharedThroughApi;
         config.Yaml = TokenConfigYaml.Write(document);
         config.ExpiringSoonDays = document.Notifications.ExpiringSoonDays;
+        config.ClientSecretExpiresAt = CredentialExpiry.StartOf(document.ClientSecretExpires);
         config.ChangedAt = time.GetUtcNow().UtcDateTime;
         config.ChangedBy = actor;
         ApplySecrets(config, secrets, certificate);

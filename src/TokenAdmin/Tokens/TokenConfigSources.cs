@@ -123,6 +123,7 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
             PasswordProtected = config.PasswordProtected,
             Scope = document.Scope,
             AuthorizationParameters = document.Parameters.Authorization,
+            SignIn = document.SignIn ?? new SignInOptions(),
             TokenParameters = document.Parameters.Token,
             RefreshParameters = document.Parameters.Refresh,
             LeadTime = document.LeadTimeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,

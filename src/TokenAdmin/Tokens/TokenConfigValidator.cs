@@ -42,6 +42,16 @@ public static partial class TokenConfigValidator
             Add("clientId", "Client ID is required, without spaces.");
         }
 
+        foreach (var (field, message) in doc.SignIn?.Normalized().Check() ?? [])
+        {
+            Add($"signIn.{field}", message);
+        }
+
+        if (doc.ClientSecretExpires is { Year: < 2000 or > 2200 } secretExpires)
+        {
+            Add("clientSecretExpires", $"Client secret expiry {secretExpires:yyyy-MM-dd} is not a plausible date: enter the date the provider shows for the secret.");
+        }
+
         if (!ClientAuthentications.All.Contains(doc.ClientAuthentication))
         {
             Add("clientAuthentication", $"Client authentication must be one of: {string.Join(", ", ClientAuthentications.All)}.");

@@ -16,10 +16,12 @@ public static class TokenConfigYaml
 
     private static readonly IDeserializer Reader = new DeserializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .WithTypeConverter(new IsoDateConverter())
         .Build();
 
     private static readonly ISerializer Writer = new SerializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .WithTypeConverter(new IsoDateConverter())
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections)
         // Note: a client ID or parameter value such as "null", "~", "true" or "0123" must read back as the same string.
         .WithQuotingNecessaryStrings()
@@ -173,5 +175,30 @@ public static class TokenConfigYaml
         }
 
         return $"Line {ex.Start.Line}, column {ex.Start.Column}: {message}";
+    }
+
+    /// <summary>
+    /// Note: YamlDotNet writes a DateOnly as a mapping (year, month, day, ...) by default; a date such as
+    /// clientSecretExpires is written and read as one ISO 8601 scalar (2027-06-30) instead.
+    /// </summary>
+    private sealed class IsoDateConverter : IYamlTypeConverter
+    {
+        public bool Accepts(Type type) => type == typeof(DateOnly) || type == typeof(DateOnly?);
+
+        public object? ReadYaml(IParser parser, Type type, ObjectDeserializer rootDeserializer)
+        {
+            var scalar = parser.Consume<Scalar>();
+            if (scalar.Value.Length == 0 || scalar.Value is "~" or "null")
+            {
+                return type == typeof(DateOnly?) ? null : throw new YamlException(scalar.Start, scalar.End, "a date (YYYY-MM-DD) is required here.");
+            }
+
+            return DateOnly.TryParseExact(scalar.Value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day)
+                ? day
+                : throw new YamlException(scalar.Start, scalar.End, $"'{scalar.Value}' is not a date (YYYY-MM-DD).");
+        }
+
+        public void WriteYaml(IEmitter emitter, object? value, Type type, ObjectSerializer serializer) =>
+            emitter.Emit(new Scalar(((DateOnly)value!).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
     }
 }

@@ -3,7 +3,8 @@ using TokenAdmin.Data;
 
 namespace TokenAdmin.Tokens;
 
-public sealed record TokenOverviewRow(int Id, string Name, string Template, string Flow, bool Valid, TokenStatus Status);
+/// <param name="Credential">The client secret or certificate that expires first, if any (<see cref="CredentialExpiry"/>).</param>
+public sealed record TokenOverviewRow(int Id, string Name, string Template, string Flow, bool Valid, TokenStatus Status, CredentialExpiry? Credential = null);
 
 public sealed record TokenOverviewPage(IReadOnlyList<TokenOverviewRow> Rows, int Page, int Pages, int Total);
 
@@ -42,12 +43,15 @@ public static class TokenOverview
                 ErrorCode = c.State == null ? null : c.State.LastErrorCode,
                 ErrorDescription = c.State == null ? null : c.State.LastErrorDescription,
                 ErrorAt = c.State == null ? null : c.State.LastErrorAt,
+                HasSecret = c.ClientSecretProtected != null,
+                c.ClientSecretExpiresAt,
+                CertificateNotAfter = c.Certificate.NotAfter,
             })
             .ToListAsync(cancellationToken);
         return new TokenOverviewPage(
             rows.Select(r => new TokenOverviewRow(r.Id, r.Name, r.Template, r.Flow, r.Valid, TokenStatus.Of(
                 new TokenStatus.Facts(r.Valid, r.HasAccess, r.AccessExpires, r.HasRefresh, r.RefreshExpires, r.Estimated, r.Revoked, r.ErrorCode, r.ErrorDescription, r.ErrorAt),
-                r.ExpiringSoonDays, now))).ToList(),
+                r.ExpiringSoonDays, now), CredentialExpiry.Soonest(r.HasSecret, r.ClientSecretExpiresAt, r.CertificateNotAfter))).ToList(),
             page, pages, total);
     }
 }

@@ -1,4 +1,5 @@
 using TokenAdmin.Providers;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Tokens;
 
@@ -10,6 +11,7 @@ public static class TokenServices
     /// </summary>
     public static IServiceCollection AddTokens(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSettingGroup(CredentialSettings.Group);
         services.AddSingleton<TokenStateEvents>();
         services.AddSingleton<TokenMetrics>();
         services.AddSingleton<TokenEndpointClient>();

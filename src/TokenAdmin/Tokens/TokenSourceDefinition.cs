@@ -48,6 +48,9 @@ public sealed class TokenSourceDefinition
     /// <summary>Extra parameters of the authorization request (prompt, access_type, ...).</summary>
     public IReadOnlyDictionary<string, string> AuthorizationParameters { get; init; } = None;
     public IReadOnlyDictionary<string, string> TokenParameters { get; init; } = None;
+
+    /// <summary>prompt, login_hint, domain_hint of the authorization request; set fields win over extra parameters of the same name.</summary>
+    public SignInOptions SignIn { get; init; } = new();
     public IReadOnlyDictionary<string, string> RefreshParameters { get; init; } = None;
 
     /// <summary>Resource indicators (RFC 8707), sent with the authorization request and every grant; a name may repeat.</summary>

@@ -28,6 +28,7 @@ public sealed partial class AlertScanner(
     public async Task<int> ScanAsync(CancellationToken cancellationToken)
     {
         var raised = await ScanExpiringRefreshTokensAsync(cancellationToken);
+        raised += await ScanExpiringCredentialsAsync(cancellationToken);
         raised += await ScanUpdaterAsync(cancellationToken);
         raised += await ScanRemindersAsync(cancellationToken);
         await PurgeAsync(cancellationToken);
@@ -87,6 +88,72 @@ public sealed partial class AlertScanner(
         }
 
         return raised;
+    }
+
+    /// <summary>
+    /// Client secrets (with an expiry date entered) and client certificates of valid token configs and functional
+    /// accounts (their own certificate, their profile's secret) that expire within the warning window
+    /// (<see cref="CredentialSettings.WarningDays"/>). Raised once when the window is entered, again once per
+    /// reminder interval counted back from the expiry (so every node computes the same event id), and once more when
+    /// it has expired.
+    /// </summary>
+    private async Task<int> ScanExpiringCredentialsAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var warningDays = CredentialSettings.Warning(await settings.GetAsync(cancellationToken));
+        var horizon = now.AddDays(warningDays);
+        var configs = await db.TokenConfigs.AsNoTracking()
+            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= horizon)
+                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= horizon)))
+            .Select(c => new CredentialRow(TokenSourceKind.TokenConfig, c.Id, c.Name, c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter, c.Certificate.Thumbprint, null))
+            .Take(1000).ToListAsync(cancellationToken);
+        var accounts = await db.FunctionalAccounts.AsNoTracking()
+            .Where(a => a.Valid && ((a.Certificate.NotAfter != null && a.Certificate.NotAfter <= horizon)
+                || (a.Profile!.ClientSecretProtected != null && a.Profile.ClientSecretExpiresAt != null && a.Profile.ClientSecretExpiresAt <= horizon)))
+            .Select(a => new CredentialRow(TokenSourceKind.FunctionalAccount, a.Id, a.Name, a.Profile!.ClientSecretProtected != null, a.Profile.ClientSecretExpiresAt, a.Certificate.NotAfter, a.Certificate.Thumbprint, a.Profile.Name))
+            .Take(1000).ToListAsync(cancellationToken);
+        var every = outbox.Options.ReminderInterval;
+        var raised = 0;
+        foreach (var row in configs.Concat(accounts))
+        {
+            var kind = kinds[row.Kind];
+            foreach (var credential in CredentialExpiry.Of(row.HasSecret, row.SecretExpiresAt, row.CertificateNotAfter).Where(e => e.ExpiresAt <= horizon))
+            {
+                var expired = credential.Expired(now);
+                // The reminder period this moment falls in, counted back from the expiry; one more alert once expired.
+                var period = expired ? -1 : every > TimeSpan.Zero ? (long)Math.Floor((credential.ExpiresAt - now) / every) : 0;
+                var eventId = EventId($"credential|{row.Kind}|{row.Id}|{credential.What}|{credential.ExpiresAt.Ticks}|{period}");
+                var subject = new AlertSubject(row.Kind.ToString(), row.Id, row.Name, kind.PagePath(row.Id));
+                var message = CredentialMessage(kind.Noun, row, credential, now);
+                if (await TryRaiseAsync(AlertOutbox.New(subject, AlertTypes.CredentialExpiring, expired ? "expired" : "expiring", message, now, eventId), cancellationToken))
+                {
+                    raised++;
+                }
+            }
+        }
+
+        return raised;
+    }
+
+    private sealed record CredentialRow(
+        TokenSourceKind Kind, int Id, string Name, bool HasSecret, DateTime? SecretExpiresAt, DateTime? CertificateNotAfter, string? Thumbprint, string? ProfileName);
+
+    private static string CredentialMessage(string noun, CredentialRow row, CredentialExpiry credential, DateTime now)
+    {
+        var when = credential.Expired(now)
+            ? $"expired on {credential.ExpiresAt:yyyy-MM-dd HH:mm} UTC"
+            : $"expires on {credential.ExpiresAt:yyyy-MM-dd HH:mm} UTC (in {Describe(credential.ExpiresAt - now)})";
+        if (credential.What == CredentialExpiry.Certificate)
+        {
+            return $"The client certificate ({row.Thumbprint}) of the {noun} '{row.Name}' {when}. " +
+                "Create a new certificate, register it at the provider (Microsoft Entra: Certificates & secrets → Certificates) and upload it with its key on the Edit page; " +
+                "after the expiry the provider refuses the client and no token can be got.";
+        }
+
+        var owner = row.ProfileName is null ? $"the {noun} '{row.Name}'" : $"the OIDC profile '{row.ProfileName}' (used by the {noun} '{row.Name}')";
+        return $"The client secret of {owner} {when}. " +
+            $"Create a new secret at the provider and enter it, with its expiry date, on the Edit page of {(row.ProfileName is null ? $"the {noun}" : "the OIDC profile")}; " +
+            "after the expiry the provider refuses the client (Microsoft: AADSTS7000222) and no token can be got.";
     }
 
     private static bool IsAboutSevenDays(DateTime expiresAt, DateTime? obtainedAt, DateTime? lastRefreshAt) =>

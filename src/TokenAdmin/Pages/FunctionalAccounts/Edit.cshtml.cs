@@ -6,7 +6,7 @@ using TokenAdmin.Oidc;
 
 namespace TokenAdmin.Pages.FunctionalAccounts;
 
-public sealed class FunctionalAccountsEditModel(FunctionalAccountService accounts, OidcProfileService profiles) : PageModel
+public sealed class FunctionalAccountsEditModel(FunctionalAccountService accounts, OidcProfileService profiles, TokenAdmin.Settings.SettingsStore settings) : PageModel
 {
     [BindProperty]
     public FunctionalAccountInput Input { get; set; } = new();
@@ -15,6 +15,9 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
     public IReadOnlyList<OidcProfile> Profiles { get; private set; } = [];
     public Dictionary<string, string> Errors { get; private set; } = [];
     public bool HasPassword => Account?.PasswordProtected is not null;
+
+    /// <summary>The Microsoft Entra admin consent link of an authorization-code account whose profile is at Entra.</summary>
+    public string? AdminConsentLink { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(int? id, CancellationToken cancellationToken)
     {
@@ -32,6 +35,11 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
         }
 
         Input = FunctionalAccountInput.From(Account);
+        if (Account is { GrantType: AccountGrantTypes.AuthorizationCode, Profile: { } profile })
+        {
+            AdminConsentLink = TokenAdmin.Tokens.AdminConsent.FromDiscovery(profile.DiscoveryUrl, profile.ClientId, Account.Scope, (await settings.GetAsync(cancellationToken)).RedirectUri);
+        }
+
         return Page();
     }
 

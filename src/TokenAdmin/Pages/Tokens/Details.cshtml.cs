@@ -8,7 +8,7 @@ using TokenAdmin.Tokens;
 namespace TokenAdmin.Pages.Tokens;
 
 /// <summary>One token config: its state, the decoded claims of its JWTs (never the raw tokens) and its actions.</summary>
-public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtector protector, TimeProvider time) : PageModel
+public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtector protector, TokenAdmin.Settings.SettingsStore settings, TimeProvider time) : PageModel
 {
     public TokenConfig Config { get; private set; } = null!;
     public TokenConfigDocument Document { get; private set; } = null!;
@@ -17,6 +17,9 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
     public JwtInspector.Decoded? IdToken { get; private set; }
     public bool AccessTokenIsOpaque { get; private set; }
     public bool TokensUnreadable { get; private set; }
+
+    /// <summary>Microsoft Entra configs with a tenant: the v2.0 admin consent link for this client and scope.</summary>
+    public string? AdminConsentLink { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
     {
@@ -28,6 +31,8 @@ public sealed class TokensDetailsModel(TokenConfigService service, ISecretProtec
         (Config, Document) = loaded;
         var state = Config.State;
         Status = TokenStatus.Of(TokenStatus.FactsOf(Config.Valid, state), Config.ExpiringSoonDays, time.GetUtcNow().UtcDateTime);
+        AdminConsentLink = AdminConsent.Link(Document.Endpoints.Authorization ?? Document.Endpoints.Token, Document.Tenant, Document.ClientId, Document.Scope,
+            (await settings.GetAsync(cancellationToken)).RedirectUri);
         try
         {
             if (state?.AccessTokenProtected is { } access)

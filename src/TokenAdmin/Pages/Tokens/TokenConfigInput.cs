@@ -12,6 +12,7 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
     public string ClientId { get; set; } = "";
     public string? ClientSecret { get; set; }
     public bool ClearClientSecret { get; set; }
+    public DateOnly? ClientSecretExpires { get; set; }
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
     public string? ClientAssertionAlgorithm { get; set; }
     public string? ClientAssertionAudience { get; set; }
@@ -26,6 +27,9 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
     public string? TokenEndpoint { get; set; }
     public string? RefreshEndpoint { get; set; }
     public string? AuthorizationParameters { get; set; }
+    public string? Prompt { get; set; }
+    public string? LoginHint { get; set; }
+    public string? DomainHint { get; set; }
     public string? TokenParameters { get; set; }
     public string? RefreshParameters { get; set; }
     public string? Username { get; set; }
@@ -45,9 +49,10 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
 
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {
-        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
+        Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientSecretExpires = d.ClientSecretExpires, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
         Tenant = d.Tenant, Issuer = d.Issuer, DiscoveryUrl = d.DiscoveryUrl, AuthorizationEndpoint = d.Endpoints.Authorization,
         TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, Username = d.Username,
+        Prompt = d.SignIn?.Prompt, LoginHint = d.SignIn?.LoginHint, DomainHint = d.SignIn?.DomainHint,
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
         RefreshTokenLifetimeDays = d.RefreshToken.LifetimeDays, RefreshTokenSliding = d.RefreshToken.Sliding,
         NotifyTokenExpired = d.Notifications.TokenExpired, NotifyRefreshTokenExpired = d.Notifications.RefreshTokenExpired,
@@ -58,12 +63,13 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
     /// <summary>The document this form describes; parameter lines that are not key=value land in <paramref name="errors"/>.</summary>
     public TokenConfigDocument ToDocument(string template, Dictionary<string, string> errors) => new()
     {
-        Name = Name ?? "", Template = template, Valid = Valid, SharedThroughApi = SharedThroughApi, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientAuthentication = ClientAuthentication ?? "",
+        Name = Name ?? "", Template = template, Valid = Valid, SharedThroughApi = SharedThroughApi, Flow = Flow ?? "", ClientId = ClientId ?? "", ClientSecretExpires = ClientSecretExpires, ClientAuthentication = ClientAuthentication ?? "",
         ClientAssertionAlgorithm = string.IsNullOrWhiteSpace(ClientAssertionAlgorithm) ? null : ClientAssertionAlgorithm.Trim(),
         ClientAssertionAudience = string.IsNullOrWhiteSpace(ClientAssertionAudience) || ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint ? null : ClientAssertionAudience.Trim(),
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
         AssertionSubject = AssertionSubject,
         Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
+        SignIn = new SignInOptions { Prompt = Prompt, LoginHint = LoginHint, DomainHint = DomainHint }.Normalized() is var signIn && !signIn.IsEmpty() ? signIn : null,
         Parameters = new RequestParameters
         {
             Authorization = Parse(AuthorizationParameters, "parameters.authorization", errors),

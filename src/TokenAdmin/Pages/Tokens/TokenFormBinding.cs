@@ -9,6 +9,7 @@ internal static class TokenFormBinding
         ["Input.RefreshTokenLifetimeDays"] = "refreshToken.lifetimeDays",
         ["Input.ExpiringSoonDays"] = "notifications.expiringSoonDays",
         ["Input.LeadTimeSeconds"] = "leadTimeSeconds",
+        ["Input.ClientSecretExpires"] = "clientSecretExpires",
     };
 
     /// <summary>Form values the binder could not read (a word in a number field) become messages next to their fields.</summary>
@@ -19,7 +20,7 @@ internal static class TokenFormBinding
             if (entry.Errors.Count > 0)
             {
                 var message = Fields.TryGetValue(key, out var field)
-                    ? (field, $"'{entry.AttemptedValue}' is not a whole number.")
+                    ? (field, field == "clientSecretExpires" ? $"'{entry.AttemptedValue}' is not a date (YYYY-MM-DD)." : $"'{entry.AttemptedValue}' is not a whole number.")
                     : ("", $"The form field {key} could not be read.");
                 errors.TryAdd(message.Item1, message.Item2);
             }

@@ -532,6 +532,23 @@ namespace TokenAdmin.Data.Migrations.Postgres
                                 .HasColumnType("character varying(2000)");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SignIn", "TokenAdmin.FunctionalAccounts.FunctionalAccount.SignIn#SignInOptions", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("DomainHint")
+                                .HasMaxLength(253)
+                                .HasColumnType("character varying(253)");
+
+                            b1.Property<string>("LoginHint")
+                                .HasMaxLength(320)
+                                .HasColumnType("character varying(320)");
+
+                            b1.Property<string>("Prompt")
+                                .HasMaxLength(20)
+                                .HasColumnType("character varying(20)");
+                        });
+
                     b.HasKey("Id");
 
                     b.HasIndex("NormalizedName")
@@ -764,6 +781,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     b.Property<string>("ClientKeyPath")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("text");
@@ -1003,6 +1023,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClientSecretProtected")
                         .HasColumnType("text");

@@ -511,6 +511,23 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                                 .HasColumnType("TEXT");
                         });
 
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "SignIn", "TokenAdmin.FunctionalAccounts.FunctionalAccount.SignIn#SignInOptions", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<string>("DomainHint")
+                                .HasMaxLength(253)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("LoginHint")
+                                .HasMaxLength(320)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("Prompt")
+                                .HasMaxLength(20)
+                                .HasColumnType("TEXT");
+                        });
+
                     b.HasKey("Id");
 
                     b.HasIndex("NormalizedName")
@@ -736,6 +753,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<string>("ClientKeyPath")
                         .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ClientSecretProtected")
@@ -969,6 +989,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                     b.Property<string>("ChangedBy")
                         .IsRequired()
                         .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ClientSecretExpiresAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ClientSecretProtected")

@@ -190,6 +190,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     DiscoveryUrl = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
                     ClientId = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
                     ClientSecretProtected = table.Column<string>(type: "text", nullable: true),
+                    ClientSecretExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     DiscoveryCacheSeconds = table.Column<int>(type: "integer", nullable: false),
                     CaCertificatePath = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
                     ClientCertificatePath = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
@@ -267,6 +268,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     Yaml = table.Column<string>(type: "text", nullable: false),
                     ExpiringSoonDays = table.Column<int>(type: "integer", nullable: false),
                     ClientSecretProtected = table.Column<string>(type: "text", nullable: true),
+                    ClientSecretExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     PasswordProtected = table.Column<string>(type: "text", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
@@ -494,7 +496,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     ServiceAccountKey_ClientEmail = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
                     ServiceAccountKey_PrivateKeyId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     ServiceAccountKey_Protected = table.Column<string>(type: "text", nullable: true),
-                    ServiceAccountKey_TokenUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                    ServiceAccountKey_TokenUri = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    SignIn_DomainHint = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: true),
+                    SignIn_LoginHint = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    SignIn_Prompt = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true)
                 },
                 constraints: table =>
                 {
