@@ -165,7 +165,7 @@ public sealed class GraphErrorTests : GraphMailTestBase
                 Authentication = MailAuthentication.OAuth2, TokenSource = $"TokenConfig:{ConfigId}",
             }, "test", default);
             Assert.False(result.Succeeded);
-            Assert.StartsWith("Choose the Microsoft Graph deployment", result.Errors["GraphCloud"], StringComparison.Ordinal);
+            Assert.Equal("Microsoft Graph deployment: choose global, US Government L4/L5, China, or a custom endpoint.", result.Errors["GraphCloud"]);
         }
 
         Assert.Equal(4, await App.WithDbAsync(db => Task.FromResult(db.MailAccounts.Count())));
