@@ -106,8 +106,10 @@ internal static class UpdaterThroughput
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var cacheMissesBefore = EfQueryCacheMisses.Count;
+        var tally = AllocationTally.StartIfAsked();
         clock.Restart();
         var parallel = await RunUpdaterAsync(parallelism);
+        tally?.StopAndPrint(parallel.Refreshed.Count);
         var parallelTime = clock.Elapsed;
         var parallelCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;

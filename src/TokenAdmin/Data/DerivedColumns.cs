@@ -11,18 +11,16 @@ public interface IDerivedColumns
 internal static class DerivedColumns
 {
     /// <summary>
-    /// Recomputes the derived columns of every added or changed entity. Called by <see cref="VersionStamp"/> before each
+    /// Recomputes the derived columns of an added or changed entity. Called by <see cref="VersionStamp"/> before each
     /// save, so no service has to remember it. Bulk updates (<c>ExecuteUpdate</c>) bypass it: they must not change the
     /// columns a derived one is computed from.
     /// </summary>
-    public static void Derive(DbContext context)
+    public static void Derive(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, IDerivedColumns entity)
     {
-        foreach (var entry in context.ChangeTracker.Entries<IDerivedColumns>())
+        entity.DeriveColumns();
+        if (entry.State == EntityState.Modified)
         {
-            if (entry.State is EntityState.Added or EntityState.Modified)
-            {
-                entry.Entity.DeriveColumns();
-            }
+            entry.DetectChanges(); // this entry only: a derived column that changed is saved with the rest
         }
     }
 }

@@ -34,17 +34,39 @@ public sealed class VersionStamp : SaveChangesInterceptor
             return;
         }
 
-        context.ChangeTracker.DetectChanges();
-        DerivedColumns.Derive(context);
-        context.ChangeTracker.DetectChanges();
-        foreach (var entry in context.ChangeTracker.Entries())
+        // Note: one scan for changes; everything after reads the states it left. ChangeTracker.Entries() would scan again
+        // on each call while AutoDetectChangesEnabled (each scan compares and boxes every property of every tracked
+        // entity: most of the cost of saving a batch of refreshed tokens), so it is switched off meanwhile; a derived
+        // column that changed is detected on its own entry.
+        var tracker = context.ChangeTracker;
+        tracker.DetectChanges();
+        var autoDetect = tracker.AutoDetectChangesEnabled;
+        tracker.AutoDetectChangesEnabled = false;
+        try
         {
-            if (entry.State == EntityState.Modified
-                && entry.Metadata.FindProperty(PropertyName) is { IsConcurrencyToken: true } property && property.ClrType == typeof(string))
+            foreach (var entry in tracker.Entries())
             {
-                // Note: only the current value changes; EF Core still compares the original one in the UPDATE's WHERE.
-                entry.Property(PropertyName).CurrentValue = Guid.NewGuid().ToString("N");
+                if (entry.State is not (EntityState.Added or EntityState.Modified))
+                {
+                    continue;
+                }
+
+                if (entry.Entity is IDerivedColumns derived)
+                {
+                    DerivedColumns.Derive(entry, derived);
+                }
+
+                if (entry.State == EntityState.Modified
+                    && entry.Metadata.FindProperty(PropertyName) is { IsConcurrencyToken: true } property && property.ClrType == typeof(string))
+                {
+                    // Note: only the current value changes; EF Core still compares the original one in the UPDATE's WHERE.
+                    entry.Property(property).CurrentValue = Guid.NewGuid().ToString("N");
+                }
             }
+        }
+        finally
+        {
+            tracker.AutoDetectChangesEnabled = autoDetect;
         }
     }
 }

@@ -67,14 +67,20 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
 
     public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
     {
-        var query = db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).Where(a => a.Id == id);
-        var account = await (tracking ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken);
+        var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).Where(a => a.Id == id).SingleOrDefaultAsync(cancellationToken);
+        if (tracking)
+        {
+            TokenStates.Track(db, [account?.State]);
+        }
+
         return account is null ? null : Define(account);
     }
 
     public async Task<IReadOnlyList<TokenSourceDefinition>> LoadManyAsync(TokenAdminDb db, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
     {
-        var accounts = await db.FunctionalAccounts.Include(a => a.Profile).Include(a => a.State).Where(a => ids.Contains(a.Id)).ToListAsync(cancellationToken);
+        // Note: only the states are tracked (a batch changes nothing else; see TokenStates.Track).
+        var accounts = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).Where(a => ids.Contains(a.Id)).ToListAsync(cancellationToken);
+        TokenStates.Track(db, accounts.Select(a => a.State));
         return [.. accounts.Select(Define)];
     }
 

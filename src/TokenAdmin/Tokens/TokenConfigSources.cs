@@ -68,14 +68,21 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
 
     public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
     {
-        var query = db.TokenConfigs.Include(c => c.State).Where(c => c.Id == id);
-        var config = await (tracking ? query : query.AsNoTracking()).SingleOrDefaultAsync(cancellationToken);
+        var config = await db.TokenConfigs.AsNoTracking().Include(c => c.State).Where(c => c.Id == id).SingleOrDefaultAsync(cancellationToken);
+        if (tracking)
+        {
+            TokenStates.Track(db, [config?.State]);
+        }
+
         return config is null ? null : Define(config);
     }
 
     public async Task<IReadOnlyList<TokenSourceDefinition>> LoadManyAsync(TokenAdminDb db, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
     {
-        var configs = await db.TokenConfigs.Include(c => c.State).Where(c => ids.Contains(c.Id)).ToListAsync(cancellationToken);
+        // Note: only the states are tracked (a batch changes nothing else): tracking the configs, with their complex
+        // properties, made each save's scan for changes cost more than the rest of the batch's database work.
+        var configs = await db.TokenConfigs.AsNoTracking().Include(c => c.State).Where(c => ids.Contains(c.Id)).ToListAsync(cancellationToken);
+        TokenStates.Track(db, configs.Select(c => c.State));
         var definitions = new List<TokenSourceDefinition>(configs.Count);
         foreach (var config in configs)
         {

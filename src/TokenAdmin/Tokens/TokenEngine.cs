@@ -205,7 +205,11 @@ public sealed partial class TokenEngine(
     /// Sends one grant for the source and checks the answer (the ID token against the provider's keys, iss, aud,
     /// lifetimes and the nonce); stores nothing. Used by the engine and by `import-user`.
     /// </summary>
-    public async Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, CancellationToken cancellationToken)
+    public Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, CancellationToken cancellationToken) =>
+        SendAsync(source, grantType, code, protector.Unprotect, cancellationToken);
+
+    /// <param name="unprotect">Decrypts the source's secrets: a batch that has already decrypted them passes what it knows.</param>
+    private async Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, Func<string, string> unprotect, CancellationToken cancellationToken)
     {
         GrantRequest request;
         ProviderEndpoints endpoints;
@@ -223,10 +227,10 @@ public sealed partial class TokenEngine(
         switch (grantType)
         {
             case "refresh_token":
-                secrets["refresh_token"] = protector.Unprotect(source.State!.RefreshTokenProtected!);
+                secrets["refresh_token"] = unprotect(source.State!.RefreshTokenProtected!);
                 break;
             case "password":
-                secrets["password"] = source.PasswordProtected is null ? "" : protector.Unprotect(source.PasswordProtected);
+                secrets["password"] = source.PasswordProtected is null ? "" : unprotect(source.PasswordProtected);
                 break;
             case "authorization_code":
                 secrets["code"] = code!.Code;
@@ -240,12 +244,12 @@ public sealed partial class TokenEngine(
                         $"'{source.Name}' uses the JWT bearer grant but holds no key to sign the assertion: upload the service account's JSON key (or a client certificate) on its Edit page."), null);
                 }
 
-                secrets["assertion"] = JwtBearerGrant.CreateAssertion(source, request.Endpoint, protector.Unprotect, time.GetUtcNow().UtcDateTime);
+                secrets["assertion"] = JwtBearerGrant.CreateAssertion(source, request.Endpoint, unprotect, time.GetUtcNow().UtcDateTime);
                 break;
         }
 
         var (client, problem) = ClientAuthFor(source, endpoints.ClientAuthentication,
-            source.ClientAssertionAudience == ClientAssertion.AudienceIssuer ? endpoints.Issuer : request.Endpoint);
+            source.ClientAssertionAudience == ClientAssertion.AudienceIssuer ? endpoints.Issuer : request.Endpoint, unprotect);
         if (client is null)
         {
             return new GrantAnswer(null, problem, null);
@@ -269,11 +273,11 @@ public sealed partial class TokenEngine(
     /// Note: a request that is retried (5xx, timeout) carries the same assertion; a provider that saw its jti may refuse
     /// the repeat, and the next request makes a new one.
     /// </remarks>
-    private (ClientAuth? Client, TokenFailure? Problem) ClientAuthFor(TokenSourceDefinition source, string method, string? audience)
+    private (ClientAuth? Client, TokenFailure? Problem) ClientAuthFor(TokenSourceDefinition source, string method, string? audience, Func<string, string> unprotect)
     {
         if (!ClientAuthentications.UsesCertificate(method))
         {
-            var secret = source.ClientSecretProtected is null ? null : protector.Unprotect(source.ClientSecretProtected);
+            var secret = source.ClientSecretProtected is null ? null : unprotect(source.ClientSecretProtected);
             return (new ClientAuth(source.ClientId, method, secret), null);
         }
 
@@ -301,7 +305,7 @@ public sealed partial class TokenEngine(
                 $"'{source.Name}' names the issuer as the audience of its client assertions, but no issuer is known: enter the issuer, or use the token endpoint as the audience."));
         }
 
-        using var certificate = ClientCertificates.Load(source.Certificate.Protected!, protector.Unprotect);
+        using var certificate = ClientCertificates.Load(source.Certificate.Protected!, unprotect);
         var assertion = ClientAssertion.Create(certificate, source.ClientId, audience, source.ClientAssertionAlgorithm, now);
         return (new ClientAuth(source.ClientId, method, null, assertion), null);
     }
@@ -364,6 +368,9 @@ public sealed partial class TokenEngine(
         var until = now + TokenRowLease.Duration;
         var work = new List<TokenSourceDefinition>();
         var release = new List<(ITokenSourceKind Kind, List<int> Ids)>();
+        var decrypted = new Dictionary<string, string>(StringComparer.Ordinal); // only read once the requests start
+        void Decrypt(string value) => decrypted[value] = protector.Unprotect(value);
+        string Unprotect(string value) => decrypted.TryGetValue(value, out var plain) ? plain : protector.Unprotect(value);
         // Note: from here on no cancellation: leases taken are given back, answers received are stored.
         foreach (var group in distinct.GroupBy(s => s.Kind))
         {
@@ -400,16 +407,17 @@ public sealed partial class TokenEngine(
                         continue;
                     }
 
-                    // Decrypted here, once, so a secret written with another key leaves this source to the one-by-one path.
-                    protector.Unprotect(state.RefreshTokenProtected);
+                    // Decrypted here, once (the request reuses them), so a secret written with another key leaves this
+                    // source to the one-by-one path.
+                    Decrypt(state.RefreshTokenProtected);
                     if (definition.ClientSecretProtected is not null)
                     {
-                        protector.Unprotect(definition.ClientSecretProtected);
+                        Decrypt(definition.ClientSecretProtected);
                     }
 
                     if (definition.Certificate.Protected is not null)
                     {
-                        protector.Unprotect(definition.Certificate.Protected);
+                        Decrypt(definition.Certificate.Protected);
                     }
 
                     work.Add(definition);
@@ -437,7 +445,7 @@ public sealed partial class TokenEngine(
         {
             try
             {
-                answers[i] = await SendAsync(work[i], "refresh_token", code: null, CancellationToken.None);
+                answers[i] = await SendAsync(work[i], "refresh_token", code: null, Unprotect, CancellationToken.None);
             }
             catch (Exception ex)
             {

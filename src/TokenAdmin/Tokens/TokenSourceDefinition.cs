@@ -155,11 +155,14 @@ public interface ITokenSourceKind
     /// <summary>Every source of this kind for a picker (mail accounts, SMTP, web services), by name.</summary>
     Task<IReadOnlyList<TokenSourceChoice>> ChoicesAsync(TokenAdminDb db, CancellationToken cancellationToken);
 
-    /// <summary>The source with its state; tracked for a change, untracked for a read. Null when it does not exist.</summary>
+    /// <summary>
+    /// The source with its state. With <paramref name="tracking"/> the state (only the state: token operations change
+    /// nothing else) is tracked, to be saved; otherwise nothing is. Null when it does not exist.
+    /// </summary>
     /// <exception cref="TokenSourceUnreadableException">its stored configuration cannot be read</exception>
     Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken);
 
-    /// <summary>Several sources with their states, tracked (the updater's batches); one that cannot be read is left out.</summary>
+    /// <summary>Several sources with their states tracked (the updater's batches); one that cannot be read is left out.</summary>
     Task<IReadOnlyList<TokenSourceDefinition>> LoadManyAsync(TokenAdminDb db, IReadOnlyCollection<int> ids, CancellationToken cancellationToken);
 
     Task<ProviderEndpoints> ResolveAsync(TokenSourceDefinition source, CancellationToken cancellationToken);

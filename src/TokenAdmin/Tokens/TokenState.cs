@@ -89,3 +89,23 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
         builder.Property(s => s.Version).HasMaxLength(32).IsConcurrencyToken();
     }
 }
+
+/// <summary>Helpers for loading sources with their states.</summary>
+internal static class TokenStates
+{
+    /// <summary>
+    /// Tracks the states of sources read without tracking, so a save stores what changed in them and nothing else: a
+    /// batch of refreshes changes only states, and the scan for changes before each save is then over a few narrow rows
+    /// instead of every source's configuration too.
+    /// </summary>
+    public static void Track(TokenAdminDb db, IEnumerable<TokenState?> states)
+    {
+        foreach (var state in states)
+        {
+            if (state is not null)
+            {
+                db.TokenStates.Attach(state);
+            }
+        }
+    }
+}
