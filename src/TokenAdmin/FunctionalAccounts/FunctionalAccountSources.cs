@@ -68,9 +68,9 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
     public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
     {
         var account = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).Where(a => a.Id == id).SingleOrDefaultAsync(cancellationToken);
-        if (tracking)
+        if (tracking && account is not null)
         {
-            TokenStates.Track(db, [account?.State]);
+            account.State = TokenStates.Track(db, account.State);
         }
 
         return account is null ? null : Define(account);
@@ -80,7 +80,11 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
     {
         // Note: only the states are tracked (a batch changes nothing else; see TokenStates.Track).
         var accounts = await db.FunctionalAccounts.AsNoTracking().Include(a => a.Profile).Include(a => a.State).Where(a => ids.Contains(a.Id)).ToListAsync(cancellationToken);
-        TokenStates.Track(db, accounts.Select(a => a.State));
+        foreach (var account in accounts)
+        {
+            account.State = TokenStates.Track(db, account.State);
+        }
+
         return [.. accounts.Select(Define)];
     }
 

@@ -69,9 +69,9 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
     public async Task<TokenSourceDefinition?> LoadAsync(TokenAdminDb db, int id, bool tracking, CancellationToken cancellationToken)
     {
         var config = await db.TokenConfigs.AsNoTracking().Include(c => c.State).Where(c => c.Id == id).SingleOrDefaultAsync(cancellationToken);
-        if (tracking)
+        if (tracking && config is not null)
         {
-            TokenStates.Track(db, [config?.State]);
+            config.State = TokenStates.Track(db, config.State);
         }
 
         return config is null ? null : Define(config);
@@ -82,7 +82,11 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
         // Note: only the states are tracked (a batch changes nothing else): tracking the configs, with their complex
         // properties, made each save's scan for changes cost more than the rest of the batch's database work.
         var configs = await db.TokenConfigs.AsNoTracking().Include(c => c.State).Where(c => ids.Contains(c.Id)).ToListAsync(cancellationToken);
-        TokenStates.Track(db, configs.Select(c => c.State));
+        foreach (var config in configs)
+        {
+            config.State = TokenStates.Track(db, config.State);
+        }
+
         var definitions = new List<TokenSourceDefinition>(configs.Count);
         foreach (var config in configs)
         {

@@ -94,18 +94,24 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
 internal static class TokenStates
 {
     /// <summary>
-    /// Tracks the states of sources read without tracking, so a save stores what changed in them and nothing else: a
-    /// batch of refreshes changes only states, and the scan for changes before each save is then over a few narrow rows
-    /// instead of every source's configuration too.
+    /// Tracks the state of a source read without tracking, so a save stores what changed in it and nothing else (token
+    /// operations change only states; the scan for changes before each save is then over a few narrow rows instead of
+    /// every source's configuration too). Returns the instance to use: the one this context already tracks for that row
+    /// (as a tracking query would), otherwise <paramref name="state"/>, now tracked.
     /// </summary>
-    public static void Track(TokenAdminDb db, IEnumerable<TokenState?> states)
+    public static TokenState? Track(TokenAdminDb db, TokenState? state)
     {
-        foreach (var state in states)
+        if (state is null)
         {
-            if (state is not null)
-            {
-                db.TokenStates.Attach(state);
-            }
+            return null;
         }
+
+        if (db.TokenStates.Local.FindEntry(state.Id) is { } tracked)
+        {
+            return tracked.Entity;
+        }
+
+        db.TokenStates.Attach(state);
+        return state;
     }
 }
