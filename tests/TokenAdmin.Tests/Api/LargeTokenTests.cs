@@ -56,6 +56,11 @@ public sealed class LargeTokenTests : ApiTestBase
         Assert.True(checkedToken.IsValid, checkedToken.Exception?.Message);
         Assert.Equal(Groups, ((JsonWebToken)checkedToken.SecurityToken).Claims.Where(c => c.Type == "groups").Select(c => c.Value));
 
+        // What the pages show: the decoded claims, all groups included.
+        var shown = JwtInspector.TryDecode(token.Value);
+        Assert.NotNull(shown?.ExpiresAt);
+        Assert.Contains(shown!.Claims, c => c.Value.Contains(Groups[^1], StringComparison.Ordinal));
+
         var state = await AccountStateAsync(account.Id);
         Assert.Equal(token.Value, Unprotect(state!.AccessTokenProtected!));
         var idToken = Unprotect(state.IdTokenProtected!);
