@@ -42,6 +42,12 @@ public sealed class TestIdentityProviderOptions
     /// <summary>Opaque (reference) access tokens instead of JWTs: a client can no longer decode them.</summary>
     public bool OpaqueAccessTokens { get; set; }
 
+    /// <summary>
+    /// The host name in the issuer and every advertised endpoint instead of 127.0.0.1 (it still listens on 127.0.0.1):
+    /// a made-up name that only a test's forward proxy resolves, so clients must reach the provider through the proxy.
+    /// </summary>
+    public string? PublicHost { get; set; }
+
     /// <summary>Serves https with this certificate (with its private key) instead of plain http.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; set; }
 

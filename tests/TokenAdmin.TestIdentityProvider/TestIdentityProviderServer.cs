@@ -160,7 +160,7 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
 
             var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
                 .Addresses.Select(static address => new Uri(address)).First();
-            var issuer = new Uri($"{(options.ServerCertificate is null ? "http" : "https")}://127.0.0.1:{address.Port}/");
+            var issuer = new Uri($"{(options.ServerCertificate is null ? "http" : "https")}://{options.PublicHost ?? "127.0.0.1"}:{address.Port}/");
 
             // OpenIddict reads the issuer for every request, so it can be set once the port is known.
             serverOptions.Issuer = issuer;

@@ -190,13 +190,23 @@ public sealed class MailConnector(ITokenProvider tokens, SettingsStore settings,
                 $"{account.Host} offers neither XOAUTH2 nor OAUTHBEARER (it offers {string.Join(", ", client.AuthenticationMechanisms.DefaultIfEmpty("no SASL mechanism"))}). " +
                 "Force a mechanism only if the server accepts it without advertising it.");
 
-        if (client is Pop3Client && !await IsPop3SplitHostAsync(account.Host, cancellationToken))
+        if (client is Pop3Client)
         {
-            await client.AuthenticateAsync(MailSasl.Pop3OneLine(mechanism, account.Login, token), cancellationToken);
+            // Note: the one-line form only for hosts not in the split list AND when the line fits POP3's 255 octets;
+            // a long token (any JWT) goes on the continuation line, which POP3 does not limit.
+            await client.AuthenticateAsync(
+                MailSasl.Pop3OneLineFits(mechanism, account.Login, token) && !await IsPop3SplitHostAsync(account.Host, cancellationToken)
+                    ? MailSasl.Pop3OneLine(mechanism, account.Login, token)
+                    : MailSasl.WithoutInitialResponse(mechanism, account.Login, token),
+                cancellationToken);
             return;
         }
 
-        await client.AuthenticateAsync(MailSasl.Create(mechanism, account.Login, token), cancellationToken);
+        await client.AuthenticateAsync(
+            MailSasl.ImapInitialResponseFits(mechanism, account.Login, token)
+                ? MailSasl.Create(mechanism, account.Login, token)
+                : MailSasl.WithoutInitialResponse(mechanism, account.Login, token),
+            cancellationToken);
     }
 
     internal async Task<bool> IsPop3SplitHostAsync(string host, CancellationToken cancellationToken)

@@ -36,6 +36,34 @@ public static class MailSasl
     }
 
     /// <summary>
+    /// The longest POP3 command line, CRLF included (RFC 2449 section 4; RFC 5034 says a client MUST NOT send the
+    /// initial response with AUTH when the line would be longer).
+    /// </summary>
+    public const int Pop3MaxCommandLine = 255;
+
+    /// <summary>
+    /// The longest IMAP command line TokenAdmin sends with SASL-IR: RFC 7162 section 4 asks servers to accept at least
+    /// 8192 octets; a longer AUTHENTICATE line goes in two steps (the response on the continuation), which IMAP does not
+    /// limit (RFC 4959 leaves it to the server's SASL buffer).
+    /// </summary>
+    public const int ImapMaxInitialResponseLine = 8192;
+
+    /// <summary>
+    /// Whether POP3's one-line form fits: "AUTH XOAUTH2 &lt;initial response&gt;" CRLF within
+    /// <see cref="Pop3MaxCommandLine"/>. A JWT access token never does (it is a kilobyte or more): only short opaque
+    /// tokens go in one line.
+    /// </summary>
+    public static bool Pop3OneLineFits(string mechanism, string login, string token) =>
+        "AUTH ".Length + mechanism.Length + 1 + InitialResponse(mechanism, login, token).Length + 2 <= Pop3MaxCommandLine;
+
+    /// <summary>
+    /// Whether IMAP's "tag AUTHENTICATE XOAUTH2 &lt;initial response&gt;" CRLF fits <see cref="ImapMaxInitialResponseLine"/>
+    /// (counting a tag of up to 10 characters, MailKit's is shorter).
+    /// </summary>
+    public static bool ImapInitialResponseFits(string mechanism, string login, string token) =>
+        10 + " AUTHENTICATE ".Length + mechanism.Length + 1 + InitialResponse(mechanism, login, token).Length + 2 <= ImapMaxInitialResponseLine;
+
+    /// <summary>
     /// POP3's one-line form "AUTH XOAUTH2 &lt;initial response&gt;" (RFC 5034 allows it). MailKit's Pop3Client always
     /// sends "AUTH &lt;mechanism name&gt;" and waits for "+": so the name it sends carries the initial response too, and
     /// the server's "+OK" ends the exchange at once. A server that still asks for more gets no answer it can use.

@@ -1,4 +1,5 @@
 using Quartz;
+using TokenAdmin.Providers;
 using TokenAdmin.Tokens;
 using TokenAdmin.Settings;
 
@@ -20,13 +21,14 @@ public static class MailServices
         // so the bearer token never follows an answer to another host.
         services.AddHttpClient(GraphMailClient.ClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundProxy>().Apply(new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
                 UseCookies = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = 16,
-            });
+            }))
+            .AddHttpMessageHandler<ProxyFailureHandler>();
         services.AddScoped<GraphMailClient>();
         services.AddScoped<MailFetcher>();
         services.AddScoped<MailAccountService>();

@@ -19,7 +19,7 @@ public sealed record DiscoveryReport(
 /// Per profile: its own HttpClient (private CA, client certificate, retries) and its own discovery + JWKS cache
 /// (<see cref="ProviderMetadata"/>, with the profile's TTL). Rebuilt when the profile is saved.
 /// </summary>
-public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<ProviderHttpOptions> httpOptions) : IDisposable
+public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<ProviderHttpOptions> httpOptions, OutboundProxy proxy) : IDisposable
 {
     private readonly ConcurrentDictionary<int, Entry> _entries = new();
 
@@ -99,12 +99,12 @@ public sealed class OidcProfileRuntime(ISecretProtector protector, IOptions<Prov
     private HttpClient CreateHttpClient(OidcProfile profile)
     {
         var password = profile.ClientKeyPasswordProtected is null ? null : protector.Unprotect(profile.ClientKeyPasswordProtected);
-        var handler = ProviderHttp.CreateHandler();
+        var handler = ProviderHttp.CreateHandler(proxy);
         handler.SslOptions = ProfileTls.Options(profile, password);
         var options = httpOptions.Value;
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
         ProviderHttp.ConfigureRetries(pipeline, options);
-        return new HttpClient(new ResilienceHandler(pipeline.Build()) { InnerHandler = handler })
+        return new HttpClient(new ResilienceHandler(pipeline.Build()) { InnerHandler = ProviderHttp.WithProxyErrors(handler, proxy) })
         {
             Timeout = ProviderHttp.ClientTimeout(options),
         };

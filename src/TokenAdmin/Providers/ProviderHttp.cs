@@ -51,13 +51,18 @@ public static class ProviderHttp
     /// The handler under the retries of every provider client. Note: it follows no redirect: a 307 from a token
     /// endpoint would post the client secret again to wherever it points, and a 30x from a discovery or JWKS URL would
     /// let another host choose the keys tokens are checked with. A redirect is reported with its target instead.
+    /// Requests go through the outbound proxy of the settings (<see cref="OutboundProxy"/>).
     /// </summary>
-    public static SocketsHttpHandler CreateHandler() => new()
+    public static SocketsHttpHandler CreateHandler(OutboundProxy proxy) => proxy.Apply(new()
     {
         AllowAutoRedirect = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectTimeout = TimeSpan.FromSeconds(15),
-    };
+    });
+
+    /// <summary>The primary handler with <see cref="ProxyFailureHandler"/> over it, for clients built by hand.</summary>
+    public static HttpMessageHandler WithProxyErrors(SocketsHttpHandler handler, OutboundProxy proxy) =>
+        new ProxyFailureHandler(proxy) { InnerHandler = handler };
 
     public static bool IsRedirect(HttpStatusCode status) => (int)status is >= 300 and <= 399;
 
@@ -94,6 +99,7 @@ public static class ProviderHttp
     /// <summary>Names the failure the way an admin can act on it: DNS, refused connection, TLS, timeout.</summary>
     public static string Describe(Exception exception, Uri uri, TimeSpan timeout) => exception switch
     {
+        ProxyFailureException proxy => proxy.Message,
         TaskCanceledException or TimeoutException or TimeoutRejectedException => $"{uri.Host} did not answer within {timeout.TotalSeconds:0.#} seconds.",
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } } =>
             $"The host name {uri.Host} could not be resolved (DNS).",

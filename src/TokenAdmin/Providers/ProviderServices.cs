@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Providers;
 
@@ -11,8 +12,12 @@ public static class ProviderServices
     public static IServiceCollection AddProviders(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<ProviderHttpOptions>(configuration.GetSection("TokenAdmin:Providers"));
+        services.AddSettingGroup(ProxySettings.Group);
+        services.AddSingleton<OutboundProxy>();
+        services.AddTransient<ProxyFailureHandler>();
         services.AddHttpClient(ProviderHttp.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(ProviderHttp.CreateHandler)
+            .ConfigurePrimaryHttpMessageHandler(sp => ProviderHttp.CreateHandler(sp.GetRequiredService<OutboundProxy>()))
+            .AddHttpMessageHandler<ProxyFailureHandler>()
             .ConfigureHttpClient((sp, c) => c.Timeout = ProviderHttp.ClientTimeout(sp.GetRequiredService<IOptions<ProviderHttpOptions>>().Value))
             .AddResilienceHandler("provider-retries", (pipeline, context) =>
                 ProviderHttp.ConfigureRetries(pipeline, context.ServiceProvider.GetRequiredService<IOptions<ProviderHttpOptions>>().Value));

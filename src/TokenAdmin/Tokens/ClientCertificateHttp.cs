@@ -17,7 +17,7 @@ namespace TokenAdmin.Tokens;
 /// Note: a client stays cached until the process ends; a source gets a new one only when its certificate (or the
 /// profile's TLS settings) change, which admins do a few times a year.
 /// </remarks>
-public sealed class ClientCertificateHttp(ISecretProtector protector, IOptions<ProviderHttpOptions> options) : IDisposable
+public sealed class ClientCertificateHttp(ISecretProtector protector, IOptions<ProviderHttpOptions> options, OutboundProxy proxy) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<HttpClient>> _clients = new(StringComparer.Ordinal);
 
@@ -42,13 +42,13 @@ public sealed class ClientCertificateHttp(ISecretProtector protector, IOptions<P
     private HttpClient Create(ClientCertificate certificate, Func<SslClientAuthenticationOptions>? baseOptions)
     {
         var loaded = ClientCertificates.Load(certificate.Protected!, protector.Unprotect);
-        var handler = ProviderHttp.CreateHandler();
+        var handler = ProviderHttp.CreateHandler(proxy);
         handler.SslOptions = baseOptions?.Invoke() ?? new SslClientAuthenticationOptions();
         handler.SslOptions.ClientCertificates = [loaded];
         var value = options.Value;
         var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
         ProviderHttp.ConfigureRetries(pipeline, value);
-        return new HttpClient(new ResilienceHandler(pipeline.Build()) { InnerHandler = handler })
+        return new HttpClient(new ResilienceHandler(pipeline.Build()) { InnerHandler = ProviderHttp.WithProxyErrors(handler, proxy) })
         {
             Timeout = ProviderHttp.ClientTimeout(value),
         };

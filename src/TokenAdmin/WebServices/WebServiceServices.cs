@@ -1,4 +1,5 @@
 using Quartz;
+using TokenAdmin.Providers;
 using TokenAdmin.Tokens;
 using TokenAdmin.Settings;
 
@@ -20,9 +21,10 @@ public static class WebServiceServices
         // No client timeout: each invoker has its own, applied by the invoker.
         services.AddHttpClient(WebServiceInvoker.ClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundProxy>().Apply(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }))
             .AddHttpMessageHandler<WebServiceAuthHandler>()
-            .AddHttpMessageHandler<CallRecordingHandler>();
+            .AddHttpMessageHandler<CallRecordingHandler>()
+            .AddHttpMessageHandler<ProxyFailureHandler>();
         services.AddScoped<WebServiceInvoker>();
         services.AddScoped<IWebServiceInvoker>(sp => sp.GetRequiredService<WebServiceInvoker>());
         services.AddScoped<WebServiceService>();

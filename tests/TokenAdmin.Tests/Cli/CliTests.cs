@@ -67,6 +67,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task ConfigUpdate_ProxySettings_AreCheckedStoredAndThePasswordNeverPrinted()
+    {
+        var refused = await RunAsync("config", "update", "--setting-name", "Proxy.Url", "--value", "https://proxy.corp.example:3128");
+        var passwordFirst = await RunWithInputAsync("proxy-pass\n", "config", "update", "--setting-name", "Proxy.Password", "--value-stdin");
+        var url = await RunAsync("config", "update", "--setting-name", "proxy.url", "--value", "http://proxy.corp.example:3128");
+        var user = await RunAsync("config", "update", "--setting-name", "Proxy.UserName", "--value", "svc-tokenadmin");
+        var password = await RunWithInputAsync("proxy-pass\n", "config", "update", "--setting-name", "Proxy.Password", "--value-stdin");
+        var noProxy = await RunAsync("config", "update", "--setting-name", "Proxy.NoProxy", "--value", ".corp.example 10.0.0.0/8");
+        var list = await RunAsync("config", "list");
+
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("Proxy URL must start with http://", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(1, passwordFirst.Exit);
+        Assert.Contains("Proxy password is set but Proxy user name is empty", passwordFirst.Err, StringComparison.Ordinal);
+        Assert.Equal([0, 0, 0, 0], new[] { url.Exit, user.Exit, password.Exit, noProxy.Exit });
+        Assert.Contains("Proxy.Url = http://proxy.corp.example:3128", list.Out, StringComparison.Ordinal);
+        Assert.Contains("Proxy.UserName = svc-tokenadmin", list.Out, StringComparison.Ordinal);
+        Assert.Contains("Proxy.Password = (secret is set)", list.Out, StringComparison.Ordinal);
+        Assert.Contains("Proxy.NoProxy = .corp.example 10.0.0.0/8", list.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("proxy-pass", password.Out + list.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConfigUpdate_SecretFromStdin_IsStoredButNeverPrinted()
     {
         var update = await RunWithInputAsync("oidc-secret-from-stdin\n", "config", "update", "--setting-name", "AdminOidc.ClientSecret", "--value-stdin");

@@ -36,6 +36,34 @@ public sealed class MailSaslTests
     }
 
     [Theory]
+    [InlineData(MailSasl.XOAuth2)]
+    [InlineData(MailSasl.OAuthBearer)]
+    public void Pop3OneLine_FitsOnlyWithin255Octets_SoJwtsGoOnTheContinuation(string mechanism)
+    {
+        // The longest token whose "AUTH <mechanism> <response>" CRLF is 255 octets, found by trying every length.
+        var longest = Enumerable.Range(1, 300).Last(n => MailSasl.Pop3OneLineFits(mechanism, "alice@example.test", new string('t', n)));
+        var line = $"AUTH {mechanism} {MailSasl.InitialResponse(mechanism, "alice@example.test", new string('t', longest))}\r\n";
+
+        Assert.InRange(Encoding.ASCII.GetByteCount(line), 253, 255);
+        Assert.False(MailSasl.Pop3OneLineFits(mechanism, "alice@example.test", new string('t', longest + 3)));
+        Assert.True(MailSasl.Pop3OneLineFits(mechanism, "alice@example.test", "opaque-token-of-43-characters-xxxxxxxxxxxx"));
+        Assert.False(MailSasl.Pop3OneLineFits(mechanism, "alice@example.test", new string('j', 900)));
+    }
+
+    [Theory]
+    [InlineData(MailSasl.XOAuth2)]
+    [InlineData(MailSasl.OAuthBearer)]
+    public void ImapInitialResponse_IsUsedUpTo8192Octets_ThenTheContinuation(string mechanism)
+    {
+        var longest = Enumerable.Range(1, 8192).Last(n => MailSasl.ImapInitialResponseFits(mechanism, "alice@example.test", new string('t', n)));
+        var line = $"A000000001 AUTHENTICATE {mechanism} {MailSasl.InitialResponse(mechanism, "alice@example.test", new string('t', longest))}\r\n";
+
+        Assert.InRange(Encoding.ASCII.GetByteCount(line), 8190, 8192);
+        Assert.True(MailSasl.ImapInitialResponseFits(mechanism, "alice@example.test", new string('j', 4000)));
+        Assert.False(MailSasl.ImapInitialResponseFits(mechanism, "alice@example.test", new string('j', 64 * 1024)));
+    }
+
+    [Theory]
     [InlineData("TokenConfig:12", TokenSourceKind.TokenConfig, 12)]
     [InlineData("FunctionalAccount:3", TokenSourceKind.FunctionalAccount, 3)]
     public void ParseSource_ReadsKindAndId(string value, TokenSourceKind kind, int id) =>

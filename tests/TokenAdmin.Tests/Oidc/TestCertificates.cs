@@ -21,8 +21,12 @@ public sealed class TestCertificates : IDisposable
     public string ClientKeyPath => Path.Combine(Folder, "client.key");
     public string NotACertificatePath => Path.Combine(Folder, "notes.pem");
 
-    public TestCertificates()
+    private readonly string[] _serverNames;
+
+    /// <param name="serverNames">More DNS names for the server certificate (a made-up host reached through a test proxy).</param>
+    public TestCertificates(params string[] serverNames)
     {
+        _serverNames = serverNames;
         Directory.CreateDirectory(Folder);
         using var caKey = RSA.Create(2048);
         var caRequest = new CertificateRequest("CN=TokenAdmin Test Private CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -56,6 +60,10 @@ public sealed class TestCertificates : IDisposable
             var names = new SubjectAlternativeNameBuilder();
             names.AddIpAddress(IPAddress.Loopback);
             names.AddDnsName("localhost");
+            foreach (var name in _serverNames)
+            {
+                names.AddDnsName(name);
+            }
             request.CertificateExtensions.Add(names.Build());
         }
 

@@ -18,7 +18,7 @@ public sealed class SettingCatalogTests
         var catalog = app.Services.GetRequiredService<SettingCatalog>();
 
         Assert.Equal(
-            [PublicUrlSettings.GroupName, AdminOidcSettings.GroupName, CredentialSettings.GroupName, RefreshSettings.GroupName, MailSettings.MailGroupName, MailSettings.SmtpGroupName, DebuggerSettings.GroupName],
+            [PublicUrlSettings.GroupName, AdminOidcSettings.GroupName, TokenAdmin.Providers.ProxySettings.GroupName, CredentialSettings.GroupName, RefreshSettings.GroupName, MailSettings.MailGroupName, MailSettings.SmtpGroupName, DebuggerSettings.GroupName],
             catalog.Groups.Select(g => g.Name));
         Assert.Equal(catalog.Groups.Sum(g => g.Definitions.Count), catalog.All.Count);
         Assert.Same(RefreshSettings.Group[RefreshSettings.Schedule], catalog.Find("tokenstoreupdater.schedule"));
