@@ -1,8 +1,12 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using TokenAdmin.Cli;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.TestIdentityProvider;
+using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tests.Oidc;
 using TokenAdmin.TokenProvider;
 using TokenAdmin.Tokens;
@@ -271,6 +275,114 @@ public sealed class DeviceCodeFlowTests : AccountTestBase
             (await db.TokenStates.AsNoTracking().ToListAsync()).Select(s => $"{s.AccessTokenProtected}{s.RefreshTokenProtected}{s.LastErrorDescription}"))
             + string.Join("\n", (await db.AuditEntries.AsNoTracking().ToListAsync()).Select(a => $"{a.Action} {a.Target} {a.Details}")));
         Assert.DoesNotContain(deviceCode, stored);
+    }
+
+    [Theory]
+    [InlineData(TokenSourceKind.TokenConfig, true)]
+    [InlineData(TokenSourceKind.FunctionalAccount, false)]
+    public async Task ConsoleVerb_PrintsCodeAndAddress_WaitsForTheSignIn_ExitCodeSaysHowItEnded(TokenSourceKind kind, bool approve)
+    {
+        await SourceAsync(kind);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string[] args = kind == TokenSourceKind.TokenConfig ? ["tokens", "device", "tv-mailbox"] : ["tokens", "device", "mailbox-robot", "--functional-account"];
+        var run = CliApp.RunAsync(args, new StringReader(""), TextWriter.Synchronized(stdout), TextWriter.Synchronized(stderr),
+            config => config.AddInMemoryCollection(new Dictionary<string, string?>(TestDatabase.Settings(App.DataDirectory))
+            {
+                ["TokenAdmin:DataDirectory"] = App.DataDirectory,
+                ["TokenAdmin:Providers:Timeout"] = "00:00:02",
+                ["TokenAdmin:DeviceFlow:DefaultInterval"] = "00:00:00.200",
+            }));
+
+        Match printed = Match.Empty;
+        await WaitUntilAsync(() => run.IsCompleted || (printed = Regex.Match(stdout.ToString(), @"Open (\S+) and enter the code (\S+)")).Success);
+        Assert.True(printed.Success, $"ended early\n{stdout}\n{stderr}");
+        Assert.StartsWith(Idp.VerificationEndpoint, printed.Groups[1].Value);
+        Assert.Contains("valid until", stdout.ToString());
+        Assert.False(run.IsCompleted);
+
+        Assert.Equal(HttpStatusCode.Redirect, await Idp.AnswerUserCodeAsync(printed.Groups[2].Value, "alice", "alice-password-1", approve));
+        var exit = await run.WaitAsync(Bound);
+
+        var state = kind == TokenSourceKind.TokenConfig
+            ? await App.WithDbAsync(db => db.TokenStates.AsNoTracking().SingleOrDefaultAsync(s => s.TokenConfigId != null))
+            : await App.WithDbAsync(db => db.TokenStates.AsNoTracking().SingleOrDefaultAsync(s => s.FunctionalAccountId != null));
+        if (approve)
+        {
+            Assert.Equal((0, ""), (exit, stderr.ToString()));
+            Assert.Contains("received", stdout.ToString());
+            Assert.NotNull(state!.RefreshTokenProtected);
+        }
+        else
+        {
+            Assert.Equal(1, exit);
+            Assert.Contains("declined", stderr.ToString());
+            Assert.Null(state!.AccessTokenProtected);
+        }
+    }
+
+    [Fact]
+    public async Task ConsoleVerb_UnknownNameOrNoDeviceEndpoint_Refused()
+    {
+        await CreateConfigAsync("no-device", TokenFlows.DeviceCode, d => { d.Issuer = null; d.Endpoints.Authorization = null; });
+
+        var unknown = await ConsoleVerbs.RunAsync(App.DataDirectory, "", "tokens", "device", "nope");
+        var noEndpoint = await ConsoleVerbs.RunAsync(App.DataDirectory, "", "tokens", "device", "no-device");
+
+        Assert.Equal((1, "There is no token config named 'nope'. Run 'tokens list' for the names.\n"), (unknown.Exit, unknown.Err));
+        Assert.Equal(1, noEndpoint.Exit);
+        Assert.Contains("No device authorization endpoint is known for 'no-device'", noEndpoint.Err);
+    }
+
+    [Fact]
+    public async Task Page_StartsTheSignIn_ShowsCodeAndStatus_WithoutTheDeviceCode_AndReloadsWhilePending()
+    {
+        var source = await SourceAsync(TokenSourceKind.TokenConfig);
+        var page = $"/tokens/device/TokenConfig/{source.Id}";
+        var details = await Browser.GetStringAsync($"/tokens/details/{source.Id}");
+        Assert.Contains($"href=\"{page}\"", details, StringComparison.OrdinalIgnoreCase);
+        var before = await Browser.GetStringAsync(page);
+        Assert.Contains("Start device sign-in", before);
+        Assert.Contains("No device sign-in", before);
+
+        var start = await Browser.PostFormAsync(page + "?handler=Start", [], formPage: page);
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        var signIn = App.Services.GetRequiredService<DeviceSignIns>().Find(source)!;
+        using var pending = await Browser.GetAsync(page);
+        var html = await pending.Content.ReadAsStringAsync();
+        Assert.Equal("5", pending.Headers.GetValues("Refresh").Single());
+        Assert.Contains($"<code id=\"user-code\" class=\"user-code\">{signIn.UserCode}</code>", html);
+        Assert.Contains($"href=\"{System.Net.WebUtility.HtmlEncode(signIn.VerificationUri)}\"", html);
+        Assert.Contains("data-copy=\"user-code\" hidden", html);
+        Assert.Contains("/js/device-sign-in.js", html);
+        Assert.Contains("Valid until", html);
+
+        await WaitUntilAsync(() => LastRequestValues("device_code").Count == 1);
+        Assert.DoesNotContain(LastRequestValues("device_code").Single(), html);
+        Assert.Equal(HttpStatusCode.Redirect, await Idp.AnswerUserCodeAsync(signIn.UserCode, "alice", "alice-password-1", approve: true));
+        await signIn.Finished.WaitAsync(Bound);
+
+        using var done = await Browser.GetAsync(page);
+        Assert.False(done.Headers.Contains("Refresh"));
+        var ended = await done.Content.ReadAsStringAsync();
+        Assert.Contains("Signed in", ended);
+        Assert.DoesNotContain(signIn.UserCode, ended);
+    }
+
+    [Fact]
+    public async Task Page_StartRefused_ShowsTheMessage_NothingStarted()
+    {
+        var id = await CreateConfigAsync("no-device", TokenFlows.DeviceCode, d => { d.Issuer = null; d.Endpoints.Authorization = null; });
+        var page = $"/tokens/device/TokenConfig/{id}";
+
+        var start = await Browser.PostFormAsync(page + "?handler=Start", [], formPage: page);
+        Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
+        var html = System.Net.WebUtility.HtmlDecode(await Browser.GetStringAsync(start.Headers.Location!.ToString()));
+
+        Assert.Contains("No device authorization endpoint is known for 'no-device'", html);
+        Assert.Contains("No device sign-in", html);
+        Assert.Equal(HttpStatusCode.NotFound, (await Browser.GetAsync("/tokens/device/Nothing/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Browser.GetAsync("/tokens/device/FunctionalAccount/999")).StatusCode);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
