@@ -136,12 +136,20 @@ public sealed partial class DeviceSignIns(
         var stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
         // Note: the bound of the whole sign-in: the codes' lifetime (at most DeviceCodeGrant.MaxLifetime) and one poll's deadline.
         stop.CancelAfter(TimeSpan.FromSeconds(authorization.ExpiresIn) + TimeSpan.FromMinutes(2));
-        if (_signIns.TryGetValue(source, out var previous))
+        var replaced = _signIns.TryGetValue(source, out var previous);
+        _signIns[source] = (signIn, stop);
+        if (replaced && previous.SignIn.Status == DeviceSignInStatus.Pending)
         {
-            previous.Stop.Cancel();
+            try
+            {
+                previous.Stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile: nothing to stop.
+            }
         }
 
-        _signIns[source] = (signIn, stop);
         LogStarted(logger, name, signIn.ExpiresAt);
         _ = Task.Run(() => PollAsync(signIn, authorization.DeviceCode, actor, stop), CancellationToken.None);
         return (signIn, message);

@@ -158,6 +158,30 @@ public sealed class DeviceCodeFlowTests : AccountTestBase
     }
 
     [Fact]
+    public async Task DeviceCode_StartAgain_ReplacesTheRunningSignIn_AndStartsAfreshAfterOneEnded()
+    {
+        var source = await SourceAsync(TokenSourceKind.TokenConfig);
+        var signIns = App.Services.GetRequiredService<DeviceSignIns>();
+        var (first, message) = await StartAsync(source);
+        Assert.True(first is not null, message);
+
+        var (second, again) = await StartAsync(source);
+        Assert.True(second is not null, again);
+        await first.Finished.WaitAsync(Bound);
+        Assert.Equal(DeviceSignInStatus.Failed, first.Status);
+        Assert.Equal("A newer device sign-in replaced this one.", first.Message);
+        Assert.NotEqual(first.UserCode, second.UserCode);
+        Assert.Same(second, signIns.Find(source));
+
+        Assert.Equal(HttpStatusCode.Redirect, await Idp.AnswerUserCodeAsync(second.UserCode, "alice", "alice-password-1", approve: false));
+        await second.Finished.WaitAsync(Bound);
+        var (third, afresh) = await StartAsync(source);
+        Assert.True(third is not null, afresh);
+        Assert.Equal(DeviceSignInStatus.Pending, third.Status);
+        Assert.Same(third, signIns.Find(source));
+    }
+
+    [Fact]
     public async Task DeviceCode_ExpiredToken_EndsTheSignIn_WithTheMessage()
     {
         var source = await SourceAsync(TokenSourceKind.TokenConfig);
