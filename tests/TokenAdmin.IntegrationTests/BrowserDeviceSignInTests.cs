@@ -52,7 +52,7 @@ public sealed class BrowserDeviceSignInTests
         await Expect(code).ToBeVisibleAsync();
         var userCode = (await code.TextContentAsync())!.Trim();
         Assert.NotEmpty(userCode);
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Waiting");
+        await Expect(page.Locator("#device-sign-in p.status")).ToContainTextAsync("Waiting");
         await Expect(page.GetByText("Valid until")).ToBeVisibleAsync();
 
         // The script shows the copy buttons; the code lands on the clipboard.
@@ -72,8 +72,8 @@ public sealed class BrowserDeviceSignInTests
         await Expect(provider.GetByText("Device signed in")).ToBeVisibleAsync();
 
         // The sign-in page reloads itself until the tokens are stored (polls every 5 s, reloads every 5 s).
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Signed in", new() { Timeout = 45_000 });
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Token for 'tv-mailbox' received");
+        await Expect(page.Locator("#device-sign-in p.status")).ToContainTextAsync("Signed in", new() { Timeout = 45_000 });
+        await Expect(page.Locator("#device-sign-in p.status")).ToContainTextAsync("Token for 'tv-mailbox' received");
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to token config" }).ClickAsync();
         await Expect(page.Locator("p.status")).ToContainTextAsync("Valid until");
         Assert.True(idp.TokenRequestsByGrantType.GetValueOrDefault(TestIdentityProviderServer.DeviceCodeGrantType) >= 1);
