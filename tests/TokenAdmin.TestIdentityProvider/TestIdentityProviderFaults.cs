@@ -23,6 +23,12 @@ public enum TokenEndpointFault
 
     /// <summary>429 with a plain-text body (+ Retry-After when <see cref="TestIdentityProviderFaults.RetryAfterSeconds"/> is set).</summary>
     TooManyRequests429,
+
+    /// <summary>400 <c>{"error":"slow_down",...}</c>: a device-code poll came too soon (RFC 8628 section 3.5).</summary>
+    SlowDown,
+
+    /// <summary>400 <c>{"error":"expired_token",...}</c>: the device code expired (RFC 8628 section 3.5).</summary>
+    ExpiredToken,
 }
 
 /// <summary>
@@ -92,6 +98,18 @@ public sealed class TestIdentityProviderFaults
     /// <summary>When set, the discovery document answers 200 with an HTML page instead of JSON (a captive portal, a wrong URL).</summary>
     public bool DiscoveryNotJson { get; set; }
 
+    /// <summary>When set, the discovery document names no device_authorization_endpoint (a provider without the device flow).</summary>
+    public bool HideDeviceAuthorizationEndpoint { get; set; }
+
+    /// <summary>
+    /// When set, the device authorization endpoint answers 200 with this body (<see cref="DeviceAuthorizationContentType"/>)
+    /// instead of handling the request: a broken or foreign answer.
+    /// </summary>
+    public string? DeviceAuthorizationBody { get; set; }
+
+    /// <summary>Content type of <see cref="DeviceAuthorizationBody"/> (default application/json).</summary>
+    public string DeviceAuthorizationContentType { get; set; } = "application/json";
+
     /// <summary>Value of the Retry-After header sent with 429 (and 503) faults; none when <see langword="null"/>.</summary>
     public int? RetryAfterSeconds
     {
@@ -125,6 +143,8 @@ public sealed class TestIdentityProviderFaults
             _retryAfterSeconds = null;
         }
 
+        HideDeviceAuthorizationEndpoint = false;
+        DeviceAuthorizationBody = null;
         Interlocked.Exchange(ref _faultedTokenRequests, 0);
     }
 

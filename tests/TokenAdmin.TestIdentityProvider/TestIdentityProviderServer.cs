@@ -51,6 +51,46 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         UserInfoEndpoint = issuer.AbsoluteUri + "connect/userinfo";
         EndSessionEndpoint = issuer.AbsoluteUri + "connect/logout";
         RevocationEndpoint = issuer.AbsoluteUri + "connect/revoke";
+        DeviceAuthorizationEndpoint = issuer.AbsoluteUri + "connect/device";
+        VerificationEndpoint = issuer.AbsoluteUri + "connect/verify";
+    }
+
+    /// <summary>The device authorization endpoint (RFC 8628); clients need <see cref="DeviceCodeGrantType"/> in their allowed grant types.</summary>
+    public string DeviceAuthorizationEndpoint { get; }
+
+    /// <summary>The end-user verification endpoint of the device flow: a form (GET) and its POST (user_code, username, password, action=approve|deny).</summary>
+    public string VerificationEndpoint { get; }
+
+    /// <summary>The grant type of the device authorization grant (RFC 8628).</summary>
+    public const string DeviceCodeGrantType = OpenIddictConstants.GrantTypes.DeviceCode;
+
+    /// <summary>Lifetime of device and user codes issued after the change (OpenIddict's default: 10 minutes).</summary>
+    public TimeSpan DeviceCodeLifetime
+    {
+        get => _serverOptions.DeviceCodeLifetime ?? TimeSpan.Zero;
+        set
+        {
+            _serverOptions.DeviceCodeLifetime = Positive(value);
+            _serverOptions.UserCodeLifetime = value;
+        }
+    }
+
+    /// <summary>
+    /// Answers a device sign-in as <paramref name="userName"/> would in a browser: posts the user code and the user's
+    /// credentials to the verification endpoint, approving or denying. Returns the HTTP status (302 when the answer was
+    /// taken; 400 with a page for an unknown code or wrong credentials).
+    /// </summary>
+    public async Task<HttpStatusCode> AnswerUserCodeAsync(string userCode, string userName, string password, bool approve, CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.PostAsync(VerificationEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["user_code"] = userCode,
+            ["username"] = userName,
+            ["password"] = password,
+            ["action"] = approve ? "approve" : "deny",
+        }), cancellationToken);
+        return response.StatusCode;
     }
 
     /// <summary>The issuer, e.g. <c>http://127.0.0.1:41234/</c> (with trailing slash).</summary>
@@ -402,12 +442,15 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
                     .SetIntrospectionEndpointUris("connect/introspect")
                     .SetUserInfoEndpointUris("connect/userinfo")
                     .SetEndSessionEndpointUris("connect/logout")
-                    .SetRevocationEndpointUris("connect/revoke");
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetDeviceAuthorizationEndpointUris("connect/device")
+                    .SetEndUserVerificationEndpointUris("connect/verify");
 
                 server.AllowAuthorizationCodeFlow()
                     .AllowRefreshTokenFlow()
                     .AllowClientCredentialsFlow()
-                    .AllowCustomFlow(ProviderEndpoints.JwtBearerGrantType);
+                    .AllowCustomFlow(ProviderEndpoints.JwtBearerGrantType)
+                    .AllowDeviceAuthorizationFlow();
                 if (options.AllowPasswordFlow)
                 {
                     server.AllowPasswordFlow();
@@ -468,7 +511,8 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
-                    .EnableEndSessionEndpointPassthrough();
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableEndUserVerificationEndpointPassthrough();
             });
 
         var app = builder.Build();

@@ -8,7 +8,7 @@ using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Cli;
 
-/// <summary>Console verbs that read and renew tokens: list, auth-url, refresh, request.</summary>
+/// <summary>Console verbs that read and renew tokens: list, auth-url, refresh, request, device.</summary>
 internal static class TokenStateVerbs
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -19,6 +19,11 @@ internal static class TokenStateVerbs
     };
 
     private static readonly Argument<string> Name = new("NAME") { Description = "The token config's name, as 'tokens list' shows it." };
+
+    private static readonly Option<bool> FunctionalAccount = new("--functional-account")
+    {
+        Description = "NAME names a functional account rather than a token config.",
+    };
 
     public static IReadOnlyList<CliVerb> All { get; } =
     [
@@ -44,7 +49,62 @@ internal static class TokenStateVerbs
             Symbols = [Name],
             Examples = ["TokenAdmin tokens request 'Backend API'"],
         },
+        new(["tokens", "device"], "Starts the device sign-in (device code flow) of a token config or functional account and waits for it.",
+            "Prints the user code and the address where a person enters it, then polls the provider until the tokens are stored, " +
+            "the person declines, or the code expires (at most its lifetime, which the provider states). Exit code 0 when the tokens " +
+            "were stored, 1 otherwise.", DeviceAsync)
+        {
+            Symbols = [Name, FunctionalAccount],
+            Examples = ["TokenAdmin tokens device 'Support mailbox'", "TokenAdmin tokens device 'Mail robot' --functional-account"],
+        },
     ];
+
+    private static async Task<int> DeviceAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        TokenSource source;
+        var name = context.Get(Name);
+        if (context.Get(FunctionalAccount))
+        {
+            var db = context.Services.GetRequiredService<TokenAdminDb>();
+            var id = await db.FunctionalAccounts.AsNoTracking().Where(a => a.Name == name).Select(a => (int?)a.Id).SingleOrDefaultAsync(cancellationToken);
+            if (id is null)
+            {
+                context.Stderr.WriteLine($"There is no functional account named '{name}'.");
+                return CliApp.Refused;
+            }
+
+            source = TokenSource.Account(id.Value);
+        }
+        else
+        {
+            if (await FindAsync(context, cancellationToken) is not { } config)
+            {
+                return CliApp.Refused;
+            }
+
+            source = TokenSource.Config(config.Id);
+        }
+
+        var (signIn, message) = await context.Services.GetRequiredService<DeviceSignIns>().StartAsync(source, "console", cancellationToken);
+        if (signIn is null)
+        {
+            context.Stderr.WriteLine(message);
+            return CliApp.Refused;
+        }
+
+        context.Stdout.WriteLine($"Open {signIn.VerificationUri} and enter the code {signIn.UserCode}");
+        if (signIn.VerificationUriComplete is { } complete)
+        {
+            context.Stdout.WriteLine($"(or open {complete})");
+        }
+
+        context.Stdout.WriteLine($"The code is valid until {signIn.ExpiresAt:yyyy-MM-dd HH:mm:ss} UTC. Waiting for the sign-in ...");
+        context.Stdout.Flush();
+        // Note: bounded: the poller ends the sign-in by the codes' expiry at the latest.
+        await signIn.Finished.WaitAsync(cancellationToken);
+        (signIn.Status == DeviceSignInStatus.Succeeded ? context.Stdout : context.Stderr).WriteLine(signIn.Message);
+        return signIn.Status == DeviceSignInStatus.Succeeded ? CliApp.Ok : CliApp.Refused;
+    }
 
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)
     {

@@ -83,10 +83,18 @@ public static class AccountGrantTypes
     /// <summary>The JWT bearer grant (RFC 7523 section 2.1); sent as <see cref="JwtBearerGrant.GrantType"/>.</summary>
     public const string JwtBearer = "jwt_bearer";
 
-    public static readonly IReadOnlyList<string> All = [ClientCredentials, Password, AuthorizationCode, JwtBearer];
+    /// <summary>The device authorization grant (RFC 8628); sent as <see cref="DeviceCodeGrant.GrantType"/>.</summary>
+    public const string DeviceCode = "device_code";
+
+    public static readonly IReadOnlyList<string> All = [ClientCredentials, Password, AuthorizationCode, JwtBearer, DeviceCode];
 
     /// <summary>The grant_type value a provider lists in grant_types_supported.</summary>
-    public static string OAuthName(string grantType) => grantType == JwtBearer ? JwtBearerGrant.GrantType : grantType;
+    public static string OAuthName(string grantType) => grantType switch
+    {
+        JwtBearer => JwtBearerGrant.GrantType,
+        DeviceCode => DeviceCodeGrant.GrantType,
+        _ => grantType,
+    };
 }
 
 public static class AccountTokenTypes

@@ -55,7 +55,7 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
             .ToListAsync(cancellationToken);
         return accounts.ConvertAll(a => new TokenSourceWatch(
             a.Id, $"{a.Name} (functional account)", a.Valid,
-            a.GrantType == AccountGrantTypes.AuthorizationCode ? TokenFlows.AuthorizationCode : TokenFlows.ClientCredentials,
+            a.GrantType == AccountGrantTypes.AuthorizationCode ? TokenFlows.AuthorizationCode : a.GrantType == AccountGrantTypes.DeviceCode ? TokenFlows.DeviceCode : TokenFlows.ClientCredentials,
             a.HasAccessToken, a.TokenType == AccountTokenTypes.IdToken ? a.IdTokenExpiresAt : a.AccessTokenExpiresAt,
             a.HasRefreshToken, a.RefreshTokenExpiresAt, a.Estimated, a.RevokedAt, a.ObtainedAt, a.LastRefreshAt,
             a.RefreshTokenLifetimeDays, a.RefreshTokenSliding, TokenSourceKind.FunctionalAccount));
@@ -102,6 +102,7 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
                 AccountGrantTypes.AuthorizationCode => TokenFlows.AuthorizationCode,
                 AccountGrantTypes.Password => TokenFlows.Password,
                 AccountGrantTypes.JwtBearer => TokenFlows.JwtBearer,
+                AccountGrantTypes.DeviceCode => TokenFlows.DeviceCode,
                 _ => TokenFlows.ClientCredentials,
             },
             ClientId = profile.ClientId,
@@ -196,7 +197,10 @@ public sealed class FunctionalAccountSources(OidcProfileRuntime runtime, ClientC
             configuration.Issuer,
             method,
             http,
-            new IdTokenChecker(metadata, profile.ClientId, TimeSpan.FromSeconds(profile.LeewaySeconds)));
+            new IdTokenChecker(metadata, profile.ClientId, TimeSpan.FromSeconds(profile.LeewaySeconds)))
+        {
+            DeviceAuthorizationEndpoint = string.IsNullOrEmpty(configuration.DeviceAuthorizationEndpoint) ? null : configuration.DeviceAuthorizationEndpoint,
+        };
     }
 
     public Expression<Func<TokenState, bool>> StateRow(int id) => s => s.FunctionalAccountId == id;

@@ -207,7 +207,7 @@ public sealed partial class TokenStoreUpdater(
                     var reason = result.Failure switch
                     {
                         { Kind: TokenFailureKind.Unavailable } => TokenUnavailableReason.ProviderUnavailable,
-                        { RefreshTokenDead: true } when item.Config.Flow == TokenFlows.AuthorizationCode => TokenUnavailableReason.RefreshTokenRevoked,
+                        { RefreshTokenDead: true } when TokenFlows.NeedsPerson(item.Config.Flow) => TokenUnavailableReason.RefreshTokenRevoked,
                         _ => TokenUnavailableReason.ProviderRefused,
                     };
                     failed.Enqueue(new UpdaterFailure(item.Config.Name, reason.ToString(), result.Message));
@@ -236,7 +236,7 @@ public sealed partial class TokenStoreUpdater(
             return new(false, "no token yet: request one first");
         }
 
-        var authorizationCode = c.Flow == TokenFlows.AuthorizationCode;
+        var authorizationCode = TokenFlows.NeedsPerson(c.Flow);
         if (authorizationCode)
         {
             // Note: these need an admin to sign in at the provider again; refreshing would only repeat the refusal.

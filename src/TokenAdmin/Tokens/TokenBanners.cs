@@ -135,9 +135,9 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
 
             // An expired access token that can still be refreshed is routine; one that cannot is news.
             if (notifications.TokenExpired && s.AccessTokenExpiresAt <= now && !refreshUsable
-                && (c.Flow == TokenFlows.AuthorizationCode || s.LastErrorCode is not null))
+                && (TokenFlows.NeedsPerson(c.Flow) || s.LastErrorCode is not null))
             {
-                banners.Add(new Banner(BannerLevel.Error, $"OAuth2 token {c.Name} has expired.", link, c.Flow == TokenFlows.AuthorizationCode ? "Request new token" : "Request token"));
+                banners.Add(new Banner(BannerLevel.Error, $"OAuth2 token {c.Name} has expired.", link, c.Flow == TokenFlows.AuthorizationCode ? "Request new token" : c.Flow == TokenFlows.DeviceCode ? "Device sign-in" : "Request token"));
             }
         }
 

@@ -10,7 +10,13 @@ public static class TokenFlows
     // JWT bearer grant (RFC 7523 section 2.1): an assertion signed with a service-account key (Google) or the client certificate.
     public const string JwtBearer = "JwtBearer";
 
-    public static readonly IReadOnlyList<string> All = [AuthorizationCode, ClientCredentials, Password, JwtBearer];
+    // Device authorization grant (RFC 8628): a person enters a user code on another device; TokenAdmin polls.
+    public const string DeviceCode = "DeviceCode";
+
+    public static readonly IReadOnlyList<string> All = [AuthorizationCode, ClientCredentials, Password, JwtBearer, DeviceCode];
+
+    /// <summary>True for the flows whose first token needs a person (a sign-in); renewals then need a refresh token.</summary>
+    public static bool NeedsPerson(string flow) => flow is AuthorizationCode or DeviceCode;
 }
 
 /// <summary>How the client authenticates at the token endpoint (RFC 6749 section 2.3, RFC 7523, RFC 8705).</summary>
@@ -130,6 +136,9 @@ public sealed class TokenEndpoints
 
     /// <summary>Token endpoint for the refresh_token grant when it differs from <see cref="Token"/>.</summary>
     public string? Refresh { get; set; }
+
+    /// <summary>Device authorization endpoint (RFC 8628) of the device code flow; empty = from the provider's metadata.</summary>
+    public string? DeviceAuthorization { get; set; }
 }
 
 /// <summary>Extra parameters sent with each kind of request (prompt, access_type, response_mode, login_hint, resource, ...).</summary>

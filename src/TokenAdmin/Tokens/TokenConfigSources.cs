@@ -174,6 +174,27 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
                 : throw new ProviderConfigurationException($"{source.Title} uses tls_client_auth but has no client certificate: upload one on its Edit page.");
         }
 
+        string? device = null;
+        if (source.Flow == TokenFlows.DeviceCode)
+        {
+            // Note: the endpoint written down wins; else the provider's metadata names it (device_authorization_endpoint).
+            if (document.Endpoints.DeviceAuthorization is { Length: > 0 } written)
+            {
+                device = EndpointUrl(written, document);
+            }
+            else if (discovery is not null)
+            {
+                try
+                {
+                    device = (await metadata.For(discovery).GetAsync(cancellationToken)).DeviceAuthorizationEndpoint is { Length: > 0 } published ? published : null;
+                }
+                catch (InvalidOperationException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new ProviderConfigurationException($"{source.Title}: the provider's metadata (for its device authorization endpoint) cannot be read: {ex.Message}", unreachable: true);
+                }
+            }
+        }
+
         return new ProviderEndpoints(
             token,
             document.Endpoints.Refresh is { Length: > 0 } refresh ? EndpointUrl(refresh, document) : token,
@@ -181,7 +202,10 @@ public sealed class TokenConfigSources(ProviderMetadataCache metadata, ClientCer
             issuer,
             method,
             http,
-            discovery is null ? null : new IdTokenChecker(metadata.For(discovery), document.ClientId, IdTokenLeeway));
+            discovery is null ? null : new IdTokenChecker(metadata.For(discovery), document.ClientId, IdTokenLeeway))
+        {
+            DeviceAuthorizationEndpoint = device,
+        };
     }
 
     public Expression<Func<TokenState, bool>> StateRow(int id) => s => s.TokenConfigId == id;

@@ -81,7 +81,7 @@ public static partial class TokenConfigValidator
             Add("scope", "Scope must be space-separated scope names without quotes or backslashes.");
         }
 
-        var usesTenant = new[] { doc.Endpoints.Authorization, doc.Endpoints.Token, doc.Endpoints.Refresh, doc.Issuer }
+        var usesTenant = new[] { doc.Endpoints.Authorization, doc.Endpoints.Token, doc.Endpoints.Refresh, doc.Endpoints.DeviceAuthorization, doc.Issuer }
             .Any(u => u?.Contains("{tenant}", StringComparison.Ordinal) == true);
         if (usesTenant && (string.IsNullOrWhiteSpace(doc.Tenant) || !TenantRegex().IsMatch(doc.Tenant)))
         {
@@ -100,6 +100,7 @@ public static partial class TokenConfigValidator
         CheckUrl(errors, "endpoints.token", doc.Endpoints.Token, required: true, "Token endpoint");
         CheckUrl(errors, "endpoints.authorization", doc.Endpoints.Authorization, required: doc.Flow == TokenFlows.AuthorizationCode, "Authorization endpoint");
         CheckUrl(errors, "endpoints.refresh", doc.Endpoints.Refresh, required: false, "Refresh endpoint");
+        CheckUrl(errors, "endpoints.deviceAuthorization", doc.Endpoints.DeviceAuthorization, required: false, "Device authorization endpoint");
         CheckUrl(errors, "issuer", doc.Issuer, required: false, "Issuer");
         CheckUrl(errors, "discoveryUrl", doc.DiscoveryUrl, required: doc.Template == TokenTemplates.Oidc, "Discovery URL");
 

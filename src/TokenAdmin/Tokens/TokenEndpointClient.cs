@@ -40,13 +40,69 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
         IReadOnlyList<KeyValuePair<string, string>>? repeated = null, HttpClient? http = null)
     {
         var uri = new Uri(endpoint);
+        using var request = BuildRequest(uri, client, grant, extra, repeated);
+        http ??= httpClients.CreateClient(ProviderHttp.ClientName);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var grantType = grant.GetValueOrDefault("grant_type", "?");
+        try
+        {
+            // One deadline for the whole exchange, the answer's body included.
+            using var answer = await ProviderExchange.SendAsync(http, request, options.Value.Deadline, cancellationToken);
+            var result = Interpret(answer.Response, answer.Body, uri);
+            metrics.Record(grantType, result.Item2?.Code ?? "ok", started);
+            return result;
+        }
+        catch (ProviderDeadlineException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            metrics.Record(grantType, "timeout", started);
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "timeout", ex.Message));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            var code = ex is TaskCanceledException or Polly.Timeout.TimeoutRejectedException ? "timeout" : "connection_failed";
+            metrics.Record(grantType, code, started);
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri, options.Value.Timeout)));
+        }
+    }
+
+    /// <summary>
+    /// The device authorization request (RFC 8628 section 3.1) with the same client authentication, HttpClient, deadline
+    /// and size cap as a grant; the answer is read strictly (<see cref="DeviceCodeGrant.Read"/>).
+    /// </summary>
+    public async Task<(DeviceAuthorization? Authorization, TokenFailure? Failure)> AuthorizeDeviceAsync(
+        string endpoint, ClientAuth client, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken,
+        IReadOnlyList<KeyValuePair<string, string>>? repeated = null, HttpClient? http = null)
+    {
+        var uri = new Uri(endpoint);
+        using var request = BuildRequest(uri, client, new Dictionary<string, string>(), parameters, repeated);
+        http ??= httpClients.CreateClient(ProviderHttp.ClientName);
+        try
+        {
+            using var answer = await ProviderExchange.SendAsync(http, request, options.Value.Deadline, cancellationToken);
+            return DeviceCodeGrant.Read(answer.Response, answer.Body, uri);
+        }
+        catch (ProviderDeadlineException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, "timeout", ex.Message));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            var code = ex is TaskCanceledException or Polly.Timeout.TimeoutRejectedException ? "timeout" : "connection_failed";
+            return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri, options.Value.Timeout)));
+        }
+    }
+
+    private static HttpRequestMessage BuildRequest(
+        Uri uri, ClientAuth client, IReadOnlyDictionary<string, string> grant, IReadOnlyDictionary<string, string> extra,
+        IReadOnlyList<KeyValuePair<string, string>>? repeated)
+    {
         var form = new Dictionary<string, string>(extra);
         foreach (var (key, value) in grant)
         {
             form[key] = value;
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri);
+        var request = new HttpRequestMessage(HttpMethod.Post, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (client.ClientId.Length > 0)
         {
@@ -78,28 +134,7 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
         }
 
         request.Content = new FormUrlEncodedContent(repeated is null ? form : form.Concat(repeated));
-        http ??= httpClients.CreateClient(ProviderHttp.ClientName);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var grantType = grant.GetValueOrDefault("grant_type", "?");
-        try
-        {
-            // One deadline for the whole exchange, the answer's body included.
-            using var answer = await ProviderExchange.SendAsync(http, request, options.Value.Deadline, cancellationToken);
-            var result = Interpret(answer.Response, answer.Body, uri);
-            metrics.Record(grantType, result.Item2?.Code ?? "ok", started);
-            return result;
-        }
-        catch (ProviderDeadlineException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            metrics.Record(grantType, "timeout", started);
-            return (null, new TokenFailure(TokenFailureKind.Unavailable, "timeout", ex.Message));
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
-        {
-            var code = ex is TaskCanceledException or Polly.Timeout.TimeoutRejectedException ? "timeout" : "connection_failed";
-            metrics.Record(grantType, code, started);
-            return (null, new TokenFailure(TokenFailureKind.Unavailable, code, ProviderHttp.Describe(ex, uri, options.Value.Timeout)));
-        }
+        return request;
     }
 
     /// <param name="body">null: the answer was larger than <see cref="ProviderHttp.MaxResponseBytes"/></param>
@@ -186,16 +221,16 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
             idToken, String(json, "scope")), null);
     }
 
-    private static bool IsVisibleAscii(string? token) => token is null || !token.AsSpan().ContainsAnyExceptInRange('\x21', '\x7E');
+    internal static bool IsVisibleAscii(string? token) => token is null || !token.AsSpan().ContainsAnyExceptInRange('\x21', '\x7E');
 
-    private static string? String(JsonElement json, string name) =>
+    internal static string? String(JsonElement json, string name) =>
         json.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
 
     /// <summary>
     /// A lifetime in seconds, as a number or (Microsoft v1) a string. Zero or less means "not stated": Keycloak sends
     /// refresh_expires_in 0 for offline tokens that do not expire.
     /// </summary>
-    private static int? Number(JsonElement json, string name)
+    internal static int? Number(JsonElement json, string name)
     {
         int? value = !json.TryGetProperty(name, out var p) ? null
             : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var n) ? n
@@ -204,5 +239,5 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
         return value > 0 ? value : null;
     }
 
-    private static string Cut(string value, int max) => value.Length <= max ? value : value[..max];
+    internal static string Cut(string value, int max) => value.Length <= max ? value : value[..max];
 }

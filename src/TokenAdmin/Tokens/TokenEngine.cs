@@ -29,11 +29,23 @@ public sealed partial class TokenEngine(
     TimeProvider time,
     ILogger<TokenEngine> logger)
 {
-    private enum Mode { Request, Renew, Exchange }
+    private enum Mode { Request, Renew, Exchange, DevicePoll, DeviceEnded }
 
     /// <summary>A fresh grant (client credentials or password): "Request token" of a source that needs no browser.</summary>
     public Task<TokenOperationResult> RequestAsync(TokenSource source, string actor, CancellationToken cancellationToken) =>
         RunAsync(source, Mode.Request, actor, stillNeeded: null, code: null, cancellationToken);
+
+    /// <summary>
+    /// One poll of a device sign-in (RFC 8628 section 3.4), under the row lease: tokens received are stored like any
+    /// grant's; authorization_pending, slow_down and an unreachable provider store nothing (the result's failure says
+    /// which, for the poller); any other refusal (expired_token, access_denied, ...) is recorded on the source.
+    /// </summary>
+    public Task<TokenOperationResult> PollDeviceCodeAsync(TokenSource source, string deviceCode, string actor, CancellationToken cancellationToken) =>
+        RunAsync(source, Mode.DevicePoll, actor, stillNeeded: null, code: null, cancellationToken, deviceCode: deviceCode);
+
+    /// <summary>Records on the source that its device sign-in ended without tokens (the codes expired before the user finished).</summary>
+    public Task<TokenOperationResult> RecordDeviceSignInEndedAsync(TokenSource source, TokenFailure failure, string actor, CancellationToken cancellationToken) =>
+        RunAsync(source, Mode.DeviceEnded, actor, stillNeeded: null, code: null, cancellationToken, ended: failure);
 
     /// <summary>
     /// Renews the source's token: the refresh_token grant when a usable refresh token is held, otherwise a fresh grant
@@ -50,7 +62,8 @@ public sealed partial class TokenEngine(
         RunAsync(source, Mode.Exchange, actor, stillNeeded: null, code, cancellationToken);
 
     private async Task<TokenOperationResult> RunAsync(
-        TokenSource source, Mode mode, string actor, Func<TokenState, bool>? stillNeeded, AuthorizationCodeGrant? code, CancellationToken cancellationToken)
+        TokenSource source, Mode mode, string actor, Func<TokenState, bool>? stillNeeded, AuthorizationCodeGrant? code, CancellationToken cancellationToken,
+        string? deviceCode = null, TokenFailure? ended = null)
     {
         var kind = kinds[source.Kind];
         if (!await kind.ExistsAsync(db, source.Id, cancellationToken))
@@ -104,6 +117,14 @@ public sealed partial class TokenEngine(
                 case Mode.Exchange:
                     grantType = "authorization_code";
                     break;
+                case Mode.DevicePoll or Mode.DeviceEnded when definition.Flow != TokenFlows.DeviceCode:
+                    return new TokenOperationResult(false, $"'{definition.Name}' no longer uses the device code flow; its device sign-in was ended.",
+                        new TokenFailure(TokenFailureKind.Rejected, "flow_changed", "The source no longer uses the device code flow."));
+                case Mode.DevicePoll or Mode.DeviceEnded:
+                    grantType = DeviceCodeGrant.GrantType;
+                    break;
+                case Mode.Request when definition.Flow == TokenFlows.DeviceCode:
+                    return new TokenOperationResult(false, $"'{definition.Name}' uses the device code flow: start its device sign-in on its page (\"Device sign-in\"), or with `tokens device`.");
                 case Mode.Request when !definition.CanStartAfresh:
                     return new TokenOperationResult(false, $"'{definition.Name}' uses the authorization code flow: request its token in the browser with \"Request token\", or print the link with `tokens auth-url`.");
                 case Mode.Request:
@@ -131,7 +152,16 @@ public sealed partial class TokenEngine(
                     break;
             }
 
-            var answer = await SendAsync(definition, grantType, code, cancellationToken);
+            var answer = mode == Mode.DeviceEnded
+                ? new GrantAnswer(null, ended, null)
+                : await SendAsync(definition, grantType, code, cancellationToken, deviceCode);
+            if (mode == Mode.DevicePoll && answer.Response is null && answer.Failure is { } waiting
+                && (DeviceCodeGrant.KeepPolling(waiting) || waiting.Kind == TokenFailureKind.Unavailable))
+            {
+                // Not an outcome yet: the user has not finished, or the provider is out of reach for now. Nothing is stored.
+                return new TokenOperationResult(false, $"{waiting.Code}: {waiting.Description}", waiting);
+            }
+
             var spent = grantType == "refresh_token";
             var drop = storedRefreshTokenDead;
             if (spent && answer.Response is null && answer.Failure!.RefreshTokenDead && definition.CanStartAfresh)
@@ -192,8 +222,8 @@ public sealed partial class TokenEngine(
             parameters["username"] = source.Username ?? "";
         }
 
-        // Note: an authorization code carries the scope the admin consented to; the request names none (RFC 6749 4.1.3).
-        if (grantType != "authorization_code" && source.Scope.Length > 0)
+        // Note: an authorization code (and a device code) carries the scope the admin consented to; the request names none (RFC 6749 4.1.3, RFC 8628 3.4).
+        if (grantType is not ("authorization_code" or DeviceCodeGrant.GrantType) && source.Scope.Length > 0)
         {
             parameters["scope"] = source.Scope;
         }
@@ -205,11 +235,11 @@ public sealed partial class TokenEngine(
     /// Sends one grant for the source and checks the answer (the ID token against the provider's keys, iss, aud,
     /// lifetimes and the nonce); stores nothing. Used by the engine and by `import-user`.
     /// </summary>
-    public Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, CancellationToken cancellationToken) =>
-        SendAsync(source, grantType, code, protector.Unprotect, cancellationToken);
+    public Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, CancellationToken cancellationToken, string? deviceCode = null) =>
+        SendAsync(source, grantType, code, protector.Unprotect, cancellationToken, deviceCode);
 
     /// <param name="unprotect">Decrypts the source's secrets: a batch that has already decrypted them passes what it knows.</param>
-    private async Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, Func<string, string> unprotect, CancellationToken cancellationToken)
+    private async Task<GrantAnswer> SendAsync(TokenSourceDefinition source, string grantType, AuthorizationCodeGrant? code, Func<string, string> unprotect, CancellationToken cancellationToken, string? deviceCode = null)
     {
         GrantRequest request;
         ProviderEndpoints endpoints;
@@ -237,6 +267,9 @@ public sealed partial class TokenEngine(
                 secrets["redirect_uri"] = code.RedirectUri;
                 secrets["code_verifier"] = code.CodeVerifier;
                 break;
+            case DeviceCodeGrant.GrantType:
+                secrets["device_code"] = deviceCode ?? throw new ArgumentNullException(nameof(deviceCode));
+                break;
             case JwtBearerGrant.GrantType:
                 if (!source.ServiceAccountKey.Present && !source.Certificate.Present)
                 {
@@ -263,6 +296,95 @@ public sealed partial class TokenEngine(
         }
 
         return await CheckIdTokenAsync(source, endpoints, response, grantType, code?.Nonce);
+    }
+
+    /// <summary>
+    /// Starts a device sign-in (RFC 8628 section 3.1): posts the client (authenticated as in its grants), scope and
+    /// resource indicators to the device authorization endpoint (written down or from the provider's metadata). Stores
+    /// nothing; the answer's device code is for the caller's poller only.
+    /// </summary>
+    public async Task<(DeviceAuthorization? Authorization, string Message)> AuthorizeDeviceAsync(TokenSource source, CancellationToken cancellationToken)
+    {
+        var kind = kinds[source.Kind];
+        TokenSourceDefinition? definition;
+        try
+        {
+            definition = await kind.LoadAsync(db, source.Id, tracking: false, cancellationToken);
+        }
+        catch (TokenSourceUnreadableException ex)
+        {
+            return (null, ex.Message);
+        }
+
+        if (definition is null)
+        {
+            return (null, $"This {kind.Noun} no longer exists.");
+        }
+
+        if (!definition.Valid)
+        {
+            return (null, $"'{definition.Name}' is set to invalid; make it valid before signing in.");
+        }
+
+        if (definition.Flow != TokenFlows.DeviceCode)
+        {
+            return (null, $"'{definition.Name}' does not use the device code flow; choose it on its Edit page first.");
+        }
+
+        ProviderEndpoints endpoints;
+        try
+        {
+            endpoints = await definition.ResolveAsync(cancellationToken);
+        }
+        catch (ProviderConfigurationException ex)
+        {
+            return (null, ex.Message);
+        }
+
+        if (endpoints.DeviceAuthorizationEndpoint is not { } device)
+        {
+            return (null, source.Kind == TokenSourceKind.TokenConfig
+                ? $"No device authorization endpoint is known for '{definition.Name}': its provider's metadata names none (device_authorization_endpoint), or no issuer or discovery URL is set. Enter the device authorization endpoint on its Edit page, or use a provider that offers the device code flow."
+                : $"The provider of '{definition.Name}' offers no device code flow: its metadata names no device_authorization_endpoint. Choose another grant type, or a profile of a provider that offers it.");
+        }
+
+        if (!Uri.TryCreate(device, UriKind.Absolute, out var deviceUri) || deviceUri.Scheme is not ("https" or "http")
+            || (deviceUri.Scheme == "http" && Providers.ProviderHttp.RequiresHttps(device)))
+        {
+            return (null, $"The device authorization endpoint of '{definition.Name}' ({device}) is not an https URL; the client secret would travel unencrypted, so nothing was sent.");
+        }
+
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (definition.Scope.Length > 0)
+        {
+            parameters["scope"] = definition.Scope;
+        }
+
+        try
+        {
+            var (client, problem) = ClientAuthFor(definition, endpoints.ClientAuthentication,
+                definition.ClientAssertionAudience == ClientAssertion.AudienceIssuer ? endpoints.Issuer : device);
+            if (client is null)
+            {
+                return (null, problem!.Description);
+            }
+
+            var (authorization, failure) = await endpoint.AuthorizeDeviceAsync(device, client, parameters, cancellationToken,
+                definition.Resources.Count == 0 ? null : definition.Resources, endpoints.Http);
+            if (authorization is null)
+            {
+                LogDeviceAuthorizationFailed(logger, definition.Name, failure!.Code, failure.Description);
+                return (null, failure.Kind == TokenFailureKind.Unavailable
+                    ? $"The device authorization endpoint could not be reached or gave no usable answer; nothing was started. {failure.Code}: {failure.Description}"
+                    : $"The provider refused the device sign-in; nothing was started. {failure.Code}: {failure.Description}");
+            }
+
+            return (authorization, $"Enter the code {authorization.UserCode} at {authorization.VerificationUri}.");
+        }
+        catch (SecretUnreadableException)
+        {
+            return (null, $"A stored secret of this {kind.Noun} cannot be decrypted (it was written with another master key). Enter the client secret again (or upload the client certificate again) on its Edit page.");
+        }
     }
 
     /// <summary>
@@ -474,6 +596,9 @@ public sealed partial class TokenEngine(
     /// <exception cref="TokenSourceUnreadableException">its stored configuration cannot be read</exception>
     public Task<TokenSourceDefinition?> FindAsync(TokenSource source, CancellationToken cancellationToken) =>
         kinds[source.Kind].LoadAsync(db, source.Id, tracking: false, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The device sign-in of '{Source}' could not be started: {Code}: {Description}")]
+    private static partial void LogDeviceAuthorizationFailed(ILogger logger, string source, string code, string description);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The refresh token of '{Source}' was refused ({Code}); asking for a new token with the source's own credentials.")]
     private static partial void LogRefreshRefused(ILogger logger, string source, string code);

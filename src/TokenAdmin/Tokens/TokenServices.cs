@@ -27,6 +27,8 @@ public static class TokenServices
         services.AddScoped<TokenStateWriter>();
         services.AddScoped<TokenEngine>();
         services.AddScoped<AuthorizationFlow>();
+        services.AddOptions<DeviceFlowOptions>().Bind(configuration.GetSection(DeviceFlowOptions.Section));
+        services.AddSingleton<DeviceSignIns>();
         return services;
     }
 }

@@ -98,6 +98,7 @@ public sealed class TokenSourceDefinition
 /// The provider side of a source, resolved when it is needed (a functional account's endpoints come from discovery).
 /// <see cref="IdTokenChecker"/> is null when the source names no issuer: an ID token that cannot be checked is not kept.
 /// <see cref="ClientAuthentication"/> is resolved (never automatic); for tls_client_auth <see cref="Http"/> presents the certificate.
+/// <see cref="DeviceAuthorizationEndpoint"/> is resolved for sources of the device code flow only.
 /// </summary>
 public sealed record ProviderEndpoints(
     string TokenEndpoint,
@@ -106,7 +107,11 @@ public sealed record ProviderEndpoints(
     string? Issuer,
     string ClientAuthentication,
     HttpClient? Http,
-    IdTokenChecker? IdTokenChecker);
+    IdTokenChecker? IdTokenChecker)
+{
+    /// <summary>The device authorization endpoint (RFC 8628): written down, or from the provider's metadata; null = none known.</summary>
+    public string? DeviceAuthorizationEndpoint { get; init; }
+}
 
 /// <summary>Checks an ID token of one provider for one client: signature (JWKS), iss, aud, exp/iat with leeway, nonce.</summary>
 public sealed class IdTokenChecker(ProviderMetadata metadata, string clientId, TimeSpan leeway)

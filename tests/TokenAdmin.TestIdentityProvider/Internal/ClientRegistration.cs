@@ -67,6 +67,11 @@ internal static class ClientRegistration
             }
         }
 
+        if (client.AllowedGrantTypes.Contains(GrantTypes.DeviceCode, StringComparer.Ordinal))
+        {
+            permissions.Add(Permissions.Endpoints.DeviceAuthorization);
+        }
+
         foreach (var scope in client.AllowedScopes)
         {
             permissions.Add(Permissions.Prefixes.Scope + scope);

@@ -13,6 +13,7 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
 {
     public const string TokenPath = "/connect/token";
     public const string DiscoveryPath = "/.well-known/openid-configuration";
+    public const string DevicePath = "/connect/device";
 
     private const string ServerErrorHtml =
         "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>" +
@@ -60,6 +61,16 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
                         "The server is temporarily unavailable (simulated by the test identity provider).");
                     return;
 
+                case TokenEndpointFault.SlowDown:
+                    await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "slow_down",
+                        "Poll less often (simulated by the test identity provider).");
+                    return;
+
+                case TokenEndpointFault.ExpiredToken:
+                    await WriteOAuthErrorAsync(context, StatusCodes.Status400BadRequest, "expired_token",
+                        "The device code has expired (simulated by the test identity provider).");
+                    return;
+
                 case TokenEndpointFault.TooManyRequests429:
                     SetRetryAfter(context, retryAfterSeconds);
                     context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -82,16 +93,23 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
             return;
         }
 
-        else if (path.Equals(DiscoveryPath, StringComparison.OrdinalIgnoreCase) && state.Faults.AdvertisedIssuer is { } advertised)
+        else if (path.Equals(DiscoveryPath, StringComparison.OrdinalIgnoreCase) && (state.Faults.AdvertisedIssuer is not null || state.Faults.HideDeviceAuthorizationEndpoint))
         {
-            await RewriteIssuerAsync(context, next, advertised);
+            await RewriteDiscoveryAsync(context, next, state.Faults.AdvertisedIssuer, state.Faults.HideDeviceAuthorizationEndpoint);
+            return;
+        }
+        else if (path.Equals(DevicePath, StringComparison.OrdinalIgnoreCase) && state.Faults.DeviceAuthorizationBody is { } body)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = state.Faults.DeviceAuthorizationContentType;
+            await context.Response.WriteAsync(body, context.RequestAborted);
             return;
         }
 
         await next(context);
     }
 
-    private static async Task RewriteIssuerAsync(HttpContext context, RequestDelegate next, string issuer)
+    private static async Task RewriteDiscoveryAsync(HttpContext context, RequestDelegate next, string? issuer, bool hideDevice)
     {
         var original = context.Response.Body;
         using var buffer = new MemoryStream();
@@ -106,7 +124,16 @@ internal sealed class FaultInjectionMiddleware(ProviderState state, IHostApplica
         }
 
         var document = System.Text.Json.Nodes.JsonNode.Parse(buffer.ToArray())!.AsObject();
-        document["issuer"] = issuer;
+        if (issuer is not null)
+        {
+            document["issuer"] = issuer;
+        }
+
+        if (hideDevice)
+        {
+            document.Remove("device_authorization_endpoint");
+        }
+
         var bytes = System.Text.Encoding.UTF8.GetBytes(document.ToJsonString());
         context.Response.ContentLength = bytes.Length;
         await original.WriteAsync(bytes, context.RequestAborted);

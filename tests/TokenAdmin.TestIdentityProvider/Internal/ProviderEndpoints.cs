@@ -38,6 +38,8 @@ internal static class ProviderEndpoints
         endpoints.MapPost(FaultInjectionMiddleware.TokenPath, TokenAsync);
         endpoints.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync);
         endpoints.MapMethods("/connect/logout", [HttpMethods.Get, HttpMethods.Post], LogoutAsync);
+        endpoints.MapMethods("/connect/verify", [HttpMethods.Get, HttpMethods.Post], VerifyAsync);
+        endpoints.MapGet("/connect/verify/done", VerifyDoneAsync);
         endpoints.MapGet("/", HomeAsync);
     }
 
@@ -86,7 +88,7 @@ internal static class ProviderEndpoints
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
         var state = context.RequestServices.GetRequiredService<ProviderState>();
 
-        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType() || request.IsDeviceCodeGrantType())
         {
             // Re-issue with the principal stored in the code / refresh token (OpenIddict validated it,
             // including refresh-token reuse detection, before this handler runs).
@@ -207,6 +209,75 @@ internal static class ProviderEndpoints
 
         var principal = PrincipalFactory.CreateClientPrincipal(subject, null, FilterScopes(state, request.ClientId, scopes), state.AccessTokenAudiences);
         await context.SignInAsync(Scheme, principal);
+    }
+
+    /// <summary>
+    /// The end-user verification endpoint of the device flow (RFC 8628 section 3.3). GET: a form for the user code and
+    /// the user's credentials. POST with action=approve signs the user in for the code (the device's poll then gets the
+    /// tokens), action=deny refuses it (the poll then gets access_denied). OpenIddict has checked the user code first.
+    /// </summary>
+    private static async Task VerifyAsync(HttpContext context)
+    {
+        var state = context.RequestServices.GetRequiredService<ProviderState>();
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            await WriteVerifyPageAsync(context, StatusCodes.Status200OK, context.Request.Query["user_code"].ToString(), error: null);
+            return;
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var userCode = form["user_code"].ToString();
+        var result = await context.AuthenticateAsync(Scheme);
+        if (result.Principal is not { } codePrincipal)
+        {
+            await WriteVerifyPageAsync(context, StatusCodes.Status400BadRequest, userCode, "The code is unknown or has expired.");
+            return;
+        }
+
+        if (!state.TryValidateUser(form["username"].ToString(), form["password"].ToString(), out var user))
+        {
+            await WriteVerifyPageAsync(context, StatusCodes.Status400BadRequest, userCode, LoginPage.InvalidCredentialsMessage);
+            return;
+        }
+
+        if (form["action"].ToString() == "deny")
+        {
+            await context.ForbidAsync(Scheme, new AuthenticationProperties { RedirectUri = "/connect/verify/done?result=denied" });
+            return;
+        }
+
+        var clientId = codePrincipal.GetClaim(Claims.ClientId) ?? codePrincipal.GetPresenters().FirstOrDefault();
+        var principal = PrincipalFactory.CreateUserPrincipal(
+            user, FilterScopes(state, clientId, codePrincipal.GetScopes()), state.AccessTokenAudiences, state.Options.DelegatedScpClaim);
+        await context.SignInAsync(Scheme, principal, new AuthenticationProperties { RedirectUri = "/connect/verify/done?result=approved" });
+    }
+
+    private static async Task VerifyDoneAsync(HttpContext context)
+    {
+        var approved = context.Request.Query["result"] == "approved";
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Device sign-in</title></head><body><main><h1>" +
+            (approved ? "Device signed in" : "Device sign-in declined") + "</h1><p>You can close this window.</p></main></body></html>",
+            context.RequestAborted);
+    }
+
+    private static async Task WriteVerifyPageAsync(HttpContext context, int status, string userCode, string? error)
+    {
+        var html = HtmlEncoder.Default;
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.WriteAsync(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Device sign-in - TokenAdmin test identity provider</title></head><body><main>" +
+            "<h1>Device sign-in</h1>" + (error is null ? "" : $"<p class=\"error\" role=\"alert\">{html.Encode(error)}</p>") +
+            "<form method=\"post\" action=\"/connect/verify\">" +
+            $"<label for=\"user_code\">Code</label><input id=\"user_code\" name=\"user_code\" value=\"{html.Encode(userCode)}\" autocomplete=\"off\">" +
+            "<label for=\"username\">User name</label><input id=\"username\" name=\"username\" autocomplete=\"username\">" +
+            "<label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">" +
+            "<button type=\"submit\" name=\"action\" value=\"approve\">Allow</button> <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>" +
+            "</form></main></body></html>",
+            context.RequestAborted);
     }
 
     private static async Task UserInfoAsync(HttpContext context)

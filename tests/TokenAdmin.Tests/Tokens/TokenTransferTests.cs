@@ -381,7 +381,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "unknown flow",
             NewMailbox.Replace("  template: GoogleMail", "  template: GoogleMail\n  flow: Implicit", StringComparison.Ordinal),
             false,
-            "Entry 1 'New mailbox': flow: Flow must be one of: AuthorizationCode, ClientCredentials, Password, JwtBearer."
+            "Entry 1 'New mailbox': flow: Flow must be one of: AuthorizationCode, ClientCredentials, Password, JwtBearer, DeviceCode."
         },
         {
             "the same name twice, ignoring case",

@@ -26,6 +26,7 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
     public string? AuthorizationEndpoint { get; set; }
     public string? TokenEndpoint { get; set; }
     public string? RefreshEndpoint { get; set; }
+    public string? DeviceAuthorizationEndpoint { get; set; }
     public string? AuthorizationParameters { get; set; }
     public string? Prompt { get; set; }
     public string? LoginHint { get; set; }
@@ -51,7 +52,7 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
     {
         Name = d.Name, Valid = d.Valid, SharedThroughApi = d.SharedThroughApi, Flow = d.Flow, ClientId = d.ClientId, ClientSecretExpires = d.ClientSecretExpires, ClientAuthentication = d.ClientAuthentication, ClientAssertionAlgorithm = d.ClientAssertionAlgorithm, ClientAssertionAudience = d.ClientAssertionAudience, Scope = d.Scope,
         Tenant = d.Tenant, Issuer = d.Issuer, DiscoveryUrl = d.DiscoveryUrl, AuthorizationEndpoint = d.Endpoints.Authorization,
-        TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, Username = d.Username,
+        TokenEndpoint = d.Endpoints.Token, RefreshEndpoint = d.Endpoints.Refresh, DeviceAuthorizationEndpoint = d.Endpoints.DeviceAuthorization, Username = d.Username,
         Prompt = d.SignIn?.Prompt, LoginHint = d.SignIn?.LoginHint, DomainHint = d.SignIn?.DomainHint,
         AuthorizationParameters = Lines(d.Parameters.Authorization), TokenParameters = Lines(d.Parameters.Token), RefreshParameters = Lines(d.Parameters.Refresh),
         RefreshTokenLifetimeDays = d.RefreshToken.LifetimeDays, RefreshTokenSliding = d.RefreshToken.Sliding,
@@ -68,7 +69,7 @@ public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
         ClientAssertionAudience = string.IsNullOrWhiteSpace(ClientAssertionAudience) || ClientAssertionAudience == ClientAssertion.AudienceTokenEndpoint ? null : ClientAssertionAudience.Trim(),
         Scope = Scope ?? "", Tenant = Tenant, Issuer = Issuer, DiscoveryUrl = DiscoveryUrl, Username = Username, LeadTimeSeconds = LeadTimeSeconds,
         AssertionSubject = AssertionSubject,
-        Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint },
+        Endpoints = new TokenEndpoints { Authorization = AuthorizationEndpoint, Token = TokenEndpoint ?? "", Refresh = RefreshEndpoint, DeviceAuthorization = string.IsNullOrWhiteSpace(DeviceAuthorizationEndpoint) ? null : DeviceAuthorizationEndpoint.Trim() },
         SignIn = new SignInOptions { Prompt = Prompt, LoginHint = LoginHint, DomainHint = DomainHint }.Normalized() is var signIn && !signIn.IsEmpty() ? signIn : null,
         Parameters = new RequestParameters
         {
