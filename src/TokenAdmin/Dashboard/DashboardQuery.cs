@@ -41,9 +41,6 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
 {
     public const int MaxItemsPerList = 25;
 
-    /// <summary>Outgoing calls looked at for web services whose last call failed (the newest ones).</summary>
-    private const int RecentCalls = 500;
-
     public async Task<DashboardView> ReadAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -94,16 +91,16 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
             .SingleOrDefaultAsync(cancellationToken);
         attentionTotal += mailCounts?.Failing ?? 0;
 
-        // Note: the newest outgoing calls only (the debugger holds up to its size limit): a web service whose newest
-        // call there failed is listed; one that has not been called lately is not judged.
-        var calls = await db.CallLogEntries.AsNoTracking().Where(c => c.Direction == CallDirection.Outgoing && c.WebService != null)
-            .OrderByDescending(c => c.Id).Take(RecentCalls).Select(c => new { c.Id, c.WebService, c.StatusCode, c.Error, c.At }).ToListAsync(cancellationToken);
-        var failedServices = calls.GroupBy(c => c.WebService!, StringComparer.Ordinal).Select(g => g.First())
-            .Where(c => c.Error != null || c.StatusCode is null or >= 500).OrderBy(c => c.WebService, StringComparer.Ordinal).ToList();
-        attention.AddRange(failedServices.Take(MaxItemsPerList).Select(c => new AttentionItem(AttentionLevel.Warning, "Web service", c.WebService!,
-            $"The last call ({c.At:yyyy-MM-dd HH:mm} UTC) failed: {c.Error ?? $"HTTP {c.StatusCode}"}",
-            $"/WebServices/Debugger?WebService={Uri.EscapeDataString(c.WebService!)}", "Open the debugger")));
-        attentionTotal += failedServices.Count;
+        // Note: each web service keeps its own call health (CallHealth, updated by every failed call and the next one
+        // that works), so this reads the few web services, not the debugger's calls.
+        var failedServices = await db.WebServices.AsNoTracking().Where(w => w.ConsecutiveCallFailures > 0).OrderBy(w => w.Name)
+            .Select(w => new { w.Name, w.ConsecutiveCallFailures, w.LastCallFailedAt, w.LastCallError, w.AlertCondition }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        attention.AddRange(failedServices.Select(w => new AttentionItem(
+            w.AlertCondition == AlertConditions.Failing ? AttentionLevel.Error : AttentionLevel.Warning, "Web service", w.Name,
+            $"The last call failed ({w.ConsecutiveCallFailures} in a row, last at {w.LastCallFailedAt:yyyy-MM-dd HH:mm} UTC): {w.LastCallError}",
+            CallHealth.Link(w.Name), "Open the debugger")));
+        attentionTotal += failedServices.Count < MaxItemsPerList ? failedServices.Count
+            : await db.WebServices.CountAsync(w => w.ConsecutiveCallFailures > 0, cancellationToken);
 
         var run = await db.UpdaterRuns.AsNoTracking().OrderByDescending(r => r.Id)
             .Select(r => new LastUpdaterRun(r.StartedAt, r.FinishedAt, r.Refreshed, r.Failed, r.Skipped, r.Cancelled, r.TriggeredBy)).FirstOrDefaultAsync(cancellationToken);
