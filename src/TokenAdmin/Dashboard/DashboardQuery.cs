@@ -16,6 +16,12 @@ public sealed record AttentionItem(AttentionLevel Level, string Kind, string Nam
 /// <summary>Token sources by state. A source is in exactly one of these.</summary>
 public sealed record SourceCounts(int Total, int Working, int Failing, int Dead, int NotAuthorized, int Expiring);
 
+/// <summary>A client secret or certificate that expires within the warning window (or has expired), with the page where it is renewed.</summary>
+public sealed record ExpiringCredential(string Kind, string Name, string What, DateTime ExpiresAt, string Link, string LinkText)
+{
+    public bool Expired(DateTime now) => ExpiresAt <= now;
+}
+
 public sealed record LastUpdaterRun(DateTime StartedAt, DateTime FinishedAt, int Refreshed, int Failed, int Skipped, bool Cancelled, string TriggeredBy);
 
 /// <summary>What the home page shows, read in a few projected queries (it stays fast with 10,000 sources).</summary>
@@ -30,7 +36,10 @@ public sealed record DashboardView(
     int AlertChannels,
     int AlertsPending,
     int AlertsFailedToday,
-    string RedirectUri);
+    string RedirectUri,
+    IReadOnlyList<ExpiringCredential> Credentials,
+    int CredentialWarningDays,
+    DateTime Now);
 
 /// <summary>
 /// Reads the dashboard: first what needs attention (dead sources, failing ones, refresh tokens about to expire, mail
@@ -113,7 +122,38 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
 
         var ordered = attention.OrderBy(a => a.Level).ToList();
         return new DashboardView(ordered, Math.Max(attentionTotal, ordered.Count), sources, mailCounts?.Total ?? 0, mailCounts?.Failing ?? 0, mailCounts?.LastFetch,
-            run, channels, pending, failedToday, snapshot.RedirectUri);
+            run, channels, pending, failedToday, snapshot.RedirectUri, await CredentialsAsync(snapshot, now, cancellationToken), CredentialSettings.Warning(snapshot), now);
+    }
+
+    /// <summary>
+    /// Client secrets (with an expiry date entered) and client certificates that expire within the warning window
+    /// (<see cref="CredentialSettings.WarningDays"/>) or have expired, soonest first: of valid token configs (their
+    /// Edit page), valid functional accounts (their own certificate) and OIDC profiles (their secret; the profile's page).
+    /// </summary>
+    private async Task<IReadOnlyList<ExpiringCredential>> CredentialsAsync(SettingsSnapshot snapshot, DateTime now, CancellationToken cancellationToken)
+    {
+        var horizon = now.AddDays(CredentialSettings.Warning(snapshot));
+        var list = new List<ExpiringCredential>();
+        var configs = await db.TokenConfigs.AsNoTracking()
+            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= horizon)
+                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= horizon)))
+            .Select(c => new { c.Id, c.Name, HasSecret = c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter })
+            .Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        foreach (var c in configs)
+        {
+            list.AddRange(CredentialExpiry.Of(c.HasSecret, c.ClientSecretExpiresAt, c.NotAfter).Where(e => e.ExpiresAt <= horizon)
+                .Select(e => new ExpiringCredential("Token config", c.Name, e.What, e.ExpiresAt, $"/Tokens/Edit/{Id(c.Id)}", $"Renew the {e.What}")));
+        }
+
+        var accounts = await db.FunctionalAccounts.AsNoTracking().Where(a => a.Valid && a.Certificate.NotAfter != null && a.Certificate.NotAfter <= horizon)
+            .OrderBy(a => a.Certificate.NotAfter).Select(a => new { a.Id, a.Name, NotAfter = a.Certificate.NotAfter!.Value }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        list.AddRange(accounts.Select(a => new ExpiringCredential("Functional account", a.Name, CredentialExpiry.Certificate, a.NotAfter,
+            $"/FunctionalAccounts/Edit/{Id(a.Id)}", "Renew the certificate")));
+        var profiles = await db.OidcProfiles.AsNoTracking().Where(p => p.ClientSecretProtected != null && p.ClientSecretExpiresAt != null && p.ClientSecretExpiresAt <= horizon)
+            .OrderBy(p => p.ClientSecretExpiresAt).Select(p => new { p.Id, p.Name, ExpiresAt = p.ClientSecretExpiresAt!.Value }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        list.AddRange(profiles.Select(p => new ExpiringCredential("OIDC profile", p.Name, CredentialExpiry.Secret, p.ExpiresAt,
+            $"/OidcProfiles/Edit/{Id(p.Id)}", "Renew the secret")));
+        return [.. list.OrderBy(c => c.ExpiresAt).Take(MaxItemsPerList)];
     }
 
     /// <summary>A state with its source's id and name (member-initialized, so EF Core can filter and order by it).</summary>
