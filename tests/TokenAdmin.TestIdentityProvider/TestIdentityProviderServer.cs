@@ -137,6 +137,16 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         set => _serverOptions.RefreshTokenLifetime = Positive(value);
     }
 
+    /// <summary>
+    /// When true, token responses with a refresh token carry <c>refresh_token_expires_in</c> = <see cref="RefreshTokenLifetime"/>
+    /// in seconds (as Google states it, 7 days for an app in "Testing" mode); default false (OpenIddict states none).
+    /// </summary>
+    public bool StateRefreshTokenLifetime
+    {
+        get => _state.StatedRefreshTokenLifetime is not null;
+        set => _state.StatedRefreshTokenLifetime = value ? RefreshTokenLifetime : null;
+    }
+
     /// <summary>Lifetime of identity tokens issued after the change (default 20 minutes).</summary>
     public TimeSpan IdentityTokenLifetime
     {
@@ -490,6 +500,18 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
                     // PKCE with S256 only.
                     serverOptions.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
                 });
+
+                server.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (state.StatedRefreshTokenLifetime is { } lifetime && context.Response.RefreshToken is not null)
+                        {
+                            context.Response["refresh_token_expires_in"] = (long)lifetime.TotalSeconds;
+                        }
+
+                        return ValueTask.CompletedTask;
+                    })
+                    .SetOrder(int.MinValue));
 
                 server.AddEventHandler<OpenIddictServerEvents.ProcessErrorContext>(handler => handler
                     .UseInlineHandler(context =>

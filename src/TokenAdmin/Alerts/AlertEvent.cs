@@ -14,7 +14,7 @@ public sealed class AlertEvent
     public required string EventId { get; set; }
     /// <summary>One of <see cref="AlertTypes"/>.</summary>
     public required string Type { get; set; }
-    /// <summary>What the alert is about: TokenConfig, FunctionalAccount, MailAccount or Updater.</summary>
+    /// <summary>What the alert is about: TokenConfig, FunctionalAccount, MailAccount, WebService or Updater.</summary>
     public required string SourceKind { get; set; }
     public int? SourceId { get; set; }
     public required string SourceName { get; set; }
@@ -61,12 +61,15 @@ public static class AlertTypes
     public const string CredentialExpiring = "source.credential-expiring";
     public const string MailFetchFailing = "mail.fetch-failing";
     public const string MailFetchRecovered = "mail.fetch-recovered";
+    /// <summary>Calls of a web service fail (no answer, timeout, no token, HTTP 5xx or 401) N times in a row or for M minutes.</summary>
+    public const string WebServiceFailing = "webservice.calls-failing";
+    public const string WebServiceRecovered = "webservice.calls-recovered";
     public const string UpdaterStalled = "updater.stalled";
     public const string UpdaterRecovered = "updater.recovered";
     public const string Test = "test";
 
     public static IReadOnlyList<string> All { get; } =
-        [SourceFailing, SourceDead, SourceRecovered, RefreshTokenExpiring, CredentialExpiring, MailFetchFailing, MailFetchRecovered, UpdaterStalled, UpdaterRecovered];
+        [SourceFailing, SourceDead, SourceRecovered, RefreshTokenExpiring, CredentialExpiring, MailFetchFailing, MailFetchRecovered, WebServiceFailing, WebServiceRecovered, UpdaterStalled, UpdaterRecovered];
 
     public static string Describe(string type) => type switch
     {
@@ -77,6 +80,8 @@ public static class AlertTypes
         CredentialExpiring => "Client secret or certificate will expire",
         MailFetchFailing => "Mail fetch failing",
         MailFetchRecovered => "Mail fetch recovered",
+        WebServiceFailing => "Web service calls failing",
+        WebServiceRecovered => "Web service calls recovered",
         UpdaterStalled => "Token store updater stalled",
         UpdaterRecovered => "Token store updater running again",
         Test => "Test",

@@ -16,6 +16,12 @@ public sealed record AttentionItem(AttentionLevel Level, string Kind, string Nam
 /// <summary>Token sources by state. A source is in exactly one of these.</summary>
 public sealed record SourceCounts(int Total, int Working, int Failing, int Dead, int NotAuthorized, int Expiring);
 
+/// <summary>A client secret or certificate that expires within the warning window (or has expired), with the page where it is renewed.</summary>
+public sealed record ExpiringCredential(string Kind, string Name, string What, DateTime ExpiresAt, string Link, string LinkText)
+{
+    public bool Expired(DateTime now) => ExpiresAt <= now;
+}
+
 public sealed record LastUpdaterRun(DateTime StartedAt, DateTime FinishedAt, int Refreshed, int Failed, int Skipped, bool Cancelled, string TriggeredBy);
 
 /// <summary>What the home page shows, read in a few projected queries (it stays fast with 10,000 sources).</summary>
@@ -30,7 +36,10 @@ public sealed record DashboardView(
     int AlertChannels,
     int AlertsPending,
     int AlertsFailedToday,
-    string RedirectUri);
+    string RedirectUri,
+    IReadOnlyList<ExpiringCredential> Credentials,
+    int CredentialWarningDays,
+    DateTime Now);
 
 /// <summary>
 /// Reads the dashboard: first what needs attention (dead sources, failing ones, refresh tokens about to expire, mail
@@ -40,9 +49,6 @@ public sealed record DashboardView(
 public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, AlertOutbox alerts, TimeProvider time)
 {
     public const int MaxItemsPerList = 25;
-
-    /// <summary>Outgoing calls looked at for web services whose last call failed (the newest ones).</summary>
-    private const int RecentCalls = 500;
 
     public async Task<DashboardView> ReadAsync(CancellationToken cancellationToken)
     {
@@ -94,16 +100,16 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
             .SingleOrDefaultAsync(cancellationToken);
         attentionTotal += mailCounts?.Failing ?? 0;
 
-        // Note: the newest outgoing calls only (the debugger holds up to its size limit): a web service whose newest
-        // call there failed is listed; one that has not been called lately is not judged.
-        var calls = await db.CallLogEntries.AsNoTracking().Where(c => c.Direction == CallDirection.Outgoing && c.WebService != null)
-            .OrderByDescending(c => c.Id).Take(RecentCalls).Select(c => new { c.Id, c.WebService, c.StatusCode, c.Error, c.At }).ToListAsync(cancellationToken);
-        var failedServices = calls.GroupBy(c => c.WebService!, StringComparer.Ordinal).Select(g => g.First())
-            .Where(c => c.Error != null || c.StatusCode is null or >= 500).OrderBy(c => c.WebService, StringComparer.Ordinal).ToList();
-        attention.AddRange(failedServices.Take(MaxItemsPerList).Select(c => new AttentionItem(AttentionLevel.Warning, "Web service", c.WebService!,
-            $"The last call ({c.At:yyyy-MM-dd HH:mm} UTC) failed: {c.Error ?? $"HTTP {c.StatusCode}"}",
-            $"/WebServices/Debugger?WebService={Uri.EscapeDataString(c.WebService!)}", "Open the debugger")));
-        attentionTotal += failedServices.Count;
+        // Note: each web service keeps its own call health (CallHealth, updated by every failed call and the next one
+        // that works), so this reads the few web services, not the debugger's calls.
+        var failedServices = await db.WebServices.AsNoTracking().Where(w => w.ConsecutiveCallFailures > 0).OrderBy(w => w.Name)
+            .Select(w => new { w.Name, w.ConsecutiveCallFailures, w.LastCallFailedAt, w.LastCallError, w.AlertCondition }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        attention.AddRange(failedServices.Select(w => new AttentionItem(
+            w.AlertCondition == AlertConditions.Failing ? AttentionLevel.Error : AttentionLevel.Warning, "Web service", w.Name,
+            $"The last call failed ({w.ConsecutiveCallFailures} in a row, last at {w.LastCallFailedAt:yyyy-MM-dd HH:mm} UTC): {w.LastCallError}",
+            CallHealth.Link(w.Name), "Open the debugger")));
+        attentionTotal += failedServices.Count < MaxItemsPerList ? failedServices.Count
+            : await db.WebServices.CountAsync(w => w.ConsecutiveCallFailures > 0, cancellationToken);
 
         var run = await db.UpdaterRuns.AsNoTracking().OrderByDescending(r => r.Id)
             .Select(r => new LastUpdaterRun(r.StartedAt, r.FinishedAt, r.Refreshed, r.Failed, r.Skipped, r.Cancelled, r.TriggeredBy)).FirstOrDefaultAsync(cancellationToken);
@@ -116,7 +122,38 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
 
         var ordered = attention.OrderBy(a => a.Level).ToList();
         return new DashboardView(ordered, Math.Max(attentionTotal, ordered.Count), sources, mailCounts?.Total ?? 0, mailCounts?.Failing ?? 0, mailCounts?.LastFetch,
-            run, channels, pending, failedToday, snapshot.RedirectUri);
+            run, channels, pending, failedToday, snapshot.RedirectUri, await CredentialsAsync(snapshot, now, cancellationToken), CredentialSettings.Warning(snapshot), now);
+    }
+
+    /// <summary>
+    /// Client secrets (with an expiry date entered) and client certificates that expire within the warning window
+    /// (<see cref="CredentialSettings.WarningDays"/>) or have expired, soonest first: of valid token configs (their
+    /// Edit page), valid functional accounts (their own certificate) and OIDC profiles (their secret; the profile's page).
+    /// </summary>
+    private async Task<IReadOnlyList<ExpiringCredential>> CredentialsAsync(SettingsSnapshot snapshot, DateTime now, CancellationToken cancellationToken)
+    {
+        var horizon = now.AddDays(CredentialSettings.Warning(snapshot));
+        var list = new List<ExpiringCredential>();
+        var configs = await db.TokenConfigs.AsNoTracking()
+            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= horizon)
+                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= horizon)))
+            .Select(c => new { c.Id, c.Name, HasSecret = c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter })
+            .Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        foreach (var c in configs)
+        {
+            list.AddRange(CredentialExpiry.Of(c.HasSecret, c.ClientSecretExpiresAt, c.NotAfter).Where(e => e.ExpiresAt <= horizon)
+                .Select(e => new ExpiringCredential("Token config", c.Name, e.What, e.ExpiresAt, $"/Tokens/Edit/{Id(c.Id)}", $"Renew the {e.What}")));
+        }
+
+        var accounts = await db.FunctionalAccounts.AsNoTracking().Where(a => a.Valid && a.Certificate.NotAfter != null && a.Certificate.NotAfter <= horizon)
+            .OrderBy(a => a.Certificate.NotAfter).Select(a => new { a.Id, a.Name, NotAfter = a.Certificate.NotAfter!.Value }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        list.AddRange(accounts.Select(a => new ExpiringCredential("Functional account", a.Name, CredentialExpiry.Certificate, a.NotAfter,
+            $"/FunctionalAccounts/Edit/{Id(a.Id)}", "Renew the certificate")));
+        var profiles = await db.OidcProfiles.AsNoTracking().Where(p => p.ClientSecretProtected != null && p.ClientSecretExpiresAt != null && p.ClientSecretExpiresAt <= horizon)
+            .OrderBy(p => p.ClientSecretExpiresAt).Select(p => new { p.Id, p.Name, ExpiresAt = p.ClientSecretExpiresAt!.Value }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        list.AddRange(profiles.Select(p => new ExpiringCredential("OIDC profile", p.Name, CredentialExpiry.Secret, p.ExpiresAt,
+            $"/OidcProfiles/Edit/{Id(p.Id)}", "Renew the secret")));
+        return [.. list.OrderBy(c => c.ExpiresAt).Take(MaxItemsPerList)];
     }
 
     /// <summary>A state with its source's id and name (member-initialized, so EF Core can filter and order by it).</summary>

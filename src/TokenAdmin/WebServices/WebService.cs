@@ -58,6 +58,16 @@ public sealed class WebService
     public string ChangedBy { get; set; } = "";
     public string Version { get; set; } = Guid.NewGuid().ToString("N");
 
+    /// <summary>Calls that failed in a row (no answer, timeout, no token, HTTP 5xx or 401); 0 after a call that worked.</summary>
+    public int ConsecutiveCallFailures { get; set; }
+    /// <summary>When the current run of failed calls began; null while calls work.</summary>
+    public DateTime? CallFailingSince { get; set; }
+    /// <summary>The last failed call: when, and why (no secret: the invoker's own message, already without credentials).</summary>
+    public DateTime? LastCallFailedAt { get; set; }
+    public string? LastCallError { get; set; }
+    /// <summary>The condition last alerted (<c>failing</c>), null when ok; each change raises one alert (see <see cref="CallHealth"/>).</summary>
+    public string? AlertCondition { get; set; }
+
     public TokenSource? TokenSource =>
         Authentication is WebServiceAuthentication.TokenConfig or WebServiceAuthentication.FunctionalAccount
         && TokenSourceKind is { } kind && TokenSourceId is { } id ? new TokenSource(kind, id) : null;
@@ -121,6 +131,8 @@ internal sealed class WebServiceConfiguration : IEntityTypeConfiguration<WebServ
         builder.Property(w => w.CreatedBy).HasMaxLength(200);
         builder.Property(w => w.ChangedBy).HasMaxLength(200);
         builder.Property(w => w.Version).HasMaxLength(32).IsConcurrencyToken();
+        builder.Property(w => w.LastCallError).HasMaxLength(2000);
+        builder.Property(w => w.AlertCondition).HasMaxLength(20);
         builder.HasIndex(w => new { w.TokenSourceKind, w.TokenSourceId });
         builder.Ignore(w => w.TokenSource);
         builder.HasMany(w => w.Headers).WithOne().HasForeignKey(h => h.WebServiceId).OnDelete(DeleteBehavior.Cascade);

@@ -14,7 +14,7 @@ namespace TokenAdmin.WebServices;
 /// authenticating and recording handlers, within the invoker's timeout.
 /// </summary>
 public sealed partial class WebServiceInvoker(
-    TokenAdminDb db, IHttpClientFactory clients, ISecretProtector protector, ICallRecorder recorder, TimeProvider time) : IWebServiceInvoker
+    TokenAdminDb db, IHttpClientFactory clients, ISecretProtector protector, ICallRecorder recorder, CallHealth health, TimeProvider time) : IWebServiceInvoker
 {
     public const string ClientName = "TokenAdmin.WebServices";
 
@@ -79,17 +79,27 @@ public sealed partial class WebServiceInvoker(
 
             using var response = await clients.CreateClient(ClientName).SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token);
             var body = await response.Content.ReadAsStringAsync(timeout.Token);
+            var status = (int)response.StatusCode;
+            await health.RecordAsync(service, CallHealth.IsFailure(status)
+                ? $"Invoker '{operation.Name}' got HTTP {status.ToString(System.Globalization.CultureInfo.InvariantCulture)} {response.ReasonPhrase}." : null);
             return new InvokeResult((int)response.StatusCode, CallRecordingHandler.HeaderList(response.Headers, response.Content.Headers), body, watch.Elapsed);
         }
         catch (InvokeException ex)
         {
             await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, ex.Message);
+            if (ex.Failure is InvokeFailure.TokenUnavailable or InvokeFailure.Unreachable or InvokeFailure.Timeout)
+            {
+                // Note: the caller's bad input is not the web service failing; no token, no answer and timeouts are.
+                await health.RecordAsync(service, ex.Message);
+            }
+
             throw;
         }
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             var message = $"Web service '{service.Name}' did not answer invoker '{operation.Name}' within {operation.TimeoutSeconds} s.";
             await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, message);
+            await health.RecordAsync(service, message);
             throw new InvokeException(InvokeFailure.Timeout, message, ex);
         }
         catch (HttpRequestException ex)
@@ -98,6 +108,7 @@ public sealed partial class WebServiceInvoker(
                 ? $"The answer of web service '{service.Name}' is larger than {CallRecordingHandler.MaxAnswerBytes / 1024 / 1024} MB; TokenAdmin does not read it."
                 : $"Web service '{service.Name}' could not be reached at {new Uri(service.BaseUrl).Authority}: {ex.Message}";
             await RecordFailureAsync(service, operation, request, call, started, watch.Elapsed, message);
+            await health.RecordAsync(service, message);
             throw new InvokeException(InvokeFailure.Unreachable, message, ex);
         }
     }

@@ -14,6 +14,7 @@ public static class WebServiceServices
         // API users are imported by the API and by the console verb import-user alike.
         services.AddScoped<Api.ApiUserImporter>();
         services.AddSingleton<CallRecorder>();
+        services.AddSingleton<CallHealth>();
         services.AddSingleton<ICallRecorder>(sp => sp.GetRequiredService<CallRecorder>());
         services.AddTransient<WebServiceAuthHandler>();
         services.AddTransient<CallRecordingHandler>();

@@ -7,7 +7,10 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Alerts;
+using TokenAdmin.Alerts.Channels;
 using TokenAdmin.IntegrationTests.Infrastructure;
+using TokenAdmin.Tests.Alerts;
 using TokenAdmin.Refresh;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Api;
@@ -64,6 +67,9 @@ public sealed class TwoProcessClusterTests(ITestOutputHelper output) : ApiTestBa
         {
             App.Settings[key] = value;
         }
+
+        // The test's own host only writes the shared database: the two node processes send the alerts.
+        App.Settings["TokenAdmin:Alerts:DispatcherEnabled"] = "false";
 
         // The nodes run the updater on the clustered Quartz store, checking in every second; a node silent for 3 s is dead.
         _nodeSettings["TokenAdmin:TokenStoreUpdater:Enabled"] = "true";
@@ -178,6 +184,49 @@ public sealed class TwoProcessClusterTests(ITestOutputHelper output) : ApiTestBa
         // The family is intact: the token the survivor hands out now is accepted by the provider.
         var last = await BrokerAsync(nodeB, broker);
         Assert.Equal(HttpStatusCode.OK, await UserInfoStatusAsync(last.AccessToken));
+    }
+
+    [Fact]
+    public async Task TwoNodes_ShareOneOutbox_AndTheWebhookGetsEachEventIdExactlyOnce()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using (var scope = App.Services.CreateScope())
+        {
+            var created = await scope.ServiceProvider.GetRequiredService<AlertChannelService>().CreateAsync(
+                new AlertChannelInput { Name = "ops", Kind = AlertChannelKind.Webhook, Target = receiver.Url, Secret = receiver.Secret }, "test", default);
+            Assert.True(created.Succeeded, string.Join("; ", created.Errors.Values));
+        }
+
+        var nodes = await Task.WhenAll(TokenAdminProcess.StartAsync(settings: _nodeSettings), TokenAdminProcess.StartAsync(settings: _nodeSettings));
+        _nodes.AddRange(nodes);
+
+        // 40 alerts written to the shared outbox in bursts, as state changes do; both nodes poll it every second.
+        const int Count = 40;
+        var outbox = App.Services.GetRequiredService<AlertOutbox>();
+        var ids = new List<string>();
+        for (var burst = 0; burst < 4; burst++)
+        {
+            ids.AddRange(await App.WithDbAsync(async db =>
+            {
+                var added = Enumerable.Range(0, Count / 4).Select(i => outbox.Add(db, new AlertSubject("TokenConfig", i, $"source-{burst}-{i}", null),
+                    AlertTypes.SourceFailing, AlertConditions.Failing, "Cluster test.", DateTime.UtcNow)).ToList();
+                await db.SaveChangesAsync();
+                return added.Select(a => a.EventId).ToList();
+            }));
+            await Task.Delay(TimeSpan.FromMilliseconds(700));
+        }
+
+        var accepted = await receiver.WaitForAsync(Count, Bounded);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // a second delivery, if any, would arrive meanwhile
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal), accepted.Select(a => a.GetProperty("id").GetString()!).Order(StringComparer.Ordinal));
+        Assert.Equal(0, receiver.Duplicates);
+        Assert.Equal(0, receiver.BadSignatures);
+        Assert.Equal(Count, receiver.Attempts.Count);
+        var deliveries = await App.WithDbAsync(db => db.AlertDeliveries.AsNoTracking().ToListAsync());
+        Assert.Equal(Count, deliveries.Count); // one fan-out per alert, not one per node
+        Assert.All(deliveries, d => Assert.Equal((AlertDeliveryStatus.Sent, 1), (d.Status, d.Attempts)));
+        output.WriteLine($"{Count} alerts, {receiver.Attempts.Count} webhook requests, {deliveries.Count} deliveries, all sent once.");
     }
 
     private sealed class HammerStats

@@ -19,6 +19,18 @@ internal sealed class ProviderState(TestIdentityProviderOptions options)
 
     public TestIdentityProviderFaults Faults { get; } = new();
 
+    /// <summary>
+    /// When set, token responses with a refresh token state its lifetime in <c>refresh_token_expires_in</c> (seconds), as
+    /// Google does (7 days for apps in "Testing" mode) and Microsoft does for single-page apps; null: not stated.
+    /// </summary>
+    public TimeSpan? StatedRefreshTokenLifetime
+    {
+        get => _statedRefreshTokenLifetime is { } ticks and >= 0 ? TimeSpan.FromTicks(ticks) : null;
+        set => Interlocked.Exchange(ref _statedRefreshTokenLifetime, value?.Ticks ?? -1);
+    }
+
+    private long _statedRefreshTokenLifetime = -1;
+
     /// <summary>JWT bearer grant (RFC 7523 section 2.1): the public keys that may sign assertions, per issuer (iss), by kid.</summary>
     public ConcurrentDictionary<string, ConcurrentDictionary<string, Microsoft.IdentityModel.Tokens.SecurityKey>> JwtBearerKeys { get; } = new(StringComparer.Ordinal);
 

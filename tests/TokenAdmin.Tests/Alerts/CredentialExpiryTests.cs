@@ -102,6 +102,36 @@ public sealed class CredentialExpiryTests : AccountTestBase
     }
 
     [Fact]
+    public async Task Dashboard_ListsSecretsAndCertificatesThatExpireSoon_SoonestFirst_EachWithThePageThatRenewsIt()
+    {
+        var empty = System.Net.WebUtility.HtmlDecode(await Browser.GetStringAsync("/"));
+        Assert.Contains("No client secret or certificate expires within 30 days", empty, StringComparison.Ordinal);
+        var config = await ConfigAsync("expiring-config", InDays(10), certificateDays: 20);
+        await ConfigAsync("lasting-config", InDays(100), certificateDays: 200);
+        var (profile, account) = await AccountAsync(secretDays: 3, certificateDays: 5);
+        var expired = await ConfigAsync("expired-config", InDays(-2));
+
+        var page = System.Net.WebUtility.HtmlDecode(await Browser.GetStringAsync("/"));
+
+        var section = page[page.IndexOf("Secrets and certificates that expire soon</h2>", StringComparison.Ordinal)..page.IndexOf("Redirect URI</h2>", StringComparison.Ordinal)];
+        Assert.DoesNotContain("lasting-config", section, StringComparison.Ordinal);
+        string[] order = [
+            $"Token config <strong>expired-config</strong>: the client secret expired on",
+            $"OIDC profile <strong>test-idp</strong>: the client secret expires on",
+            $"Functional account <strong>mailbox-robot</strong>: the client certificate expires on",
+            $"Token config <strong>expiring-config</strong>: the client secret expires on",
+            $"Token config <strong>expiring-config</strong>: the client certificate expires on"];
+        var at = order.Select(o => section.IndexOf(o, StringComparison.Ordinal)).ToList();
+        Assert.All(at, i => Assert.True(i >= 0, section));
+        Assert.Equal(at.Order(), at);
+        Assert.Contains("Expired:</strong>", section, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Tokens/Edit/{expired}\">Renew the secret", section, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/Tokens/Edit/{config}\">Renew the certificate", section, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/OidcProfiles/Edit/{profile}\">Renew the secret", section, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/FunctionalAccounts/Edit/{account}\">Renew the certificate", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WarningWindow_IsASetting_AndNarrowerWindowRaisesNothingForLaterExpiries()
     {
         using (var scope = App.Services.CreateScope())

@@ -29,6 +29,8 @@ public sealed class EchoServer : IAsyncDisposable
     public ConcurrentQueue<EchoedRequest> Requests { get; } = new();
     /// <summary>Gets the Authorization header (or null); false answers 401.</summary>
     public Func<string?, bool> Authorize { get; set; } = _ => true;
+    /// <summary>Answer with this status (and a short text) instead of the echo; null: echo.</summary>
+    public int? Status { get; set; }
     /// <summary>How long to wait before answering (bounded by the client going away).</summary>
     public TimeSpan Delay { get; set; }
     /// <summary>Extra JSON properties in the answer, e.g. a secret the debugger must mask.</summary>
@@ -61,6 +63,13 @@ public sealed class EchoServer : IAsyncDisposable
                 {
                     return;
                 }
+            }
+
+            if (server.Status is { } status)
+            {
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsync("broken on purpose", context.RequestAborted);
+                return;
             }
 
             if (!server.Authorize(context.Request.Headers.Authorization.FirstOrDefault()))

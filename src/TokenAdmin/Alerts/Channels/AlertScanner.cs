@@ -202,7 +202,7 @@ public sealed partial class AlertScanner(
     private const string ReminderPrefix = "Reminder: ";
 
     /// <summary>
-    /// While a token source or mail account stays failing or dead, its last alert is raised again (same type, so the
+    /// While a token source, mail account or web service stays failing or dead, its last alert is raised again (same type, so the
     /// same channels get it) once per <see cref="AlertOptions.ReminderInterval"/>. The reminder's event id is made from
     /// the alert it repeats, so of several nodes one raises it.
     /// </summary>
@@ -220,8 +220,10 @@ public sealed partial class AlertScanner(
             .Take(1000).ToListAsync(cancellationToken);
         var mail = await db.MailAccounts.AsNoTracking().Where(a => a.AlertCondition != null)
             .Select(a => new { Kind = "MailAccount", Id = (int?)a.Id, Condition = a.AlertCondition }).Take(1000).ToListAsync(cancellationToken);
+        var services = await db.WebServices.AsNoTracking().Where(w => w.AlertCondition != null)
+            .Select(w => new { Kind = "WebService", Id = (int?)w.Id, Condition = w.AlertCondition }).Take(1000).ToListAsync(cancellationToken);
         var raised = 0;
-        foreach (var row in stuck.Concat(mail))
+        foreach (var row in stuck.Concat(mail).Concat(services))
         {
             var last = await db.AlertEvents.AsNoTracking().Where(e => e.SourceKind == row.Kind && e.SourceId == row.Id)
                 .OrderByDescending(e => e.Id).FirstOrDefaultAsync(cancellationToken);

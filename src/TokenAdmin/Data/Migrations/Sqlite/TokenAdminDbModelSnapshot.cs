@@ -1423,6 +1423,10 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AlertCondition")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("AllowUnencrypted")
                         .HasColumnType("INTEGER");
 
@@ -1441,6 +1445,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("CallFailingSince")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("ChangedAt")
                         .HasColumnType("TEXT");
 
@@ -1454,6 +1461,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(250)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ConsecutiveCallFailures")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -1464,6 +1474,13 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastCallError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastCallFailedAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Name")
                         .IsRequired()
