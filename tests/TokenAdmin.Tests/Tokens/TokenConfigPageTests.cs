@@ -112,7 +112,7 @@ public sealed class TokenConfigPageTests : TokenTestBase
         }
 
         // "is required" only where nothing was given.
-        Assert.Equal(["User name is required for the password flow."], Regex.Matches(html, "[^<>]*is required[^<>]*").Select(m => m.Value.Trim()).Distinct());
+        Assert.Equal(["User name is required for the password flow."], Regex.Matches(html, ">([^<>]*is required[^<>]*)<").Select(m => m.Groups[1].Value.Trim()).Distinct());
         // Rejected input stays as typed; the password is never sent back.
         Assert.Contains("value=\"lots\"", html, StringComparison.Ordinal);
         Assert.Contains("value=\"abc\"", html, StringComparison.Ordinal);
@@ -127,6 +127,7 @@ public sealed class TokenConfigPageTests : TokenTestBase
     public async Task AddForm_ShowsTheFieldsOfItsTemplateAndFlow_WithPlaceholdersNotValues()
     {
         var google = await Browser.GetStringAsync("/tokens/add?template=GoogleMail");
+        Assert.Matches("(?i)formaction=\"/tokens/add\\?(template=GoogleMail&amp;handler=Choose|handler=Choose&amp;template=GoogleMail)\"", google);
         Assert.DoesNotContain("id=\"Input_Tenant\"", google, StringComparison.Ordinal);
         Assert.DoesNotContain("id=\"Input_DiscoveryUrl\"", google, StringComparison.Ordinal);
         Assert.Matches("<div class=\"field\" data-show-for=\"flow\" data-when=\"Password\" hidden=\"hidden\">\\s*<label[^>]*for=\"Input_Username\"", google);
@@ -168,6 +169,7 @@ public sealed class TokenConfigPageTests : TokenTestBase
     {
         var id = await CreateConfigAsync();
         var form = await Browser.GetStringAsync($"/tokens/edit/{id}");
+        Assert.Contains($"formaction=\"/tokens/edit/{id}?handler=Choose\"", form, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("stored - leave empty to keep", form, StringComparison.Ordinal);
         Assert.DoesNotContain(ClientSecret, form, StringComparison.Ordinal);
         var fields = new Dictionary<string, string>
