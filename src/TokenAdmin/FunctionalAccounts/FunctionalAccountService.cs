@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Admin;
 using TokenAdmin.Data;
@@ -9,37 +10,73 @@ namespace TokenAdmin.FunctionalAccounts;
 /// <summary>What an admin enters for a functional account. The password is write-only: empty keeps the stored one.</summary>
 public sealed class FunctionalAccountInput : IClientCredentialInput, IJwtBearerInput
 {
+    [Required(ErrorMessage = "{0} is required.")]
+    [Display(Name = "Account name")]
     public string Name { get; set; } = "";
+    [Display(Name = "OIDC profile")]
     public int? OidcProfileId { get; set; }
+    [Display(Name = "Grant type")]
     public string GrantType { get; set; } = AccountGrantTypes.ClientCredentials;
+    [Display(Name = "Scope")]
     public string Scope { get; set; } = FunctionalAccountDefaults.Scope;
+    [Display(Name = "User name")]
     public string? Username { get; set; }
+    [Display(Name = "Password")]
     public string? Password { get; set; }
+    [Display(Name = "Remove the stored password")]
     public bool ClearPassword { get; set; }
+    [Display(Name = "Resources")]
     public string? Resources { get; set; }
+    [Display(Name = "Resource parameter name")]
     public string ResourceParameterName { get; set; } = FunctionalAccountDefaults.ResourceParameterName;
+    [Display(Name = "Send resources")]
     public bool ResourcePerParameter { get; set; } = true;
+    [Display(Name = "Token type handed out")]
     public string TokenType { get; set; } = AccountTokenTypes.AccessToken;
+    [Display(Name = "Refresh token lifetime (days)")]
     public int? RefreshTokenLifetimeDays { get; set; }
+    [Display(Name = "The lifetime starts again with each use (sliding): the updater uses an idle refresh token before it expires")]
     public bool RefreshTokenSliding { get; set; }
+    [Display(Name = "Valid")]
     public bool Valid { get; set; } = true;
+    [Display(Name = "Share through the API (callers with the tokens.broker role may fetch its token)")]
     public bool SharedThroughApi { get; set; }
     public string? Version { get; set; }
+    [Display(Name = "Client authentication")]
     public string ClientAuthentication { get; set; } = ClientAuthentications.Automatic;
+    [Display(Name = "Signing algorithm")]
     public string? ClientAssertionAlgorithm { get; set; }
+    [Display(Name = "Audience of the client assertion")]
     public string? ClientAssertionAudience { get; set; }
+    [Display(Name = "Client certificate")]
     public IFormFile? ClientCertificateFile { get; set; }
+    [Display(Name = "Certificate password")]
     public string? ClientCertificatePassword { get; set; }
+    [Display(Name = "Remove the stored client certificate")]
     public bool ClearClientCertificate { get; set; }
 
     // JWT bearer grant (RFC 7523 section 2.1).
+    [Display(Name = "Mailbox to act as")]
     public string? AssertionSubject { get; set; }
+    [Display(Name = "Service account key (JSON)")]
     public IFormFile? ServiceAccountKeyFile { get; set; }
+    [Display(Name = "Remove the stored service account key")]
     public bool ClearServiceAccountKey { get; set; }
     // Consent and sign-in (authorization code): set fields win over nothing else here, accounts have no extra parameters.
+    [Display(Name = "Prompt")]
     public string? Prompt { get; set; }
+    [Display(Name = "Login hint")]
     public string? LoginHint { get; set; }
+    [Display(Name = "Domain hint")]
     public string? DomainHint { get; set; }
+
+    /// <summary>The form field of a message of <see cref="FunctionalAccountService"/> ("" for the whole form).</summary>
+    public static string FieldOf(string key) => key switch
+    {
+        "ClientCertificate" => nameof(ClientCertificateFile),
+        "ServiceAccountKey" => nameof(ServiceAccountKeyFile),
+        _ => key,
+    };
 
     public static FunctionalAccountInput From(FunctionalAccount a) => new()
     {
@@ -157,6 +194,35 @@ public sealed class FunctionalAccountService(
         return new FunctionalAccountSaveResult(errors, account);
     }
 
+    /// <summary>
+    /// Every problem of the input, nothing saved: the form shows them together with the fields the binder could not
+    /// read, so that all mistakes show at once.
+    /// </summary>
+    public async Task<FunctionalAccountSaveResult> ValidateAsync(int? id, FunctionalAccountInput input, CancellationToken cancellationToken)
+    {
+        var account = id is null ? new FunctionalAccount() : await FindAsync(id.Value, cancellationToken);
+        if (account is null)
+        {
+            return new FunctionalAccountSaveResult(new() { [""] = "This functional account no longer exists." });
+        }
+
+        var errors = await ApplyAsync(account, input, cancellationToken);
+        db.ChangeTracker.Clear();
+        return new FunctionalAccountSaveResult(errors);
+    }
+
+    /// <summary>What still uses the account (mail accounts, web services): shown on its delete page before the button.</summary>
+    public async Task<IReadOnlyList<string>> UsesAsync(int id, CancellationToken cancellationToken)
+    {
+        var uses = new List<string>();
+        foreach (var usage in usages)
+        {
+            uses.AddRange(await usage.FindUsesAsync(TokenSource.Account(id), cancellationToken));
+        }
+
+        return uses;
+    }
+
     public async Task<string?> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
     {
         var account = await FindAsync(id, cancellationToken);
@@ -210,9 +276,13 @@ public sealed class FunctionalAccountService(
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         var name = input.Name?.Trim() ?? "";
-        if (name.Length is 0 or > 200)
+        if (name.Length == 0)
         {
-            errors[nameof(input.Name)] = "Account name: required, at most 200 characters.";
+            errors[nameof(input.Name)] = "Account name is required.";
+        }
+        else if (name.Length > 200)
+        {
+            errors[nameof(input.Name)] = "Account name: at most 200 characters.";
         }
         else if (name.Any(char.IsControl))
         {
@@ -225,7 +295,9 @@ public sealed class FunctionalAccountService(
 
         if (input.OidcProfileId is not { } profileId || !await db.OidcProfiles.AnyAsync(p => p.Id == profileId, cancellationToken))
         {
-            errors[nameof(input.OidcProfileId)] = "Profile: choose an OIDC profile (add one under OIDC profiles first).";
+            errors[nameof(input.OidcProfileId)] = input.OidcProfileId is null
+                ? "OIDC profile is required: choose one (add one under OIDC profiles first)."
+                : "OIDC profile: the chosen profile no longer exists; choose another.";
         }
 
         if (!AccountGrantTypes.All.Contains(input.GrantType))
@@ -260,12 +332,12 @@ public sealed class FunctionalAccountService(
         {
             if (string.IsNullOrEmpty(username))
             {
-                errors[nameof(input.Username)] = "User name: required for the password grant.";
+                errors[nameof(input.Username)] = "User name is required for the password grant.";
             }
 
             if (!hasPassword)
             {
-                errors[nameof(input.Password)] = "Password: required for the password grant.";
+                errors[nameof(input.Password)] = "Password is required for the password grant.";
             }
         }
 
@@ -275,7 +347,7 @@ public sealed class FunctionalAccountService(
         }
         else if (input.RefreshTokenSliding && input.RefreshTokenLifetimeDays is null)
         {
-            errors[nameof(input.RefreshTokenLifetimeDays)] = "Refresh token lifetime: needed when the lifetime slides (starts again with each use).";
+            errors[nameof(input.RefreshTokenLifetimeDays)] = "Refresh token lifetime is required when the lifetime slides (starts again with each use).";
         }
 
         var resources = (input.Resources ?? "").Split([' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);

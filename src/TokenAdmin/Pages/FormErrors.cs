@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
 using TokenAdmin.Settings;
 
 namespace TokenAdmin.Pages;
@@ -22,6 +23,67 @@ public static class FormErrors
             }
 
             modelState.AddModelError(key, message);
+        }
+    }
+
+    /// <summary>
+    /// Adds a capability's messages whose keys are not the input's property names (a token config's validator keys by
+    /// the YAML path, "endpoints.token"): <paramref name="fieldOf"/> names the property ("" for the whole form), and a
+    /// message that does not start with the field's label gets it in front ("Lead time (seconds): ..."), so every
+    /// message names its field the way the form labels it.
+    /// </summary>
+    public static void AddLabelledErrors(this ModelStateDictionary modelState, IEnumerable<KeyValuePair<string, string>> errors, Func<string, string> fieldOf,
+        IModelMetadataProvider metadata, Type inputType, string prefix = "Input")
+    {
+        var properties = metadata.GetMetadataForProperties(inputType).ToDictionary(p => p.PropertyName!, StringComparer.Ordinal);
+        foreach (var (key, message) in errors)
+        {
+            var field = fieldOf(key);
+            if (field.Length > 0 && properties.TryGetValue(field, out var property))
+            {
+                modelState.AddFieldErrors([new(field, WithLabel(property.GetDisplayName(), message))], prefix);
+            }
+            else
+            {
+                modelState.AddFieldErrors([new("", message)], prefix);
+            }
+        }
+    }
+
+    /// <summary>The message as it names the field: unchanged when it starts with the label (without a "(days)" at its end), else "Label: message".</summary>
+    public static string WithLabel(string label, string message)
+    {
+        var plain = label.IndexOf(" (", StringComparison.Ordinal) is var at and > 0 ? label[..at] : label;
+        if (message.StartsWith(plain, StringComparison.OrdinalIgnoreCase))
+        {
+            return message;
+        }
+
+        var first = message.Length > 1 && char.IsLower(message[1]) ? char.ToLowerInvariant(message[0]) : message[0];
+        return $"{label}: {first}{message[1..]}";
+    }
+
+    /// <summary>Forgets what was typed into write-only fields, so the tag helpers cannot render it back (their errors stay).</summary>
+    public static void ForgetValues(this ModelStateDictionary modelState, params string[] keys)
+    {
+        foreach (var key in keys)
+        {
+            if (modelState.ContainsKey(key))
+            {
+                modelState.SetModelValue(key, null, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A "Show the fields" post (a change of template, flow or grant without JavaScript): the form is shown again as
+    /// typed, without messages, since nothing was meant to be saved yet.
+    /// </summary>
+    public static void ClearErrors(this ModelStateDictionary modelState)
+    {
+        foreach (var entry in modelState.Values)
+        {
+            entry.Errors.Clear();
         }
     }
 

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace TokenAdmin.Tokens;
 
 /// <summary>
@@ -6,11 +8,18 @@ namespace TokenAdmin.Tokens;
 /// </summary>
 public interface IClientCredentialInput
 {
+    // The labels of the shared form fields (the form's tag helpers read them from here).
+    [Display(Name = "Client authentication")]
     string ClientAuthentication { get; set; }
+    [Display(Name = "Signing algorithm")]
     string? ClientAssertionAlgorithm { get; set; }
+    [Display(Name = "Audience of the client assertion")]
     string? ClientAssertionAudience { get; set; }
+    [Display(Name = "Client certificate")]
     IFormFile? ClientCertificateFile { get; set; }
+    [Display(Name = "Certificate password")]
     string? ClientCertificatePassword { get; set; }
+    [Display(Name = "Remove the stored client certificate")]
     bool ClearClientCertificate { get; set; }
 }
 

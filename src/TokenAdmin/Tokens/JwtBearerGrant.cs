@@ -52,8 +52,11 @@ public static class ServiceAccountKeyColumns
 public interface IJwtBearerInput
 {
     /// <summary>The mailbox (user) to act as: the assertion's sub. Empty = the assertion's issuer.</summary>
+    [System.ComponentModel.DataAnnotations.Display(Name = "Mailbox to act as")]
     string? AssertionSubject { get; set; }
+    [System.ComponentModel.DataAnnotations.Display(Name = "Service account key (JSON)")]
     IFormFile? ServiceAccountKeyFile { get; set; }
+    [System.ComponentModel.DataAnnotations.Display(Name = "Remove the stored service account key")]
     bool ClearServiceAccountKey { get; set; }
 }
 

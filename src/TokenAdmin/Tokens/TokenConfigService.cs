@@ -157,6 +157,18 @@ public sealed class TokenConfigService(
         return new TokenConfigSaveResult([], config);
     }
 
+    /// <summary>What still uses the config (mail accounts, web services): shown on its delete page before the button.</summary>
+    public async Task<IReadOnlyList<string>> UsesAsync(int id, CancellationToken cancellationToken)
+    {
+        var uses = new List<string>();
+        foreach (var usage in usages)
+        {
+            uses.AddRange(await usage.FindUsesAsync(TokenSource.Config(id), cancellationToken));
+        }
+
+        return uses;
+    }
+
     public async Task<(bool Deleted, string Message)> DeleteAsync(int id, string actor, CancellationToken cancellationToken)
     {
         var config = await db.TokenConfigs.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);

@@ -20,9 +20,14 @@ public static partial class TokenConfigValidator
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         void Add(string field, string message) => errors.TryAdd(field, message);
 
-        if (string.IsNullOrWhiteSpace(doc.Name) || doc.Name.Length > 100 || doc.Name.Any(char.IsControl) || doc.Name != doc.Name.Trim())
+        // "is required" only where nothing was given; a value given but wrong is told what is wrong with it.
+        if (string.IsNullOrWhiteSpace(doc.Name))
         {
-            Add("name", "Name is required: 1 to 100 characters, no line breaks, no spaces at either end.");
+            Add("name", "Name is required.");
+        }
+        else if (doc.Name.Length > 100 || doc.Name.Any(char.IsControl) || doc.Name != doc.Name.Trim())
+        {
+            Add("name", "Name must be 1 to 100 characters, without line breaks and without spaces at either end.");
         }
 
         if (TokenTemplates.Find(doc.Template) is null)
@@ -37,9 +42,13 @@ public static partial class TokenConfigValidator
 
         // Note: the JWT bearer grant with a service-account key (Google) names no client: the assertion's iss says who asks.
         var clientIdOptional = doc.Flow == TokenFlows.JwtBearer && hasServiceAccountKey;
-        if ((string.IsNullOrWhiteSpace(doc.ClientId) && !clientIdOptional) || doc.ClientId.Any(char.IsWhiteSpace) || doc.ClientId.Length > 200)
+        if (string.IsNullOrWhiteSpace(doc.ClientId) && !clientIdOptional)
         {
-            Add("clientId", "Client ID is required, without spaces.");
+            Add("clientId", "Client ID is required.");
+        }
+        else if (doc.ClientId.Any(char.IsWhiteSpace) || doc.ClientId.Length > 200)
+        {
+            Add("clientId", "Client ID must be without spaces, at most 200 characters.");
         }
 
         foreach (var (field, message) in doc.SignIn?.Normalized().Check() ?? [])
@@ -49,7 +58,7 @@ public static partial class TokenConfigValidator
 
         if (doc.ClientSecretExpires is { Year: < 2000 or > 2200 } secretExpires)
         {
-            Add("clientSecretExpires", $"Client secret expiry {secretExpires:yyyy-MM-dd} is not a plausible date: enter the date the provider shows for the secret.");
+            Add("clientSecretExpires", $"Client secret expires on: {secretExpires:yyyy-MM-dd} is not a plausible date; enter the date the provider shows for the secret.");
         }
 
         if (!ClientAuthentications.All.Contains(doc.ClientAuthentication))
@@ -83,7 +92,7 @@ public static partial class TokenConfigValidator
 
         var usesTenant = new[] { doc.Endpoints.Authorization, doc.Endpoints.Token, doc.Endpoints.Refresh, doc.Endpoints.DeviceAuthorization, doc.Issuer }
             .Any(u => u?.Contains("{tenant}", StringComparison.Ordinal) == true);
-        if (usesTenant && (string.IsNullOrWhiteSpace(doc.Tenant) || !TenantRegex().IsMatch(doc.Tenant)))
+        if (usesTenant && string.IsNullOrWhiteSpace(doc.Tenant))
         {
             Add("tenant", "Tenant is required for these endpoints: the directory (tenant) ID, a verified domain such as contoso.com, or organizations / common / consumers.");
         }
@@ -108,18 +117,18 @@ public static partial class TokenConfigValidator
         {
             if (string.IsNullOrWhiteSpace(doc.Username))
             {
-                Add("username", "The password flow needs a user name.");
+                Add("username", "User name is required for the password flow.");
             }
 
             if (!hasPassword)
             {
-                Add("password", "The password flow needs the user's password.");
+                Add("password", "Password is required for the password flow (the user's password).");
             }
         }
 
         if (doc.Flow == TokenFlows.ClientCredentials && !hasClientSecret && !hasCertificate)
         {
-            Add("clientSecret", "Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth).");
+            Add("clientSecret", "Client secret is required for client credentials (or a client certificate with private_key_jwt or tls_client_auth).");
         }
 
         // JWT bearer grant (RFC 7523 section 2.1).
@@ -149,7 +158,7 @@ public static partial class TokenConfigValidator
 
         if (doc.Notifications.ExpiringSoonDays is < 0 or > 365)
         {
-            Add("notifications.expiringSoonDays", "Expiring-soon lead time must be 0 to 365 days (0 = no warning).");
+            Add("notifications.expiringSoonDays", "Expiring-soon warning must be 0 to 365 days (0 = no warning).");
         }
 
         return errors;

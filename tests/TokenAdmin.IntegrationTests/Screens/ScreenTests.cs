@@ -2,6 +2,7 @@ using System.Text;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using TokenAdmin.IntegrationTests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace TokenAdmin.IntegrationTests.Screens;
 
@@ -34,10 +35,13 @@ public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixtu
         yield return Get("/tokens");
         yield return Get("/tokens/add");
         yield return Get("/tokens/add?template=custom");
+        yield return SubmittedEmpty("/tokens/add?template=Custom");
+        yield return Get("/tokens/add?template=MicrosoftExchangeOnline");
         yield return Get($"/tokens/details/{app.TokenConfigId}");
         yield return Get($"/tokens/edit/{app.TokenConfigId}");
         yield return Get($"/tokens/delete/{app.TokenConfigId}");
         yield return Get("/tokens/import");
+        yield return SubmittedEmpty("/tokens/import", "Import");
         yield return Get("/tokens/export");
         yield return Get("/oidcprofiles");
         yield return Get("/oidcprofiles/edit");
@@ -46,6 +50,7 @@ public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixtu
         yield return SubmittedEmpty("/oidcprofiles/edit");
         yield return Get("/functionalaccounts");
         yield return Get("/functionalaccounts/edit");
+        yield return SubmittedEmpty("/functionalaccounts/edit");
         yield return Get($"/functionalaccounts/edit/{app.FunctionalAccountId}");
         yield return Get($"/functionalaccounts/delete/{app.FunctionalAccountId}");
         yield return Get("/mailaccounts");
@@ -132,6 +137,122 @@ public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixtu
         await Microsoft.Playwright.Assertions.Expect(row.Locator(".badge.badge-muted")).ToHaveTextAsync("Not requested yet");
         await Microsoft.Playwright.Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = "Request token" })).ToBeVisibleAsync();
         Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).CountAsync());
+    }
+
+    [Fact]
+    public async Task TokenConfigForm_SubmittedWithEveryFieldWrong_ShowsAllErrorsAtOnce_WithInputKept_AndFieldsPerFlow()
+    {
+        var page = app.Page;
+        await GotoAsync(page, "/tokens/add?template=GoogleMail");
+        await Expect(page.GetByLabel("Tenant", new() { Exact = true })).ToHaveCountAsync(0);
+        await Expect(page.GetByLabel("Discovery URL", new() { Exact = true })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Show the fields of this flow" })).ToBeHiddenAsync();
+
+        // The flow's fields change as the flow does: no password fields for the authorization code.
+        var flow = page.GetByLabel("Flow", new() { Exact = true });
+        await Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeHiddenAsync();
+        await Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToBeVisibleAsync();
+        await flow.SelectOptionAsync(new SelectOptionValue { Label = "Password (a user's name and password, legacy)" });
+        await Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToBeHiddenAsync();
+
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("");
+        await page.GetByLabel("Client ID", new() { Exact = true }).FillAsync("has space");
+        await page.GetByLabel("Token endpoint", new() { Exact = true }).FillAsync("not a url");
+        await page.GetByLabel("Lead time (seconds)", new() { Exact = true }).FillAsync("soon");
+        await page.GetByLabel("Extra token request parameters", new() { Exact = true }).FillAsync("no-equals-sign");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+
+        var summary = page.Locator("#form-errors");
+        await Expect(summary).ToBeFocusedAsync();
+        await ExpectLinksAsync(summary, [
+            "Name is required.", "Lead time (seconds): 'soon' is not a valid value.", "Client ID must be without spaces, at most 200 characters.",
+            "Token endpoint must be an absolute https URL without #fragment, for example https://login.example.com/oauth2/token.",
+            "User name is required for the password flow.", "Password is required for the password flow (the user's password).",
+            "Extra token request parameters: 'no-equals-sign' is not key=value; write one parameter per line, for example prompt=consent.",
+        ]);
+        await Expect(page.GetByLabel("Client ID", new() { Exact = true })).ToHaveValueAsync("has space");
+        await Expect(page.GetByLabel("Lead time (seconds)", new() { Exact = true })).ToHaveValueAsync("soon");
+        await Expect(page.GetByLabel("Token endpoint", new() { Exact = true })).ToHaveValueAsync("not a url");
+        await Expect(page.GetByLabel("Lead time (seconds)", new() { Exact = true })).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeVisibleAsync();
+
+        await summary.GetByRole(AriaRole.Link, new() { Name = "Name is required." }).ClickAsync();
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToBeFocusedAsync();
+    }
+
+    [Fact]
+    public async Task TokenConfigForm_WithoutJavaScript_ShowTheFields_RendersTheChosenFlowsFields_KeepingInput()
+    {
+        // The app's only script is not served: the page as a browser without JavaScript gets it.
+        var page = app.Page;
+        await page.RouteAsync("**/js/site.js*", route => route.AbortAsync());
+        try
+        {
+        await GotoAsync(page, "/tokens/add?template=GoogleMail");
+
+        await Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeHiddenAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("typed before the change");
+        await page.GetByLabel("Flow", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Value = "Password" });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show the fields of this flow" }).ClickAsync();
+
+        await Expect(page.GetByLabel("User name", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToBeHiddenAsync();
+        await Expect(page.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync("typed before the change");
+        await Expect(page.Locator("#form-errors")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await page.UnrouteAsync("**/js/site.js*");
+        }
+    }
+
+    /// <summary>The summary links exactly these messages (in any order).</summary>
+    private static async Task ExpectLinksAsync(ILocator summary, string[] messages)
+    {
+        await Expect(summary.GetByRole(AriaRole.Link)).ToHaveCountAsync(messages.Length);
+        foreach (var message in messages)
+        {
+            await Expect(summary.GetByRole(AriaRole.Link, new() { Name = message, Exact = true })).ToBeVisibleAsync();
+        }
+    }
+
+    [Fact]
+    public async Task FunctionalAccountForm_SubmittedWrong_ShowsAllErrorsAtOnce_WithInputKept()
+    {
+        var page = app.Page;
+        await GotoAsync(page, "/functionalaccounts/edit");
+        await Expect(page.GetByLabel("Login hint", new() { Exact = true })).ToBeHiddenAsync();
+        await page.GetByLabel("Grant type", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Password (a user's name and password, legacy)" });
+        await page.GetByLabel("Resources", new() { Exact = true }).FillAsync("not-a-uri");
+        await page.GetByLabel("Refresh token lifetime (days)", new() { Exact = true }).FillAsync("lots");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+
+        var summary = page.Locator("#form-errors");
+        await Expect(summary).ToBeFocusedAsync();
+        await ExpectLinksAsync(summary, [
+            "Account name is required.", "Refresh token lifetime (days): 'lots' is not a valid value.",
+            "User name is required for the password grant.", "Password is required for the password grant.",
+            "Resources: space-separated absolute URIs (for example api://my-api or https://graph.microsoft.com).",
+        ]);
+        await Expect(page.GetByLabel("Resources", new() { Exact = true })).ToHaveValueAsync("not-a-uri");
+        await Expect(page.GetByLabel("Refresh token lifetime (days)", new() { Exact = true })).ToHaveValueAsync("lots");
+    }
+
+    [Fact]
+    public async Task FunctionalAccountDeletePage_ListsWhatUsesIt_BeforeTheClick_WithDeleteDisabled_AndTheListOffersRequest()
+    {
+        var page = app.Page;
+        await GotoAsync(page, $"/functionalaccounts/delete/{app.FunctionalAccountId}");
+
+        await Expect(page.Locator("#delete-blockers")).ToContainTextAsync("ticket-system");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true })).ToBeDisabledAsync();
+
+        await GotoAsync(page, "/functionalaccounts");
+        var row = page.Locator("table tbody tr").Filter(new() { HasText = "reporting-robot" });
+        await Expect(row.Locator(".badge.badge-muted")).ToHaveTextAsync("Not requested yet");
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Request token for reporting-robot" })).ToBeVisibleAsync();
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Refresh" })).ToHaveCountAsync(0);
     }
 
     [Fact]

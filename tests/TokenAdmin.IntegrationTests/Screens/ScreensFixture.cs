@@ -85,7 +85,7 @@ public sealed class ScreensFixture : IAsyncLifetime
 
         await page.GotoAsync(Url("functionalaccounts/edit"));
         await page.GetByLabel("Account name", new() { Exact = true }).FillAsync("reporting-robot");
-        await page.GetByLabel("Profile", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Test IdP" });
+        await page.GetByLabel("OIDC profile", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Test IdP" });
         await page.GetByLabel("Scope", new() { Exact = true }).FillAsync("api");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/functionalaccounts$", RegexOptions.IgnoreCase));
@@ -103,6 +103,9 @@ public sealed class ScreensFixture : IAsyncLifetime
         await page.GotoAsync(Url("webservices/add"));
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("ticket-system");
         await page.GetByLabel("Base URL", new() { Exact = true }).FillAsync("https://tickets.example.test/api/");
+        // The web service uses the functional account, so the account's delete page has a blocker to show.
+        await page.GetByLabel("Authentication", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Value = "FunctionalAccount" });
+        await page.GetByLabel("Token source", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Value = $"FunctionalAccount:{FunctionalAccountId}" });
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/webservices/edit/\\d+$", RegexOptions.IgnoreCase));
         WebServiceId = IdFrom(page.Url);

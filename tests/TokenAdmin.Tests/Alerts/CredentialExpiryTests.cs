@@ -192,11 +192,11 @@ public sealed class CredentialExpiryTests : AccountTestBase
         Assert.Contains("Line 2", badYaml.Message, StringComparison.Ordinal);
 
         var form = await Browser.GetStringAsync($"/tokens/edit/{id}");
-        Assert.Contains("name=\"Input.ClientSecretExpires\" type=\"date\" value=\"2027-06-30\"", form, StringComparison.Ordinal);
+        Assert.Matches("<input type=\"date\"[^>]* name=\"Input.ClientSecretExpires\" value=\"2027-06-30\"", form);
         fields = EditForm(form, "30.06.2027x");
         var refused = await Browser.PostFormAsync($"/tokens/edit/{id}", fields);
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
-        Assert.Contains("'30.06.2027x' is not a date (YYYY-MM-DD).", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Contains("Client secret expires on: '30.06.2027x' is not a valid value.", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         Assert.Equal(config.ClientSecretExpiresAt, await App.WithDbAsync(db => db.TokenConfigs.Where(c => c.Id == id).Select(c => c.ClientSecretExpiresAt).SingleAsync()));
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Admin;
+using TokenAdmin.FunctionalAccounts;
 using TokenAdmin.Settings;
 using TokenAdmin.Tests.Infrastructure;
 
@@ -161,7 +162,7 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
 
         var before = await Browser.GetStringAsync("/functionalaccounts");
         Assert.Contains("mailbox-robot", before, StringComparison.Ordinal);
-        foreach (var column in new[] { "Account", "Profile", "Flow", "Has token", "Access token expires", "Refresh token expires", "Last error" })
+        foreach (var column in new[] { "Account", "Profile", "Flow", "Status", "Refresh token expires" })
         {
             Assert.Contains($">{column}</th>", before, StringComparison.Ordinal);
         }
@@ -171,6 +172,8 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
         var after = await Browser.GetStringAsync("/functionalaccounts");
         Assert.Contains("Token for &#x27;mailbox-robot&#x27; received", after, StringComparison.Ordinal);
         Assert.Contains("UTC", after, StringComparison.Ordinal);
+        Assert.Contains("<span class=\"badge badge-ok\">Valid until", after, StringComparison.Ordinal);
+        Assert.Contains(">Refresh <span class=\"visually-hidden\">for mailbox-robot</span></button>", after, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -184,6 +187,7 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
             ["Input.GrantType"] = "password",
             ["Input.Scope"] = "api",
             ["Input.Resources"] = "not-a-uri",
+            ["Input.RefreshTokenLifetimeDays"] = "lots",
             ["Input.ResourceParameterName"] = "resource",
             ["Input.ResourcePerParameter"] = "true",
             ["Input.TokenType"] = "id_token",
@@ -192,10 +196,61 @@ public sealed class ProfileAndAccountPageTests : AccountTestBase
 
         var html = await (await Browser.PostFormAsync("/functionalaccounts/edit", form, "/functionalaccounts/edit")).Content.ReadAsStringAsync();
 
-        Assert.Contains("User name: required for the password grant", html, StringComparison.Ordinal);
-        Assert.Contains("Password: required for the password grant", html, StringComparison.Ordinal);
+        html = System.Net.WebUtility.HtmlDecode(html);
+        // Every mistake at once, each linked from the summary, the rejected input kept as typed.
+        Assert.Contains("<a href=\"#Input_RefreshTokenLifetimeDays\">Refresh token lifetime (days): 'lots' is not a valid value.</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_Username\">User name is required for the password grant", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"lots\"", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"not-a-uri\"", html, StringComparison.Ordinal);
+        Assert.Contains("User name is required for the password grant", html, StringComparison.Ordinal);
+        Assert.Contains("Password is required for the password grant", html, StringComparison.Ordinal);
         Assert.Contains("Resources: space-separated absolute URIs", html, StringComparison.Ordinal);
         Assert.Contains("needs the scope openid", html, StringComparison.Ordinal);
         Assert.Equal(0, await App.WithDbAsync(db => db.FunctionalAccounts.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("authorization_code", false, TokenAdmin.Tokens.TokenStatusKind.NotRequested, "RequestToken", "Request token")]
+    [InlineData("authorization_code", false, TokenAdmin.Tokens.TokenStatusKind.Failed, "RequestToken", "Request token")]
+    [InlineData("authorization_code", true, TokenAdmin.Tokens.TokenStatusKind.Valid, "Renew", "Refresh")]
+    [InlineData("authorization_code", true, TokenAdmin.Tokens.TokenStatusKind.Expired, "Renew", "Refresh")]
+    [InlineData("authorization_code", false, TokenAdmin.Tokens.TokenStatusKind.Expired, "RequestToken", "Request token")]
+    [InlineData("authorization_code", true, TokenAdmin.Tokens.TokenStatusKind.RefreshTokenRevoked, "RequestToken", "Request new authorization")]
+    [InlineData("authorization_code", true, TokenAdmin.Tokens.TokenStatusKind.RefreshTokenExpired, "RequestToken", "Request new authorization")]
+    [InlineData("client_credentials", false, TokenAdmin.Tokens.TokenStatusKind.NotRequested, "Renew", "Request token")]
+    [InlineData("client_credentials", false, TokenAdmin.Tokens.TokenStatusKind.Valid, "Renew", "Refresh")]
+    [InlineData("password", true, TokenAdmin.Tokens.TokenStatusKind.RefreshTokenRevoked, "Renew", "Request token")]
+    [InlineData("client_credentials", false, TokenAdmin.Tokens.TokenStatusKind.Disabled, null, null)]
+    [InlineData("authorization_code", true, TokenAdmin.Tokens.TokenStatusKind.Disabled, null, null)]
+    public void AccountList_OffersOnlyTheActionTheStateAllows(string grant, bool hasRefreshToken, TokenAdmin.Tokens.TokenStatusKind kind, string? handler, string? text)
+    {
+        var account = new FunctionalAccount { GrantType = grant, State = hasRefreshToken ? new TokenAdmin.Tokens.TokenState { RefreshTokenProtected = "x" } : null };
+
+        var action = TokenAdmin.Pages.FunctionalAccounts.FunctionalAccountsIndexModel.ActionFor(account, kind);
+
+        Assert.Equal(handler, action?.Handler);
+        Assert.Equal(text, action?.Text);
+    }
+
+    [Fact]
+    public async Task AccountList_ShowsTheStateAsABadge_AndRequestNotRefresh_ForAnAccountWithoutToken()
+    {
+        var profile = await CreateProfileAsync();
+        var form = new Dictionary<string, string>
+        {
+            ["Input.Name"] = "listed-robot", ["Input.OidcProfileId"] = profile.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Input.GrantType"] = "client_credentials", ["Input.Scope"] = "api", ["Input.ResourceParameterName"] = "resource", ["Input.ResourcePerParameter"] = "true",
+            ["Input.TokenType"] = "access_token", ["Input.Valid"] = "true", ["Input.ClientAuthentication"] = "automatic",
+        };
+        var saved = await Browser.PostFormAsync("/functionalaccounts/edit", form, "/functionalaccounts/edit");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, saved.StatusCode);
+
+        var html = await Browser.GetStringAsync("/functionalaccounts");
+
+        Assert.Contains("<span class=\"badge badge-muted\">Not requested yet</span>", html, StringComparison.Ordinal);
+        Assert.Contains(">Request token <span class=\"visually-hidden\">for listed-robot</span></button>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(">Refresh <span", html, StringComparison.Ordinal);
+        Assert.Contains("Client credentials", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(">client_credentials<", html, StringComparison.Ordinal);
     }
 }

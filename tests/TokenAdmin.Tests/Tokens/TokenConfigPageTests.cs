@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using System.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -53,10 +54,10 @@ public sealed class TokenConfigPageTests : TokenTestBase
     [InlineData("Input.TokenEndpoint", "not a url", "Token endpoint must be an absolute https URL")]
     [InlineData("Input.TokenEndpoint", "http://oauth2.googleapis.com/token", "Token endpoint must use https")]
     [InlineData("Input.Name", "", "Name is required")]
-    [InlineData("Input.ClientId", "has space", "Client ID is required, without spaces.")]
-    [InlineData("Input.AuthorizationParameters", "prompt", "'prompt' is not key=value")]
-    [InlineData("Input.AuthorizationParameters", "redirect_uri=https://evil.example/", "Parameter 'redirect_uri' is set by TokenAdmin itself")]
-    [InlineData("Input.ExpiringSoonDays", "soon", "'soon' is not a whole number.")]
+    [InlineData("Input.ClientId", "has space", "Client ID must be without spaces, at most 200 characters.")]
+    [InlineData("Input.AuthorizationParameters", "prompt", "Extra authorization parameters: 'prompt' is not key=value")]
+    [InlineData("Input.AuthorizationParameters", "redirect_uri=https://evil.example/", "Extra authorization parameters: parameter 'redirect_uri' is set by TokenAdmin itself")]
+    [InlineData("Input.ExpiringSoonDays", "soon", "Expiring-soon warning (days): 'soon' is not a valid value.")]
     [InlineData("Input.Flow", "Implicit", "Flow must be one of")]
     [InlineData("Input.LeadTimeSeconds", "7200", "Lead time must be 0 to 3600 seconds")]
     public async Task Add_WithBadField_ShowsMessage_AndSavesNothing(string field, string value, string message)
@@ -71,6 +72,84 @@ public sealed class TokenConfigPageTests : TokenTestBase
         Assert.Contains("Nothing was saved.", html, StringComparison.Ordinal);
         Assert.Contains(message, html, StringComparison.Ordinal);
         Assert.DoesNotContain("google-client-secret", html, StringComparison.Ordinal);
+        Assert.Equal(0, await App.WithDbAsync(db => db.TokenConfigs.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Add_Empty_AndWithEveryFieldWrong_ShowsEveryErrorAtOnce_KeepingTheInputAsTyped()
+    {
+        var empty = WebUtility.HtmlDecode(await (await Browser.PostFormAsync("/tokens/add?template=Custom", new() { ["Input.Flow"] = TokenFlows.AuthorizationCode }, "/tokens/add?template=Custom")).Content.ReadAsStringAsync());
+        Assert.Contains("Nothing was saved.", empty, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_Name\">Name is required.</a>", empty, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_ClientId\">Client ID is required.</a>", empty, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_TokenEndpoint\">Token endpoint is required.</a>", empty, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_AuthorizationEndpoint\">Authorization endpoint is required.</a>", empty, StringComparison.Ordinal);
+
+        var wrong = new Dictionary<string, string>
+        {
+            ["Input.Name"] = new string('n', 101), ["Input.Flow"] = TokenFlows.Password, ["Input.ClientId"] = "has space", ["Input.ClientAuthentication"] = ClientAuthentications.Post,
+            ["Input.Scope"] = "a\"b", ["Input.Tenant"] = "not a tenant!", ["Input.AuthorizationEndpoint"] = "ftp://x", ["Input.TokenEndpoint"] = "http://provider.example/token",
+            ["Input.AuthorizationParameters"] = "prompt", ["Input.RefreshTokenLifetimeDays"] = "lots", ["Input.ExpiringSoonDays"] = "abc", ["Input.LeadTimeSeconds"] = "7200",
+            ["Input.ClientSecretExpires"] = "someday", ["Input.Username"] = "", ["Input.Password"] = "typed-password",
+        };
+
+        var response = await Browser.PostFormAsync("/tokens/add?template=Custom", wrong, "/tokens/add?template=Custom");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        foreach (var (field, message) in new[]
+        {
+            ("Name", "Name must be 1 to 100 characters"), ("ClientId", "Client ID must be without spaces"), ("Scope", "Scope must be space-separated"),
+            ("Tenant", "Tenant must be a directory (tenant) ID or a domain name."), ("AuthorizationEndpoint", "Authorization endpoint must be an absolute https URL"),
+            ("TokenEndpoint", "Token endpoint must use https"), ("AuthorizationParameters", "Extra authorization parameters: 'prompt' is not key=value"),
+            ("RefreshTokenLifetimeDays", "Refresh token lifetime (days): 'lots' is not a valid value."), ("ExpiringSoonDays", "Expiring-soon warning (days): 'abc' is not a valid value."),
+            ("LeadTimeSeconds", "Lead time must be 0 to 3600 seconds"), ("ClientSecretExpires", "Client secret expires on: 'someday' is not a valid value."),
+            ("Username", "User name is required for the password flow."),
+        })
+        {
+            Assert.Contains($"<a href=\"#Input_{field}\">{message}", html, StringComparison.Ordinal);
+            Assert.Matches($"<span class=\"field-error[^\"]*\"[^>]*id=\"Input_{field}-error\"[^>]*>{Regex.Escape(message)}", html);
+        }
+
+        // "is required" only where nothing was given.
+        Assert.Equal(["User name is required for the password flow."], Regex.Matches(html, ">([^<>]*is required[^<>]*)<").Select(m => m.Groups[1].Value.Trim()).Distinct());
+        // Rejected input stays as typed; the password is never sent back.
+        Assert.Contains("value=\"lots\"", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"abc\"", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"has space\"", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"someday\"", html, StringComparison.Ordinal);
+        Assert.Matches(">\\s*prompt</textarea>", html);
+        Assert.DoesNotContain("typed-password", html, StringComparison.Ordinal);
+        Assert.Equal(0, await App.WithDbAsync(db => db.TokenConfigs.CountAsync()));
+    }
+
+    [Fact]
+    public async Task AddForm_ShowsTheFieldsOfItsTemplateAndFlow_WithPlaceholdersNotValues()
+    {
+        var google = await Browser.GetStringAsync("/tokens/add?template=GoogleMail");
+        Assert.Matches("(?i)formaction=\"/tokens/add\\?(template=GoogleMail&amp;handler=Choose|handler=Choose&amp;template=GoogleMail)\"", google);
+        Assert.DoesNotContain("id=\"Input_Tenant\"", google, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"Input_DiscoveryUrl\"", google, StringComparison.Ordinal);
+        Assert.Matches("<div class=\"field\" data-show-for=\"flow\" data-when=\"Password\" hidden=\"hidden\">\\s*<label[^>]*for=\"Input_Username\"", google);
+        Assert.Matches("<option (selected=\"selected\" )?value=\"AuthorizationCode\"( selected=\"selected\")?>Authorization code \\(a person signs in at the provider\\)</option>", google);
+
+        var microsoft = await Browser.GetStringAsync("/tokens/add?template=MicrosoftExchangeOnline");
+        Assert.Contains("id=\"Input_Tenant\"", microsoft, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"Input_DiscoveryUrl\"", microsoft, StringComparison.Ordinal);
+
+        var oidc = await Browser.GetStringAsync("/tokens/add?template=Oidc");
+        Assert.Matches("<input type=\"url\" placeholder=\"https://keycloak.example.com/[^\"]*\"[^>]*id=\"Input_DiscoveryUrl\"[^>]*value=\"\"", oidc);
+        Assert.DoesNotContain("id=\"Input_Tenant\"", oidc, StringComparison.Ordinal);
+
+        // Without JavaScript: "Show the fields" renders the chosen flow's fields, keeps what was typed and saves nothing.
+        var form = GoogleForm();
+        form["Input.Flow"] = TokenFlows.Password;
+        form["Input.Name"] = "kept name";
+        var chosen = await (await Browser.PostFormAsync("/tokens/add?template=GoogleMail&handler=Choose", form, "/tokens/add?template=GoogleMail")).Content.ReadAsStringAsync();
+        Assert.Matches("<div class=\"field\" data-show-for=\"flow\" data-when=\"Password\">\\s*<label[^>]*for=\"Input_Username\"", chosen);
+        Assert.Contains("value=\"kept name\"", chosen, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing was saved", chosen, StringComparison.Ordinal);
+        Assert.DoesNotContain("google-client-secret", chosen, StringComparison.Ordinal);
         Assert.Equal(0, await App.WithDbAsync(db => db.TokenConfigs.CountAsync()));
     }
 
@@ -90,6 +169,7 @@ public sealed class TokenConfigPageTests : TokenTestBase
     {
         var id = await CreateConfigAsync();
         var form = await Browser.GetStringAsync($"/tokens/edit/{id}");
+        Assert.Contains($"formaction=\"/tokens/edit/{id}?handler=Choose\"", form, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("stored - leave empty to keep", form, StringComparison.Ordinal);
         Assert.DoesNotContain(ClientSecret, form, StringComparison.Ordinal);
         var fields = new Dictionary<string, string>
@@ -166,10 +246,16 @@ public sealed class TokenConfigPageTests : TokenTestBase
         var browser = app.CreateClient(new() { AllowAutoRedirect = false });
         await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = TokenAdminFactory.AdminPassword });
 
+        // Shown before the click: what uses it, and Delete disabled.
+        var page = await browser.GetStringAsync($"/tokens/delete/{id}");
+        Assert.Contains("It cannot be deleted while it is still used by:", page, StringComparison.Ordinal);
+        Assert.Contains("<li>mail account support@example.com</li>", page, StringComparison.Ordinal);
+        Assert.Contains("<button type=\"submit\" class=\"btn\" disabled=\"disabled\">Delete</button>", page, StringComparison.Ordinal);
+
         var response = await browser.PostFormAsync($"/tokens/delete/{id}", []);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("&#x27;support-mailbox&#x27; is still used by mail account support@example.com", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("<li>mail account support@example.com</li>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await App.WithDbAsync(db => db.TokenConfigs.CountAsync()));
     }
 

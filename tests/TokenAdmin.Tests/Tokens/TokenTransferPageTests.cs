@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using TokenAdmin.Tests.Infrastructure;
 using TokenAdmin.Tokens;
@@ -22,9 +23,10 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private async Task<HttpResponseMessage> UploadAsync(byte[] file, bool overwrite, bool withAntiforgery = true)
+    private async Task<HttpResponseMessage> UploadAsync(byte[] file, bool overwrite, bool withAntiforgery = true, HttpClient? browser = null)
     {
-        var page = await _browser.GetStringAsync("/Tokens/Import");
+        browser ??= _browser;
+        var page = await browser.GetStringAsync("/Tokens/Import");
         using var form = new MultipartFormDataContent();
         if (withAntiforgery)
         {
@@ -35,7 +37,7 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
         var content = new ByteArrayContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/yaml");
         form.Add(content, "Upload", "tokens.yaml");
-        return await _browser.PostAsync("/Tokens/Import", form);
+        return await browser.PostAsync("/Tokens/Import", form);
     }
 
     [Fact]
@@ -96,12 +98,12 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
 
         Assert.Contains("enctype=\"multipart/form-data\"", html, StringComparison.Ordinal);
         Assert.Contains("<label for=\"Upload\">Export file (YAML, at most 1 MiB)</label>", html, StringComparison.Ordinal);
-        Assert.Contains("<input id=\"Upload\" name=\"Upload\" type=\"file\"", html, StringComparison.Ordinal);
+        Assert.Matches("<input type=\"file\"[^>]* id=\"Upload\" name=\"Upload\"", html);
         Assert.Contains("<label for=\"Overwrite\">Overwrite settings of the same name</label>", html, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task ImportPage_Upload_AddsNew_SkipsExisting_AndShowsResultAfterRedirect()
+    public async Task ImportPage_Upload_AddsNew_SkipsExisting_AndShowsTheResult()
     {
         var file = (await ExportAsync(_app, includeSecrets: true, "Support mailbox")).Yaml.Replace("Support mailbox", "Second mailbox", StringComparison.Ordinal)
             + (await ExportAsync(_app, includeSecrets: false, "Archive app")).Yaml.Split("tokenConfigs:\n")[1];
@@ -109,11 +111,10 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
 
         var response = await UploadAsync(Encoding.UTF8.GetBytes(file), overwrite: false);
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal("/Tokens/Import", response.Headers.Location?.OriginalString);
-        var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Import"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
         Assert.Contains("Imported tokens.yaml", html, StringComparison.Ordinal);
-        Assert.Contains("TokenAdmin export: 1 added, 0 updated, 1 skipped.", html, StringComparison.Ordinal);
+        Assert.Contains("TokenAdmin export: <strong>1 added</strong>, <strong>0 updated</strong>, <strong>1 skipped</strong>.", html, StringComparison.Ordinal);
         Assert.Matches(@"<ul class=""import-added"">\s*<li>Second mailbox</li>\s*</ul>", html);
         Assert.Contains("<li>Archive app: a token config of this name exists; import with overwrite to update it</li>", html, StringComparison.Ordinal);
         Assert.Equal(GoogleSecret, (await LoadAsync(_app, "Second mailbox")).ClientSecret);
@@ -131,8 +132,8 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
 
         var response = await UploadAsync(Encoding.UTF8.GetBytes(file), overwrite: true);
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var html = WebUtility.HtmlDecode(await _browser.GetStringAsync("/Tokens/Import"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
         Assert.Matches(@"<ul class=""import-updated"">\s*<li>Archive app</li>\s*</ul>", html);
         var archive = await LoadAsync(_app, "Archive app");
         Assert.True(archive.Config.Valid);
@@ -156,12 +157,50 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportPage_LargeImport_GivesCompleteCountsPerOutcome_AndEveryName()
+    {
+        static byte[] Export(int from, int to)
+        {
+            var yaml = new StringBuilder("tokenAdminExport: 1\nexportedAt: 2026-01-02T03:04:05Z\ntokenConfigs:\n");
+            for (var n = from; n < to; n++)
+            {
+                yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"- name: bulk-{n:D4}\n  template: GoogleMail\n  clientId: c{n}\n  endpoints:\n    authorization: https://accounts.google.com/o/oauth2/v2/auth\n    token: https://oauth2.googleapis.com/token\n");
+            }
+
+            return Encoding.UTF8.GetBytes(yaml.ToString());
+        }
+
+        // Note: the old page listed 100 names per outcome and "And N more"; 1,000 entries are well past that. (5,000
+        // through this in-process import took more than ten minutes on the shared test machine.) This browser waits up to ten.
+        var browser = _app.CreateBrowser();
+        browser.Timeout = TimeSpan.FromMinutes(10);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostFormAsync("/account/login", new() { ["Input.UserName"] = "alice", ["Input.Password"] = TokenAdminFactory.AdminPassword })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(Export(0, 100), overwrite: false, browser: browser)).StatusCode);
+
+        var response = await UploadAsync(Export(0, 1000), overwrite: false, browser: browser);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("<strong>900 added</strong>, <strong>0 updated</strong>, <strong>100 skipped</strong>.", html, StringComparison.Ordinal);
+        Assert.Contains("<summary>Added: 900 token configs</summary>", html, StringComparison.Ordinal);
+        Assert.Contains("<summary>Skipped: 100 token configs</summary>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("more", html[html.IndexOf("import-summary", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        var added = Regex.Match(html, @"<ul class=""import-added"">(.*?)</ul>", RegexOptions.Singleline).Groups[1].Value;
+        var skipped = Regex.Match(html, @"<ul class=""import-skipped"">(.*?)</ul>", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Equal(Enumerable.Range(100, 900).Select(n => $"bulk-{n:D4}"), Regex.Matches(added, "<li>([^<]+)</li>").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(0, 100).Select(n => $"bulk-{n:D4}"), Regex.Matches(skipped, "<li>([^:<]+):").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal));
+        Assert.Equal(1000, await _app.WithDbAsync(db => db.TokenConfigs.CountAsync(c => c.Name.StartsWith("bulk-"))));
+    }
+
+    [Fact]
     public async Task ImportPage_NoFileChosen_SaysSo()
     {
         var response = await UploadAsync([], overwrite: false);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("<p class=\"field-error\">Choose the export file to import.</p>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Export file is required: choose the export file to import.</span>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Upload\">Export file is required", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -188,7 +227,7 @@ public sealed class TokenTransferPageTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
-        Assert.Contains("<p class=\"field-error\">The file is larger than 1 MiB (1,048,576 bytes), so it was not read", html, StringComparison.Ordinal);
+        Assert.Matches("<span class=\"field-error[^\"]*\"[^>]*id=\"Upload-error\"[^>]*>Export file: The file is larger than 1 MiB \\(1,048,576 bytes\\), so it was not read", html);
         Assert.Equal(before, await SnapshotAsync(_app));
     }
 

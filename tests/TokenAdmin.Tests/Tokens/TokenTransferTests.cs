@@ -117,8 +117,8 @@ public sealed class TokenTransferTests : IAsyncLifetime
 
         Assert.False(result.Succeeded);
         Assert.Equal(
-            "Entry 1 'Archive app': clientSecret: Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth).\n" +
-            "Entry 2 'Legacy API': password: The password flow needs the user's password.",
+            "Entry 1 'Archive app': clientSecret: Client secret is required for client credentials (or a client certificate with private_key_jwt or tls_client_auth).\n" +
+            "Entry 2 'Legacy API': password: Password is required for the password flow (the user's password).",
             Errors(result));
         Assert.Equal(before, await SnapshotAsync(_target));
     }
@@ -357,13 +357,13 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "missing client ID",
             NewMailbox.Replace("  clientId: 5555-new.apps.googleusercontent.com\n", "", StringComparison.Ordinal),
             false,
-            "Entry 1 'New mailbox': clientId: Client ID is required, without spaces."
+            "Entry 1 'New mailbox': clientId: Client ID is required."
         },
         {
             "missing name",
             NewMailbox.Replace("- name: New mailbox\n  template", "- template", StringComparison.Ordinal),
             false,
-            "Entry 1: name: Name is required: 1 to 100 characters"
+            "Entry 1: name: Name is required."
         },
         {
             "token endpoint over http",
@@ -405,7 +405,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
             "client credentials without a client secret",
             NewMailbox.Replace("  template: GoogleMail", "  template: Custom\n  flow: ClientCredentials", StringComparison.Ordinal),
             false,
-            "Entry 1 'New mailbox': clientSecret: Client credentials need the client secret (or a client certificate with private_key_jwt or tls_client_auth)."
+            "Entry 1 'New mailbox': clientSecret: Client secret is required for client credentials (or a client certificate with private_key_jwt or tls_client_auth)."
         },
         {
             "reserved parameter",
@@ -576,7 +576,7 @@ public sealed class TokenTransferTests : IAsyncLifetime
         var result = await ImportAsync(_target, file);
 
         Assert.Equal(
-            "Entry 2 'Broken one': clientId: Client ID is required, without spaces.\n" +
+            "Entry 2 'Broken one': clientId: Client ID must be without spaces, at most 200 characters.\n" +
             "Entry 2 'Broken one': endpoints.token: Token endpoint must use https: tokens and secrets would cross the network unencrypted (http is accepted only for localhost).\n" +
             "Entry 3 'Broken two': Line 20, column 3: unknown key 'unknown'. See docs/token-config.md for the keys a token config has.",
             Errors(result));

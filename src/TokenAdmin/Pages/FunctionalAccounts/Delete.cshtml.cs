@@ -8,7 +8,9 @@ namespace TokenAdmin.Pages.FunctionalAccounts;
 public sealed class FunctionalAccountsDeleteModel(FunctionalAccountService accounts) : PageModel
 {
     public FunctionalAccount Account { get; private set; } = null!;
-    public string? Error { get; private set; }
+
+    /// <summary>What still uses the account (mail accounts, web services), asked when the page is shown.</summary>
+    public IReadOnlyList<string> Blockers { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
     {
@@ -18,6 +20,7 @@ public sealed class FunctionalAccountsDeleteModel(FunctionalAccountService accou
         }
 
         Account = account;
+        Blockers = await accounts.UsesAsync(id, cancellationToken);
         return Page();
     }
 
@@ -29,9 +32,11 @@ public sealed class FunctionalAccountsDeleteModel(FunctionalAccountService accou
         }
 
         Account = account;
-        Error = await accounts.DeleteAsync(id, AdminAuthentication.Actor(User), cancellationToken);
-        if (Error is not null)
+        if (await accounts.DeleteAsync(id, AdminAuthentication.Actor(User), cancellationToken) is { } refused)
         {
+            // Something started to use it since the page was shown: show what, as the page would have.
+            var uses = await accounts.UsesAsync(id, cancellationToken);
+            Blockers = uses.Count > 0 ? uses : [refused];
             return Page();
         }
 

@@ -13,7 +13,6 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
 
     public FunctionalAccount? Account { get; private set; }
     public IReadOnlyList<OidcProfile> Profiles { get; private set; } = [];
-    public Dictionary<string, string> Errors { get; private set; } = [];
     public bool HasPassword => Account?.PasswordProtected is not null;
 
     /// <summary>The Microsoft Entra admin consent link of an authorization-code account whose profile is at Entra.</summary>
@@ -45,17 +44,44 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
 
     public async Task<IActionResult> OnPostAsync(int? id, CancellationToken cancellationToken)
     {
+        if (id is not null && (Account = await accounts.FindAsync(id.Value, cancellationToken)) is null)
+        {
+            return NotFound();
+        }
+
+        // The service checks every field it got, also when the binder could not read one ("abc" as a number of
+        // days): so all mistakes show at once. It saves only when the binder read everything.
         var actor = AdminAuthentication.Actor(User);
-        var result = id is null
-            ? await accounts.CreateAsync(Input, actor, cancellationToken)
-            : await accounts.UpdateAsync(id.Value, Input, actor, cancellationToken);
-        if (result.Succeeded)
+        var readable = ModelState.IsValid;
+        var result = !readable
+            ? await accounts.ValidateAsync(id, Input, cancellationToken)
+            : id is null
+                ? await accounts.CreateAsync(Input, actor, cancellationToken)
+                : await accounts.UpdateAsync(id.Value, Input, actor, cancellationToken);
+        if (readable && result.Succeeded)
         {
             TempData["Success"] = $"Functional account '{result.Account!.Name}' saved.";
             return RedirectToPage("/FunctionalAccounts/Index");
         }
 
-        Errors = result.Errors;
+        ModelState.AddLabelledErrors(result.Errors, FunctionalAccountInput.FieldOf, MetadataProvider, typeof(FunctionalAccountInput));
+        return await ShowAgainAsync(id, cancellationToken);
+    }
+
+    /// <summary>"Show the fields" without JavaScript: the form again for the chosen grant, as typed, nothing saved.</summary>
+    public async Task<IActionResult> OnPostChooseAsync(int? id, CancellationToken cancellationToken)
+    {
+        if (id is not null && (Account = await accounts.FindAsync(id.Value, cancellationToken)) is null)
+        {
+            return NotFound();
+        }
+
+        ModelState.ClearErrors();
+        return await ShowAgainAsync(id, cancellationToken);
+    }
+
+    private async Task<IActionResult> ShowAgainAsync(int? id, CancellationToken cancellationToken)
+    {
         Profiles = await profiles.ListAsync(cancellationToken);
         if (id is not null && (Account = await accounts.FindAsync(id.Value, cancellationToken)) is null)
         {
@@ -65,6 +91,7 @@ public sealed class FunctionalAccountsEditModel(FunctionalAccountService account
         Input.Password = null;
         TokenAdmin.Tokens.ClientCredentialInputs.Forget(Input);
         Input.ServiceAccountKeyFile = null;
+        ModelState.ForgetValues("Input.Password", "Input.ClientCertificatePassword");
         return Page();
     }
 }

@@ -9,7 +9,37 @@ namespace TokenAdmin.Pages.FunctionalAccounts;
 
 public sealed class FunctionalAccountsIndexModel(FunctionalAccountService accounts, TokenEngine engine) : PageModel
 {
+    /// <summary>An account has no warning setting of its own: its refresh token shows as expiring this many days ahead.</summary>
+    public const int ExpiringSoonDays = 7;
+
     public IReadOnlyList<FunctionalAccount> Accounts { get; private set; } = [];
+
+    /// <summary>
+    /// The one action the list offers for an account in this state, or none: nothing while it is disabled; a person's
+    /// sign-in ("Request token", "Request new authorization") for an authorization-code account without a usable refresh
+    /// token; otherwise Refresh where a token is held and "Request token" where none is (the other grants start afresh).
+    /// </summary>
+    public static (string Handler, string Text)? ActionFor(FunctionalAccount account, TokenStatusKind kind)
+    {
+        if (kind == TokenStatusKind.Disabled)
+        {
+            return null;
+        }
+
+        if (account.GrantType == AccountGrantTypes.AuthorizationCode)
+        {
+            return kind switch
+            {
+                TokenStatusKind.RefreshTokenExpired or TokenStatusKind.RefreshTokenRevoked => ("RequestToken", "Request new authorization"),
+                _ when account.State?.RefreshTokenProtected is null => ("RequestToken", "Request token"),
+                _ => ("Renew", "Refresh"),
+            };
+        }
+
+        return kind is TokenStatusKind.NotRequested or TokenStatusKind.Failed or TokenStatusKind.RefreshTokenExpired or TokenStatusKind.RefreshTokenRevoked
+            ? ("Renew", "Request token")
+            : ("Renew", "Refresh");
+    }
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => Accounts = await accounts.ListAsync(cancellationToken);
 

@@ -14,7 +14,6 @@ public sealed class TokensAddModel(TokenConfigService service) : PageModel
     public TokenConfigInput Input { get; set; } = new();
 
     public TokenTemplate? Chosen { get; private set; }
-    public Dictionary<string, string> Errors { get; } = [];
 
     public void OnGet()
     {
@@ -33,9 +32,9 @@ public sealed class TokensAddModel(TokenConfigService service) : PageModel
             return RedirectToPage();
         }
 
-        TokenFormBinding.AddBindingErrors(ModelState, Errors);
-        var document = Input.ToDocument(Chosen.Id, Errors);
-        if (Errors.Count == 0)
+        var errors = new Dictionary<string, string>();
+        var document = Input.ToDocument(Chosen.Id, errors);
+        if (ModelState.IsValid && errors.Count == 0)
         {
             var result = await service.CreateAsync(document, await Input.SecretsAsync(cancellationToken), AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
@@ -44,13 +43,31 @@ public sealed class TokensAddModel(TokenConfigService service) : PageModel
                 return RedirectToPage("/Tokens/Details", new { id = result.Config.Id });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            TokenConfigFormView.AddErrors(ModelState, result.Errors, MetadataProvider);
+        }
+        else
+        {
+            // What the binder could read is checked too, so every mistake shows at once.
+            TokenConfigFormView.AddErrors(ModelState, errors, MetadataProvider);
+            TokenConfigFormView.AddErrors(ModelState, TokenConfigValidator.Validate(document, Input.ClientSecret is { Length: > 0 }, Input.Password is { Length: > 0 },
+                Input.ClientCertificateFile is { Length: > 0 }, hasServiceAccountKey: Input.ServiceAccountKeyFile is { Length: > 0 }), MetadataProvider);
         }
 
-        Input.ForgetSecrets();
+        TokenConfigFormView.ForgetSecrets(ModelState, Input);
+        return Page();
+    }
+
+    /// <summary>"Show the fields" without JavaScript: the form again for the chosen flow, as typed, nothing saved.</summary>
+    public IActionResult OnPostChoose()
+    {
+        Chosen = TokenTemplates.Find(Template);
+        if (Chosen is null)
+        {
+            return RedirectToPage();
+        }
+
+        ModelState.ClearErrors();
+        TokenConfigFormView.ForgetSecrets(ModelState, Input);
         return Page();
     }
 }

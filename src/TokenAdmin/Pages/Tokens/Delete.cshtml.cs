@@ -8,7 +8,9 @@ namespace TokenAdmin.Pages.Tokens;
 public sealed class TokensDeleteModel(TokenConfigService service) : PageModel
 {
     public TokenConfig Config { get; private set; } = null!;
-    public string? Error { get; private set; }
+
+    /// <summary>What still uses the config (mail accounts, web services), asked when the page is shown.</summary>
+    public IReadOnlyList<string> Blockers { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
     {
@@ -18,6 +20,7 @@ public sealed class TokensDeleteModel(TokenConfigService service) : PageModel
         }
 
         Config = loaded.Config;
+        Blockers = await service.UsesAsync(id, cancellationToken);
         return Page();
     }
 
@@ -35,8 +38,10 @@ public sealed class TokensDeleteModel(TokenConfigService service) : PageModel
             return NotFound();
         }
 
+        // Something started to use it since the page was shown: show what, as the page would have.
         Config = loaded.Config;
-        Error = message;
+        var uses = await service.UsesAsync(id, cancellationToken);
+        Blockers = uses.Count > 0 ? uses : [message];
         return Page();
     }
 }

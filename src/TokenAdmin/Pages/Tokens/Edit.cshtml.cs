@@ -14,7 +14,6 @@ public sealed class TokensEditModel(TokenConfigService service) : PageModel
     public string Version { get; set; } = "";
 
     public TokenConfig Config { get; private set; } = null!;
-    public Dictionary<string, string> Errors { get; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken cancellationToken)
     {
@@ -37,9 +36,9 @@ public sealed class TokensEditModel(TokenConfigService service) : PageModel
         }
 
         Config = loaded.Config;
-        TokenFormBinding.AddBindingErrors(ModelState, Errors);
-        var document = Input.ToDocument(Config.Template, Errors);
-        if (Errors.Count == 0)
+        var errors = new Dictionary<string, string>();
+        var document = Input.ToDocument(Config.Template, errors);
+        if (ModelState.IsValid && errors.Count == 0)
         {
             var result = await service.UpdateAsync(id, Version, document, await Input.SecretsAsync(cancellationToken), AdminAuthentication.Actor(User), cancellationToken);
             if (result.Succeeded)
@@ -48,13 +47,35 @@ public sealed class TokensEditModel(TokenConfigService service) : PageModel
                 return RedirectToPage("/Tokens/Details", new { id });
             }
 
-            foreach (var (field, message) in result.Errors)
-            {
-                Errors.TryAdd(field, message);
-            }
+            TokenConfigFormView.AddErrors(ModelState, result.Errors, MetadataProvider);
+        }
+        else
+        {
+            // What the binder could read is checked too, so every mistake shows at once.
+            TokenConfigFormView.AddErrors(ModelState, errors, MetadataProvider);
+            var hasCertificate = Input.ClientCertificateFile is { Length: > 0 } || (!Input.ClearClientCertificate && Config.Certificate.Present);
+            TokenConfigFormView.AddErrors(ModelState, TokenConfigValidator.Validate(document,
+                Input.ClientSecret is { Length: > 0 } || (!Input.ClearClientSecret && Config.ClientSecretProtected is not null),
+                Input.Password is { Length: > 0 } || (!Input.ClearPassword && Config.PasswordProtected is not null),
+                hasCertificate, hasCertificate && Input.ClientCertificateFile is not { Length: > 0 } ? Config.Certificate.KeyType : null,
+                Input.ServiceAccountKeyFile is { Length: > 0 } || (!Input.ClearServiceAccountKey && Config.ServiceAccountKey.Present)), MetadataProvider);
         }
 
-        Input.ForgetSecrets();
+        TokenConfigFormView.ForgetSecrets(ModelState, Input);
+        return Page();
+    }
+
+    /// <summary>"Show the fields" without JavaScript: the form again for the chosen flow, as typed, nothing saved.</summary>
+    public async Task<IActionResult> OnPostChooseAsync(int id, CancellationToken cancellationToken)
+    {
+        if (await service.LoadAsync(id, cancellationToken) is not { } loaded)
+        {
+            return NotFound();
+        }
+
+        Config = loaded.Config;
+        ModelState.ClearErrors();
+        TokenConfigFormView.ForgetSecrets(ModelState, Input);
         return Page();
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
@@ -9,42 +8,40 @@ using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Pages.Tokens;
 
-/// <summary>What an import did, carried over the redirect. Long lists are cut; the audit log has them whole.</summary>
-public sealed record ImportSummary(string File, string Format, List<string> Added, List<string> Updated, List<TokenImportSkip> Skipped, int Left);
+/// <summary>What an import did: every name, per outcome (an import of thousands lists thousands; the page folds each list).</summary>
+public sealed record ImportSummary(string File, string Format, IReadOnlyList<string> Added, IReadOnlyList<string> Updated, IReadOnlyList<TokenImportSkip> Skipped);
 
 [RequestSizeLimit(TokenConfigTransfer.MaxRequestBytes)]
 [RequestFormLimits(MultipartBodyLengthLimit = TokenConfigTransfer.MaxRequestBytes)]
 [UploadTooLarge]
 public sealed class TokensImportModel : PageModel
 {
-    private const int ListedNames = 100;
-
     [BindProperty]
+    [System.ComponentModel.DataAnnotations.Display(Name = "Export file (YAML, at most 1 MiB)")]
     public IFormFile? Upload { get; set; }
 
     [BindProperty]
+    [System.ComponentModel.DataAnnotations.Display(Name = "Overwrite settings of the same name")]
     public bool Overwrite { get; set; }
 
-    [TempData]
-    public string? Done { get; set; }
-
     public ImportSummary? Summary { get; private set; }
-    public string? UploadError { get; private set; }
     public IReadOnlyList<TokenImportError> Errors { get; private set; } = [];
 
-    public void OnGet() => Summary = Done is null ? null : JsonSerializer.Deserialize<ImportSummary>(Done);
+    public void OnGet()
+    {
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         if (Upload is null || Upload.Length == 0)
         {
-            UploadError = "Choose the export file to import.";
+            ModelState.AddModelError(nameof(Upload), "Export file is required: choose the export file to import.");
             return Page();
         }
 
         if (Upload.Length > TokenConfigTransfer.MaxFileBytes)
         {
-            UploadError = TokenConfigTransfer.TooLargeMessage;
+            ModelState.AddModelError(nameof(Upload), "Export file: " + TokenConfigTransfer.TooLargeMessage);
             return Page();
         }
 
@@ -61,10 +58,11 @@ public sealed class TokensImportModel : PageModel
             return Page();
         }
 
-        var left = Math.Max(0, result.Added.Count + result.Updated.Count + result.Skipped.Count - 3 * ListedNames);
-        Done = JsonSerializer.Serialize(new ImportSummary(Path.GetFileName(Upload.FileName), result.Format,
-            [.. result.Added.Take(ListedNames)], [.. result.Updated.Take(ListedNames)], [.. result.Skipped.Take(ListedNames)], left));
-        return RedirectToPage();
+        // Note: the answer to the post shows the summary itself rather than redirecting: the full lists of a large
+        // import (thousands of names) do not fit the TempData cookie a redirect would carry them in. Posting the same
+        // file again adds nothing twice (existing names are skipped, or updated to the same values).
+        Summary = new ImportSummary(Path.GetFileName(Upload.FileName), result.Format, result.Added, result.Updated, result.Skipped);
+        return Page();
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Pages.Tokens;
@@ -5,48 +6,115 @@ namespace TokenAdmin.Pages.Tokens;
 /// <summary>The add/edit form of a token config. Secrets are write-only: empty keeps the stored value.</summary>
 public sealed class TokenConfigInput : IClientCredentialInput, IJwtBearerInput
 {
+    [Required(ErrorMessage = "{0} is required.")]
+    [Display(Name = "Name")]
     public string Name { get; set; } = "";
+    [Display(Name = "Valid (usable by mail accounts and web services)")]
     public bool Valid { get; set; } = true;
+    [Display(Name = "Share through the API (callers with the tokens.broker role may fetch its access token)")]
     public bool SharedThroughApi { get; set; }
+    [Display(Name = "Flow")]
     public string Flow { get; set; } = TokenFlows.AuthorizationCode;
+    [Display(Name = "Client ID")]
     public string ClientId { get; set; } = "";
+    [Display(Name = "Client secret")]
     public string? ClientSecret { get; set; }
+    [Display(Name = "Remove the stored client secret (public client)")]
     public bool ClearClientSecret { get; set; }
+    [Display(Name = "Client secret expires on")]
     public DateOnly? ClientSecretExpires { get; set; }
+    [Display(Name = "Client authentication")]
     public string ClientAuthentication { get; set; } = ClientAuthentications.Post;
+    [Display(Name = "Signing algorithm")]
     public string? ClientAssertionAlgorithm { get; set; }
+    [Display(Name = "Audience of the client assertion")]
     public string? ClientAssertionAudience { get; set; }
+    [Display(Name = "Client certificate")]
     public IFormFile? ClientCertificateFile { get; set; }
+    [Display(Name = "Certificate password")]
     public string? ClientCertificatePassword { get; set; }
+    [Display(Name = "Remove the stored client certificate")]
     public bool ClearClientCertificate { get; set; }
+    [Display(Name = "Scope")]
     public string? Scope { get; set; }
+    [Display(Name = "Tenant")]
     public string? Tenant { get; set; }
+    [Display(Name = "Issuer")]
     public string? Issuer { get; set; }
+    [Display(Name = "Discovery URL")]
     public string? DiscoveryUrl { get; set; }
+    [Display(Name = "Authorization endpoint")]
     public string? AuthorizationEndpoint { get; set; }
+    [Display(Name = "Token endpoint")]
     public string? TokenEndpoint { get; set; }
+    [Display(Name = "Refresh endpoint")]
     public string? RefreshEndpoint { get; set; }
+    [Display(Name = "Device authorization endpoint")]
     public string? DeviceAuthorizationEndpoint { get; set; }
+    [Display(Name = "Extra authorization parameters")]
     public string? AuthorizationParameters { get; set; }
+    [Display(Name = "Prompt")]
     public string? Prompt { get; set; }
+    [Display(Name = "Login hint")]
     public string? LoginHint { get; set; }
+    [Display(Name = "Domain hint")]
     public string? DomainHint { get; set; }
+    [Display(Name = "Extra token request parameters")]
     public string? TokenParameters { get; set; }
+    [Display(Name = "Extra refresh request parameters")]
     public string? RefreshParameters { get; set; }
+    [Display(Name = "User name")]
     public string? Username { get; set; }
+    [Display(Name = "Password")]
     public string? Password { get; set; }
+    [Display(Name = "Remove the stored password")]
     public bool ClearPassword { get; set; }
+    [Display(Name = "Refresh token lifetime (days)")]
     public int? RefreshTokenLifetimeDays { get; set; }
+    [Display(Name = "Sliding lifetime (each use starts it again)")]
     public bool RefreshTokenSliding { get; set; }
+    [Display(Name = "Banner when the token has expired")]
     public bool NotifyTokenExpired { get; set; } = true;
+    [Display(Name = "Banner when the refresh token has expired or was revoked")]
     public bool NotifyRefreshTokenExpired { get; set; } = true;
+    [Display(Name = "Expiring-soon warning (days)")]
     public int ExpiringSoonDays { get; set; } = 7;
+    [Display(Name = "Lead time (seconds)")]
     public int? LeadTimeSeconds { get; set; }
 
     // JWT bearer grant (RFC 7523 section 2.1).
+    [Display(Name = "Mailbox to act as")]
     public string? AssertionSubject { get; set; }
+    [Display(Name = "Service account key (JSON)")]
     public IFormFile? ServiceAccountKeyFile { get; set; }
+    [Display(Name = "Remove the stored service account key")]
     public bool ClearServiceAccountKey { get; set; }
+
+    /// <summary>
+    /// The form field of a message of the validator or the service, which key it by the YAML path
+    /// ("endpoints.token"): the input property it belongs to, "" for the whole form.
+    /// </summary>
+    public static string FieldOf(string key) => key switch
+    {
+        "" or "template" => "",
+        "endpoints.authorization" => nameof(AuthorizationEndpoint),
+        "endpoints.token" => nameof(TokenEndpoint),
+        "endpoints.refresh" => nameof(RefreshEndpoint),
+        "endpoints.deviceAuthorization" => nameof(DeviceAuthorizationEndpoint),
+        "parameters.authorization" => nameof(AuthorizationParameters),
+        "parameters.token" => nameof(TokenParameters),
+        "parameters.refresh" => nameof(RefreshParameters),
+        "signIn.prompt" => nameof(Prompt),
+        "signIn.loginHint" => nameof(LoginHint),
+        "signIn.domainHint" => nameof(DomainHint),
+        "refreshToken.lifetimeDays" => nameof(RefreshTokenLifetimeDays),
+        "refreshToken.sliding" => nameof(RefreshTokenSliding),
+        "notifications.expiringSoonDays" => nameof(ExpiringSoonDays),
+        "clientCertificate" => nameof(ClientCertificateFile),
+        "serviceAccountKey" => nameof(ServiceAccountKeyFile),
+        _ when key.Contains('.', StringComparison.Ordinal) => "",
+        _ => char.ToUpperInvariant(key[0]) + key[1..],
+    };
 
     public static TokenConfigInput From(TokenConfigDocument d) => new()
     {

@@ -4,7 +4,8 @@
 
     // Fields that only apply to one choice of a select (data-shows="group" on the select, data-show-for="group" and
     // data-when="ValueA ValueB" on the fields) are hidden while another value is chosen. Without the script every
-    // field shows and the server ignores those that do not apply.
+    // field shows and the server ignores those that do not apply (or, on the token config and functional account forms,
+    // the server renders the chosen value's fields and a "Show the fields" button re-renders them after a change).
     document.querySelectorAll('select[data-shows]').forEach(function (select) {
         var group = select.getAttribute('data-shows');
         function update() {
@@ -16,6 +17,10 @@
         }
         select.addEventListener('change', update);
         update();
+        // The "Show the fields" button re-renders the form for the chosen value without the script; here it is live.
+        document.querySelectorAll('button[data-apply="' + group + '"]').forEach(function (button) {
+            button.hidden = true;
+        });
     });
 
     // Long actions (a form with data-busy="Testing the connection ..."): while the answer is awaited the button is
