@@ -363,7 +363,7 @@ public sealed partial class TokenEngine(
         try
         {
             var (client, problem) = ClientAuthFor(definition, endpoints.ClientAuthentication,
-                definition.ClientAssertionAudience == ClientAssertion.AudienceIssuer ? endpoints.Issuer : device);
+                definition.ClientAssertionAudience == ClientAssertion.AudienceIssuer ? endpoints.Issuer : device, protector.Unprotect);
             if (client is null)
             {
                 return (null, problem!.Description);
