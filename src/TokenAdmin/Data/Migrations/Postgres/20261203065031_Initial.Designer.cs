@@ -13,7 +13,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261202204409_Initial")]
+    [Migration("20261203065031_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1469,6 +1469,10 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<string>("AlertCondition")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
                     b.Property<bool>("AllowUnencrypted")
                         .HasColumnType("boolean");
 
@@ -1487,6 +1491,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("CallFailingSince")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("ChangedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1500,6 +1507,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .HasMaxLength(250)
                         .HasColumnType("character varying(250)");
 
+                    b.Property<int>("ConsecutiveCallFailures")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1510,6 +1520,13 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("LastCallError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTime?>("LastCallFailedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Name")
                         .IsRequired()

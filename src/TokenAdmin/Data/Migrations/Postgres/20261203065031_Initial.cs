@@ -333,7 +333,12 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     ChangedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
+                    Version = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ConsecutiveCallFailures = table.Column<int>(type: "integer", nullable: false),
+                    CallFailingSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastCallFailedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastCallError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    AlertCondition = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true)
                 },
                 constraints: table =>
                 {
