@@ -106,9 +106,24 @@ internal static class TokenStates
             return null;
         }
 
-        if (db.TokenStates.Local.FindEntry(state.Id) is { } tracked)
+        // Note: DbSet.Local and Entries() scan every tracked entity for changes first (what this whole exercise
+        // avoids); with automatic detection off they only look.
+        var tracker = db.ChangeTracker;
+        var autoDetect = tracker.AutoDetectChangesEnabled;
+        tracker.AutoDetectChangesEnabled = false;
+        try
         {
-            return tracked.Entity;
+            foreach (var entry in tracker.Entries<TokenState>())
+            {
+                if (entry.Entity.Id == state.Id && entry.State != EntityState.Detached)
+                {
+                    return entry.Entity;
+                }
+            }
+        }
+        finally
+        {
+            tracker.AutoDetectChangesEnabled = autoDetect;
         }
 
         db.TokenStates.Attach(state);
