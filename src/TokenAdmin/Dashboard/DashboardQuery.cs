@@ -137,6 +137,9 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
         var configs = await db.TokenConfigs.AsNoTracking()
             .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= horizon)
                 || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= horizon)))
+            // Soonest first before the cut: the earlier of the certificate's end and the (held) secret's expiry.
+            .OrderBy(c => c.Certificate.NotAfter != null && (c.ClientSecretProtected == null || c.ClientSecretExpiresAt == null || c.Certificate.NotAfter < c.ClientSecretExpiresAt)
+                ? c.Certificate.NotAfter : c.ClientSecretExpiresAt)
             .Select(c => new { c.Id, c.Name, HasSecret = c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter })
             .Take(MaxItemsPerList).ToListAsync(cancellationToken);
         foreach (var c in configs)

@@ -58,20 +58,40 @@ public sealed class OutboundProxy(SettingsStore settings) : IWebProxy, ICredenti
 
     private volatile Parsed? _parsed;
 
-    /// <summary>The rules from the current settings (re-read at most every <see cref="SettingsStore.MaxAge"/>).</summary>
-    public ProxyRules Current()
+    /// <summary>
+    /// The rules from the current settings (re-read at most every <see cref="SettingsStore.MaxAge"/>). Every outbound
+    /// request passes <see cref="ProxyFailureHandler"/>, which calls this before the request goes out, so the synchronous
+    /// <see cref="IWebProxy"/> members below only read what it left.
+    /// </summary>
+    /// <exception cref="ProxyFailureException">the stored proxy settings cannot be used (the message names them)</exception>
+    public async ValueTask<ProxyRules> CurrentAsync(CancellationToken cancellationToken)
     {
-        // Note: IWebProxy is synchronous. The snapshot is cached and the load is rare (once per MaxAge), so blocking on
-        // it here costs one database read now and then, never per request.
-        var pending = settings.GetAsync();
-        var snapshot = pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        var snapshot = await settings.GetAsync(cancellationToken);
         var parsed = _parsed;
         if (parsed is null || !ReferenceEquals(parsed.From, snapshot))
         {
-            _parsed = parsed = new Parsed(snapshot, ProxyRules.From(snapshot));
+            _parsed = parsed = new Parsed(snapshot, Parse(snapshot));
         }
 
         return parsed.Rules;
+    }
+
+    /// <summary>What <see cref="CurrentAsync"/> last read; loaded now (blocking, once) when nothing was read yet.</summary>
+    public ProxyRules Current() => _parsed?.Rules ?? CurrentAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    private static ProxyRules Parse(SettingsSnapshot snapshot)
+    {
+        try
+        {
+            return ProxyRules.From(snapshot);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Note: fail closed: a request must not go out direct because the proxy settings could not be read (a
+            // password written with another master key, a value edited in the database).
+            throw new ProxyFailureException(
+                $"The outbound proxy settings (Proxy.Url, Proxy.UserName, Proxy.Password) cannot be used: {ex.Message} Enter them again in Settings.", ex);
+        }
     }
 
     public Uri? GetProxy(Uri destination) => Current().ProxyFor(destination);
@@ -108,7 +128,7 @@ public sealed class ProxyFailureHandler(OutboundProxy proxy) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var rules = proxy.Current();
+        var rules = await proxy.CurrentAsync(cancellationToken);
         var through = request.RequestUri is { } uri ? rules.ProxyFor(uri) : null;
         HttpResponseMessage response;
         try

@@ -136,13 +136,19 @@ public sealed partial class DeviceSignIns(
         var stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
         // Note: the bound of the whole sign-in: the codes' lifetime (at most DeviceCodeGrant.MaxLifetime) and one poll's deadline.
         stop.CancelAfter(TimeSpan.FromSeconds(authorization.ExpiresIn) + TimeSpan.FromMinutes(2));
-        var replaced = _signIns.TryGetValue(source, out var previous);
-        _signIns[source] = (signIn, stop);
-        if (replaced && previous.SignIn.Status == DeviceSignInStatus.Pending)
+        // Note: replaced atomically, and the entry actually replaced is the one stopped, so two starts at once (a double
+        // click, web and console) never leave a poller running unseen.
+        (DeviceSignIn SignIn, CancellationTokenSource Stop)? previous = null;
+        _signIns.AddOrUpdate(source, _ => (signIn, stop), (_, old) =>
+        {
+            previous = old;
+            return (signIn, stop);
+        });
+        if (previous is { } replaced && replaced.SignIn.Status == DeviceSignInStatus.Pending)
         {
             try
             {
-                previous.Stop.Cancel();
+                replaced.Stop.Cancel();
             }
             catch (ObjectDisposedException)
             {

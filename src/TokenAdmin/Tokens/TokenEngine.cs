@@ -162,6 +162,15 @@ public sealed partial class TokenEngine(
                 return new TokenOperationResult(false, $"{waiting.Code}: {waiting.Description}", waiting);
             }
 
+            if (mode is Mode.DevicePoll or Mode.DeviceEnded && answer.Response is null && answer.Failure is { } refused)
+            {
+                // Note: a device sign-in that ends without tokens (declined, expired, refused) is recorded like a refusal
+                // sent to the authorization callback: the last error and the audit, but no failure count, backoff or
+                // alert, because the tokens the source holds (if any) still work.
+                await writer.RecordAuthorizationRefusalAsync(definition, refused.Code, refused.Description, cancellationToken);
+                return new TokenOperationResult(false, $"{refused.Code}: {refused.Description}", refused);
+            }
+
             var spent = grantType == "refresh_token";
             var drop = storedRefreshTokenDead;
             if (spent && answer.Response is null && answer.Failure!.RefreshTokenDead && definition.CanStartAfresh)
