@@ -157,6 +157,39 @@ public sealed class DeviceCodeFlowTests : AccountTestBase
         Assert.Equal(polls, DevicePolls); // polling stopped
     }
 
+    [Theory]
+    [InlineData(TokenSourceKind.TokenConfig)]
+    [InlineData(TokenSourceKind.FunctionalAccount)]
+    public async Task DeviceCode_NewSignInDeclined_OnASourceThatWorks_CountsNoFailure_RaisesNoAlert_TokensKeepWorking(TokenSourceKind kind)
+    {
+        var source = await SourceAsync(kind);
+        var (first, _) = await StartAsync(source);
+        Assert.NotNull(first);
+        Assert.Equal(HttpStatusCode.Redirect, await Idp.AnswerUserCodeAsync(first.UserCode, "alice", "alice-password-1", approve: true));
+        await first.Finished.WaitAsync(Bound);
+        Assert.True(first.Status == DeviceSignInStatus.Succeeded, first.Message);
+        var working = await SourceStateAsync(source);
+
+        // An admin starts a new sign-in on the working source, and the person declines it.
+        var (second, message) = await StartAsync(source);
+        Assert.True(second is not null, message);
+        Assert.Equal(HttpStatusCode.Redirect, await Idp.AnswerUserCodeAsync(second.UserCode, "alice", "alice-password-1", approve: false));
+        await second.Finished.WaitAsync(Bound);
+        Assert.Equal(DeviceSignInStatus.Failed, second.Status);
+
+        var state = await SourceStateAsync(source);
+        Assert.Equal("access_denied", state!.LastErrorCode);
+        Assert.Equal(0, state.ConsecutiveFailures);
+        Assert.Null(state.AlertCondition);
+        Assert.Equal(working!.AccessTokenProtected, state.AccessTokenProtected);
+        Assert.Equal(working.RefreshTokenProtected, state.RefreshTokenProtected);
+        Assert.Equal(0, await App.WithDbAsync(db => db.AlertEvents.CountAsync(e => e.SourceId == source.Id && e.SourceKind == source.Kind.ToString())));
+        // The stored refresh token still renews at once (no backoff after the declined sign-in).
+        using var scope = App.Services.CreateScope();
+        var renewed = await scope.ServiceProvider.GetRequiredService<TokenEngine>().RenewAsync(source, "test", default);
+        Assert.True(renewed.Succeeded, renewed.Message);
+    }
+
     [Fact]
     public async Task DeviceCode_StartAgain_ReplacesTheRunningSignIn_AndStartsAfreshAfterOneEnded()
     {
