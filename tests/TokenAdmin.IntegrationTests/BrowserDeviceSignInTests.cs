@@ -42,7 +42,7 @@ public sealed class BrowserDeviceSignInTests
         await page.GetByLabel("Client secret", new() { Exact = true }).FillAsync("tv-secret");
         await page.GetByLabel("Scope", new() { Exact = true }).FillAsync("openid offline_access mail");
         await page.GetByLabel("Token endpoint", new() { Exact = true }).FillAsync(idp.TokenEndpoint);
-        await page.GetByLabel("Device authorization endpoint (device code flow)").FillAsync(idp.DeviceAuthorizationEndpoint);
+        await page.GetByLabel("Device authorization endpoint", new() { Exact = true }).FillAsync(idp.DeviceAuthorizationEndpoint);
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page.GetByText("Token config 'tv-mailbox' was added.")).ToBeVisibleAsync();
 
