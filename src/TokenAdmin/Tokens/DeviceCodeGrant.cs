@@ -53,17 +53,9 @@ public static class DeviceCodeGrant
             return (null, new TokenFailure(TokenFailureKind.Unavailable, "invalid_response", $"{what}'s answer is larger than 1 MiB; TokenAdmin reads no more from a provider."));
         }
 
-        JsonElement json = default;
-        var isJson = false;
-        try
-        {
-            using var parsed = JsonDocument.Parse(body);
-            json = parsed.RootElement.Clone();
-            isJson = json.ValueKind == JsonValueKind.Object;
-        }
-        catch (JsonException)
-        {
-        }
+        var answer = TokenEndpointClient.JsonObject(body);
+        var isJson = answer is not null;
+        var json = answer.GetValueOrDefault();
 
         if (isJson && TokenEndpointClient.String(json, "error") is { } error)
         {

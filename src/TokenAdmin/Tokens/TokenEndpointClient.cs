@@ -153,17 +153,9 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
 
         var retryAfter = response.Headers.RetryAfter?.Delta
             ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-        JsonElement json = default;
-        var isJson = false;
-        try
-        {
-            using var parsed = JsonDocument.Parse(body);
-            json = parsed.RootElement.Clone();
-            isJson = json.ValueKind == JsonValueKind.Object;
-        }
-        catch (JsonException)
-        {
-        }
+        var answer = JsonObject(body);
+        var isJson = answer is not null;
+        var json = answer.GetValueOrDefault();
 
         if (isJson && String(json, "error") is { } error)
         {
@@ -222,6 +214,20 @@ public sealed class TokenEndpointClient(IHttpClientFactory httpClients, Microsof
     }
 
     internal static bool IsVisibleAscii(string? token) => token is null || !token.AsSpan().ContainsAnyExceptInRange('\x21', '\x7E');
+
+    /// <summary>A provider's answer as a JSON object (detached from the parser), or null when it is not one.</summary>
+    internal static JsonElement? JsonObject(string body)
+    {
+        try
+        {
+            using var parsed = JsonDocument.Parse(body);
+            return parsed.RootElement.ValueKind == JsonValueKind.Object ? parsed.RootElement.Clone() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     internal static string? String(JsonElement json, string name) =>
         json.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;

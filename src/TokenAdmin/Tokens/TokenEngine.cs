@@ -66,13 +66,11 @@ public sealed partial class TokenEngine(
         string? deviceCode = null, TokenFailure? ended = null)
     {
         var kind = kinds[source.Kind];
-        if (!await kind.ExistsAsync(db, source.Id, cancellationToken))
-        {
-            return new TokenOperationResult(false, $"This {kind.Noun} no longer exists.");
-        }
 
         // Note: the lease comes first and the row is read once, under it: the refresh token read is the one to spend.
-        // The row is created with the lease held when the source has none yet, so even its first token is got once.
+        // The row is created with the lease held when the source has none yet, so even its first token is got once;
+        // whether the source still exists is asked only then (a deleted source's row is gone with it), and otherwise
+        // by the read under the lease.
         var lease = TokenRowLease.NewOwner(time);
         var take = await TokenRowLease.TakeAsync(db, writes, time, kind.StateRow(source.Id), lease, (owner, until) =>
         {
@@ -80,7 +78,12 @@ public sealed partial class TokenEngine(
             created.LeaseOwner = owner;
             created.LeaseUntil = until;
             return created;
-        }, cancellationToken, logger: logger);
+        }, cancellationToken, logger: logger, ownerExists: ct => kind.ExistsAsync(db, source.Id, ct));
+        if (take.Outcome == TokenRowLease.Outcome.NoRow)
+        {
+            return new TokenOperationResult(false, $"This {kind.Noun} no longer exists.");
+        }
+
         var leased = take.Taken;
         var released = false;
         try

@@ -47,9 +47,14 @@ internal static partial class TokenRowLease
     /// one process only; when null, a missing row is <see cref="Outcome.NoRow"/>.
     /// </param>
     /// <param name="wait">How long to wait for a live holder before answering busy (<see cref="BusyWait"/> when null; zero answers at once).</param>
+    /// <param name="ownerExists">
+    /// Asked before a missing row is created: false (the source is gone) answers <see cref="Outcome.NoRow"/>. Asked only
+    /// then, so the usual take (the row exists) costs one statement.
+    /// </param>
     public static async Task<Take> TakeAsync(
         TokenAdminDb db, DatabaseWriteGate writes, TimeProvider time, Expression<Func<TokenState, bool>> row, string lease,
-        Func<string, DateTime, TokenState>? createRow, CancellationToken cancellationToken, TimeSpan? wait = null, ILogger? logger = null)
+        Func<string, DateTime, TokenState>? createRow, CancellationToken cancellationToken, TimeSpan? wait = null, ILogger? logger = null,
+        Func<CancellationToken, Task<bool>>? ownerExists = null)
     {
         var deadline = time.GetUtcNow() + (wait ?? BusyWait);
         var pause = TimeSpan.FromMilliseconds(20);
@@ -70,7 +75,7 @@ internal static partial class TokenRowLease
                 var current = await db.TokenStates.Where(row).Select(s => new { s.LeaseOwner, s.LeaseUntil }).SingleOrDefaultAsync(cancellationToken);
                 if (current is null)
                 {
-                    if (createRow is null)
+                    if (createRow is null || (ownerExists is not null && !await ownerExists(cancellationToken)))
                     {
                         return new Take(Outcome.NoRow);
                     }
