@@ -5,6 +5,17 @@ namespace TokenAdmin.Alerts;
 
 public enum AlertChannelKind { Email = 1, Webhook = 2 }
 
+/// <summary>Whether a channel gets a daily digest, and whether it still gets each alert at once.</summary>
+public enum AlertDigestMode
+{
+    /// <summary>Each alert at once, no digest (the default).</summary>
+    Off = 0,
+    /// <summary>Each alert at once, and a digest once a day.</summary>
+    WithAlerts = 1,
+    /// <summary>Only the digest once a day; no alert at once.</summary>
+    DigestOnly = 2,
+}
+
 /// <summary>Where alerts go: mail to addresses through the SMTP sending settings, or a signed webhook.</summary>
 public sealed class AlertChannel
 {
@@ -20,6 +31,10 @@ public sealed class AlertChannel
     /// <summary>The source names sent (comma-separated, case-insensitive); empty: all.</summary>
     public string Sources { get; set; } = "";
     public bool Enabled { get; set; } = true;
+    /// <summary>Whether this channel gets a daily digest (<see cref="AlertTypes.DailyDigest"/>) and still each alert at once.</summary>
+    public AlertDigestMode DigestMode { get; set; }
+    /// <summary>The time of day (UTC) the daily digest is sent at, covering the 24 hours before it.</summary>
+    public TimeOnly DigestAt { get; set; } = new(8, 0);
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -32,6 +47,10 @@ public sealed class AlertChannel
 
     /// <summary>Whether an alert of <paramref name="type"/> about <paramref name="sourceName"/> goes to this channel.</summary>
     public bool Accepts(string type, string sourceName) =>
+        DigestMode != AlertDigestMode.DigestOnly && Matches(type, sourceName);
+
+    /// <summary>Whether the filter (event types, sources) lets <paramref name="type"/> about <paramref name="sourceName"/> through, digest or not.</summary>
+    public bool Matches(string type, string sourceName) =>
         (EventTypes.Length == 0 || EventTypeList.Contains(type, StringComparer.Ordinal))
         && (Sources.Length == 0 || SourceList.Contains(sourceName, StringComparer.OrdinalIgnoreCase));
 }

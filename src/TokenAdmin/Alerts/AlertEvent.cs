@@ -23,6 +23,8 @@ public sealed class AlertEvent
     public required string Message { get; set; }
     /// <summary>The path (below the public base URL) of the page that fixes it, e.g. /Tokens/Details/4.</summary>
     public string? Link { get; set; }
+    /// <summary>A daily digest's content (JSON, see <c>Alerts.Channels.AlertDigestContent</c>); null for other alerts.</summary>
+    public string? Details { get; set; }
     public DateTime CreatedAt { get; set; }
     /// <summary>Set once its deliveries (one per matching channel) are written; null while it waits for that.</summary>
     public DateTime? DispatchedAt { get; set; }
@@ -67,6 +69,8 @@ public static class AlertTypes
     public const string UpdaterStalled = "updater.stalled";
     public const string UpdaterRecovered = "updater.recovered";
     public const string Test = "test";
+    /// <summary>A channel's daily digest: the alerts of the last 24 hours, what is unresolved now, failed deliveries. Not a filter choice.</summary>
+    public const string DailyDigest = "digest.daily";
 
     public static IReadOnlyList<string> All { get; } =
         [SourceFailing, SourceDead, SourceRecovered, RefreshTokenExpiring, CredentialExpiring, MailFetchFailing, MailFetchRecovered, WebServiceFailing, WebServiceRecovered, UpdaterStalled, UpdaterRecovered];
@@ -85,6 +89,7 @@ public static class AlertTypes
         UpdaterStalled => "Token store updater stalled",
         UpdaterRecovered => "Token store updater running again",
         Test => "Test",
+        DailyDigest => "Daily digest",
         _ => type,
     };
 }

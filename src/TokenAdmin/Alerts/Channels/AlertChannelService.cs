@@ -19,6 +19,10 @@ public sealed class AlertChannelInput
     public List<string> EventTypes { get; set; } = [];
     public string? Sources { get; set; }
     public bool Enabled { get; set; } = true;
+    /// <summary>Off, each alert at once plus a daily digest, or the digest only.</summary>
+    public AlertDigestMode DigestMode { get; set; } = AlertDigestMode.Off;
+    /// <summary>The digest's time of day, UTC, as HH:MM (24-hour).</summary>
+    public string? DigestAt { get; set; } = "08:00";
 
     public static AlertChannelInput From(AlertChannel c) => new()
     {
@@ -28,6 +32,8 @@ public sealed class AlertChannelInput
         EventTypes = [.. c.EventTypeList],
         Sources = c.Sources,
         Enabled = c.Enabled,
+        DigestMode = c.DigestMode,
+        DigestAt = c.DigestAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
     };
 }
 
@@ -265,6 +271,16 @@ public sealed class AlertChannelService(TokenAdminDb db, ISecretProtector protec
             errors[nameof(input.EventTypes)] = $"'{unknown}' is not an alert type.";
         }
 
+        if (!Enum.IsDefined(input.DigestMode))
+        {
+            errors[nameof(input.DigestMode)] = "Choose off, alerts and a daily digest, or the daily digest only.";
+        }
+
+        if (ParseDigestAt(input.DigestAt) is null && (input.DigestMode != AlertDigestMode.Off || !string.IsNullOrWhiteSpace(input.DigestAt)))
+        {
+            errors[nameof(input.DigestAt)] = $"Digest time (UTC): '{input.DigestAt?.Trim()}' is not a time of day. Enter it as HH:MM, 24-hour, in UTC (for example 08:00 or 17:30).";
+        }
+
         if ((input.Sources?.Length ?? 0) > 2000)
         {
             errors[nameof(input.Sources)] = "The source names are longer than 2000 characters.";
@@ -290,10 +306,29 @@ public sealed class AlertChannelService(TokenAdminDb db, ISecretProtector protec
         channel.EventTypes = string.Join(' ', input.EventTypes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         channel.Sources = string.Join(", ", (input.Sources ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         channel.Enabled = input.Enabled;
+        channel.DigestMode = input.DigestMode;
+        channel.DigestAt = ParseDigestAt(input.DigestAt) ?? channel.DigestAt;
         channel.ChangedAt = now;
         channel.ChangedBy = actor;
     }
 
     private static string Describe(AlertChannel c) =>
-        $"{c.Kind} {c.Target}; events: {(c.EventTypes.Length == 0 ? "all" : c.EventTypes)}; sources: {(c.Sources.Length == 0 ? "all" : c.Sources)}; {(c.Enabled ? "enabled" : "disabled")}";
+        $"{c.Kind} {c.Target}; events: {(c.EventTypes.Length == 0 ? "all" : c.EventTypes)}; sources: {(c.Sources.Length == 0 ? "all" : c.Sources)}; {DescribeDigest(c)}; {(c.Enabled ? "enabled" : "disabled")}";
+
+    /// <summary>The channel's digest setting in words: "no digest", "alerts + daily digest at 08:00 UTC", "daily digest only at 08:00 UTC".</summary>
+    public static string DescribeDigest(AlertChannel c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        var at = c.DigestAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        return c.DigestMode switch
+        {
+            AlertDigestMode.WithAlerts => $"alerts + daily digest at {at} UTC",
+            AlertDigestMode.DigestOnly => $"daily digest only at {at} UTC",
+            _ => "no digest",
+        };
+    }
+
+    /// <summary>"HH:MM" (or "H:MM", 24-hour) as a time of day; null when it is not one.</summary>
+    public static TimeOnly? ParseDigestAt(string? value) =>
+        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at) ? at : null;
 }

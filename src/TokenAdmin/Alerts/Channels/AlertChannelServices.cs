@@ -14,6 +14,7 @@ public static class AlertChannelServices
         services.AddScoped<AlertSender>();
         services.AddScoped<AlertChannelService>();
         services.AddScoped<AlertScanner>();
+        services.AddScoped<AlertDigest>();
         services.AddSingleton<AlertDispatcher>();
         return services;
     }

@@ -124,6 +124,7 @@ public sealed partial class AlertDispatcher(
             _nextScan = time.GetUtcNow() + outbox.Options.ScanInterval;
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<AlertScanner>().ScanAsync(cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<AlertDigest>().RaiseDueAsync(cancellationToken);
         }
 
         var fannedOut = await FanOutAsync(cancellationToken);

@@ -75,8 +75,84 @@ public sealed class AlertSender(IMailSender mail, IHttpClientFactory httpClients
             message = alert.Message,
             link = Link(alert, publicBaseUrl),
             createdAt = alert.CreatedAt,
+            digest = AlertDigestContent.FromJson(alert.Details) is { } d ? DigestBody(d, publicBaseUrl) : null,
         }, Json);
     }
+
+    /// <summary>A digest in the webhook body: its period, the alerts by type, what is unresolved now and the failed deliveries, links absolute.</summary>
+    private static object DigestBody(AlertDigestContent d, string publicBaseUrl) => new
+    {
+        from = d.From,
+        to = d.To,
+        quiet = d.Quiet,
+        events = d.Events.Select(g => new
+        {
+            type = g.Type,
+            description = g.Description,
+            count = g.Count,
+            sources = g.Sources.Select(s => new { kind = s.Kind, name = s.Name, state = s.State, link = Absolute(s.Link, publicBaseUrl) }),
+        }),
+        unresolved = d.Unresolved.Select(u => new { kind = u.Kind, name = u.Name, state = u.State, message = u.Message, link = Absolute(u.Link, publicBaseUrl) }),
+        failedDeliveries = d.FailedDeliveries.Select(f => new { channel = f.Channel, type = f.Type, source = f.Source, raisedAt = f.RaisedAt, error = f.Error }),
+    };
+
+    /// <summary>A digest mail's text: the summary, then each section with names and links.</summary>
+    public static string DigestText(AlertDigestContent d, string publicBaseUrl, string channelName, string eventId)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        var text = new StringBuilder().AppendLine(d.Summary()).AppendLine();
+        if (d.Unresolved.Count > 0)
+        {
+            text.AppendLine("Unresolved now:");
+            foreach (var u in d.Unresolved)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"- {u.Name} ({u.Kind}): {u.State}").AppendLine();
+                if (u.Message is not null)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"  {u.Message}").AppendLine();
+                }
+
+                if (Absolute(u.Link, publicBaseUrl) is { } link)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"  Fix it here: {link}").AppendLine();
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        if (d.Events.Count > 0)
+        {
+            text.AppendLine("Alerts raised in these 24 hours:");
+            foreach (var g in d.Events)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"- {g.Description} ({g.Type}): {g.Count}").AppendLine();
+                foreach (var s in g.Sources)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"  - {s.Name} ({s.Kind}){(Absolute(s.Link, publicBaseUrl) is { } link ? ": " + link : "")}").AppendLine();
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        if (d.FailedDeliveries.Count > 0)
+        {
+            text.AppendLine("Alert deliveries that failed:");
+            foreach (var f in d.FailedDeliveries)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"- {AlertTypes.Describe(f.Type)} about {f.Source} (raised {f.RaisedAt:yyyy-MM-dd HH:mm} UTC) to channel '{f.Channel}': {f.Error}").AppendLine();
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"  Alert history: {publicBaseUrl.TrimEnd('/')}/Alerts/History").AppendLine().AppendLine();
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"Dashboard: {publicBaseUrl.TrimEnd('/')}/").AppendLine().AppendLine();
+        text.Append(CultureInfo.InvariantCulture, $"Daily digest {eventId}, sent by TokenAdmin through the alert channel '{channelName}'.").AppendLine();
+        return text.ToString();
+    }
+
+    private static string? Absolute(string? path, string publicBaseUrl) => path is null ? null : publicBaseUrl.TrimEnd('/') + path;
 
     /// <summary>"sha256=" + the hex HMAC-SHA256 of timestamp + "." + body under the channel's secret.</summary>
     public static string Signature(string secret, string timestamp, string body)
@@ -96,8 +172,16 @@ public sealed class AlertSender(IMailSender mail, IHttpClientFactory httpClients
             message.To.Add(MailboxAddress.Parse(address));
         }
 
-        message.Subject = $"[TokenAdmin] {AlertTypes.Describe(alert.Type)}: {alert.SourceName}";
         message.Headers.Add("X-TokenAdmin-Event", alert.EventId);
+        if (AlertDigestContent.FromJson(alert.Details) is { } digest)
+        {
+            message.Subject = $"[TokenAdmin] Daily digest {digest.To:yyyy-MM-dd}: {(digest.Quiet ? "all good" : $"{digest.Events.Sum(e => e.Count)} alert(s), {digest.Unresolved.Count} unresolved")}";
+            message.Body = new TextPart("plain") { Text = DigestText(digest, publicBaseUrl, channel.Name, alert.EventId) };
+            await mail.SendAsync(message, cancellationToken);
+            return AlertSendResult.Ok;
+        }
+
+        message.Subject = $"[TokenAdmin] {AlertTypes.Describe(alert.Type)}: {alert.SourceName}";
         var link = Link(alert, publicBaseUrl);
         var text = new StringBuilder()
             .AppendLine(alert.Message)
