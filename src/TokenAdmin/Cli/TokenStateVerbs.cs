@@ -8,7 +8,7 @@ using TokenAdmin.Tokens;
 
 namespace TokenAdmin.Cli;
 
-/// <summary>Console verbs that read and renew tokens: list, auth-url, refresh, request, device.</summary>
+/// <summary>Console verbs that read and renew tokens: list, auth-url, refresh, request, device, diagnose.</summary>
 internal static class TokenStateVerbs
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -57,32 +57,21 @@ internal static class TokenStateVerbs
             Symbols = [Name, FunctionalAccount],
             Examples = ["TokenAdmin tokens device 'Support mailbox'", "TokenAdmin tokens device 'Mail robot' --functional-account"],
         },
+        new(["tokens", "diagnose"], "Decodes the current access token of a token config or functional account and explains it.",
+            "Prints the token's audience, tenant, app, roles or scp, user and expiry in words, what Exchange Online or Gmail will likely " +
+            "answer to it, and what uses the source. Claims only: never the token; the signature is not verified. Exit code 1 when " +
+            "no access token is held.", DiagnoseAsync)
+        {
+            Symbols = [Name, FunctionalAccount],
+            Examples = ["TokenAdmin tokens diagnose 'Support mailbox'", "TokenAdmin tokens diagnose 'Mail robot' --functional-account"],
+        },
     ];
 
     private static async Task<int> DeviceAsync(CliContext context, CancellationToken cancellationToken)
     {
-        TokenSource source;
-        var name = context.Get(Name);
-        if (context.Get(FunctionalAccount))
+        if (await SourceAsync(context, cancellationToken) is not { } source)
         {
-            var db = context.Services.GetRequiredService<TokenAdminDb>();
-            var id = await db.FunctionalAccounts.AsNoTracking().Where(a => a.Name == name).Select(a => (int?)a.Id).SingleOrDefaultAsync(cancellationToken);
-            if (id is null)
-            {
-                context.Stderr.WriteLine($"There is no functional account named '{name}'.");
-                return CliApp.Refused;
-            }
-
-            source = TokenSource.Account(id.Value);
-        }
-        else
-        {
-            if (await FindAsync(context, cancellationToken) is not { } config)
-            {
-                return CliApp.Refused;
-            }
-
-            source = TokenSource.Config(config.Id);
+            return CliApp.Refused;
         }
 
         var (signIn, message) = await context.Services.GetRequiredService<DeviceSignIns>().StartAsync(source, "console", cancellationToken);
@@ -104,6 +93,74 @@ internal static class TokenStateVerbs
         await signIn.Finished.WaitAsync(cancellationToken);
         (signIn.Status == DeviceSignInStatus.Succeeded ? context.Stdout : context.Stderr).WriteLine(signIn.Message);
         return signIn.Status == DeviceSignInStatus.Succeeded ? CliApp.Ok : CliApp.Refused;
+    }
+
+    /// <summary>The source NAME names: a token config, or with --functional-account a functional account; null (said why) when none.</summary>
+    private static async Task<TokenSource?> SourceAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        var name = context.Get(Name);
+        if (context.Get(FunctionalAccount))
+        {
+            var db = context.Services.GetRequiredService<TokenAdminDb>();
+            var id = await db.FunctionalAccounts.AsNoTracking().Where(a => a.Name == name).Select(a => (int?)a.Id).SingleOrDefaultAsync(cancellationToken);
+            if (id is null)
+            {
+                context.Stderr.WriteLine($"There is no functional account named '{name}'.");
+                return null;
+            }
+
+            return TokenSource.Account(id.Value);
+        }
+
+        return await FindAsync(context, cancellationToken) is { } config ? TokenSource.Config(config.Id) : null;
+    }
+
+    private static async Task<int> DiagnoseAsync(CliContext context, CancellationToken cancellationToken)
+    {
+        if (await SourceAsync(context, cancellationToken) is not { } source)
+        {
+            return CliApp.Refused;
+        }
+
+        SourceDiagnosis? result;
+        try
+        {
+            result = await context.Services.GetRequiredService<TokenDiagnostics>().DiagnoseAsync(source, cancellationToken);
+        }
+        catch (TokenSourceUnreadableException ex)
+        {
+            context.Stderr.WriteLine(ex.Message);
+            return CliApp.Refused;
+        }
+
+        if (result is null)
+        {
+            context.Stderr.WriteLine($"'{context.Get(Name)}' no longer exists.");
+            return CliApp.Refused;
+        }
+
+        var d = result.Diagnosis;
+        var output = context.Stdout;
+        output.WriteLine($"Diagnosis of the access token of {result.Noun} '{result.Name}' (claims only; the signature is not verified):");
+        output.WriteLine(d.Summary);
+        foreach (var fact in d.Facts)
+        {
+            output.WriteLine($"  {fact.Label}: {fact.Value}");
+            output.WriteLine($"      {fact.Meaning}");
+        }
+
+        if (d.MailServers.Count > 0)
+        {
+            output.WriteLine("What a mail server will likely say:");
+            foreach (var server in d.MailServers)
+            {
+                var word = server.Verdict switch { MailVerdict.LikelyAccepted => "likely accepted", MailVerdict.Refused => "refused", _ => "cannot tell" };
+                output.WriteLine($"  {server.Server}: {word}. {server.Reason}");
+            }
+        }
+
+        output.WriteLine(result.UsedBy.Count == 0 ? "Used by: nothing." : $"Used by: {string.Join("; ", result.UsedBy)}.");
+        return d.Format == TokenFormat.None ? CliApp.Refused : CliApp.Ok;
     }
 
     private static async Task<int> ListAsync(CliContext context, CancellationToken cancellationToken)

@@ -27,6 +27,7 @@ public static class TokenServices
         services.AddScoped<TokenStateWriter>();
         services.AddScoped<TokenEngine>();
         services.AddScoped<AuthorizationFlow>();
+        services.AddScoped<TokenDiagnostics>();
         services.AddOptions<DeviceFlowOptions>().Bind(configuration.GetSection(DeviceFlowOptions.Section));
         services.AddSingleton<DeviceSignIns>();
         return services;

@@ -23,10 +23,11 @@ public static class TokenTemplates
     public const string GoogleServiceAccount = "GoogleServiceAccount";
     public const string MicrosoftExchangeOnline = "MicrosoftExchangeOnline";
     public const string Microsoft365ClientCredentials = "Microsoft365ClientCredentials";
+    public const string MicrosoftExchangeOnlineAppOnly = "MicrosoftExchangeOnlineAppOnly";
     public const string Oidc = "Oidc";
     public const string Custom = "Custom";
 
-    private static readonly string[] Order = [GoogleMail, GoogleServiceAccount, MicrosoftExchangeOnline, Microsoft365ClientCredentials, Oidc, Custom];
+    private static readonly string[] Order = [GoogleMail, GoogleServiceAccount, MicrosoftExchangeOnline, MicrosoftExchangeOnlineAppOnly, Microsoft365ClientCredentials, Oidc, Custom];
 
     public static IReadOnlyList<TokenTemplate> All { get; } = Load();
 

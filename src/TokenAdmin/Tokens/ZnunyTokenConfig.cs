@@ -156,7 +156,7 @@ internal static partial class ZnunyTokenConfigMapper
 
         var template = TemplateFor(config.TemplateName, flow);
         var document = TokenTemplates.Find(template)!.NewDocument();
-        var microsoft = template is TokenTemplates.MicrosoftExchangeOnline or TokenTemplates.Microsoft365ClientCredentials;
+        var microsoft = template is TokenTemplates.MicrosoftExchangeOnline or TokenTemplates.MicrosoftExchangeOnlineAppOnly or TokenTemplates.Microsoft365ClientCredentials;
         document.Name = entry.Name?.Trim() ?? "";
         document.Flow = flow;
         document.Valid = Valid(entry.ValidId, errors);

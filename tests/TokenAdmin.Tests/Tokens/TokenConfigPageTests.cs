@@ -373,6 +373,37 @@ public sealed class TemplateAuthorizationUrlTests : TokenTestBase
     }
 
     [Fact]
+    public async Task ExchangeOnlineAppOnlyTemplate_ClientCredentialsForOutlook_TakesACertificateOrASecret()
+    {
+        var form = await Browser.GetStringAsync("/tokens/add?template=MicrosoftExchangeOnlineAppOnly");
+        Assert.Contains("value=\"https://outlook.office365.com/.default\"", form, StringComparison.Ordinal);
+        Assert.Contains("value=\"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token\"", form, StringComparison.Ordinal);
+        var template = TokenTemplates.Find(TokenTemplates.MicrosoftExchangeOnlineAppOnly)!;
+        Assert.Equal((TokenFlows.ClientCredentials, ClientAuthentications.Automatic), (template.Config.Flow, template.Config.ClientAuthentication));
+
+        TokenConfigDocument Document(string name)
+        {
+            var document = template.NewDocument();
+            document.Name = name;
+            document.ClientId = "client-123";
+            document.Tenant = "contoso.example";
+            return document;
+        }
+
+        using var scope = App.Services.CreateScope();
+        var service = scope.ServiceProvider.GetRequiredService<TokenConfigService>();
+        var neither = await service.CreateAsync(Document("nothing"), new TokenConfigSecrets(), "test", default);
+        var withSecret = await service.CreateAsync(Document("with-secret"), new TokenConfigSecrets("secret"), "test", default);
+        var withCertificate = await service.CreateAsync(Document("with-certificate"),
+            new TokenConfigSecrets { Certificate = new ClientCertificateUpload(ClientCertificateFiles.Pem(ClientCertificateFiles.Rsa("CN=exchange-app")), null) }, "test", default);
+
+        Assert.Contains("or a client certificate with private_key_jwt", neither.Errors["clientSecret"], StringComparison.Ordinal);
+        Assert.True(withSecret.Succeeded, string.Join("; ", withSecret.Errors.Values));
+        Assert.True(withCertificate.Succeeded, string.Join("; ", withCertificate.Errors.Values));
+        Assert.Equal(TokenTemplates.MicrosoftExchangeOnlineAppOnly, withCertificate.Config!.Template);
+    }
+
+    [Fact]
     public async Task Oidc_WithUnreachableDiscovery_SaysWhy()
     {
         var document = TokenTemplates.Find(TokenTemplates.Oidc)!.NewDocument();
