@@ -63,6 +63,41 @@ public sealed class TokenConfigService(
             return new TokenConfigSaveResult(errors);
         }
 
+        var config = AddChecked(document, secrets, certificate, serviceAccountKey, actor);
+        await db.SaveChangesAsync(cancellationToken);
+        events.Changed(config.Id);
+        return new TokenConfigSaveResult([], config);
+    }
+
+    /// <summary>
+    /// Saves a checked document (<see cref="PrepareAsync"/> found nothing) into the context, as a new config
+    /// (<paramref name="current"/> null) or over <paramref name="current"/>, tracked; the caller saves the context and
+    /// announces the change (<see cref="Announce"/>). The import writes many this way, in batches.
+    /// </summary>
+    internal TokenConfig ApplyChecked(TokenConfig? current, TokenConfigDocument document, TokenConfigSecrets secrets, string actor)
+    {
+        var certificate = ReadCertificate(secrets, out _);
+        var serviceAccountKey = ReadServiceAccountKey(secrets, out _);
+        if (current is null)
+        {
+            return AddChecked(document, secrets, certificate, serviceAccountKey, actor);
+        }
+
+        UpdateChecked(current, document, secrets, certificate, serviceAccountKey, actor);
+        return current;
+    }
+
+    /// <summary>Tells the refresh schedule and the banners that these configs changed (after they were saved).</summary>
+    internal void Announce(IEnumerable<int> tokenConfigIds)
+    {
+        foreach (var id in tokenConfigIds)
+        {
+            events.Changed(id);
+        }
+    }
+
+    private TokenConfig AddChecked(TokenConfigDocument document, TokenConfigSecrets secrets, ClientCertificate? certificate, ServiceAccountKey? serviceAccountKey, string actor)
+    {
         var now = time.GetUtcNow().UtcDateTime;
         var config = new TokenConfig
         {
@@ -84,9 +119,7 @@ public sealed class TokenConfigService(
         ApplyServiceAccountKey(config, secrets, serviceAccountKey);
         db.TokenConfigs.Add(config);
         AuditLog.Add(db, time, actor, "token-config.created", config.Name, $"template {config.Template}, flow {config.Flow}");
-        await db.SaveChangesAsync(cancellationToken);
-        events.Changed(config.Id);
-        return new TokenConfigSaveResult([], config);
+        return config;
     }
 
     /// <summary>Changes a config. <paramref name="version"/> is the one the admin edited; a newer one is a conflict, not a lost update.</summary>
@@ -124,6 +157,22 @@ public sealed class TokenConfigService(
             return new TokenConfigSaveResult(errors);
         }
 
+        UpdateChecked(config, document, secrets, certificate, serviceAccountKey, actor);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return TokenConfigSaveResult.Fail("", "Someone changed this token config at the same moment. Reload it and make your change again.");
+        }
+
+        events.Changed(config.Id);
+        return new TokenConfigSaveResult([], config);
+    }
+
+    private void UpdateChecked(TokenConfig config, TokenConfigDocument document, TokenConfigSecrets secrets, ClientCertificate? certificate, ServiceAccountKey? serviceAccountKey, string actor)
+    {
         var before = TokenConfigYaml.Parse(config.Yaml);
         config.Name = document.Name;
         config.NormalizedName = TokenConfig.Normalize(document.Name);
@@ -144,17 +193,6 @@ public sealed class TokenConfigService(
         }
 
         AuditLog.Add(db, time, actor, "token-config.updated", config.Name, Describe(before, document, secrets));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return TokenConfigSaveResult.Fail("", "Someone changed this token config at the same moment. Reload it and make your change again.");
-        }
-
-        events.Changed(config.Id);
-        return new TokenConfigSaveResult([], config);
     }
 
     /// <summary>What still uses the config (mail accounts, web services): shown on its delete page before the button.</summary>
@@ -202,7 +240,7 @@ public sealed class TokenConfigService(
     /// <summary>Normalizes and validates; for the OIDC template reads issuer and endpoints from discovery.</summary>
     internal async Task<Dictionary<string, string>> PrepareAsync(
         TokenConfigDocument document, bool hasClientSecret, bool hasPassword, int? existingId, CancellationToken cancellationToken,
-        bool hasCertificate = false, string? certificateKeyType = null, bool hasServiceAccountKey = false)
+        bool hasCertificate = false, string? certificateKeyType = null, bool hasServiceAccountKey = false, Func<string, bool>? nameTaken = null)
     {
         document.Name = document.Name?.Trim() ?? "";
         document.ClientId = document.ClientId?.Trim() ?? "";
@@ -247,7 +285,10 @@ public sealed class TokenConfigService(
         }
 
         var normalized = TokenConfig.Normalize(document.Name);
-        if (!errors.ContainsKey("name") && await db.TokenConfigs.AnyAsync(c => c.NormalizedName == normalized && c.Id != existingId, cancellationToken))
+        // Note: an import passes nameTaken, answered from the names it loaded once, instead of one query per entry.
+        if (!errors.ContainsKey("name") && (nameTaken is not null
+                ? nameTaken(normalized)
+                : await db.TokenConfigs.AnyAsync(c => c.NormalizedName == normalized && c.Id != existingId, cancellationToken)))
         {
             errors["name"] = $"A token config named '{document.Name}' already exists.";
         }

@@ -48,6 +48,9 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
     public const int MaxRequestBytes = MaxFileBytes + 64 * 1024;
 
     public const int ExportVersion = 1;
+
+    /// <summary>Configs written per SaveChanges by an import (all in one transaction).</summary>
+    internal const int WriteBatchSize = 500;
     public const string TokenAdminFormat = "TokenAdmin export";
     public const string ZnunyFormat = "Znuny export";
 
@@ -395,8 +398,10 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
                 }
             }
 
+            // Note: names are checked against the set loaded once above (one query, not one per entry).
             var problems = await service.PrepareAsync(document, hasSecret, hasPassword, current?.Id, cancellationToken,
-                hasCertificate: certificate is not null, certificate?.KeyType, hasServiceAccountKey: serviceAccountKey is not null);
+                hasCertificate: certificate is not null, certificate?.KeyType, hasServiceAccountKey: serviceAccountKey is not null,
+                nameTaken: n => existing.TryGetValue(n, out var other) && other.Id != current?.Id);
             errors.AddRange(problems.Select(p => new TokenImportError(entry.Index, name, p.Key.Length == 0 ? p.Value : $"{p.Key}: {p.Value}")));
 
             if (current is not null && !overwrite)
@@ -430,25 +435,44 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
             protector.Protect("key ring check");
         }
 
+        // Every entry was checked above (ApplyAsync), so it is written as checked, without checking again, in batches
+        // of WriteBatchSize per SaveChanges, the context emptied after each: the change tracker stays small, so a save
+        // costs the same for the 5,000th config as for the first. One transaction around all: all or nothing.
+        var changed = new List<int>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
-            foreach (var (entry, current) in plan)
+            foreach (var batch in plan.Chunk(WriteBatchSize))
             {
-                var result = current is null
-                    ? await service.CreateAsync(entry.Document, entry.Secrets, actor, cancellationToken)
-                    : await service.UpdateAsync(current.Id, current.Version, entry.Document, entry.Secrets, actor, cancellationToken);
-                if (!result.Succeeded)
+                var ids = batch.Where(p => p.Current is not null).Select(p => p.Current!.Id).ToList();
+                var tracked = ids.Count == 0
+                    ? new Dictionary<int, TokenConfig>()
+                    : await db.TokenConfigs.Include(c => c.State).Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, cancellationToken);
+                var written = new List<(TokenConfig Config, bool Added)>();
+                foreach (var (entry, current) in batch)
                 {
-                    // Someone changed the token configs since the check; what was written so far goes back.
-                    await transaction.RollbackAsync(cancellationToken);
-                    db.ChangeTracker.Clear();
-                    return TokenImportResult.Refused(format, result.Errors
-                        .Select(e => new TokenImportError(entry.Index, entry.Document.Name, e.Key.Length == 0 ? e.Value : $"{e.Key}: {e.Value}"))
-                        .ToList());
+                    TokenConfig? target = null;
+                    if (current is not null && (!tracked.TryGetValue(current.Id, out target) || target.Version != current.Version))
+                    {
+                        // Someone changed the token configs since the check; what was written so far goes back.
+                        await transaction.RollbackAsync(cancellationToken);
+                        db.ChangeTracker.Clear();
+                        return TokenImportResult.Refused(format, [new TokenImportError(entry.Index, entry.Document.Name, target is null
+                            ? "This token config was deleted while the file was imported, so nothing was imported. Import the file again."
+                            : $"{target.ChangedBy} changed this token config at {target.ChangedAt:yyyy-MM-dd HH:mm:ss} UTC while the file was imported, so nothing was imported. Import the file again.")]);
+                    }
+
+                    written.Add((service.ApplyChecked(target, entry.Document, entry.Secrets, actor), current is null));
                 }
 
-                (current is null ? added : updated).Add(result.Config!.Name);
+                await db.SaveChangesAsync(cancellationToken);
+                foreach (var (config, isNew) in written)
+                {
+                    (isNew ? added : updated).Add(config.Name);
+                    changed.Add(config.Id);
+                }
+
+                db.ChangeTracker.Clear();
             }
 
             AuditLog.Add(db, time, actor, "token-configs.imported", source,
@@ -464,6 +488,7 @@ public sealed class TokenConfigTransfer(TokenAdminDb db, TokenConfigService serv
                 $"The database refused the import, so nothing was imported: {ex.InnerException?.Message ?? ex.Message}")]);
         }
 
+        service.Announce(changed);
         return new TokenImportResult(format, added, updated, skipped, []);
     }
 

@@ -44,6 +44,27 @@ public sealed partial class SchedulerPageTests : UpdaterTestBase
     }
 
     [Fact]
+    public async Task Page_SummarisesTheLastAndNextRunInPlainWords_AtTheTop()
+    {
+        var before = await PageAsync();
+        var next = NextRuns(before)[0];
+        var top = before[before.IndexOf("<h1>Scheduler</h1>", StringComparison.Ordinal)..before.IndexOf("Token store updater</h2>", StringComparison.Ordinal)];
+        Assert.Contains($"<strong>Token store updater:</strong> Has not run yet. Next run at {next:yyyy-MM-dd HH:mm} UTC (", top, StringComparison.Ordinal);
+
+        var startedAt = DateTime.UtcNow.AddMinutes(-12);
+        await App.Services.GetRequiredService<UpdaterRunLog>().RecordAsync(new UpdaterRunSummary(startedAt, TimeSpan.FromSeconds(3.4), "alice",
+            [new UpdaterRefresh("a", "expires soon"), new UpdaterRefresh("b", "expires soon")],
+            [new UpdaterFailure("c", "invalid_grant", "revoked")],
+            [new UpdaterSkip("d", "not due"), new UpdaterSkip("e", "not due"), new UpdaterSkip("f", "not due")]), default);
+
+        var page = await PageAsync();
+        top = page[page.IndexOf("<h1>Scheduler</h1>", StringComparison.Ordinal)..page.IndexOf("Token store updater</h2>", StringComparison.Ordinal)];
+        Assert.Contains($"<strong>Token store updater:</strong> Last ran at {startedAt:yyyy-MM-dd HH:mm} UTC (12 minutes ago), started by alice, took 3.4 s: "
+            + "1 token config could not be refreshed. Refreshed 2, failed 1, skipped 3. Next run at", top, StringComparison.Ordinal);
+        Assert.Matches(@"Next run at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \((in \d+ minutes?|within a minute)\)\.", top);
+    }
+
+    [Fact]
     public async Task Menu_LinksToTheSchedulerPage()
     {
         Assert.Contains("<li><a href=\"/Scheduler\">Scheduler</a></li>", await Browser.GetStringAsync("/"), StringComparison.Ordinal);

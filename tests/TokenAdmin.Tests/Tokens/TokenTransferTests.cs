@@ -609,6 +609,34 @@ public sealed class TokenTransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_ManyEntries_DatabaseRefusingTheLast_RollsBackTheBatchesAlreadySaved()
+    {
+        // Written in batches of TokenConfigTransfer.WriteBatchSize per save, in one transaction: a refusal in the last
+        // batch takes back the batches saved before it.
+        var count = TokenConfigTransfer.WriteBatchSize * 2 + 10;
+        var before = await SnapshotAsync(_target);
+        await _target.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(TestDatabase.IsPostgres
+            ? """
+              CREATE FUNCTION refuse_last() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'last refused'; END $$;
+              CREATE TRIGGER refuse_last BEFORE INSERT ON "TokenConfigs" FOR EACH ROW WHEN (NEW."NormalizedName" = 'bulk-last') EXECUTE FUNCTION refuse_last();
+              """
+            : "CREATE TRIGGER refuse_last BEFORE INSERT ON TokenConfigs WHEN NEW.NormalizedName = 'bulk-last' BEGIN SELECT RAISE(ABORT, 'last refused'); END;"));
+        var yaml = new System.Text.StringBuilder("tokenAdminExport: 1\ntokenConfigs:\n");
+        for (var n = 0; n < count; n++)
+        {
+            var name = n == count - 1 ? "bulk-last" : $"bulk-{n:D4}";
+            yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"- name: {name}\n  template: GoogleMail\n  clientId: c{n}\n  endpoints:\n    authorization: https://accounts.google.com/o/oauth2/v2/auth\n    token: https://oauth2.googleapis.com/token\n");
+        }
+
+        var result = await ImportAsync(_target, yaml.ToString());
+
+        Assert.Contains("The database refused the import, so nothing was imported:", Errors(result), StringComparison.Ordinal);
+        Assert.Contains("last refused", Errors(result), StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(_target));
+        Assert.Equal(0, await _target.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Target.StartsWith("bulk-"))));
+    }
+
+    [Fact]
     public async Task Import_FileOverOneMebibyte_IsRefusedUnread()
     {
         var content = new byte[TokenConfigTransfer.MaxFileBytes + 1];
