@@ -56,20 +56,38 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
         var horizon = now + alerts.Options.RefreshTokenWarning;
         var attention = new List<AttentionItem>();
 
-        // Every query below reads an index: states by standing (TokenState.Standing, kept by each save) and, for the
+        // Note: every count of the page in one statement (one round trip instead of about a dozen). A bare
+        // `db.X.Count()` here would be run as a query of its own before this one (EF Core evaluates it as a
+        // parameter); `Select(x => x.Id).Count()` keeps it a subquery of the statement. Each subquery
+        // reads an index or a small table: states by standing (TokenState.Standing, kept by each save) and, for the
         // working ones, by refresh-token expiry. Nothing scans or sorts all sources.
-        var standings = await db.TokenStates.AsNoTracking().GroupBy(s => s.Standing)
-            .Select(g => new { Standing = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        int Count(TokenStanding standing) => standings.Where(s => s.Standing == standing).Sum(s => s.Count);
-        var expiring = Count(TokenStanding.Working) == 0 ? 0 : await db.TokenStates.AsNoTracking()
-            .CountAsync(s => s.Standing == TokenStanding.Working && s.RefreshTokenExpiresAt <= horizon && s.RefreshTokenProtected != null, cancellationToken);
-        var configCount = await db.TokenConfigs.CountAsync(cancellationToken);
-        var accountCount = await db.FunctionalAccounts.CountAsync(cancellationToken);
-        var dead = Count(TokenStanding.Dead);
-        var failing = Count(TokenStanding.Failing);
+        var dayAgo = now.AddDays(-1);
+        var counts = await OneRow().Select(_ => new
+        {
+            Configs = db.TokenConfigs.Select(c => c.Id).Count(),
+            Accounts = db.FunctionalAccounts.Select(a => a.Id).Count(),
+            Dead = db.TokenStates.Count(s => s.Standing == TokenStanding.Dead),
+            Failing = db.TokenStates.Count(s => s.Standing == TokenStanding.Failing),
+            Working = db.TokenStates.Count(s => s.Standing == TokenStanding.Working),
+            Expiring = db.TokenStates.Count(s => s.Standing == TokenStanding.Working && s.RefreshTokenExpiresAt <= horizon && s.RefreshTokenProtected != null),
+            MailAccounts = db.MailAccounts.Select(a => a.Id).Count(),
+            MailFailing = db.MailAccounts.Count(a => a.Valid && a.LastError != null),
+            LastMailFetch = db.MailAccounts.Max(a => a.LastFetchAt),
+            ServicesFailing = db.WebServices.Count(w => w.ConsecutiveCallFailures > 0),
+            UpdaterRuns = db.UpdaterRuns.Select(r => r.Id).Count(),
+            Channels = db.AlertChannels.Count(c => c.Enabled),
+            DeliveriesPending = db.AlertDeliveries.Count(d => d.Status == AlertDeliveryStatus.Pending),
+            EventsUndispatched = db.AlertEvents.Count(e => e.DispatchedAt == null),
+            FailedToday = db.AlertDeliveries.Count(d => d.Status == AlertDeliveryStatus.Failed && d.CompletedAt >= dayAgo),
+        }).SingleAsync(cancellationToken);
+        var configCount = counts.Configs;
+        var accountCount = counts.Accounts;
+        var dead = counts.Dead;
+        var failing = counts.Failing;
+        var expiring = counts.Expiring;
         var total = configCount + accountCount;
-        var notAuthorized = Math.Max(0, total - dead - failing - Count(TokenStanding.Working));
-        var sources = new SourceCounts(total, Math.Max(0, Count(TokenStanding.Working) - expiring), failing, dead, notAuthorized, expiring);
+        var notAuthorized = Math.Max(0, total - dead - failing - counts.Working);
+        var sources = new SourceCounts(total, Math.Max(0, counts.Working - expiring), failing, dead, notAuthorized, expiring);
         var attentionTotal = dead + failing + expiring;
 
         if (configCount > 0)
@@ -88,41 +106,32 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
             attention.AddRange(rows.Select(r => Item("Functional account", $"/FunctionalAccounts/Edit/{Id(r.Id)}", r, now)));
         }
 
-        var mail = await db.MailAccounts.AsNoTracking().Where(a => a.Valid && a.LastError != null).OrderBy(a => a.Login)
-            .Select(a => new { a.Id, a.Login, a.Host, a.LastError, a.LastErrorAt, a.ConsecutiveFetchFailures }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        var mail = counts.MailFailing == 0 ? [] : await db.MailAccounts.AsNoTracking().Where(a => a.Valid && a.LastError != null).OrderBy(a => a.Login)
+            .Select(a => new FailingMailAccount(a.Id, a.Login, a.Host, a.LastError, a.LastErrorAt, a.ConsecutiveFetchFailures)).Take(MaxItemsPerList).ToListAsync(cancellationToken);
         attention.AddRange(mail.Select(a => new AttentionItem(
             a.ConsecutiveFetchFailures >= alerts.Options.FailingAfterFailures ? AttentionLevel.Error : AttentionLevel.Warning,
             "Mail account", $"{a.Login} at {a.Host}",
             $"The last fetch failed ({a.ConsecutiveFetchFailures} in a row, last at {a.LastErrorAt:yyyy-MM-dd HH:mm} UTC): {a.LastError}",
             $"/MailAccounts/Edit/{Id(a.Id)}", "Check the mail account")));
-        var mailCounts = await db.MailAccounts.AsNoTracking().GroupBy(_ => 1)
-            .Select(g => new { Total = g.Count(), Failing = g.Count(a => a.Valid && a.LastError != null), LastFetch = g.Max(a => a.LastFetchAt) })
-            .SingleOrDefaultAsync(cancellationToken);
-        attentionTotal += mailCounts?.Failing ?? 0;
+        attentionTotal += counts.MailFailing;
 
         // Note: each web service keeps its own call health (CallHealth, updated by every failed call and the next one
         // that works), so this reads the few web services, not the debugger's calls.
-        var failedServices = await db.WebServices.AsNoTracking().Where(w => w.ConsecutiveCallFailures > 0).OrderBy(w => w.Name)
-            .Select(w => new { w.Name, w.ConsecutiveCallFailures, w.LastCallFailedAt, w.LastCallError, w.AlertCondition }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        var failedServices = counts.ServicesFailing == 0 ? [] : await db.WebServices.AsNoTracking().Where(w => w.ConsecutiveCallFailures > 0).OrderBy(w => w.Name)
+            .Select(w => new FailingWebService(w.Name, w.ConsecutiveCallFailures, w.LastCallFailedAt, w.LastCallError, w.AlertCondition)).Take(MaxItemsPerList).ToListAsync(cancellationToken);
         attention.AddRange(failedServices.Select(w => new AttentionItem(
             w.AlertCondition == AlertConditions.Failing ? AttentionLevel.Error : AttentionLevel.Warning, "Web service", w.Name,
             $"The last call failed ({w.ConsecutiveCallFailures} in a row, last at {w.LastCallFailedAt:yyyy-MM-dd HH:mm} UTC): {w.LastCallError}",
             CallHealth.Link(w.Name), "Open the debugger")));
-        attentionTotal += failedServices.Count < MaxItemsPerList ? failedServices.Count
-            : await db.WebServices.CountAsync(w => w.ConsecutiveCallFailures > 0, cancellationToken);
+        attentionTotal += counts.ServicesFailing;
 
-        var run = await db.UpdaterRuns.AsNoTracking().OrderByDescending(r => r.Id)
+        var run = counts.UpdaterRuns == 0 ? null : await db.UpdaterRuns.AsNoTracking().OrderByDescending(r => r.Id)
             .Select(r => new LastUpdaterRun(r.StartedAt, r.FinishedAt, r.Refreshed, r.Failed, r.Skipped, r.Cancelled, r.TriggeredBy)).FirstOrDefaultAsync(cancellationToken);
-        var dayAgo = now.AddDays(-1);
-        var channels = await db.AlertChannels.CountAsync(c => c.Enabled, cancellationToken);
-        var pending = await db.AlertDeliveries.CountAsync(d => d.Status == AlertDeliveryStatus.Pending, cancellationToken)
-            + await db.AlertEvents.CountAsync(e => e.DispatchedAt == null, cancellationToken);
-        var failedToday = await db.AlertDeliveries.CountAsync(d => d.Status == AlertDeliveryStatus.Failed && d.CompletedAt >= dayAgo, cancellationToken);
         var snapshot = await settings.GetAsync(cancellationToken);
 
         var ordered = attention.OrderBy(a => a.Level).ToList();
-        return new DashboardView(ordered, Math.Max(attentionTotal, ordered.Count), sources, mailCounts?.Total ?? 0, mailCounts?.Failing ?? 0, mailCounts?.LastFetch,
-            run, channels, pending, failedToday, snapshot.RedirectUri, await CredentialsAsync(snapshot, now, cancellationToken), CredentialSettings.Warning(snapshot), now);
+        return new DashboardView(ordered, Math.Max(attentionTotal, ordered.Count), sources, counts.MailAccounts, counts.MailFailing, counts.LastMailFetch,
+            run, counts.Channels, counts.DeliveriesPending + counts.EventsUndispatched, counts.FailedToday, snapshot.RedirectUri, await CredentialsAsync(snapshot, now, accountCount > 0, cancellationToken), CredentialSettings.Warning(snapshot), now);
     }
 
     /// <summary>
@@ -130,7 +139,7 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
     /// (<see cref="CredentialSettings.WarningDays"/>) or have expired, soonest first: of valid token configs (their
     /// Edit page), valid functional accounts (their own certificate) and OIDC profiles (their secret; the profile's page).
     /// </summary>
-    private async Task<IReadOnlyList<ExpiringCredential>> CredentialsAsync(SettingsSnapshot snapshot, DateTime now, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ExpiringCredential>> CredentialsAsync(SettingsSnapshot snapshot, DateTime now, bool anyAccount, CancellationToken cancellationToken)
     {
         var horizon = now.AddDays(CredentialSettings.Warning(snapshot));
         var list = new List<ExpiringCredential>();
@@ -148,8 +157,8 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
                 .Select(e => new ExpiringCredential("Token config", c.Name, e.What, e.ExpiresAt, $"/Tokens/Edit/{Id(c.Id)}", $"Renew the {e.What}")));
         }
 
-        var accounts = await db.FunctionalAccounts.AsNoTracking().Where(a => a.Valid && a.Certificate.NotAfter != null && a.Certificate.NotAfter <= horizon)
-            .OrderBy(a => a.Certificate.NotAfter).Select(a => new { a.Id, a.Name, NotAfter = a.Certificate.NotAfter!.Value }).Take(MaxItemsPerList).ToListAsync(cancellationToken);
+        var accounts = !anyAccount ? [] : await db.FunctionalAccounts.AsNoTracking().Where(a => a.Valid && a.Certificate.NotAfter != null && a.Certificate.NotAfter <= horizon)
+            .OrderBy(a => a.Certificate.NotAfter).Select(a => new AccountCertificate(a.Id, a.Name, a.Certificate.NotAfter!.Value)).Take(MaxItemsPerList).ToListAsync(cancellationToken);
         list.AddRange(accounts.Select(a => new ExpiringCredential("Functional account", a.Name, CredentialExpiry.Certificate, a.NotAfter,
             $"/FunctionalAccounts/Edit/{Id(a.Id)}", "Renew the certificate")));
         var profiles = await db.OidcProfiles.AsNoTracking().Where(p => p.ClientSecretProtected != null && p.ClientSecretExpiresAt != null && p.ClientSecretExpiresAt <= horizon)
@@ -193,6 +202,15 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
 
         return rows;
     }
+
+    private sealed record FailingMailAccount(int Id, string Login, string Host, string? LastError, DateTime? LastErrorAt, int ConsecutiveFetchFailures);
+
+    private sealed record FailingWebService(string Name, int ConsecutiveCallFailures, DateTime? LastCallFailedAt, string? LastCallError, string? AlertCondition);
+
+    private sealed record AccountCertificate(int Id, string Name, DateTime NotAfter);
+
+    /// <summary>One row to hang the counts on: <c>SELECT 1</c>, the same on SQLite and PostgreSQL.</summary>
+    private IQueryable<int> OneRow() => db.Database.SqlQueryRaw<int>("SELECT 1 AS \"Value\"");
 
     private sealed record SourceRow(int Id, string Name, string? Condition, DateTime? RevokedAt, DateTime? RefreshTokenExpiresAt, string? ErrorCode, string? ErrorDescription, int Failures);
 

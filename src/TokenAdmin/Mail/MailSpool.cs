@@ -53,7 +53,9 @@ public sealed class MailSpool(string directory)
         }
 
         var size = file.Length;
-        var durable = Task.Run(() =>
+        // Note: flushed on the spool's own threads (SpoolFlusher): a blocking fsync on the thread pool starved the
+        // download that should overlap with it.
+        var durable = SpoolFlusher.Run(() =>
         {
             try
             {
@@ -76,7 +78,7 @@ public sealed class MailSpool(string directory)
             {
                 File.Delete(temporary);
             }
-        }, CancellationToken.None);
+        });
         return new SpooledFile(relative, size, durable);
     }
 
