@@ -46,6 +46,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     EventTypes = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
                     Sources = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
                     Enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    DigestMode = table.Column<int>(type: "integer", nullable: false),
+                    DigestAt = table.Column<TimeOnly>(type: "time without time zone", nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -71,6 +73,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     State = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
                     Message = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
                     Link = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    Details = table.Column<string>(type: "text", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     DispatchedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },

@@ -13,7 +13,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261203065031_Initial")]
+    [Migration("20261203100543_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -181,6 +181,12 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<TimeOnly>("DigestAt")
+                        .HasColumnType("time without time zone");
+
+                    b.Property<int>("DigestMode")
+                        .HasColumnType("integer");
+
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
 
@@ -291,6 +297,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Details")
+                        .HasColumnType("text");
 
                     b.Property<DateTime?>("DispatchedAt")
                         .HasColumnType("timestamp with time zone");
