@@ -61,7 +61,7 @@ public static class ProviderTokenValidator
             return check with { Valid = false, Error = "The ID token has no sub (subject) claim." };
         }
 
-        if (!claims.TryGetProperty("iat", out var iat) || !iat.TryGetInt64(out var issuedAt))
+        if (!claims.TryGetProperty("iat", out var iat) || NumericDate.Seconds(iat) is not { } issuedAt)
         {
             return check with { Valid = false, Error = "The ID token has no iat (issued at) claim." };
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using TokenAdmin.Providers;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -31,9 +32,7 @@ public static class JwtInspector
             }
 
             using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.EncodedPayload));
-            DateTime? exp = payload.RootElement.TryGetProperty("exp", out var e) && e.TryGetInt64(out var seconds)
-                ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime
-                : null;
+            DateTime? exp = payload.RootElement.TryGetProperty("exp", out var e) ? NumericDate.ToDateTime(e) : null;
             return new Decoded(Flatten(header.RootElement), Flatten(payload.RootElement), exp);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or SecurityTokenMalformedException)
@@ -49,7 +48,7 @@ public static class JwtInspector
 
     private static string Show(string name, JsonElement value)
     {
-        if (name is "exp" or "iat" or "nbf" or "auth_time" && value.TryGetInt64(out var seconds))
+        if (name is "exp" or "iat" or "nbf" or "auth_time" && NumericDate.Seconds(value) is { } seconds)
         {
             return $"{seconds} ({DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)";
         }

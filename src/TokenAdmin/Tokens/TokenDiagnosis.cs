@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using TokenAdmin.Providers;
 
 namespace TokenAdmin.Tokens;
 
@@ -79,15 +80,17 @@ public sealed record TokenDiagnosis(
             return new TokenDiagnosis(TokenFormat.None, "No access token is stored: request one first.", [], [], null, false);
         }
 
+        // Note: a token is a JWT only when its first part is a JOSE header (base64url JSON with "alg"); anything else is
+        // opaque, however many dots it has (Google's ya29. tokens can have two).
         var parts = accessToken.Split('.');
+        if (accessToken.StartsWith("ya29.", StringComparison.Ordinal) || parts.Length is not (3 or 5) || !IsJoseHeader(parts[0]))
+        {
+            return Opaque(accessToken, grantedScope);
+        }
+
         if (parts.Length == 5)
         {
             return Encrypted(parts[0]);
-        }
-
-        if (parts.Length != 3)
-        {
-            return Opaque(accessToken, grantedScope);
         }
 
         JsonElement payload;
@@ -110,8 +113,21 @@ public sealed record TokenDiagnosis(
         return Jwt(new Claims(payload), grantedScope, now);
     }
 
+    private static bool IsJoseHeader(string part)
+    {
+        try
+        {
+            using var header = JsonDocument.Parse(Base64Url.DecodeFromChars(part));
+            return header.RootElement.ValueKind == JsonValueKind.Object && header.RootElement.TryGetProperty("alg", out _);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return false;
+        }
+    }
+
     private static TokenDiagnosis Malformed() => new(TokenFormat.Malformed,
-        "The access token has the shape of a JWT (three parts separated by dots) but its header or payload is not base64url-encoded JSON. " +
+        "The access token has a JWT header but its payload is not base64url-encoded JSON. " +
         "No server will accept it: request a new token; if it happens again, something between TokenAdmin and the provider alters the answer.",
         [], [new MailServerExpectation("Any mail server", MailVerdict.Refused, "A token that cannot be read is refused (AUTHENTICATE failed).")], null, false);
 
@@ -364,6 +380,6 @@ public sealed record TokenDiagnosis(
             : [];
 
         public long? Seconds(string name) =>
-            payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var seconds) ? seconds : null;
+            payload.TryGetProperty(name, out var value) ? NumericDate.Seconds(value) : null;
     }
 }

@@ -43,6 +43,7 @@ public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixtu
         yield return Get("/tokens/import");
         yield return SubmittedEmpty("/tokens/import", "Import");
         yield return Get("/tokens/export");
+        yield return Get($"/tokens/diagnose/TokenConfig/{app.TokenWithAccessTokenId}");
         yield return Get("/oidcprofiles");
         yield return Get("/oidcprofiles/edit");
         yield return Get($"/oidcprofiles/edit/{app.OidcProfileId}");
@@ -75,6 +76,11 @@ public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixtu
         yield return Get("/admins/add");
         yield return SubmittedEmpty("/admins/add", "Add admin");
         yield return Get("/admins/password");
+        yield return Get($"/admins/delete/{app.SecondAdminId}");
+        yield return Get("/alerts/channels");
+        yield return Get("/alerts/channel");
+        yield return SubmittedEmpty("/alerts/channel");
+        yield return Get("/alerts/history");
         yield return Get("/audit");
     }
 
@@ -136,7 +142,7 @@ public sealed class ScreenTests(ScreensFixture app) : IClassFixture<ScreensFixtu
         var row = page.Locator("table tbody tr").Filter(new() { Has = page.Locator($"a[href$='/details/{app.TokenConfigId}' i]") });
         await Microsoft.Playwright.Assertions.Expect(row.Locator(".badge.badge-muted")).ToHaveTextAsync("Not requested yet");
         await Microsoft.Playwright.Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = "Request token" })).ToBeVisibleAsync();
-        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).CountAsync());
+        Assert.Equal(0, await row.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).CountAsync());
     }
 
     [Fact]

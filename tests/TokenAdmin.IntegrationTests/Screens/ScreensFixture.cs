@@ -31,6 +31,8 @@ public sealed class ScreensFixture : IAsyncLifetime
     public int MailAccountId { get; private set; }
     public int WebServiceId { get; private set; }
     public int InvokerId { get; private set; }
+    public int TokenWithAccessTokenId { get; private set; }
+    public int SecondAdminId { get; private set; }
 
     public string Url(string path) => new Uri(App.BaseAddress, path.TrimStart('/')).ToString();
 
@@ -41,6 +43,8 @@ public sealed class ScreensFixture : IAsyncLifetime
         var dataDirectory = TokenAdminProcess.NewDataDirectory();
         var create = await TokenAdminProcess.RunVerbAsync(dataDirectory, AdminPassword, "admin", "create", "--user", AdminName, "--password-stdin");
         Assert.True(create.ExitCode == 0, create.Output);
+        var second = await TokenAdminProcess.RunVerbAsync(dataDirectory, "second-admin-password", "admin", "create", "--user", "bob", "--password-stdin");
+        Assert.True(second.ExitCode == 0, second.Output);
         var import = await TokenAdminProcess.RunVerbAsync(dataDirectory, null, "tokens", "import", "--file",
             Path.Combine(RepositoryPaths.Root, "tests", "TokenAdmin.Tests", "Tokens", "Fixtures", "znuny-7.1-token-configs.yml"));
         Assert.True(import.ExitCode == 0, import.Output);
@@ -116,6 +120,23 @@ public sealed class ScreensFixture : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"/webservices/edit/{WebServiceId}$", RegexOptions.IgnoreCase));
         InvokerId = IdFrom(await page.GetByRole(AriaRole.Link, new() { Name = "create-ticket" }).GetAttributeAsync("href"));
+
+        // A client-credentials token config that holds a token from the test IdP, for the Diagnose page.
+        await page.GotoAsync(Url("tokens/add?template=Custom"));
+        await page.Locator("#Input_Name").FillAsync("screens-app");
+        await page.Locator("#Input_Flow").SelectOptionAsync(new SelectOptionValue { Value = "ClientCredentials" });
+        await page.Locator("#Input_ClientId").FillAsync("screens-client");
+        await page.Locator("#Input_ClientSecret").FillAsync("screens-secret");
+        await page.Locator("#Input_Scope").FillAsync("api");
+        await page.Locator("#Input_TokenEndpoint").FillAsync(Idp.TokenEndpoint);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/tokens/details/\\d+$", RegexOptions.IgnoreCase));
+        TokenWithAccessTokenId = IdFrom(page.Url);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Request token", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Diagnose", Exact = true })).ToBeVisibleAsync();
+
+        await page.GotoAsync(Url("admins"));
+        SecondAdminId = IdFrom(await page.Locator("a[href*='/admins/delete/' i]").Filter(new() { HasText = "bob" }).GetAttributeAsync("href"));
     }
 
     private static int IdFrom(string? url) =>

@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Text;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -180,6 +182,34 @@ public sealed class TokenDiagnosisTests
         Assert.Contains("not base64url-encoded JSON", d.Summary, StringComparison.Ordinal);
         Assert.Equal(MailVerdict.Refused, Assert.Single(d.MailServers).Verdict);
         Assert.Empty(d.Facts);
+    }
+
+    [Theory]
+    [InlineData("ya29.c.b0AXv0zTOPqRsTuVwXyZ0123456789")] // a Google service-account token: two dots, still opaque
+    [InlineData("abc.def.ghi")] // three parts, but no JOSE header
+    public void DottedOpaqueTokens_AreOpaque_NotMalformed(string token)
+    {
+        var d = TokenDiagnosis.Explain(token, "https://mail.google.com/", Now);
+
+        Assert.Equal(TokenFormat.Opaque, d.Format);
+        Assert.DoesNotContain(d.MailServers, m => m.Verdict == MailVerdict.Refused && m.Server == "Any mail server");
+    }
+
+    [Theory]
+    [InlineData("""{"aud":"https://outlook.office365.com","exp":1796288400000}""")] // milliseconds: beyond year 9999 as seconds
+    [InlineData("""{"aud":"https://outlook.office365.com","exp":"1796288400"}""")] // a string
+    [InlineData("""{"aud":"https://outlook.office365.com","exp":1e300}""")]
+    public void UnreadableExpiry_IsNotStated_InsteadOfAnError(string payload)
+    {
+        var token = Base64Url.EncodeToString(Encoding.UTF8.GetBytes("""{"alg":"RS256","typ":"JWT"}""")) + "."
+            + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload)) + ".c2ln";
+
+        var d = TokenDiagnosis.Explain(token, null, Now);
+
+        Assert.Equal(TokenFormat.Jwt, d.Format);
+        Assert.Equal("not stated", Fact(d, "Expires (exp)").Value);
+        var decoded = JwtInspector.TryDecode(token); // unreadable as a JWT or read without an expiry, never an exception
+        Assert.True(decoded is null || decoded.ExpiresAt is null);
     }
 
     [Fact]

@@ -300,10 +300,14 @@ public sealed partial class AlertScanner(
     /// <summary>Removes alerts older than the retention whose deliveries have all ended.</summary>
     private async Task PurgeAsync(CancellationToken cancellationToken)
     {
-        var before = time.GetUtcNow().UtcDateTime - outbox.Options.Retention;
+        var now = time.GetUtcNow().UtcDateTime;
+        var before = now - outbox.Options.Retention;
+        // Note: a digest stays at least two days whatever the retention: the next digest starts where it ended, and its
+        // event id keeps a second one of the same day out.
+        var digestsBefore = now - (outbox.Options.Retention > TimeSpan.FromDays(2) ? outbox.Options.Retention : TimeSpan.FromDays(2));
         using (await writes.EnterAsync(cancellationToken))
         {
-            await db.AlertEvents.Where(e => e.CreatedAt < before && e.DispatchedAt != null
+            await db.AlertEvents.Where(e => (e.Type == AlertTypes.DailyDigest ? e.CreatedAt < digestsBefore : e.CreatedAt < before) && e.DispatchedAt != null
                     && !db.AlertDeliveries.Any(d => d.AlertEventId == e.Id && d.Status == AlertDeliveryStatus.Pending))
                 .ExecuteDeleteAsync(cancellationToken);
         }
