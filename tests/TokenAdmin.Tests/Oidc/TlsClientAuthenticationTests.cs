@@ -61,7 +61,7 @@ public sealed class TlsClientAuthenticationTests : AccountTestBase
     {
         App.Settings["TokenAdmin:TokenStoreUpdater:Enabled"] = "false";
         await base.InitializeAsync();
-        await Idp.AddClientAsync(new TestClient(MtlsClient, null, []) { TlsClientAuthSubjectDn = Subject, AllowedGrantTypes = ["client_credentials"] });
+        await Idp.AddClientAsync(new TestClient(MtlsClient, null, []) { TlsClientAuthSubjectDn = Subject, AllowedGrantTypes = ["client_credentials", "password", "refresh_token"] });
     }
 
     public override async Task DisposeAsync()
@@ -85,9 +85,10 @@ public sealed class TlsClientAuthenticationTests : AccountTestBase
             }
         });
 
-    private Task<TokenAdmin.FunctionalAccounts.FunctionalAccount> MtlsAccountAsync(int profileId, X509Certificate2? upload) =>
+    private Task<TokenAdmin.FunctionalAccounts.FunctionalAccount> MtlsAccountAsync(int profileId, X509Certificate2? upload, Action<TokenAdmin.FunctionalAccounts.FunctionalAccountInput>? change = null) =>
         CreateAccountAsync(profileId, change: a =>
         {
+            change?.Invoke(a);
             a.ClientAuthentication = ClientAuthentications.TlsClientAuth;
             if (upload is not null)
             {
@@ -134,6 +135,32 @@ public sealed class TlsClientAuthenticationTests : AccountTestBase
         Assert.True(result.Succeeded, result.Message + "\n" + ProviderLogText);
         Assert.Equal(1, Idp.TokenRequestCount);
         await AssertIssuedToTheMtlsClientAsync(account.Id);
+    }
+
+    [Fact]
+    public async Task PasswordGrant_AndItsRefresh_AreAuthenticatedByTheCertificateAlone()
+    {
+        using var certificate = _certificates.IssueClient(Subject);
+        var account = await MtlsAccountAsync((await MtlsProfileAsync()).Id, certificate, a =>
+        {
+            a.GrantType = TokenAdmin.FunctionalAccounts.AccountGrantTypes.Password;
+            a.Username = "alice";
+            a.Password = "alice-password-1";
+            a.Scope = "openid offline_access api";
+        });
+        var provider = App.Services.GetRequiredService<TokenAdmin.TokenProvider.ITokenProvider>();
+
+        var token = await provider.GetTokenAsync(TokenSource.Account(account.Id), default);
+        Assert.NotNull((await AccountStateAsync(account.Id))?.RefreshTokenProtected);
+        Idp.ResetCounters();
+        var renewed = await provider.ForceRefreshAsync(TokenSource.Account(account.Id), default);
+
+        Assert.Equal(1, Idp.TokenRequestsByGrantType["refresh_token"]);
+        Assert.Equal(1, Idp.TokenRequestCount);
+        Assert.NotEqual(token.Value, renewed.Value);
+        Assert.Empty(LastRequestValues("client_secret"));
+        Assert.Empty(LastRequestValues("client_assertion"));
+        Assert.Equal([MtlsClient], LastRequestValues("client_id"));
     }
 
     [Fact]
