@@ -33,6 +33,14 @@ public sealed record TestClient(string ClientId, string? ClientSecret, IReadOnly
     /// </summary>
     public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> AssertionCertificates { get; init; } = [];
 
-    /// <summary>Whether the client is public (neither a secret nor assertion keys).</summary>
-    public bool IsPublic => ClientSecret is null && AssertionCertificates.Count == 0;
+    /// <summary>
+    /// RFC 8705 section 2.1.2 <c>tls_client_auth_subject_dn</c> (e.g. <c>CN=tokenadmin-client</c>): the client authenticates
+    /// by presenting, in the TLS handshake with the token endpoint, a certificate issued under
+    /// <see cref="TestIdentityProviderOptions.TlsClientAuthenticationCa"/> with exactly this subject (compared as
+    /// distinguished names). Usually with <see cref="ClientSecret"/> null: the certificate alone authenticates.
+    /// </summary>
+    public string? TlsClientAuthSubjectDn { get; init; }
+
+    /// <summary>Whether the client is public (no secret, no assertion keys, no mutual-TLS subject).</summary>
+    public bool IsPublic => ClientSecret is null && AssertionCertificates.Count == 0 && TlsClientAuthSubjectDn is null;
 }

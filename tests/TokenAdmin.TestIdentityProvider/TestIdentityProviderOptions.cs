@@ -57,6 +57,17 @@ public sealed class TestIdentityProviderOptions
     /// </summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? RequireClientCertificateFrom { get; set; }
 
+    /// <summary>
+    /// With <see cref="ServerCertificate"/>: OpenIddict's own RFC 8705 <c>tls_client_auth</c> (PKI mutual-TLS client
+    /// authentication) against this CA, advertised in the metadata's token_endpoint_auth_methods_supported. The listener
+    /// asks every connection for a client certificate but demands none and accepts any in the handshake: a client
+    /// registered with <see cref="TestClient.TlsClientAuthSubjectDn"/> (and no secret) is authenticated at the token
+    /// endpoint only by a certificate that chains to this CA and carries exactly that subject DN; without a certificate or
+    /// with another one it gets invalid_client. Clients with a secret that present no certificate work as before.
+    /// Cannot be combined with <see cref="RequireClientCertificateFrom"/>.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsClientAuthenticationCa { get; set; }
+
     /// <summary>Clients registered when the server starts.</summary>
     public IList<TestClient> Clients { get; } = [];
 

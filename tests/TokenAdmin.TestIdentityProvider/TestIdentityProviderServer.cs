@@ -179,6 +179,10 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         options ??= new TestIdentityProviderOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
+        if (options.TlsClientAuthenticationCa is not null && (options.ServerCertificate is null || options.RequireClientCertificateFrom is not null))
+        {
+            throw new ArgumentException("TlsClientAuthenticationCa needs ServerCertificate and cannot be combined with RequireClientCertificateFrom.", nameof(options));
+        }
 
         var temporaryDatabasePath = options.DatabasePath is null
             ? Path.Combine(Path.GetTempPath(), $"tokenadmin-test-idp-{Guid.NewGuid():N}.db")
@@ -395,7 +399,14 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
                     listen.UseHttps(https =>
                     {
                         https.ServerCertificate = certificate;
-                        if (options.RequireClientCertificateFrom is { } clientCa)
+                        if (options.TlsClientAuthenticationCa is not null)
+                        {
+                            // RFC 8705: the handshake only carries the certificate; OpenIddict judges it at the token
+                            // endpoint (chain to the CA, subject DN of the client), so a refusal is a proper invalid_client.
+                            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                            https.AllowAnyClientCertificate();
+                        }
+                        else if (options.RequireClientCertificateFrom is { } clientCa)
                         {
                             https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
                             https.ClientCertificateValidation = (client, _, _) =>
@@ -443,7 +454,14 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
         });
 
         services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityProviderDbContext>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<IdentityProviderDbContext>();
+                if (options.TlsClientAuthenticationCa is not null)
+                {
+                    core.ReplaceApplicationManager(typeof(TlsClientAuthApplicationManager<>));
+                }
+            })
             .AddServer(server =>
             {
                 // Relative endpoint URIs resolve against the issuer.
@@ -469,6 +487,17 @@ public sealed class TestIdentityProviderServer : IAsyncDisposable
                 if (options.RequirePkce)
                 {
                     server.RequireProofKeyForCodeExchange();
+                }
+
+                if (options.TlsClientAuthenticationCa is { } tlsClientCa)
+                {
+                    // OpenIddict's RFC 8705 PKI method: certificates must chain to this CA (TlsClientAuthApplicationManager
+                    // adds the client's registered subject DN). OpenIddict takes the CA without its private key only.
+                    // The test CA publishes no revocation list.
+                    server.EnablePublicKeyInfrastructureTlsClientAuthentication(
+                        new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(
+                            System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(tlsClientCa.RawData)),
+                        policy => policy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck);
                 }
 
                 server.RegisterScopes(

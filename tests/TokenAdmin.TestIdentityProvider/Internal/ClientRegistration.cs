@@ -32,6 +32,11 @@ internal static class ClientRegistration
             }
         }
 
+        if (client.TlsClientAuthSubjectDn is { } subject)
+        {
+            descriptor.Properties[TlsClientAuthentication.SubjectDnProperty] = System.Text.Json.JsonSerializer.SerializeToElement(subject);
+        }
+
         foreach (var uri in client.RedirectUris)
         {
             descriptor.RedirectUris.Add(new Uri(uri, UriKind.Absolute));

@@ -47,6 +47,9 @@ public sealed class TestCertificates : IDisposable
         File.WriteAllText(NotACertificatePath, "These are notes, not a certificate.\n");
     }
 
+    /// <summary>One more client certificate (with its key) issued by this CA; the caller disposes it.</summary>
+    public X509Certificate2 IssueClient(string subject) => Issue(subject, server: false, DateTimeOffset.UtcNow);
+
     private X509Certificate2 Issue(string subject, bool server, DateTimeOffset now)
     {
         using var key = RSA.Create(2048);
