@@ -76,6 +76,9 @@ public sealed class AlertDigestMailTests : MailTestBase
         Assert.Contains("- watched (TokenConfig): dead", data, StringComparison.Ordinal);
         Assert.Contains($"Fix it here: http://localhost:5080/Tokens/Details/{watched}", data, StringComparison.Ordinal);
         Assert.Contains($"X-TokenAdmin-Event: {AlertDigest.EventId(channelId, day.AddHours(7.25))}", data, StringComparison.Ordinal);
+        // The relay holds the mail as soon as the SMTP server accepted it; the dispatcher records the outcome just
+        // after, so the test waits (bounded) for that record instead of reading it at once.
+        await WaitAsync(() => App.WithDbAsync(db => db.AlertDeliveries.AnyAsync(d => d.Status != AlertDeliveryStatus.Pending)));
         var delivery = await App.WithDbAsync(db => db.AlertDeliveries.AsNoTracking().SingleAsync());
         Assert.Equal(AlertDeliveryStatus.Sent, delivery.Status);
     }
