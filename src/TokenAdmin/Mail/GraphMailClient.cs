@@ -374,6 +374,10 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
             {
                 throw new GraphMailException($"Cannot reach {Host(target)}: {ex.Message}", inner: ex);
             }
+            catch (IOException ex)
+            {
+                throw new GraphMailException($"{Host(target)} broke off its answer to {request.Method} {Describe(request)}: {ex.Message}", inner: ex);
+            }
 
             if ((int)status is >= 200 and < 300)
             {
@@ -434,17 +438,33 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
         }
 
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream(content.Headers.ContentLength is { } known ? (int)Math.Min(known, int.MaxValue) : 16 * 1024);
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        if (content.Headers.ContentLength is { } exact)
         {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new GraphMessageTooLargeException(maxBytes);
-            }
+            // Note: the length is known (Graph sends it for $value and JSON): read straight into the answer's array;
+            // the HTTP client ends the body at Content-Length, so a longer one cannot overrun it.
+            var body = new byte[exact];
+            await stream.ReadExactlyAsync(body, cancellationToken);
+            return body;
+        }
 
-            buffer.Write(chunk, 0, read);
+        using var buffer = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                {
+                    throw new GraphMessageTooLargeException(maxBytes);
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();

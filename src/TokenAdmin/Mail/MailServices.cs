@@ -28,7 +28,9 @@ public static class MailServices
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = 16,
             }))
-            .AddHttpMessageHandler<ProxyFailureHandler>();
+            .AddHttpMessageHandler<ProxyFailureHandler>()
+            // Note: four log lines per request (two per message) said nothing a failure's own message does not.
+            .RemoveAllLoggers();
         services.AddScoped<GraphMailClient>();
         services.AddScoped<MailFetcher>();
         services.AddScoped<MailAccountService>();

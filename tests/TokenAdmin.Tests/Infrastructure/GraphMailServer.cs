@@ -130,6 +130,12 @@ public sealed class GraphMailServer : IAsyncDisposable
     /// <summary>The next request whose path contains <paramref name="pathContains"/> gets no answer until the client gives up.</summary>
     public void StallNext(string pathContains = "") => _faults.Enqueue(new Fault(0, null, pathContains, null, Stall: true));
 
+    /// <summary>
+    /// The next request whose path contains <paramref name="pathContains"/> gets a 200 that announces 4,096 bytes, sends
+    /// a few, and closes the connection (a proxy or server that dies mid-answer).
+    /// </summary>
+    public void CutShortNext(string pathContains = "") => _faults.Enqueue(new Fault(200, null, pathContains, null, Stall: false, CutShort: true));
+
     /// <summary>This token is refused from now on (as after a revocation at Entra ID).</summary>
     public void RevokeToken(string token) => _revoked[token] = true;
 
@@ -174,6 +180,19 @@ public sealed class GraphMailServer : IAsyncDisposable
                     context.Abort();
                 }
 
+                return;
+            }
+
+            if (fault.CutShort)
+            {
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "message/rfc822";
+                context.Response.ContentLength = 4096;
+                await context.Response.Body.WriteAsync("From: cut@example.test\r\n"u8.ToArray(), both.Token);
+                await context.Response.Body.FlushAsync(both.Token);
+                // The client reads the headers first: a reset that arrives before it did would drop them unread.
+                await Task.Delay(TimeSpan.FromMilliseconds(300), both.Token);
+                context.Abort();
                 return;
             }
 
@@ -1046,7 +1065,7 @@ public sealed class GraphMailServer : IAsyncDisposable
         public int Version { get; set; }
     }
 
-    private sealed record Fault(int Status, string? RetryAfter, string PathContains, string? Method, bool Stall);
+    private sealed record Fault(int Status, string? RetryAfter, string PathContains, string? Method, bool Stall, bool CutShort = false);
 
     private sealed class GraphError(int status, string code, string message) : Exception(message)
     {

@@ -112,6 +112,27 @@ public sealed class GraphFetchTests : GraphMailTestBase
     }
 
     [Fact]
+    public async Task Fetch_AnswerCutShort_EndsTheRunWithAMessageThatSaysSo_StoresNothingTorn_AndTheNextRunGetsItAll()
+    {
+        Mailbox.Deliver("inbox", NewMessages("c", 5));
+        var id = await CreateAccountAsync();
+        Graph.CutShortNext("/$value");
+
+        var first = await FetchAsync(id);
+
+        var error = Assert.Single(first.Errors);
+        Assert.Contains("broke off its answer to GET", error, StringComparison.Ordinal);
+        Assert.Equal(5, Mailbox.MessageIds("inbox").Count);
+        Assert.All(await StoredAsync(id), m => Assert.NotEqual("cut@example.test", m.From));
+
+        var second = await FetchAsync(id);
+
+        Assert.Empty(second.Errors);
+        Assert.Equal(5, (await StoredAsync(id)).Count);
+        Assert.Empty(Mailbox.MessageIds("inbox"));
+    }
+
+    [Fact]
     public async Task Fetch_WaitsAsRetryAfterSays_On429And503()
     {
         Mailbox.Deliver("inbox", NewMessages("t", 3));
