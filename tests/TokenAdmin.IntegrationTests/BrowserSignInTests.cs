@@ -43,7 +43,9 @@ public sealed class BrowserSignInTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Create admin" }).ClickAsync();
 
         await Expect(page).ToHaveURLAsync(new Regex("/account/login$", RegexOptions.IgnoreCase));
-        await Expect(page.GetByText("Admin 'alice' was created. Sign in with it now.")).ToBeVisibleAsync();
+        // The setup form took the address the link was opened on as the public URL (and the redirect URI with it).
+        var opened = $"http://127.0.0.1:{app.Port}";
+        await Expect(page.GetByText($"Admin 'alice' was created, and TokenAdmin's public URL is {opened}. Sign in with it now.")).ToBeVisibleAsync();
         await page.GetByLabel("User name").FillAsync("alice");
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -55,7 +57,7 @@ public sealed class BrowserSignInTests
         await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryPaths.Screenshots, "overview.png") });
 
         await menu.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
-        await Expect(page.GetByLabel("Redirect URI")).ToHaveValueAsync("http://localhost:5080/oauth2/callback");
+        await Expect(page.GetByLabel("Redirect URI")).ToHaveValueAsync($"{opened}/oauth2/callback");
         await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryPaths.Screenshots, "settings.png"), FullPage = true });
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();

@@ -31,8 +31,10 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
         (await FindAsync(token, cancellationToken)).Status;
 
     /// <summary>Creates the first admin and spends the link in one transaction.</summary>
+    /// <param name="moreErrors">errors of other fields of the same form, found by the caller: the admin is created only when there are none</param>
     public async Task<(SetupLinkStatus Status, Dictionary<string, string> Errors)> CompleteAsync(
-        string? token, string? userName, string? password, string? confirmPassword, CancellationToken cancellationToken)
+        string? token, string? userName, string? password, string? confirmPassword, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? moreErrors = null)
     {
         var (status, entry) = await FindAsync(token, cancellationToken);
         if (status != SetupLinkStatus.Valid)
@@ -44,6 +46,11 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
         if (password != confirmPassword)
         {
             errors["ConfirmPassword"] = AdminManagement.PasswordsDiffer;
+        }
+
+        foreach (var (field, message) in moreErrors ?? new Dictionary<string, string>())
+        {
+            errors[field] = message;
         }
 
         if (errors.Count > 0)

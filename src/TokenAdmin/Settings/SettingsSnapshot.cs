@@ -28,6 +28,9 @@ public sealed class SettingsSnapshot(FrozenDictionary<string, string> stored, Se
 
     public bool IsSet(string name) => stored.TryGetValue(name, out var value) && value.Length > 0;
 
+    /// <summary>Whether a value was ever written for <paramref name="name"/> (even an empty one), as opposed to its default.</summary>
+    public bool IsStored(string name) => stored.ContainsKey(name);
+
     /// <summary>The decrypted secret, or null when none is stored.</summary>
     public string? GetSecret(string name) =>
         stored.TryGetValue(name, out var value) && value.Length > 0 ? protector.Unprotect(value) : null;

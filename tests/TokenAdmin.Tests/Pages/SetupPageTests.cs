@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TokenAdmin.Settings;
 using TokenAdmin.Tests.Infrastructure;
 
 namespace TokenAdmin.Tests.Pages;
@@ -157,6 +160,83 @@ public sealed partial class SetupPageTests : IAsyncLifetime
         Assert.Contains("value=\"bad name\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("value=\"short\"", html, StringComparison.Ordinal);
         Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+    }
+
+    private HttpClient BrowserAt(string address) =>
+        _app.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(address), AllowAutoRedirect = false, HandleCookies = true });
+
+    private async Task<SettingsSnapshot> SettingsAsync()
+    {
+        var store = _app.Services.GetRequiredService<SettingsStore>();
+        store.Invalidate();
+        return await store.GetAsync();
+    }
+
+    [Fact]
+    public async Task Setup_OpenedOnAnotherAddress_OffersThatAddressAsThePublicUrl_AndSavesItWithTheAdmin()
+    {
+        var link = await LoggedSetupLinkAsync();
+        var browser = BrowserAt("https://tokens.example.test:8443/");
+
+        var page = WebUtility.HtmlDecode(await browser.GetStringAsync(link));
+
+        Assert.Matches("<option value=\"https\" selected=\"selected\">https</option>", page);
+        Assert.Contains("value=\"tokens.example.test:8443\"", page, StringComparison.Ordinal);
+        var response = await browser.PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "a-long-enough-password",
+            ["Input.HttpType"] = "https", ["Input.Fqdn"] = "tokens.example.test:8443", ["Input.PathBase"] = "/tokenadmin",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var settings = await SettingsAsync();
+        Assert.Equal("https://tokens.example.test:8443/tokenadmin", settings.PublicBaseUrl);
+        Assert.Equal("https://tokens.example.test:8443/tokenadmin/oauth2/callback", settings.RedirectUri);
+        Assert.Equal(["alice"], await _app.WithDbAsync(db => db.AuditEntries.Where(a => a.Action == "setting.updated").Select(a => a.Actor).Distinct().ToListAsync()));
+    }
+
+    [Fact]
+    public async Task Setup_WithABadPublicUrlAndABadPassword_ShowsBothAtOnce_KeepsTheUrlAsTyped_AndChangesNothing()
+    {
+        var link = await LoggedSetupLinkAsync();
+
+        var response = await _app.CreateBrowser().PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = "alice", ["Input.Password"] = "short", ["Input.ConfirmPassword"] = "short",
+            ["Input.HttpType"] = "https", ["Input.Fqdn"] = "https://tokens.example.test/x", ["Input.PathBase"] = "",
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("2 things to correct:", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_Fqdn\">FQDN is a host name with an optional :port", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#Input_Password\">Password must be at least 12 characters.</a>", html, StringComparison.Ordinal);
+        Assert.Contains("value=\"https://tokens.example.test/x\"", html, StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+        Assert.False((await SettingsAsync()).IsStored(PublicUrlSettings.Fqdn));
+    }
+
+    [Fact]
+    public async Task Setup_AfterThePublicUrlWasSetByConsole_ShowsIt_AndLeavesItAlone()
+    {
+        var link = await LoggedSetupLinkAsync();
+        var saved = await _app.Services.GetRequiredService<SettingsStore>().UpdateAsync(
+            new Dictionary<string, string?> { [PublicUrlSettings.HttpType] = "https", [PublicUrlSettings.Fqdn] = "tokens.example.com" }, "console", default);
+        Assert.Empty(saved.Errors);
+        var browser = BrowserAt("http://127.0.0.1:5280/");
+
+        var page = WebUtility.HtmlDecode(await browser.GetStringAsync(link));
+
+        Assert.Contains("TokenAdmin's public URL was set before setup: <code>https://tokens.example.com</code>", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("name=\"Input.Fqdn\"", page, StringComparison.Ordinal);
+        var response = await browser.PostFormAsync(link, new()
+        {
+            ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "a-long-enough-password",
+            ["Input.Fqdn"] = "127.0.0.1:5280",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("https://tokens.example.com", (await SettingsAsync()).PublicBaseUrl);
     }
 
     [GeneratedRegex(@"http://\S+/setup\?token=[A-Za-z0-9_\-]+")]

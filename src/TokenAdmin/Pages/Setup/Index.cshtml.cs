@@ -5,11 +5,12 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using TokenAdmin.Admin;
 using TokenAdmin.Hosting;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Pages.Setup;
 
 [EnableRateLimiting(TokenAdminHostingExtensions.SignInRateLimit)]
-public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options) : PageModel
+public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options, SettingsStore settings, SettingCatalog catalog) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Token { get; set; }
@@ -20,16 +21,51 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
     public string? Problem { get; private set; }
     public int MinPasswordLength => options.Value.MinPasswordLength;
 
+    /// <summary>The public URL stored before setup (with `config set`), shown instead of the fields; null: the form asks.</summary>
+    public string? ConfiguredPublicUrl { get; private set; }
+
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var status = await links.CheckAsync(Token, cancellationToken);
         Problem = status == SetupLinkStatus.Valid ? null : SetupLinks.Message(status);
         Response.Headers["Referrer-Policy"] = "no-referrer";
+        if (Problem is null && await ConfiguredAsync(cancellationToken) is null)
+        {
+            // Note: the address the admin opened the setup link on is the best first guess of the public URL: the
+            // redirect URI providers must know is built from it, and the default (http://localhost:5080) is seldom right.
+            Input.HttpType = Request.Scheme;
+            Input.Fqdn = Request.Host.Value;
+            Input.PathBase = Request.PathBase.Value;
+        }
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var (result, errors) = await links.CompleteAsync(Token, Input.UserName, Input.Password, Input.ConfirmPassword, cancellationToken);
+        var configured = await ConfiguredAsync(cancellationToken);
+        var publicUrl = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var urlErrors = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Note: a client that posts no public URL fields at all (a script completing setup, as before there were any)
+        // leaves the public URL as it is; a form that sent them, even empty, has them checked.
+        if (configured is null && (Input.HttpType ?? Input.Fqdn ?? Input.PathBase) is not null)
+        {
+            foreach (var (field, name, value) in new[]
+            {
+                (nameof(SetupInput.HttpType), PublicUrlSettings.HttpType, Input.HttpType),
+                (nameof(SetupInput.Fqdn), PublicUrlSettings.Fqdn, Input.Fqdn),
+                (nameof(SetupInput.PathBase), PublicUrlSettings.PathBase, Input.PathBase),
+            })
+            {
+                var trimmed = value?.Trim() ?? "";
+                if (catalog.Find(name)!.Check(trimmed) is { } error)
+                {
+                    urlErrors[field] = error;
+                }
+
+                publicUrl[name] = trimmed;
+            }
+        }
+
+        var (result, errors) = await links.CompleteAsync(Token, Input.UserName, Input.Password, Input.ConfirmPassword, cancellationToken, urlErrors);
         if (result != SetupLinkStatus.Valid)
         {
             Problem = SetupLinks.Message(result);
@@ -42,8 +78,25 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
             return Page();
         }
 
-        TempData["Success"] = $"Admin '{Input.UserName!.Trim()}' was created. Sign in with it now.";
+        var userName = Input.UserName!.Trim();
+        TempData["Success"] = $"Admin '{userName}' was created. Sign in with it now.";
+        if (publicUrl.Count > 0)
+        {
+            var saved = await settings.UpdateAsync(publicUrl, userName, cancellationToken);
+            var url = (await settings.GetAsync(cancellationToken)).PublicBaseUrl;
+            TempData["Success"] = saved.Errors.Count == 0
+                ? $"Admin '{userName}' was created, and TokenAdmin's public URL is {url}. Sign in with it now."
+                : $"Admin '{userName}' was created. Sign in with it now. The public URL was not saved ({string.Join(" ", saved.Errors.Values)}): set it on Settings.";
+        }
+
         return RedirectToPage("/Account/Login");
+    }
+
+    private async Task<string?> ConfiguredAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await settings.GetAsync(cancellationToken);
+        var stored = snapshot.IsStored(PublicUrlSettings.HttpType) || snapshot.IsStored(PublicUrlSettings.Fqdn) || snapshot.IsStored(PublicUrlSettings.PathBase);
+        return ConfiguredPublicUrl = stored ? snapshot.PublicBaseUrl : null;
     }
 
     public sealed class SetupInput
@@ -56,5 +109,14 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options)
 
         [Display(Name = "Repeat password")]
         public string? ConfirmPassword { get; set; }
+
+        [Display(Name = "HTTP type")]
+        public string? HttpType { get; set; }
+
+        [Display(Name = "FQDN")]
+        public string? Fqdn { get; set; }
+
+        [Display(Name = "Path base")]
+        public string? PathBase { get; set; }
     }
 }
