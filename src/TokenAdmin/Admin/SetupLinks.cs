@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TokenAdmin.Data;
+using TokenAdmin.Settings;
 
 namespace TokenAdmin.Admin;
 
@@ -32,9 +33,13 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
 
     /// <summary>Creates the first admin and spends the link in one transaction.</summary>
     /// <param name="moreErrors">errors of other fields of the same form, found by the caller: the admin is created only when there are none</param>
+    /// <param name="firstSettings">
+    /// checked settings (the public URL) saved with the admin, in the same transaction, only if none of them has a stored
+    /// value yet: a value set before (by the console, in another process) is never overwritten
+    /// </param>
     public async Task<(SetupLinkStatus Status, Dictionary<string, string> Errors)> CompleteAsync(
         string? token, string? userName, string? password, string? confirmPassword, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? moreErrors = null)
+        IReadOnlyDictionary<string, string>? moreErrors = null, IReadOnlyDictionary<string, string>? firstSettings = null)
     {
         var (status, entry) = await FindAsync(token, cancellationToken);
         if (status != SetupLinkStatus.Valid)
@@ -58,8 +63,20 @@ public sealed class SetupLinks(TokenAdminDb db, AdminAccounts accounts, IOptions
             return (status, errors);
         }
 
-        entry!.UsedAt = time.GetUtcNow().UtcDateTime;
+        var now = time.GetUtcNow().UtcDateTime;
+        entry!.UsedAt = now;
         accounts.Add(userName!, password!, "setup-link");
+        if (firstSettings is { Count: > 0 }
+            && !await db.Settings.AnyAsync(s => firstSettings.Keys.Contains(s.Name), cancellationToken))
+        {
+            var actor = userName!.Trim();
+            foreach (var (name, value) in firstSettings)
+            {
+                db.Settings.Add(new Setting { Name = name, Value = value, ChangedAt = now, ChangedBy = actor });
+                AuditLog.Add(db, time, actor, "setting.updated", name, $"set at first-run setup: '{value}'");
+            }
+        }
+
         try
         {
             await db.SaveChangesAsync(cancellationToken);

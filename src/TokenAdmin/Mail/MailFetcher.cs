@@ -399,6 +399,15 @@ public sealed partial class MailFetcher(
 
         // Every file of the batch is on disk before its row is committed: a committed row always has its whole file.
         await Task.WhenAll(run.Pending.Select(p => p.Durable));
+        try
+        {
+            await spool.SyncDirectoryAsync(run.Account.Id);
+        }
+        catch (IOException ex)
+        {
+            throw new MailSpoolException($"{ex.Message} Nothing was deleted on the server.", ex);
+        }
+
         if (alsoCommit is null)
         {
             await db.SaveChangesAsync(cancellationToken);

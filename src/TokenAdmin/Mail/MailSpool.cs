@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -80,6 +81,62 @@ public sealed class MailSpool(string directory)
             }
         });
         return new SpooledFile(relative, size, durable);
+    }
+
+    /// <summary>
+    /// Makes the names of the files stored so far in an account's spool durable: an <c>fsync</c> of the directory, which
+    /// holds the renames of the temporary files to their final names. The fetcher calls it once per batch, after every
+    /// file's own flush and before it commits the index rows; without it a power loss after the commit could leave an
+    /// index row whose file was never given its name.
+    /// </summary>
+    /// <exception cref="IOException">the directory could not be opened or flushed (the message names it)</exception>
+    public Task SyncDirectoryAsync(int accountId)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // Note: NTFS journals renames itself, and a directory cannot be flushed through a file handle there.
+            return Task.CompletedTask;
+        }
+
+        var folder = Path.Combine(Directory, accountId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return SpoolFlusher.Run(() => FlushDirectory(folder));
+    }
+
+    internal static void FlushDirectory(string folder)
+    {
+        // Note: O_RDONLY (0) opens a directory on every Unix without the per-architecture O_DIRECTORY value.
+        var descriptor = Unix.Open(Encoding.UTF8.GetBytes(folder + "\0"), 0);
+        if (descriptor < 0)
+        {
+            throw new IOException($"The spool directory {folder} could not be opened to flush it (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            if (Unix.Fsync(descriptor) != 0)
+            {
+                throw new IOException($"The spool directory {folder} could not be flushed to disk (errno {Marshal.GetLastPInvokeError()}).");
+            }
+        }
+        finally
+        {
+            _ = Unix.Close(descriptor);
+        }
+    }
+
+    private static class Unix
+    {
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Open(byte[] path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Fsync(int descriptor);
+
+        [DllImport("libc", EntryPoint = "close")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Close(int descriptor);
     }
 
     /// <summary>

@@ -220,10 +220,16 @@ public sealed partial class SetupPageTests : IAsyncLifetime
     public async Task Setup_AfterThePublicUrlWasSetByConsole_ShowsIt_AndLeavesItAlone()
     {
         var link = await LoggedSetupLinkAsync();
-        var saved = await _app.Services.GetRequiredService<SettingsStore>().UpdateAsync(
-            new Dictionary<string, string?> { [PublicUrlSettings.HttpType] = "https", [PublicUrlSettings.Fqdn] = "tokens.example.com" }, "console", default);
-        Assert.Empty(saved.Errors);
         var browser = BrowserAt("http://127.0.0.1:5280/");
+        // The page was open before the console wrote the setting (the app's settings snapshot is loaded and cached).
+        Assert.Contains("name=\"Input.Fqdn\"", await browser.GetStringAsync(link), StringComparison.Ordinal);
+        // `config update` runs in another process: it writes the rows, and this process is not told.
+        await _app.WithDbAsync(async db =>
+        {
+            db.Settings.Add(new Setting { Name = PublicUrlSettings.HttpType, Value = "https", ChangedAt = DateTime.UtcNow, ChangedBy = "console" });
+            db.Settings.Add(new Setting { Name = PublicUrlSettings.Fqdn, Value = "tokens.example.com", ChangedAt = DateTime.UtcNow, ChangedBy = "console" });
+            return await db.SaveChangesAsync();
+        });
 
         var page = WebUtility.HtmlDecode(await browser.GetStringAsync(link));
 
@@ -232,11 +238,59 @@ public sealed partial class SetupPageTests : IAsyncLifetime
         var response = await browser.PostFormAsync(link, new()
         {
             ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "a-long-enough-password",
-            ["Input.Fqdn"] = "127.0.0.1:5280",
+            ["Input.HttpType"] = "http", ["Input.Fqdn"] = "127.0.0.1:5280",
         });
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("https://tokens.example.com", (await SettingsAsync()).PublicBaseUrl);
+        Assert.Equal(["console"], await _app.WithDbAsync(db => db.Settings.Select(s => s.ChangedBy).Distinct().ToListAsync()));
+    }
+
+    [Fact]
+    public async Task Setup_ConsoleWritesThePublicUrlWhileTheFormIsOpen_TheAdminIsCreated_AndTheConsolesValueIsKept()
+    {
+        var link = await LoggedSetupLinkAsync();
+        var browser = BrowserAt("http://127.0.0.1:5280/");
+        var form = await browser.GetStringAsync(link);
+        Assert.Contains("name=\"Input.Fqdn\"", form, StringComparison.Ordinal);
+        var token = HttpClientForms.AntiforgeryToken(form);
+        await _app.WithDbAsync(async db =>
+        {
+            db.Settings.Add(new Setting { Name = PublicUrlSettings.Fqdn, Value = "tokens.example.com", ChangedAt = DateTime.UtcNow, ChangedBy = "console" });
+            return await db.SaveChangesAsync();
+        });
+
+        // Posted as the open form would (the page model saw no public URL when it rendered the fields).
+        var response = await browser.PostAsync(link, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.UserName"] = "alice", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "a-long-enough-password",
+            ["Input.HttpType"] = "http", ["Input.Fqdn"] = "127.0.0.1:5280", ["Input.PathBase"] = "", ["__RequestVerificationToken"] = token,
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
+        Assert.Equal("http://tokens.example.com", (await SettingsAsync()).PublicBaseUrl);
+    }
+
+    [Theory]
+    [InlineData("/setup?token=forged-value")]
+    [InlineData("/setup")]
+    public async Task Setup_PostedWithAPublicUrlButNoValidLink_StoresNoSetting(string link)
+    {
+        var real = await LoggedSetupLinkAsync();
+        var browser = BrowserAt("https://evil.example.test/");
+        // A valid antiforgery pair, taken from the real link's form: only the setup token is missing or wrong.
+        var token = HttpClientForms.AntiforgeryToken(await browser.GetStringAsync(real));
+
+        var response = await browser.PostAsync(link, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.UserName"] = "mallory", ["Input.Password"] = "a-long-enough-password", ["Input.ConfirmPassword"] = "a-long-enough-password",
+            ["Input.HttpType"] = "https", ["Input.Fqdn"] = "evil.example.test", ["Input.PathBase"] = "", ["__RequestVerificationToken"] = token,
+        }));
+
+        Assert.Contains("This setup link is not valid", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await _app.WithDbAsync(db => db.Settings.CountAsync()));
+        Assert.Equal(0, await _app.WithDbAsync(db => db.AdminUsers.CountAsync()));
     }
 
     [GeneratedRegex(@"http://\S+/setup\?token=[A-Za-z0-9_\-]+")]

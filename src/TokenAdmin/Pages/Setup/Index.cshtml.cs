@@ -21,7 +21,7 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
     public string? Problem { get; private set; }
     public int MinPasswordLength => options.Value.MinPasswordLength;
 
-    /// <summary>The public URL stored before setup (with `config set`), shown instead of the fields; null: the form asks.</summary>
+    /// <summary>The public URL stored before setup (with `config update`, from another process), shown instead of the fields; null: the form asks.</summary>
     public string? ConfiguredPublicUrl { get; private set; }
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
@@ -31,7 +31,7 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
         Response.Headers["Referrer-Policy"] = "no-referrer";
         if (Problem is null && await ConfiguredAsync(cancellationToken) is null)
         {
-            // Note: the address the admin opened the setup link on is the best first guess of the public URL: the
+            // Note: the address this request came in on is the best first guess of the public URL: the
             // redirect URI providers must know is built from it, and the default (http://localhost:5080) is seldom right.
             Input.HttpType = Request.Scheme;
             Input.Fqdn = Request.Host.Value;
@@ -42,10 +42,10 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         var configured = await ConfiguredAsync(cancellationToken);
-        var publicUrl = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var publicUrl = new Dictionary<string, string>(StringComparer.Ordinal);
         var urlErrors = new Dictionary<string, string>(StringComparer.Ordinal);
-        // Note: a client that posts no public URL fields at all (a script completing setup, as before there were any)
-        // leaves the public URL as it is; a form that sent them, even empty, has them checked.
+        // Note: the form always sends the HTTP type (a select); a client that posts none of the public URL fields (a
+        // script completing setup, as before the form had them) leaves the public URL as it is.
         if (configured is null && (Input.HttpType ?? Input.Fqdn ?? Input.PathBase) is not null)
         {
             foreach (var (field, name, value) in new[]
@@ -65,7 +65,7 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
             }
         }
 
-        var (result, errors) = await links.CompleteAsync(Token, Input.UserName, Input.Password, Input.ConfirmPassword, cancellationToken, urlErrors);
+        var (result, errors) = await links.CompleteAsync(Token, Input.UserName, Input.Password, Input.ConfirmPassword, cancellationToken, urlErrors, publicUrl);
         if (result != SetupLinkStatus.Valid)
         {
             Problem = SetupLinks.Message(result);
@@ -82,11 +82,12 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
         TempData["Success"] = $"Admin '{userName}' was created. Sign in with it now.";
         if (publicUrl.Count > 0)
         {
-            var saved = await settings.UpdateAsync(publicUrl, userName, cancellationToken);
-            var url = (await settings.GetAsync(cancellationToken)).PublicBaseUrl;
-            TempData["Success"] = saved.Errors.Count == 0
-                ? $"Admin '{userName}' was created, and TokenAdmin's public URL is {url}. Sign in with it now."
-                : $"Admin '{userName}' was created. Sign in with it now. The public URL was not saved ({string.Join(" ", saved.Errors.Values)}): set it on Settings.";
+            settings.Invalidate();
+            var now = await settings.GetAsync(cancellationToken);
+            var wanted = $"{publicUrl[PublicUrlSettings.HttpType]}://{publicUrl[PublicUrlSettings.Fqdn]}{publicUrl[PublicUrlSettings.PathBase]}";
+            TempData["Success"] = now.PublicBaseUrl == wanted
+                ? $"Admin '{userName}' was created, and TokenAdmin's public URL is {now.PublicBaseUrl}. Sign in with it now."
+                : $"Admin '{userName}' was created. Sign in with it now. The public URL had been set meanwhile, to {now.PublicBaseUrl}, and was kept.";
         }
 
         return RedirectToPage("/Account/Login");
@@ -94,6 +95,8 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
 
     private async Task<string?> ConfiguredAsync(CancellationToken cancellationToken)
     {
+        // Note: read fresh: `config update` writes from another process, which the 30-second snapshot would not see yet.
+        settings.Invalidate();
         var snapshot = await settings.GetAsync(cancellationToken);
         var stored = snapshot.IsStored(PublicUrlSettings.HttpType) || snapshot.IsStored(PublicUrlSettings.Fqdn) || snapshot.IsStored(PublicUrlSettings.PathBase);
         return ConfiguredPublicUrl = stored ? snapshot.PublicBaseUrl : null;
