@@ -70,8 +70,9 @@ public sealed class MigrationUpgradeTests : IDisposable
                 id++;
                 await db.Database.ExecuteSqlRawAsync("""
                     INSERT INTO TokenConfigs (Id, Name, NormalizedName, Template, Valid, Flow, Yaml, ExpiringSoonDays, ClientSecretProtected, ClientSecretExpiresAt, Certificate_NotAfter, CreatedAt, CreatedBy, ChangedAt, ChangedBy, Version)
-                    VALUES ({0}, {1}, {1}, 'Custom', 1, 'ClientCredentials', 'name: x', 7, {2}, {3}, {4}, '2026-11-01 10:00:00', 'alice', '2026-11-01 10:00:00', 'alice', 'v1')
-                    """, id, name, secret ? "protected-secret" : DBNull.Value, (object?)secretExpires ?? DBNull.Value, (object?)notAfter ?? DBNull.Value);
+                    VALUES (@id, @name, @name, 'Custom', 1, 'ClientCredentials', 'name: x', 7, @secret, @secretExpires, @notAfter, '2026-11-01 10:00:00', 'alice', '2026-11-01 10:00:00', 'alice', 'v1')
+                    """, new SqliteParameter("@id", id), new SqliteParameter("@name", name), new SqliteParameter("@secret", secret ? "protected-secret" : DBNull.Value),
+                    new SqliteParameter("@secretExpires", (object?)secretExpires ?? DBNull.Value), new SqliteParameter("@notAfter", (object?)notAfter ?? DBNull.Value));
             }
         }
 
