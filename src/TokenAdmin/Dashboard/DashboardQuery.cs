@@ -143,12 +143,12 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
     {
         var horizon = now.AddDays(CredentialSettings.Warning(snapshot));
         var list = new List<ExpiringCredential>();
+        // Note: CredentialExpiresAt (the earlier of the certificate's end and the held secret's expiry, derived on each
+        // save) is indexed: SQLite walks that index from the soonest and stops at the cut, instead of reading every
+        // token config and sorting by a computed key.
         var configs = await db.TokenConfigs.AsNoTracking()
-            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= horizon)
-                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= horizon)))
-            // Soonest first before the cut: the earlier of the certificate's end and the (held) secret's expiry.
-            .OrderBy(c => c.Certificate.NotAfter != null && (c.ClientSecretProtected == null || c.ClientSecretExpiresAt == null || c.Certificate.NotAfter < c.ClientSecretExpiresAt)
-                ? c.Certificate.NotAfter : c.ClientSecretExpiresAt)
+            .Where(c => c.Valid && c.CredentialExpiresAt != null && c.CredentialExpiresAt <= horizon)
+            .OrderBy(c => c.CredentialExpiresAt)
             .Select(c => new { c.Id, c.Name, HasSecret = c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter })
             .Take(MaxItemsPerList).ToListAsync(cancellationToken);
         foreach (var c in configs)

@@ -58,8 +58,7 @@ public sealed class TokenBanners(IServiceScopeFactory scopes, TokenStateEvents e
     {
         var soon = now.AddDays(warningDays);
         var configs = await db.TokenConfigs.AsNoTracking()
-            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= soon)
-                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= soon)))
+            .Where(c => c.Valid && c.CredentialExpiresAt != null && c.CredentialExpiresAt <= soon)
             .OrderBy(c => c.NormalizedName).Take(100)
             .Select(c => new { c.Id, c.Name, HasSecret = c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter }).ToListAsync(cancellationToken);
         var accounts = await db.FunctionalAccounts.AsNoTracking()

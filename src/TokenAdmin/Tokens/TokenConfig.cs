@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using TokenAdmin.Data;
 
 namespace TokenAdmin.Tokens;
 
 /// <summary>A stored token config: its YAML document plus the encrypted secrets that never go into the YAML.</summary>
-public sealed class TokenConfig
+public sealed class TokenConfig : IDerivedColumns
 {
     public int Id { get; set; }
     public required string Name { get; set; }
@@ -26,6 +27,13 @@ public sealed class TokenConfig
     public ClientCertificate Certificate { get; set; } = new();
     /// <summary>The service-account key of the JWT bearer flow (never in the YAML).</summary>
     public ServiceAccountKey ServiceAccountKey { get; set; } = new();
+    /// <summary>
+    /// When the first of its credentials expires: the earlier of the certificate's NotAfter and, when a client secret is
+    /// held, <see cref="ClientSecretExpiresAt"/>; null when neither. Derived each time the config is saved
+    /// (<see cref="DeriveColumns"/>), so the dashboard, banners and alert scanner find expiring credentials by an index
+    /// instead of reading every config (EF Core cannot index the certificate's complex-type column).
+    /// </summary>
+    public DateTime? CredentialExpiresAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime ChangedAt { get; set; }
@@ -34,6 +42,8 @@ public sealed class TokenConfig
     public TokenState? State { get; set; }
 
     public static string Normalize(string name) => name.Trim().ToLowerInvariant();
+
+    public void DeriveColumns() => CredentialExpiresAt = CredentialExpiry.Soonest(ClientSecretProtected is not null, ClientSecretExpiresAt, Certificate.NotAfter)?.ExpiresAt;
 }
 
 internal sealed class TokenConfigConfiguration : IEntityTypeConfiguration<TokenConfig>
@@ -49,6 +59,7 @@ internal sealed class TokenConfigConfiguration : IEntityTypeConfiguration<TokenC
         builder.Property(c => c.ChangedBy).HasMaxLength(200);
         builder.Property(c => c.Version).HasMaxLength(32).IsConcurrencyToken();
         builder.ComplexProperty(c => c.Certificate, ClientCertificateColumns.Configure);
+        builder.HasIndex(c => c.CredentialExpiresAt);
         builder.ComplexProperty(c => c.ServiceAccountKey, ServiceAccountKeyColumns.Configure);
         builder.HasOne(c => c.State).WithOne().HasForeignKey<TokenState>(s => s.TokenConfigId).OnDelete(DeleteBehavior.Cascade);
     }

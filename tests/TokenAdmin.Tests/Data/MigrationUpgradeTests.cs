@@ -47,6 +47,55 @@ public sealed class MigrationUpgradeTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Upgrading_to_CredentialExpiresAt_fills_it_for_existing_configs_as_each_save_would()
+    {
+        var options = new DbContextOptionsBuilder<TokenAdminDb>().UseSqlite($"Data Source={_path}").Options;
+        await using (var db = new TokenAdminDb(options))
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261203091340_AlertDailyDigest");
+            // (name, secret held, secret expiry, certificate NotAfter)
+            (string Name, bool Secret, string? SecretExpires, string? NotAfter)[] rows =
+            [
+                ("secret-first", true, "2027-01-10 00:00:00", "2027-03-01 12:30:00"),
+                ("certificate-first", true, "2027-05-01 00:00:00", "2027-02-01 08:00:00"),
+                ("secret-removed", false, "2027-01-05 00:00:00", "2027-04-01 00:00:00"),
+                ("secret-only", true, "2027-06-30 00:00:00", null),
+                ("secret-without-expiry", true, null, null),
+                ("removed-secret-only", false, "2027-01-05 00:00:00", null),
+            ];
+            var id = 0;
+            foreach (var (name, secret, secretExpires, notAfter) in rows)
+            {
+                id++;
+                await db.Database.ExecuteSqlRawAsync("""
+                    INSERT INTO TokenConfigs (Id, Name, NormalizedName, Template, Valid, Flow, Yaml, ExpiringSoonDays, ClientSecretProtected, ClientSecretExpiresAt, Certificate_NotAfter, CreatedAt, CreatedBy, ChangedAt, ChangedBy, Version)
+                    VALUES (@id, @name, @name, 'Custom', 1, 'ClientCredentials', 'name: x', 7, @secret, @secretExpires, @notAfter, '2026-11-01 10:00:00', 'alice', '2026-11-01 10:00:00', 'alice', 'v1')
+                    """, new SqliteParameter("@id", id), new SqliteParameter("@name", name), new SqliteParameter("@secret", secret ? "protected-secret" : DBNull.Value),
+                    new SqliteParameter("@secretExpires", (object?)secretExpires ?? DBNull.Value), new SqliteParameter("@notAfter", (object?)notAfter ?? DBNull.Value));
+            }
+        }
+
+        await using (var db = new TokenAdminDb(options))
+        {
+            await DatabaseStartup.MigrateAsync(db, default);
+            var configs = await db.TokenConfigs.AsNoTracking().ToDictionaryAsync(c => c.Name);
+            static DateTime At(string text) => DateTime.SpecifyKind(DateTime.Parse(text, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
+            Assert.Equal(At("2027-01-10 00:00:00"), configs["secret-first"].CredentialExpiresAt);
+            Assert.Equal(At("2027-02-01 08:00:00"), configs["certificate-first"].CredentialExpiresAt);
+            Assert.Equal(At("2027-04-01 00:00:00"), configs["secret-removed"].CredentialExpiresAt);
+            Assert.Equal(At("2027-06-30 00:00:00"), configs["secret-only"].CredentialExpiresAt);
+            Assert.Null(configs["secret-without-expiry"].CredentialExpiresAt);
+            Assert.Null(configs["removed-secret-only"].CredentialExpiresAt);
+            foreach (var config in configs.Values)
+            {
+                var filled = config.CredentialExpiresAt;
+                config.DeriveColumns();
+                Assert.Equal(config.CredentialExpiresAt, filled); // the same rule as each save
+            }
+        }
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -103,8 +103,7 @@ public sealed partial class AlertScanner(
         var warningDays = CredentialSettings.Warning(await settings.GetAsync(cancellationToken));
         var horizon = now.AddDays(warningDays);
         var configs = await db.TokenConfigs.AsNoTracking()
-            .Where(c => c.Valid && ((c.Certificate.NotAfter != null && c.Certificate.NotAfter <= horizon)
-                || (c.ClientSecretProtected != null && c.ClientSecretExpiresAt != null && c.ClientSecretExpiresAt <= horizon)))
+            .Where(c => c.Valid && c.CredentialExpiresAt != null && c.CredentialExpiresAt <= horizon)
             .Select(c => new CredentialRow(TokenSourceKind.TokenConfig, c.Id, c.Name, c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter, c.Certificate.Thumbprint, null))
             .Take(1000).ToListAsync(cancellationToken);
         var accounts = await db.FunctionalAccounts.AsNoTracking()

@@ -1014,6 +1014,9 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("CredentialExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("ExpiringSoonDays")
                         .HasColumnType("INTEGER");
 
@@ -1104,6 +1107,8 @@ namespace TokenAdmin.Data.Migrations.Sqlite
                         });
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CredentialExpiresAt");
 
                     b.HasIndex("NormalizedName")
                         .IsUnique();
