@@ -1047,6 +1047,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("CredentialExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("ExpiringSoonDays")
                         .HasColumnType("integer");
 
@@ -1137,6 +1140,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         });
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CredentialExpiresAt");
 
                     b.HasIndex("NormalizedName")
                         .IsUnique();

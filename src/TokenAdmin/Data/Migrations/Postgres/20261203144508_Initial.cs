@@ -273,6 +273,7 @@ namespace TokenAdmin.Data.Migrations.Postgres
                     ClientSecretProtected = table.Column<string>(type: "text", nullable: true),
                     ClientSecretExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     PasswordProtected = table.Column<string>(type: "text", nullable: true),
+                    CredentialExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     ChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
@@ -796,6 +797,11 @@ namespace TokenAdmin.Data.Migrations.Postgres
                 table: "SetupTokens",
                 column: "TokenHash",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TokenConfigs_CredentialExpiresAt",
+                table: "TokenConfigs",
+                column: "CredentialExpiresAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_TokenConfigs_NormalizedName",

@@ -13,7 +13,7 @@ using TokenAdmin.Data;
 namespace TokenAdmin.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTokenAdminDb))]
-    [Migration("20261203100543_Initial")]
+    [Migration("20261203144508_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1050,6 +1050,9 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("CredentialExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("ExpiringSoonDays")
                         .HasColumnType("integer");
 
@@ -1140,6 +1143,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
                         });
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CredentialExpiresAt");
 
                     b.HasIndex("NormalizedName")
                         .IsUnique();
