@@ -104,6 +104,9 @@ public sealed partial class AlertScanner(
         var horizon = now.AddDays(warningDays);
         var configs = await db.TokenConfigs.AsNoTracking()
             .Where(c => c.Valid && c.CredentialExpiresAt != null && c.CredentialExpiresAt <= horizon)
+            // Note: latest first, so a pile of long-expired credentials (alerted once already) never pushes one that is
+            // about to expire past the cut.
+            .OrderByDescending(c => c.CredentialExpiresAt)
             .Select(c => new CredentialRow(TokenSourceKind.TokenConfig, c.Id, c.Name, c.ClientSecretProtected != null, c.ClientSecretExpiresAt, c.Certificate.NotAfter, c.Certificate.Thumbprint, null))
             .Take(1000).ToListAsync(cancellationToken);
         var accounts = await db.FunctionalAccounts.AsNoTracking()
