@@ -84,8 +84,7 @@ public sealed class SetupModel(SetupLinks links, IOptions<AdminOptions> options,
         {
             settings.Invalidate();
             var now = await settings.GetAsync(cancellationToken);
-            var wanted = $"{publicUrl[PublicUrlSettings.HttpType]}://{publicUrl[PublicUrlSettings.Fqdn]}{publicUrl[PublicUrlSettings.PathBase]}";
-            TempData["Success"] = now.PublicBaseUrl == wanted
+            TempData["Success"] = publicUrl.All(setting => now.Get(setting.Key) == setting.Value)
                 ? $"Admin '{userName}' was created, and TokenAdmin's public URL is {now.PublicBaseUrl}. Sign in with it now."
                 : $"Admin '{userName}' was created. Sign in with it now. The public URL had been set meanwhile, to {now.PublicBaseUrl}, and was kept.";
         }
