@@ -68,7 +68,8 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
             Accounts = db.FunctionalAccounts.Select(a => a.Id).Count(),
             Dead = db.TokenStates.Count(s => s.Standing == TokenStanding.Dead),
             Failing = db.TokenStates.Count(s => s.Standing == TokenStanding.Failing),
-            Working = db.TokenStates.Count(s => s.Standing == TokenStanding.Working),
+            States = db.TokenStates.Select(s => s.Id).Count(),
+            NoTokens = db.TokenStates.Count(s => s.Standing == TokenStanding.NoTokens),
             Expiring = db.TokenStates.Count(s => s.Standing == TokenStanding.Working && s.RefreshTokenExpiresAt <= horizon && s.RefreshTokenProtected != null),
             MailAccounts = db.MailAccounts.Select(a => a.Id).Count(),
             MailFailing = db.MailAccounts.Count(a => a.Valid && a.LastError != null),
@@ -86,8 +87,11 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
         var failing = counts.Failing;
         var expiring = counts.Expiring;
         var total = configCount + accountCount;
-        var notAuthorized = Math.Max(0, total - dead - failing - counts.Working);
-        var sources = new SourceCounts(total, Math.Max(0, counts.Working - expiring), failing, dead, notAuthorized, expiring);
+        // Note: working ones are what is left of the states: counting the few that are not reads a few index entries,
+        // counting the working ones (most of them, on a healthy installation) read them all.
+        var working = Math.Max(0, counts.States - dead - failing - counts.NoTokens);
+        var notAuthorized = Math.Max(0, total - dead - failing - working);
+        var sources = new SourceCounts(total, Math.Max(0, working - expiring), failing, dead, notAuthorized, expiring);
         var attentionTotal = dead + failing + expiring;
 
         if (configCount > 0)

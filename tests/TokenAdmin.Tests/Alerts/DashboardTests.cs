@@ -53,6 +53,13 @@ public sealed class DashboardTests : TokenTestBase
         var later = await CreateConfigAsync("c-expires-later");
         var soon = await CreateConfigAsync("d-expires-soon");
         await CreateConfigAsync("e-not-authorized");
+        // A state row that holds no token (left by a first request that failed): not authorized either, counted once.
+        var rowWithoutTokens = await CreateConfigAsync("f-row-without-tokens");
+        await App.WithDbAsync(db =>
+        {
+            db.TokenStates.Add(new TokenState { TokenConfigId = rowWithoutTokens, LastErrorCode = "invalid_client", LastErrorAt = DateTime.UtcNow });
+            return db.SaveChangesAsync();
+        });
         foreach (var id in new[] { dead, failing, later, soon })
         {
             Assert.Equal(HttpStatusCode.Redirect, (await AuthorizeAsync(id)).StatusCode);
@@ -85,6 +92,7 @@ public sealed class DashboardTests : TokenTestBase
         Assert.Equal(TokenStanding.Failing, standings[failing]);
         Assert.Equal(TokenStanding.Working, standings[later]);
         Assert.Equal(TokenStanding.Working, standings[soon]);
+        Assert.Equal(TokenStanding.NoTokens, standings[rowWithoutTokens]);
 
         var page = WebUtility.HtmlDecode(await Browser.GetStringAsync("/"));
 
@@ -93,12 +101,12 @@ public sealed class DashboardTests : TokenTestBase
         Assert.DoesNotContain(-1, order);
         Assert.Equal(order.Order(), order);
         Assert.DoesNotContain("e-not-authorized", attention, StringComparison.Ordinal);
-        Assert.Contains("<dt>All</dt><dd>5</dd>", page, StringComparison.Ordinal);
+        Assert.Contains("<dt>All</dt><dd>6</dd>", page, StringComparison.Ordinal);
         Assert.Contains("<dt>Working</dt><dd>0</dd>", page, StringComparison.Ordinal);
         Assert.Contains("<dt>Refresh token expires soon</dt><dd>2</dd>", page, StringComparison.Ordinal);
         Assert.Contains("<dt>Failing</dt><dd>1</dd>", page, StringComparison.Ordinal);
         Assert.Contains("<dt>Cannot get tokens</dt><dd>1</dd>", page, StringComparison.Ordinal);
-        Assert.Contains("<dt>No token yet</dt><dd>1</dd>", page, StringComparison.Ordinal);
+        Assert.Contains("<dt>No token yet</dt><dd>2</dd>", page, StringComparison.Ordinal);
 
         // A new authorization brings the dead one back to working: its standing follows the save.
         Assert.Equal(HttpStatusCode.Redirect, (await AuthorizeAsync(dead)).StatusCode);

@@ -1247,7 +1247,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
 
                     b.HasIndex("Standing", "FailingSince");
 
-                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt")
+                        .HasFilter("\"RefreshTokenProtected\" IS NOT NULL");
 
                     b.ToTable("TokenStates", t =>
                         {

@@ -1212,7 +1212,8 @@ namespace TokenAdmin.Data.Migrations.Sqlite
 
                     b.HasIndex("Standing", "FailingSince");
 
-                    b.HasIndex("Standing", "RefreshTokenExpiresAt");
+                    b.HasIndex("Standing", "RefreshTokenExpiresAt")
+                        .HasFilter("\"RefreshTokenProtected\" IS NOT NULL");
 
                     b.ToTable("TokenStates", t =>
                         {

@@ -823,7 +823,8 @@ namespace TokenAdmin.Data.Migrations.Postgres
             migrationBuilder.CreateIndex(
                 name: "IX_TokenStates_Standing_RefreshTokenExpiresAt",
                 table: "TokenStates",
-                columns: new[] { "Standing", "RefreshTokenExpiresAt" });
+                columns: new[] { "Standing", "RefreshTokenExpiresAt" },
+                filter: "\"RefreshTokenProtected\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_TokenStates_TokenConfigId",
