@@ -66,6 +66,7 @@ public sealed partial class TokenEngine(
         string? deviceCode = null, TokenFailure? ended = null)
     {
         var kind = kinds[source.Kind];
+        await using var held = await SqliteConnections.HoldAsync(db, cancellationToken);
 
         // Note: the lease comes first and the row is read once, under it: the refresh token read is the one to spend.
         // The row is created with the lease held when the source has none yet, so even its first token is got once;
@@ -495,6 +496,7 @@ public sealed partial class TokenEngine(
         IReadOnlyList<TokenSource> sources, DateTime refreshedSince, string actor, int parallelism, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        await using var held = await SqliteConnections.HoldAsync(db, cancellationToken);
         var distinct = sources.Distinct().ToList();
         var results = distinct.ToDictionary(s => s, _ => (TokenOperationResult?)null);
         var lease = TokenRowLease.NewOwner(time);
@@ -511,6 +513,7 @@ public sealed partial class TokenEngine(
             var kind = kinds[group.Key];
             var ids = group.Select(s => s.Id).ToList();
             using (await writes.EnterAsync(CancellationToken.None))
+            await using (await SqliteConnections.RelaxedCommitsAsync(db, CancellationToken.None))
             {
                 await db.TokenStates.Where(kind.StateRows(ids)).Where(s => s.LeaseUntil == null || s.LeaseUntil < now)
                     .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), CancellationToken.None);
@@ -568,6 +571,7 @@ public sealed partial class TokenEngine(
         foreach (var (kind, ids) in release.Where(r => r.Ids.Count > 0))
         {
             using (await writes.EnterAsync(CancellationToken.None))
+            await using (await SqliteConnections.RelaxedCommitsAsync(db, CancellationToken.None))
             {
                 await db.TokenStates.Where(kind.StateRows(ids)).Where(s => s.LeaseOwner == lease)
                     .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
@@ -603,6 +607,12 @@ public sealed partial class TokenEngine(
 
         return [.. distinct.Select(s => (s, results[s]))];
     }
+
+    /// <summary>
+    /// Keeps this engine's database connection open (on SQLite) until the result is disposed: a caller that reads the
+    /// source and then renews it (the token provider) opens the connection once for both.
+    /// </summary>
+    public ValueTask<SqliteConnections.Opened> HoldConnectionAsync(CancellationToken cancellationToken) => SqliteConnections.HoldAsync(db, cancellationToken);
 
     /// <summary>The source as stored (untracked), or null when it does not exist.</summary>
     /// <exception cref="TokenSourceUnreadableException">its stored configuration cannot be read</exception>

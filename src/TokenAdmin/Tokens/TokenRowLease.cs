@@ -18,6 +18,9 @@ namespace TokenAdmin.Tokens;
 /// the same machine can see that the holder's PID is gone (or belongs to a newer process) and take over, and anyone
 /// else gets an answer at once. Take-over is a conditional update on the exact old owner, so of two processes taking
 /// over the same dead lease exactly one wins; a live holder is never taken over before its lease ends.
+/// Taking, taking over and giving back a lease commit without waiting for the disk on SQLite
+/// (<see cref="SqliteConnections.RelaxedCommitsAsync"/>): a lease only matters between live processes, and the save that
+/// stores the spent refresh token's successor waits for the disk as before.
 /// </remarks>
 internal static partial class TokenRowLease
 {
@@ -65,8 +68,13 @@ internal static partial class TokenRowLease
             Take busy;
             using (await writes.EnterAsync(cancellationToken))
             {
-                var taken = await db.TokenStates.Where(row).Where(s => s.LeaseUntil == null || s.LeaseUntil < now)
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+                int taken;
+                await using (await SqliteConnections.RelaxedCommitsAsync(db, cancellationToken))
+                {
+                    taken = await db.TokenStates.Where(row).Where(s => s.LeaseUntil == null || s.LeaseUntil < now)
+                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+                }
+
                 if (taken == 1)
                 {
                     return new Take(Outcome.Taken);
@@ -109,8 +117,13 @@ internal static partial class TokenRowLease
                     {
                         // Note: only on the exact owner read just now: of two processes taking over, the second finds another owner.
                         var old = current.LeaseOwner;
-                        var takenOver = await db.TokenStates.Where(row).Where(s => s.LeaseOwner == old)
-                            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+                        int takenOver;
+                        await using (await SqliteConnections.RelaxedCommitsAsync(db, cancellationToken))
+                        {
+                            takenOver = await db.TokenStates.Where(row).Where(s => s.LeaseOwner == old)
+                                .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, lease).SetProperty(s => s.LeaseUntil, until), cancellationToken);
+                        }
+
                         if (takenOver == 1)
                         {
                             if (logger is not null)
@@ -171,6 +184,7 @@ internal static partial class TokenRowLease
     public static async Task ReleaseAsync(TokenAdminDb db, DatabaseWriteGate writes, Expression<Func<TokenState, bool>> row, string lease)
     {
         using (await writes.EnterAsync(CancellationToken.None))
+        await using (await SqliteConnections.RelaxedCommitsAsync(db, CancellationToken.None))
         {
             await db.TokenStates.Where(row).Where(s => s.LeaseOwner == lease)
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.LeaseOwner, (string?)null).SetProperty(s => s.LeaseUntil, (DateTime?)null), CancellationToken.None);
