@@ -252,7 +252,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         }
 
         // The state the engine stored (or found refreshed by another process): no second read.
-        return Usable(definition, result.State, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime) is { } token
+        return Usable(definition, result.State, TimeSpan.Zero, _time.GetUtcNow().UtcDateTime, result.Issued) is { } token
             ? Remember(source, token, lead)
             : throw Unavailable(source, name, TokenUnavailableReason.ProviderRefused,
                 definition.HandsOutIdToken && result.State?.IdTokenProtected is null
@@ -276,15 +276,16 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
     }
 
     /// <summary>The token the source hands out (its access token, or its ID token), when it has more than <paramref name="lead"/> left.</summary>
-    private BearerToken? Usable(TokenSourceDefinition source, TokenState? state, TimeSpan lead, DateTime now) => source.HandsOutIdToken
-        ? Usable(state?.IdTokenProtected, state?.IdTokenExpiresAt, "Bearer", lead, now)
-        : Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, lead, now);
+    /// <param name="issued">What the refresh that left <paramref name="state"/> received: used instead of decrypting it again.</param>
+    private BearerToken? Usable(TokenSourceDefinition source, TokenState? state, TimeSpan lead, DateTime now, IssuedTokens? issued = null) => source.HandsOutIdToken
+        ? Usable(state?.IdTokenProtected, state?.IdTokenExpiresAt, "Bearer", lead, now, issued?.IdToken)
+        : Usable(state?.AccessTokenProtected, state?.AccessTokenExpiresAt, state?.TokenType, lead, now, issued?.AccessToken);
 
     /// <summary>
     /// The stored access token when it has more than <paramref name="lead"/> left; an unknown expiry counts as usable.
     /// One that cannot be decrypted (another master key) is no token: the refresh that follows says why.
     /// </summary>
-    private BearerToken? Usable(string? protectedToken, DateTime? expiresAt, string? type, TimeSpan lead, DateTime now)
+    private BearerToken? Usable(string? protectedToken, DateTime? expiresAt, string? type, TimeSpan lead, DateTime now, string? plain = null)
     {
         if (protectedToken is null || !(expiresAt is null || expiresAt.Value - lead > now))
         {
@@ -293,7 +294,7 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
 
         try
         {
-            return new BearerToken(_protector.Unprotect(protectedToken), type ?? "Bearer", expiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null);
+            return new BearerToken(plain ?? _protector.Unprotect(protectedToken), type ?? "Bearer", expiresAt is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null);
         }
         catch (SecretUnreadableException)
         {

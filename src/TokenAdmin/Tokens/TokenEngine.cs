@@ -5,7 +5,23 @@ using TokenAdmin.Secrets;
 namespace TokenAdmin.Tokens;
 
 /// <summary>What a token operation did, in words for an admin; <see cref="State"/> is the stored state it left (when it stored one).</summary>
-public sealed record TokenOperationResult(bool Succeeded, string Message, TokenFailure? Failure = null, TokenState? State = null);
+public sealed record TokenOperationResult(bool Succeeded, string Message, TokenFailure? Failure = null, TokenState? State = null)
+{
+    /// <summary>
+    /// The tokens this operation received and stored (encrypted in <see cref="State"/>), so the token provider hands
+    /// them out without decrypting what was just encrypted. Internal: never printed with the result.
+    /// </summary>
+    internal IssuedTokens? Issued { get; init; }
+}
+
+/// <summary>An access token and the checked ID token (if any) as received; never printed.</summary>
+internal sealed class IssuedTokens(string accessToken, string? idToken)
+{
+    public string AccessToken { get; } = accessToken;
+    public string? IdToken { get; } = idToken;
+
+    public override string ToString() => "(tokens)";
+}
 
 /// <summary>The code, PKCE verifier and redirect URI of an authorization-code exchange, and the nonce the ID token must carry.</summary>
 public sealed record AuthorizationCodeGrant(string Code, string CodeVerifier, string RedirectUri, string? Nonce);

@@ -75,7 +75,12 @@ public sealed partial class TokenStateWriter(
         {
             AuditLog.Add(db, time, actor, source.Kind.AuditAction(grantType, failed: false), source.Name, Summary(source.State));
             outcome.Result = new TokenOperationResult(true,
-                $"Token for '{source.Name}' {(grantType == "refresh_token" ? "refreshed" : "received")}: {Summary(source.State)}.", State: source.State);
+                $"Token for '{source.Name}' {(grantType == "refresh_token" ? "refreshed" : "received")}: {Summary(source.State)}.", State: source.State)
+            {
+                Issued = answer.Response is { } response
+                    ? new IssuedTokens(response.AccessToken, response.IdToken is not null && answer.IdToken is { Valid: true } ? response.IdToken : null)
+                    : null,
+            };
         }
 
         return outcome;
