@@ -9,18 +9,18 @@ namespace TokenAdmin.Data;
 public static class SqliteConnections
 {
     /// <summary>
-    /// Keeps the context's SQLite connection open until the result is disposed, so the statements of one piece of work
-    /// (a token refresh: read, lease, read under the lease, save) share one opening instead of one each (each opening
-    /// registers EF Core's functions on the handle and sets the busy timeout). An open SQLite connection outside a
-    /// transaction holds no lock. On PostgreSQL the connection is not held: a pooled server connection is not kept
-    /// while a provider answers.
+    /// Keeps the context's SQLite connection open until the result is disposed, so a few statements in a row (a token
+    /// refresh's lease and the read under it) share one opening instead of one each (each opening registers EF Core's
+    /// functions on the handle and sets the busy timeout). An open SQLite connection outside a transaction holds no
+    /// lock. Not meant to be held while a provider answers: each held connection is a handle with its own page cache.
+    /// On PostgreSQL nothing is held.
     /// </summary>
     public static async ValueTask<Opened> HoldAsync(TokenAdminDb db, CancellationToken cancellationToken)
     {
         var database = db.Database;
         if (!database.IsSqlite())
         {
-            return default;
+            return Opened.Nothing;
         }
 
         await database.OpenConnectionAsync(cancellationToken);
@@ -40,7 +40,7 @@ public static class SqliteConnections
         var database = db.Database;
         if (!database.IsSqlite() || database.CurrentTransaction is not null)
         {
-            return default;
+            return Opened.Nothing;
         }
 
         await database.OpenConnectionAsync(cancellationToken);
@@ -64,27 +64,47 @@ public static class SqliteConnections
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Closes what <see cref="HoldAsync"/> or <see cref="RelaxedCommitsAsync"/> opened (the connection closes when the last one ends).</summary>
-    public readonly struct Opened(DatabaseFacade? database, bool relaxed) : IAsyncDisposable
+    /// <summary>
+    /// Closes what <see cref="HoldAsync"/> or <see cref="RelaxedCommitsAsync"/> opened (the connection closes when the
+    /// last one ends); disposing twice closes once.
+    /// </summary>
+    public sealed class Opened : IAsyncDisposable
     {
+        public static readonly Opened Nothing = new(null, relaxed: false);
+
+        private readonly DatabaseFacade? _database;
+        private readonly bool _relaxed;
+        private int _disposed;
+
+        internal Opened(DatabaseFacade? database, bool relaxed)
+        {
+            _database = database;
+            _relaxed = relaxed;
+        }
+
         public async ValueTask DisposeAsync()
         {
-            if (database is null)
+            if (_database is null || Interlocked.Exchange(ref _disposed, 1) == 1)
             {
                 return;
             }
 
-            try
+            if (_relaxed)
             {
-                if (relaxed)
+                try
                 {
-                    Synchronous(database, "FULL");
+                    Synchronous(_database, "FULL");
+                }
+                catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
+                {
+                    // Note: the write before it is done (a lease taken must be known as taken). A handle whose commits
+                    // could stay NORMAL is closed under whoever still holds it: EF Core opens it again for the next
+                    // statement, and every opening sets FULL.
+                    await _database.GetDbConnection().CloseAsync();
                 }
             }
-            finally
-            {
-                await database.CloseConnectionAsync();
-            }
+
+            await _database.CloseConnectionAsync();
         }
     }
 }

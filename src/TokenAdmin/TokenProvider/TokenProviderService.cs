@@ -184,7 +184,6 @@ public sealed class TokenProviderService : ITokenProvider, IDisposable
         var started = _time.GetUtcNow().UtcDateTime;
         using var scope = _scopes.CreateScope();
         var engine = scope.ServiceProvider.GetRequiredService<TokenEngine>();
-        await using var held = await engine.HoldConnectionAsync(CancellationToken.None);
         TokenSourceDefinition? definition;
         try
         {

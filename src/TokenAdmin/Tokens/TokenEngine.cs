@@ -172,6 +172,7 @@ public sealed partial class TokenEngine(
                     break;
             }
 
+            await held.DisposeAsync(); // not held while the provider answers; the save opens it again
             var answer = mode == Mode.DeviceEnded
                 ? new GrantAnswer(null, ended, null)
                 : await SendAsync(definition, grantType, code, cancellationToken, deviceCode);
@@ -594,6 +595,7 @@ public sealed partial class TokenEngine(
             }
         }
 
+        await held.DisposeAsync(); // not held while the providers answer; the save opens it again
         var answers = new GrantAnswer[work.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, work.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, async (i, _) =>
         {
@@ -623,12 +625,6 @@ public sealed partial class TokenEngine(
 
         return [.. distinct.Select(s => (s, results[s]))];
     }
-
-    /// <summary>
-    /// Keeps this engine's database connection open (on SQLite) until the result is disposed: a caller that reads the
-    /// source and then renews it (the token provider) opens the connection once for both.
-    /// </summary>
-    public ValueTask<SqliteConnections.Opened> HoldConnectionAsync(CancellationToken cancellationToken) => SqliteConnections.HoldAsync(db, cancellationToken);
 
     /// <summary>The source as stored (untracked), or null when it does not exist.</summary>
     /// <exception cref="TokenSourceUnreadableException">its stored configuration cannot be read</exception>

@@ -86,8 +86,8 @@ internal sealed class TokenStateConfiguration : IEntityTypeConfiguration<TokenSt
         // The dashboard: dead and failing ones longest broken first, working ones by the refresh token's expiry, counts by standing.
         builder.HasIndex(s => new { s.Standing, s.FailingSince });
         // Note: only rows that hold a refresh token (a partial index, the same SQL on SQLite and PostgreSQL): the
-        // dashboard, the banners and the alert scanner ask for held refresh tokens by expiry, and with every state in
-        // the index each match had to be read from the table to see whether a refresh token is held.
+        // dashboard counts and lists working sources' held refresh tokens by expiry, and with every state in the index
+        // each match had to be read from the table to see whether a refresh token is held.
         builder.HasIndex(s => new { s.Standing, s.RefreshTokenExpiresAt }).HasFilter("\"RefreshTokenProtected\" IS NOT NULL");
         builder.Property(s => s.Version).HasMaxLength(32).IsConcurrencyToken();
     }

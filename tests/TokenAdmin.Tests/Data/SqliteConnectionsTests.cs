@@ -95,6 +95,20 @@ public sealed class SqliteConnectionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHoldDisposedTwice_ClosesOnce_SoAnOuterHoldStaysOpen()
+    {
+        await using (await SqliteConnections.HoldAsync(_db, default))
+        {
+            var inner = await SqliteConnections.HoldAsync(_db, default);
+            await inner.DisposeAsync();
+            await inner.DisposeAsync(); // the engine gives its hold back before the request and again at the end
+            Assert.Equal(ConnectionState.Open, _db.Database.GetDbConnection().State);
+        }
+
+        Assert.Equal(ConnectionState.Closed, _db.Database.GetDbConnection().State);
+    }
+
+    [Fact]
     public async Task InsideATransaction_NothingChanges()
     {
         await using var transaction = await _db.Database.BeginTransactionAsync();
