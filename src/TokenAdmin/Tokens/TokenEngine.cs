@@ -595,7 +595,8 @@ public sealed partial class TokenEngine(
             }
         }
 
-        await held.DisposeAsync(); // not held while the providers answer; the save opens it again
+        // Note: held through the requests and the save: the updater runs two batches at a time, so this keeps two
+        // handles open, and giving the connection back here made each batch's save pay for opening it again.
         var answers = new GrantAnswer[work.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, work.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, async (i, _) =>
         {
