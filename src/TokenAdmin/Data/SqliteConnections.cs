@@ -12,8 +12,9 @@ public static class SqliteConnections
     /// Keeps the context's SQLite connection open until the result is disposed, so a few statements in a row (a token
     /// refresh's lease and the read under it) share one opening instead of one each (each opening registers EF Core's
     /// functions on the handle and sets the busy timeout). An open SQLite connection outside a transaction holds no
-    /// lock. Not meant to be held while a provider answers: each held connection is a handle with its own page cache.
-    /// On PostgreSQL nothing is held.
+    /// lock, but it is a handle with its own page cache: a one-by-one refresh gives it back before the provider answers
+    /// (any number may be in flight), an updater batch keeps it to its save (two batches run at a time). On PostgreSQL
+    /// nothing is held.
     /// </summary>
     public static async ValueTask<Opened> HoldAsync(TokenAdminDb db, CancellationToken cancellationToken)
     {
