@@ -61,8 +61,8 @@ public sealed class DashboardQuery(TokenAdminDb db, SettingsStore settings, Aler
         // parameter); `Select(x => x.Id).Count()` keeps it a subquery of the statement. Each subquery
         // reads an index or a small table: states by standing (TokenState.Standing, kept by each save) and, for the
         // working ones, held refresh tokens by expiry (a partial index). The whole-table counts (configs, accounts,
-        // states) read no rows on SQLite (it counts the smallest index's pages); on PostgreSQL they are index-only
-        // scans, as the overview's count is. Nothing sorts all sources.
+        // states) read no rows on SQLite (it counts the smallest index's pages); on PostgreSQL each is a count over
+        // the table, as the overview's count is (not measured there). Nothing sorts all sources.
         var dayAgo = now.AddDays(-1);
         var counts = await OneRow().Select(_ => new
         {
