@@ -33,11 +33,21 @@ internal static class GraphFetchBenchmark
     private const int PageSize = 50;
 
     /// <summary>
-    /// Rounds run before the counted ones. Two, because the process CPU per round showed tiered compilation still at work
-    /// in the second round for both loops (bare 4.2 s, fetcher 5.4 s, then about 2.0 s and 2.7 s from the third on): a
-    /// fetcher that runs every minute for days is measured in its steady state.
+    /// Rounds run at least before the counted ones: a fetcher that runs every minute for days is measured in its steady
+    /// state. How many more follows from the JIT (<see cref="SteadyJitMethods"/>).
     /// </summary>
     private const int WarmUpRounds = 2;
+
+    /// <summary>
+    /// A round that compiles fewer methods than this ends the warm-up. Counted with <c>JitInfo</c>: two rounds were not
+    /// enough. Tiered compilation and dynamic PGO still recompiled 400 to 3,700 methods per round up to the sixth or
+    /// seventh (0.5 to 1.2 s of JIT per round, on a background thread of the same two cores), which made either loop
+    /// slower at random; from then on a round compiles a few dozen.
+    /// </summary>
+    private const int SteadyJitMethods = 100;
+
+    /// <summary>The warm-up ends here even if the JIT has not settled (the rounds' lines show it).</summary>
+    private const int MaxWarmUpRounds = 12;
 
     /// <summary>Requests in flight per mailbox: what the fetcher allows itself (Graph serves four at once per mailbox).</summary>
     private const int Parallel4 = 4;
@@ -103,9 +113,12 @@ internal static class GraphFetchBenchmark
         var fetcherTimes = new List<double>();
         var bareTimes = new List<double>();
         var serialTimes = new List<double>();
-        for (var round = 1 - WarmUpRounds; round <= rounds; round++)
+        var warmUps = 0;
+        for (var round = 0; round < rounds;)
         {
-            // The warm-up rounds (JIT, connection pools) are not counted.
+            // The warm-up rounds (JIT, connection pools) are not counted: at least WarmUpRounds, then until a round
+            // compiles fewer than SteadyJitMethods methods (at most MaxWarmUpRounds).
+            var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
             var bareDirectory = await ResetAsync(host.Services, accountId, mailbox, retired);
             var serial = await TimeAsync(() => BareLoopAsync(http, graph.BaseUrl, tokens, source, bareDirectory, messages, 1));
             bareDirectory = await ResetAsync(host.Services, accountId, mailbox, retired);
@@ -127,15 +140,25 @@ internal static class GraphFetchBenchmark
                 throw new InvalidOperationException("The fetcher did not mark every message read.");
             }
 
-            if (round > 0)
+            jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods;
+            var counted = round > 0 || warmUps >= MaxWarmUpRounds || (warmUps >= WarmUpRounds && jitMethods < SteadyJitMethods);
+            string label;
+            if (counted)
             {
+                round++;
+                label = "round " + round.ToString(CultureInfo.InvariantCulture);
                 bareTimes.Add(bare);
                 fetcherTimes.Add(fetcher);
                 serialTimes.Add(serial);
             }
+            else
+            {
+                warmUps++;
+                label = "warm-up " + warmUps.ToString(CultureInfo.InvariantCulture);
+            }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"round {round}{(round <= 0 ? " (warm-up)" : "")}: bare loop (4 in flight) {bare:F0} ms, fetcher {fetcher:F0} ms, fetcher/bare {fetcher / bare:F2}; " +
+                $"{label} ({jitMethods} methods compiled): bare loop (4 in flight) {bare:F0} ms, fetcher {fetcher:F0} ms, fetcher/bare {fetcher / bare:F2}; " +
                 $"bare loop one at a time {serial:F0} ms; process CPU bare (4 in flight) {bareCpu:F0} ms, fetcher {fetcherCpu:F0} ms"));
         }
 
@@ -148,6 +171,9 @@ internal static class GraphFetchBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{messages} messages, median of {rounds} rounds: bare HttpClient loop, 4 in flight {bareMedian:F0} ms ({messages / bareMedian * 1000:F0} msg/s), " +
             $"TokenAdmin fetcher {fetcherMedian:F0} ms ({messages / fetcherMedian * 1000:F0} msg/s), ratio {ratio:F2} (target ≤ 1.30): {(ratio <= 1.3 ? "met" : "NOT met")}"));
+        // Note: deleting tens of thousands of files makes creating files on ext4 slow for the next minutes (the inode
+        // allocator skips recently freed inodes: `recently_deleted` in a kernel profile). A run started within about five
+        // minutes of another is slower in both loops, and its ratio looks better than it is.
         try
         {
             Directory.Delete(dataDirectory, recursive: true);
