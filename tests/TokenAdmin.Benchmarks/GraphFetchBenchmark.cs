@@ -119,6 +119,7 @@ internal static class GraphFetchBenchmark
             // The warm-up rounds (JIT, connection pools) are not counted: at least WarmUpRounds, then until a round
             // compiles fewer than SteadyJitMethods methods (at most MaxWarmUpRounds).
             var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var hostCpu = HostCpu.Now();
             var bareDirectory = await ResetAsync(host.Services, accountId, mailbox, retired);
             var serial = await TimeAsync(() => BareLoopAsync(http, graph.BaseUrl, tokens, source, bareDirectory, messages, 1));
             bareDirectory = await ResetAsync(host.Services, accountId, mailbox, retired);
@@ -159,7 +160,7 @@ internal static class GraphFetchBenchmark
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{label} ({jitMethods} methods compiled): bare loop (4 in flight) {bare:F0} ms, fetcher {fetcher:F0} ms, fetcher/bare {fetcher / bare:F2}; " +
-                $"bare loop one at a time {serial:F0} ms; process CPU bare (4 in flight) {bareCpu:F0} ms, fetcher {fetcherCpu:F0} ms"));
+                $"bare loop one at a time {serial:F0} ms; process CPU bare (4 in flight) {bareCpu:F0} ms, fetcher {fetcherCpu:F0} ms; {HostCpu.Now().Since(hostCpu)}"));
         }
 
         var bareMedian = Median(bareTimes);
