@@ -41,7 +41,7 @@ internal static class GraphFetchBenchmark
     /// <summary>
     /// A round that compiles fewer methods than this ends the warm-up. Counted with <c>JitInfo</c>: two rounds were not
     /// enough. Tiered compilation and dynamic PGO still recompiled 550 to 3,700 methods per round up to the fifth to
-    /// seventh (0.3 to 1.4 s of JIT in each timed loop, on a background thread of the same two cores), which made either
+    /// seventh (0.1 to 1.4 s of JIT in each timed loop, on a background thread of the same two cores), which made either
     /// loop slower at random; from then on a round compiles a few dozen.
     /// </summary>
     private const int SteadyJitMethods = 100;
