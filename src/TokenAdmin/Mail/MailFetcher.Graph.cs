@@ -82,8 +82,9 @@ public sealed partial class MailFetcher
     /// <summary>
     /// Mail stays in the folder: a delta round from where the last run stopped (its next or delta link). Each page's new
     /// messages are stored, and their index rows committed in one transaction with the link that follows the page; only
-    /// then are they marked read. The marking of one page runs on while the next page downloads, all of it through one
-    /// gate of <see cref="GraphParallelism"/> requests to the mailbox.
+    /// then are they marked read. A page commits while the next one downloads (the commits keep their order), and the
+    /// marking of one page runs on meanwhile too, all of it through one gate of <see cref="GraphParallelism"/> requests
+    /// to the mailbox.
     /// </summary>
     private async Task FetchGraphDeltaAsync(Run run, GraphTarget target, GraphFolder folder, string prefix, HashSet<string> known, CancellationToken cancellationToken)
     {
@@ -92,6 +93,35 @@ public sealed partial class MailFetcher
         var restarted = false;
         using var gate = new SemaphoreSlim(GraphParallelism, GraphParallelism);
         var marking = new MarkReadQueue(this, target, gate, cancellationToken);
+        // The page whose rows are being committed, and its commit; at most one at a time, so the links go in order.
+        List<(FetchedMessage Row, Task Durable)>? committing = null;
+        var commit = Task.CompletedTask;
+        async Task CommittedAsync()
+        {
+            try
+            {
+                await commit;
+            }
+            catch
+            {
+                // Its rows that are not in the index wait with the next ones: the run's last commit tries them again
+                // (their files are stored).
+                run.Pending.InsertRange(0, committing!.Where(p => Db.Entry(p.Row).State != EntityState.Unchanged));
+                throw;
+            }
+            finally
+            {
+                commit = Task.CompletedTask;
+                committing = null;
+            }
+        }
+
+        async Task CommitAndMarkAsync(List<(FetchedMessage Row, Task Durable)> batch, string? saved, List<string> unread)
+        {
+            await CommitBatchAsync(run, batch, ct => SaveSyncLinkAsync(account.Id, saved, ct), cancellationToken);
+            marking.Add(unread);
+        }
+
         try
         {
             while (true)
@@ -125,29 +155,45 @@ public sealed partial class MailFetcher
                 }
 
                 var stored = await StoreGraphBatchAsync(run, target, prefix, [.. wanted], cancellationToken, gate);
-                // Only with the page's messages on disk and indexed may the next run start behind this page: the rows and
-                // the link are one commit.
-                link = page.NextLink ?? page.DeltaLink;
-                var saved = link;
-                await CommitAsync(run, cancellationToken, ct => SaveSyncLinkAsync(account.Id, saved, ct));
                 foreach (var id in stored)
                 {
+                    // Note: known from now on, though its row commits later: a later page of the round that lists it
+                    // again (it changed meanwhile) does not store it twice.
                     known.Add(prefix + id);
                 }
 
+                // Only with the page's messages on disk and indexed may the next run start behind this page: the rows and
+                // the link are one commit, after the previous page's.
+                link = page.NextLink ?? page.DeltaLink;
+                await CommittedAsync();
                 var storedIds = stored.ToHashSet(StringComparer.Ordinal);
-                marking.Add(wanted.Where(m => !m.IsRead && storedIds.Contains(m.Id)).Select(m => m.Id));
+                committing = [.. run.Pending];
+                run.Pending.Clear();
+                commit = CommitAndMarkAsync(committing, link, [.. wanted.Where(m => !m.IsRead && storedIds.Contains(m.Id)).Select(m => m.Id)]);
                 if (page.NextLink is null || run.Stored >= account.MaxMessagesPerRun || link is null)
                 {
                     break;
                 }
             }
 
+            await CommittedAsync();
             await marking.CompleteAsync();
         }
         finally
         {
-            // A failure above leaves markings running: they end before the run does (their errors are the first one's echo).
+            // A failure above leaves a commit and markings running: they end before the run does (their errors are the
+            // first one's echo, or were thrown already).
+            if (committing is not null)
+            {
+                try
+                {
+                    await CommittedAsync();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
+                {
+                }
+            }
+
             await marking.DrainAsync();
         }
     }
@@ -274,7 +320,7 @@ public sealed partial class MailFetcher
             }
             catch (GraphMessageTooLargeException)
             {
-                run.Errors.Add($"Message id {Short(message.Id)} is over the limit of {run.Account.MaxMessageSizeKb} KB; it stays on the server.");
+                run.AddError($"Message id {Short(message.Id)} is over the limit of {run.Account.MaxMessageSizeKb} KB; it stays on the server.");
                 return;
             }
             catch (GraphMailException ex) when (ex.Code == "ErrorItemNotFound")

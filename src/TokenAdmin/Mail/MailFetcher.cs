@@ -106,27 +106,27 @@ public sealed partial class MailFetcher(
             catch (Exception) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // Whatever MailKit threw once the deadline cut the connection, the deadline is the reason.
-                run.Errors.Add($"The fetch did not finish within {fetchDeadline.TotalSeconds:0.#} seconds ({account.Host}:{account.Port} answered too slowly or not at all); what it stored is kept, and the next fetch goes on from there.");
+                run.AddError($"The fetch did not finish within {fetchDeadline.TotalSeconds:0.#} seconds ({account.Host}:{account.Port} answered too slowly or not at all); what it stored is kept, and the next fetch goes on from there.");
             }
             catch (Exception ex) when (ex is MailConnectionException or MailSpoolException or GraphMailException)
             {
-                run.Errors.Add(ex.Message);
+                run.AddError(ex.Message);
             }
             catch (Exception ex) when (MailConnector.IsServerFault(ex))
             {
-                run.Errors.Add($"{account.Host}: {ex.Message}");
+                run.AddError($"{account.Host}: {ex.Message}");
             }
             catch (DbUpdateException ex)
             {
                 // Nothing of the failed batch was deleted on the server; the next fetch tries it again.
-                run.Errors.Add($"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}");
+                run.AddError($"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}");
                 db.ChangeTracker.Clear();
                 run.Pending.Clear();
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // Note: anything unforeseen is still recorded on the account; nothing not stored was deleted.
-                run.Errors.Add($"The fetch failed: {ex.GetType().Name}: {ex.Message}");
+                run.AddError($"The fetch failed: {ex.GetType().Name}: {ex.Message}");
                 LogUnexpected(logger, account.Id, ex);
             }
             finally
@@ -138,7 +138,7 @@ public sealed partial class MailFetcher(
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DbUpdateException)
                 {
-                    run.Errors.Add($"Stored messages could not be indexed: {ex.Message} They stay on the server and are fetched again.");
+                    run.AddError($"Stored messages could not be indexed: {ex.Message} They stay on the server and are fetched again.");
                 }
             }
 
@@ -161,7 +161,7 @@ public sealed partial class MailFetcher(
         }
         catch (FolderNotFoundException)
         {
-            run.Errors.Add($"The folder '{account.ImapFolder}' does not exist on {account.Host}.");
+            run.AddError($"The folder '{account.ImapFolder}' does not exist on {account.Host}.");
             return;
         }
 
@@ -227,7 +227,7 @@ public sealed partial class MailFetcher(
         var account = run.Account;
         if (!pop3.Capabilities.HasFlag(Pop3Capabilities.UIDL))
         {
-            run.Errors.Add($"{account.Host} does not support UIDL, so TokenAdmin cannot tell fetched messages from new ones; nothing was fetched.");
+            run.AddError($"{account.Host} does not support UIDL, so TokenAdmin cannot tell fetched messages from new ones; nothing was fetched.");
             return;
         }
 
@@ -325,7 +325,7 @@ public sealed partial class MailFetcher(
             return false;
         }
 
-        run.Errors.Add($"Message {what} is {size / 1024} KB, over the limit of {run.Account.MaxMessageSizeKb} KB; it stays on the server.");
+        run.AddError($"Message {what} is {size / 1024} KB, over the limit of {run.Account.MaxMessageSizeKb} KB; it stays on the server.");
         return true;
     }
 
@@ -358,7 +358,8 @@ public sealed partial class MailFetcher(
             await DescribeAsync(row, file, cancellationToken);
         }
 
-        db.FetchedMessages.Add(row);
+        // Note: the row joins the context only when its batch commits (CommitAsync): a delta run stores the next page
+        // while the context saves the last one.
         run.Pending.Add((row, spooled.Durable));
         run.Stored++;
     }
@@ -387,7 +388,17 @@ public sealed partial class MailFetcher(
     /// </summary>
     private async Task CommitAsync(Run run, CancellationToken cancellationToken, Func<CancellationToken, Task>? alsoCommit = null)
     {
-        if (run.Pending.Count == 0)
+        await CommitBatchAsync(run, run.Pending, alsoCommit, cancellationToken);
+        run.Pending.Clear();
+    }
+
+    /// <summary>
+    /// Commits <paramref name="batch"/> (see above); the caller forgets it once this succeeds. Touches the run only
+    /// through <see cref="Run.AddError"/>, so it may go on while the run stores the next batch.
+    /// </summary>
+    private async Task CommitBatchAsync(Run run, List<(FetchedMessage Row, Task Durable)> batch, Func<CancellationToken, Task>? alsoCommit, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
         {
             if (alsoCommit is not null)
             {
@@ -398,7 +409,7 @@ public sealed partial class MailFetcher(
         }
 
         // Every file of the batch is on disk before its row is committed: a committed row always has its whole file.
-        await Task.WhenAll(run.Pending.Select(p => p.Durable));
+        await Task.WhenAll(batch.Select(p => p.Durable));
         try
         {
             await spool.SyncDirectoryAsync(run.Account.Id);
@@ -408,6 +419,12 @@ public sealed partial class MailFetcher(
             throw new MailSpoolException($"{ex.Message} Nothing was deleted on the server.", ex);
         }
 
+        foreach (var (row, _) in batch)
+        {
+            // Note: Add on a row still tracked from a failed try leaves it as it is (added).
+            db.FetchedMessages.Add(row);
+        }
+
         if (alsoCommit is null)
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -415,12 +432,27 @@ public sealed partial class MailFetcher(
         else
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            await alsoCommit(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await alsoCommit(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch
+            {
+                // Note: rolled back, so the rows are not in the index, whatever the context took from the save: a later
+                // try inserts them afresh.
+                foreach (var (row, _) in batch)
+                {
+                    db.Entry(row).State = EntityState.Detached;
+                    row.Id = 0;
+                }
+
+                throw;
+            }
         }
 
-        foreach (var (row, _) in run.Pending)
+        foreach (var (row, _) in batch)
         {
             foreach (var handler in handlers)
             {
@@ -431,12 +463,10 @@ public sealed partial class MailFetcher(
                 catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     LogHandlerFailed(logger, ex, handler.GetType().Name, row.Id);
-                    run.Errors.Add($"{handler.GetType().Name} failed on message {row.Id}: {ex.Message}");
+                    run.AddError($"{handler.GetType().Name} failed on message {row.Id}: {ex.Message}");
                 }
             }
         }
-
-        run.Pending.Clear();
     }
 
     /// <summary>
@@ -539,6 +569,15 @@ public sealed partial class MailFetcher(
         public MailAccount Account { get; } = account;
         public List<(FetchedMessage Row, Task Durable)> Pending { get; } = [];
         public List<string> Errors { get; } = [];
+
+        /// <summary>Adds an error; thread-safe, as a delta run commits one page while it stores the next.</summary>
+        public void AddError(string error)
+        {
+            lock (Errors)
+            {
+                Errors.Add(error);
+            }
+        }
         public int Stored { get; set; }
         public int Skipped { get; set; }
     }

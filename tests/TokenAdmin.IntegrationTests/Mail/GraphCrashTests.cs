@@ -30,7 +30,8 @@ public sealed class GraphCrashTests : GraphMailTestBase
                 }
             }
 
-            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
+            // A message file gets its .eml name once it is on disk (see MailSpool): linked from an unnamed file on Linux
+            // (Created), renamed from a temporary file elsewhere.
             watcher.Created += (_, _) => Count();
             watcher.Renamed += (_, e) =>
             {

@@ -17,9 +17,20 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task Store_ThenSyncDirectory_LeavesTheFileUnderItsFinalName_AndNoTemporaryFile()
+    public void OnLinux_TheSpoolWritesUnnamedFiles()
     {
-        var spool = new MailSpool(_directory);
+        var expected = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+            is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64;
+
+        Assert.Equal(expected, new MailSpool(_directory).UsesUnnamedFiles);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Store_ThenSyncDirectory_LeavesTheFileUnderItsFinalName_AndNoTemporaryFile(bool unnamedFiles)
+    {
+        var spool = new MailSpool(_directory, unnamedFiles);
         using var message = new MemoryStream(Encoding.ASCII.GetBytes("Subject: hi\r\n\r\nbody\r\n"));
 
         var stored = await spool.StoreAsync(7, "imap:abc:1:42", message, default);
@@ -29,6 +40,70 @@ public sealed class MailSpoolTests : IDisposable
         var folder = Path.Combine(_directory, "7");
         Assert.Equal([Path.Combine(_directory, stored.RelativePath)], Directory.GetFiles(folder));
         Assert.Equal("Subject: hi\r\n\r\nbody\r\n", await File.ReadAllTextAsync(Path.Combine(_directory, stored.RelativePath)));
+        Assert.Equal(stored.Size, new FileInfo(Path.Combine(_directory, stored.RelativePath)).Length);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Store_OfAStreamThatCannotSeek_CopiesItWhole(bool unnamedFiles)
+    {
+        var spool = new MailSpool(_directory, unnamedFiles);
+        var body = Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + new string('x', 200_000) + "\r\n");
+        using var message = new OneWayStream(body);
+
+        var stored = await spool.StoreAsync(7, "pop3:abc:uidl-9", message, default);
+        await stored.Durable;
+
+        Assert.Equal(body.Length, stored.Size);
+        Assert.Equal(body, await File.ReadAllBytesAsync(Path.Combine(_directory, stored.RelativePath)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Store_UnderAKeyStoredBefore_KeepsTheFileThatIsThere(bool unnamedFiles)
+    {
+        var spool = new MailSpool(_directory, unnamedFiles);
+        using (var first = new MemoryStream(Encoding.ASCII.GetBytes("Subject: first\r\n\r\n")))
+        {
+            await (await spool.StoreAsync(7, "graph:abc:id-1", first, default)).Durable;
+        }
+
+        using var again = new MemoryStream(Encoding.ASCII.GetBytes("Subject: again, longer\r\n\r\n"));
+        var stored = await spool.StoreAsync(7, "graph:abc:id-1", again, default);
+        await stored.Durable;
+
+        Assert.Equal([Path.Combine(_directory, stored.RelativePath)], Directory.GetFiles(Path.Combine(_directory, "7")));
+        Assert.Equal("Subject: first\r\n\r\n", await File.ReadAllTextAsync(Path.Combine(_directory, stored.RelativePath)));
+    }
+
+    /// <summary>A stream that only reads forward, in small pieces, as a network stream does.</summary>
+    private sealed class OneWayStream(byte[] content) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = Math.Min(Math.Min(count, 7_000), content.Length - _position);
+            Array.Copy(content, _position, buffer, offset, read);
+            _position += read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
