@@ -141,6 +141,12 @@ public sealed partial class MailFetcher
                     continue;
                 }
 
+                if (commit.IsFaulted)
+                {
+                    // The last page's commit failed meanwhile: said now, not after this page's downloads.
+                    await CommittedAsync();
+                }
+
                 var wanted = new List<GraphMessageRef>();
                 foreach (var message in page.Messages.Where(m => !m.Removed))
                 {
@@ -181,20 +187,31 @@ public sealed partial class MailFetcher
         }
         finally
         {
-            // A failure above leaves a commit and markings running: they end before the run does (their errors are the
-            // first one's echo, or were thrown already).
-            if (committing is not null)
+            // A failure above leaves a commit and markings running: they end before the run does.
+            try
             {
-                try
+                if (committing is not null)
                 {
-                    await CommittedAsync();
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || cancellationToken.IsCancellationRequested)
-                {
+                    try
+                    {
+                        await CommittedAsync();
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // Said beside the failure that ended the run (that one is said by FetchAsync).
+                        run.AddError(ex is DbUpdateException
+                            ? $"The index of fetched mail refused a batch: {ex.InnerException?.Message ?? ex.Message}"
+                            : ex.Message);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
                 }
             }
-
-            await marking.DrainAsync();
+            finally
+            {
+                await marking.DrainAsync();
+            }
         }
     }
 

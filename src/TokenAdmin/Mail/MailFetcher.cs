@@ -409,9 +409,9 @@ public sealed partial class MailFetcher(
         }
 
         // Every file of the batch is on disk before its row is committed: a committed row always has its whole file.
-        await Task.WhenAll(batch.Select(p => p.Durable));
         try
         {
+            await Task.WhenAll(batch.Select(p => p.Durable));
             await spool.SyncDirectoryAsync(run.Account.Id);
         }
         catch (IOException ex)

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace TokenAdmin.Mail;
 
@@ -13,18 +12,6 @@ public sealed record SpooledFile(string RelativePath, long Size, Task Durable);
 
 public sealed class MailSpool(string directory)
 {
-    /// <summary>For tests: a spool that always writes through a named temporary file, as on a system without <c>O_TMPFILE</c>.</summary>
-    internal MailSpool(string directory, bool unnamedFiles)
-        : this(directory)
-    {
-        _unnamedFiles = unnamedFiles;
-    }
-
-    private readonly bool _unnamedFiles = UnnamedFile.Available;
-
-    /// <summary>Whether this spool tries unnamed files first (Linux x64 and arm64; see <see cref="UnnamedFile"/>).</summary>
-    internal bool UsesUnnamedFiles => _unnamedFiles;
-
     public string Directory { get; } = directory;
 
     /// <summary>
@@ -41,13 +28,7 @@ public sealed class MailSpool(string directory)
     {
         var relative = Path.Combine(accountId.ToString(System.Globalization.CultureInfo.InvariantCulture), FileName(serverKey));
         var path = Path.Combine(Directory, relative);
-        var folder = Path.GetDirectoryName(path)!;
-        System.IO.Directory.CreateDirectory(folder);
-        if (_unnamedFiles && UnnamedFile.TryCreate(folder) is { } unnamed)
-        {
-            return await StoreUnnamedAsync(unnamed, relative, path, message, cancellationToken);
-        }
-
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Note: MailKit hands over messages in memory, so a synchronous copy is the cheaper one (on Linux an
         // "asynchronous" file write only moves the same work to another thread).
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
@@ -97,59 +78,6 @@ public sealed class MailSpool(string directory)
             catch (IOException) when (File.Exists(path))
             {
                 File.Delete(temporary);
-            }
-        });
-        return new SpooledFile(relative, size, durable);
-    }
-
-    /// <summary>
-    /// Linux: the message is written to an unnamed file in the account's folder (<c>O_TMPFILE</c>), flushed, and then
-    /// linked under its final name, which fails if that name exists. The same guarantees as the temporary file and the
-    /// rename, with less work for the file system: no temporary name is added and removed, no rename, and a new file's
-    /// flush does not also write the directory (a file without a name is in no directory yet). A crash half-way leaves
-    /// nothing behind: the kernel frees a file that never got a name.
-    /// </summary>
-    private static async Task<SpooledFile> StoreUnnamedAsync(SafeFileHandle file, string relative, string path, Stream message, CancellationToken cancellationToken)
-    {
-        long size = 0;
-        try
-        {
-            if (message is MemoryStream memory && memory.TryGetBuffer(out var buffer))
-            {
-                var rest = buffer.AsSpan((int)memory.Position);
-                RandomAccess.Write(file, rest, 0);
-                size = rest.Length;
-                memory.Position += rest.Length;
-            }
-            else
-            {
-                var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
-                try
-                {
-                    int read;
-                    while ((read = await message.ReadAsync(chunk, cancellationToken)) > 0)
-                    {
-                        RandomAccess.Write(file, chunk.AsSpan(0, read), size);
-                        size += read;
-                    }
-                }
-                finally
-                {
-                    System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
-                }
-            }
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-
-        var durable = SpoolFlusher.Run(() =>
-        {
-            using (file)
-            {
-                UnnamedFile.FlushAndLink(file, path);
             }
         });
         return new SpooledFile(relative, size, durable);

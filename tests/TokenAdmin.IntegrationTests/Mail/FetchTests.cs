@@ -155,18 +155,8 @@ public sealed class FetchTests : MailTestBase
         {
             using var watcher = new FileSystemWatcher(App.DataDirectory) { IncludeSubdirectories = true, Filter = "*.eml", EnableRaisingEvents = true };
             var stored = 0;
-            // A message file gets its .eml name once it is on disk (see MailSpool): linked from an unnamed file on Linux,
-            // renamed from a temporary file elsewhere.
-            void Named(object _, FileSystemEventArgs e)
-            {
-                if (e.Name?.EndsWith(".eml", StringComparison.Ordinal) == true && Interlocked.Increment(ref stored) == 60)
-                {
-                    stop.Cancel();
-                }
-            }
-
-            watcher.Created += Named;
-            watcher.Renamed += Named;
+            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
+            watcher.Renamed += (_, e) => { if (e.Name?.EndsWith(".eml", StringComparison.Ordinal) == true && Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FetchAsync(id, stop.Token));
         }
 

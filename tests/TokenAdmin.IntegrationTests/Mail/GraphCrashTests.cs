@@ -30,8 +30,7 @@ public sealed class GraphCrashTests : GraphMailTestBase
                 }
             }
 
-            // A message file gets its .eml name once it is on disk (see MailSpool): linked from an unnamed file on Linux
-            // (Created), renamed from a temporary file elsewhere.
+            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
             watcher.Created += (_, _) => Count();
             watcher.Renamed += (_, e) =>
             {

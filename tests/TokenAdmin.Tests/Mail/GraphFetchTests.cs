@@ -75,6 +75,36 @@ public sealed class GraphFetchTests : GraphMailTestBase
     }
 
     [Fact]
+    public async Task Fetch_KeepOnServer_ABreakOnAPageWhileTheOneBeforeCommits_KeepsBothPagesStores_AndTheNextRunGoesOnWithoutDuplicates()
+    {
+        Mailbox.Deliver("inbox", NewMessages("pg", 120));
+        var id = await CreateAccountAsync(a => a.KeepOnServer = true);
+        // The tenth download of the second page (pages of 50) breaks off, while the first page commits or has committed.
+        var tenthOfSecondPage = Mailbox.MessageIds("inbox")[59];
+        Graph.CutShortNext(Mailbox.ImmutableIdOf(tenthOfSecondPage) + "/$value");
+
+        var first = await FetchAsync(id);
+
+        var error = Assert.Single(first.Errors);
+        Assert.Contains("broke off its answer to GET", error, StringComparison.Ordinal);
+        var afterFirst = await StoredAsync(id);
+        // The first page with its link, and what the second page stored before the break (committed at the run's end).
+        Assert.Equal(59, afterFirst.Count);
+        Assert.DoesNotContain(afterFirst, m => m.MessageId == tenthOfSecondPage.Trim('<', '>'));
+        Assert.Contains(afterFirst, m => m.MessageId == Mailbox.MessageIds("inbox")[58].Trim('<', '>'));
+        Assert.Contains("$skiptoken=", (await AccountAsync(id)).GraphSyncLink, StringComparison.Ordinal);
+
+        var second = await FetchAsync(id);
+
+        Assert.Empty(second.Errors);
+        Assert.Equal(61, second.Stored);
+        var all = await StoredAsync(id);
+        Assert.Equal(120, all.Count);
+        Assert.Equal(120, all.Select(m => m.MessageId).Distinct().Count());
+        Assert.Equal(120, Mailbox.MessageIds("inbox").Count);
+    }
+
+    [Fact]
     public async Task Fetch_KeepOnServer_LimitPerRun_GoesOnWhereTheLastRunStopped()
     {
         Mailbox.Deliver("inbox", NewMessages("lim", 25));

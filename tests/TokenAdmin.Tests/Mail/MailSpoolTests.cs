@@ -17,20 +17,9 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public void OnLinux_TheSpoolWritesUnnamedFiles()
+    public async Task Store_ThenSyncDirectory_LeavesTheFileUnderItsFinalName_AndNoTemporaryFile()
     {
-        var expected = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
-            is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64;
-
-        Assert.Equal(expected, new MailSpool(_directory).UsesUnnamedFiles);
-    }
-
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Store_ThenSyncDirectory_LeavesTheFileUnderItsFinalName_AndNoTemporaryFile(bool unnamedFiles)
-    {
-        var spool = new MailSpool(_directory, unnamedFiles);
+        var spool = new MailSpool(_directory);
         using var message = new MemoryStream(Encoding.ASCII.GetBytes("Subject: hi\r\n\r\nbody\r\n"));
 
         var stored = await spool.StoreAsync(7, "imap:abc:1:42", message, default);
@@ -43,12 +32,10 @@ public sealed class MailSpoolTests : IDisposable
         Assert.Equal(stored.Size, new FileInfo(Path.Combine(_directory, stored.RelativePath)).Length);
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Store_OfAStreamThatCannotSeek_CopiesItWhole(bool unnamedFiles)
+    [Fact]
+    public async Task Store_OfAStreamThatCannotSeek_CopiesItWhole()
     {
-        var spool = new MailSpool(_directory, unnamedFiles);
+        var spool = new MailSpool(_directory);
         var body = Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + new string('x', 200_000) + "\r\n");
         using var message = new OneWayStream(body);
 
@@ -59,12 +46,10 @@ public sealed class MailSpoolTests : IDisposable
         Assert.Equal(body, await File.ReadAllBytesAsync(Path.Combine(_directory, stored.RelativePath)));
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Store_UnderAKeyStoredBefore_KeepsTheFileThatIsThere(bool unnamedFiles)
+    [Fact]
+    public async Task Store_UnderAKeyStoredBefore_KeepsTheFileThatIsThere()
     {
-        var spool = new MailSpool(_directory, unnamedFiles);
+        var spool = new MailSpool(_directory);
         using (var first = new MemoryStream(Encoding.ASCII.GetBytes("Subject: first\r\n\r\n")))
         {
             await (await spool.StoreAsync(7, "graph:abc:id-1", first, default)).Durable;
