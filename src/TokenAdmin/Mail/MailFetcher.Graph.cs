@@ -199,9 +199,7 @@ public sealed partial class MailFetcher
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         // Said beside the failure that ended the run (that one is said by FetchAsync).
-                        run.AddError(ex is DbUpdateException
-                            ? $"The index of fetched mail refused a batch: {ex.InnerException?.Message ?? ex.Message}"
-                            : ex.Message);
+                        run.AddError(ex is DbUpdateException refused ? Refused(refused) : ex.Message);
                     }
                     catch (OperationCanceledException)
                     {

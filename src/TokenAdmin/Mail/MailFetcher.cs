@@ -119,7 +119,7 @@ public sealed partial class MailFetcher(
             catch (DbUpdateException ex)
             {
                 // Nothing of the failed batch was deleted on the server; the next fetch tries it again.
-                run.AddError($"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}");
+                run.AddError(Refused(ex));
                 db.ChangeTracker.Clear();
                 run.Pending.Clear();
             }
@@ -550,6 +550,10 @@ public sealed partial class MailFetcher(
         }
     }
 
+    /// <summary>What a run says when the index refused a batch (a unique key stored meanwhile, most likely by another process).</summary>
+    private static string Refused(DbUpdateException ex) =>
+        $"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}";
+
     private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..(max - 1)] + "…";
 
     [LoggerMessage(LogLevel.Error, "Mail account {AccountId}: the fetch failed unexpectedly.")]
@@ -578,6 +582,7 @@ public sealed partial class MailFetcher(
                 Errors.Add(error);
             }
         }
+
         public int Stored { get; set; }
         public int Skipped { get; set; }
     }
