@@ -75,12 +75,13 @@ public sealed class GraphFetchTests : GraphMailTestBase
     }
 
     [Fact]
-    public async Task Fetch_KeepOnServer_ABreakOnAPageWhileTheOneBeforeCommits_KeepsBothPagesStores_AndTheNextRunGoesOnWithoutDuplicates()
+    public async Task Fetch_KeepOnServer_ABreakOnAPageWhileTheOneBeforeCommits_KeepsWhatBothPagesStored_AndTheNextRunGoesOnWithoutDuplicates()
     {
         Mailbox.Deliver("inbox", NewMessages("pg", 120));
         var id = await CreateAccountAsync(a => a.KeepOnServer = true);
         // The tenth download of the second page (pages of 50) breaks off, while the first page commits or has committed.
-        var tenthOfSecondPage = Mailbox.MessageIds("inbox")[59];
+        var messageIds = Mailbox.MessageIds("inbox");
+        var tenthOfSecondPage = messageIds[59];
         Graph.CutShortNext(Mailbox.ImmutableIdOf(tenthOfSecondPage) + "/$value");
 
         var first = await FetchAsync(id);
@@ -91,7 +92,7 @@ public sealed class GraphFetchTests : GraphMailTestBase
         // The first page with its link, and what the second page stored before the break (committed at the run's end).
         Assert.Equal(59, afterFirst.Count);
         Assert.DoesNotContain(afterFirst, m => m.MessageId == tenthOfSecondPage.Trim('<', '>'));
-        Assert.Contains(afterFirst, m => m.MessageId == Mailbox.MessageIds("inbox")[58].Trim('<', '>'));
+        Assert.Contains(afterFirst, m => m.MessageId == messageIds[58].Trim('<', '>'));
         Assert.Contains("$skiptoken=", (await AccountAsync(id)).GraphSyncLink, StringComparison.Ordinal);
 
         var second = await FetchAsync(id);
