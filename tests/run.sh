@@ -31,8 +31,9 @@ rm -rf "$results"
 status=0
 dotnet test TokenAdmin.sln --configuration Release --logger "trx" --results-directory "$results" "$@" || status=$?
 
-# The same tests of the store and everything that leases, refreshes and saves tokens, on PostgreSQL.
-postgres_tests="FullyQualifiedName~TokenAdmin.Tests.Tokens|FullyQualifiedName~TokenAdmin.Tests.TokenProvider|FullyQualifiedName~TokenAdmin.Tests.Refresh|FullyQualifiedName~TokenAdmin.Tests.Oidc|FullyQualifiedName~TokenAdmin.Tests.Secrets|FullyQualifiedName~TokenAdmin.Tests.Cli|FullyQualifiedName~TokenAdmin.Tests.Pages"
+# The same tests of the store, everything that leases, refreshes and saves tokens, and the mail fetcher (its index
+# rows go in through SQL of its own), on PostgreSQL.
+postgres_tests="FullyQualifiedName~TokenAdmin.Tests.Tokens|FullyQualifiedName~TokenAdmin.Tests.TokenProvider|FullyQualifiedName~TokenAdmin.Tests.Refresh|FullyQualifiedName~TokenAdmin.Tests.Oidc|FullyQualifiedName~TokenAdmin.Tests.Secrets|FullyQualifiedName~TokenAdmin.Tests.Cli|FullyQualifiedName~TokenAdmin.Tests.Pages|FullyQualifiedName~TokenAdmin.Tests.Mail"
 if server=$(bash "$root/tests/postgres-temp.sh" start); then
   read -r pg_dir pg_port <<<"$server"
   trap 'bash "$root/tests/postgres-temp.sh" stop "$pg_dir"' EXIT

@@ -106,7 +106,7 @@ public sealed partial class MailFetcher
             {
                 // Its rows that are not in the index wait with the next ones: the run's last commit tries them again
                 // (their files are stored).
-                run.Pending.InsertRange(0, committing!.Where(p => Db.Entry(p.Row).State != EntityState.Unchanged));
+                run.Pending.InsertRange(0, committing!.Where(p => p.Row.Id == 0));
                 throw;
             }
             finally

@@ -120,7 +120,6 @@ public sealed partial class MailFetcher(
             {
                 // Nothing of the failed batch was deleted on the server; the next fetch tries it again.
                 run.AddError(Refused(ex));
-                db.ChangeTracker.Clear();
                 run.Pending.Clear();
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -358,8 +357,8 @@ public sealed partial class MailFetcher(
             await DescribeAsync(row, file, cancellationToken);
         }
 
-        // Note: the row joins the context only when its batch commits (CommitAsync): a delta run stores the next page
-        // while the context saves the last one.
+        // Note: the row is inserted only when its batch commits (CommitAsync): a delta run stores the next page while
+        // the last one commits.
         run.Pending.Add((row, spooled.Durable));
         run.Stored++;
     }
@@ -419,32 +418,26 @@ public sealed partial class MailFetcher(
             throw new MailSpoolException($"{ex.Message} Nothing was deleted on the server.", ex);
         }
 
-        foreach (var (row, _) in batch)
-        {
-            // Note: Add on a row still tracked from a failed try leaves it as it is (added).
-            db.FetchedMessages.Add(row);
-        }
-
+        var rows = batch.ConvertAll(p => p.Row);
         if (alsoCommit is null)
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await FetchedMessageRows.InsertAsync(db, rows, cancellationToken);
         }
         else
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                await FetchedMessageRows.InsertAsync(db, rows, cancellationToken);
                 await alsoCommit(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
             catch
             {
-                // Note: rolled back, so the rows are not in the index, whatever the context took from the save: a later
-                // try inserts them afresh.
-                foreach (var (row, _) in batch)
+                // Note: rolled back, so the rows are not in the index, whatever ids the insert gave them: a later try
+                // inserts them afresh.
+                foreach (var row in rows)
                 {
-                    db.Entry(row).State = EntityState.Detached;
                     row.Id = 0;
                 }
 

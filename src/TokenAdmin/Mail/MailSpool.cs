@@ -32,7 +32,9 @@ public sealed class MailSpool(string directory)
         // Note: MailKit hands over messages in memory, so a synchronous copy is the cheaper one (on Linux an
         // "asynchronous" file write only moves the same work to another thread).
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.None);
+        // Note: no FileStream buffer (bufferSize 0): a message in memory goes to the file in one write, and a buffer
+        // of its own cost 64 KB of garbage per message (two thirds of what a 3 KB message's fetch allocated).
+        var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
         try
         {
             if (message.CanSeek)
