@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -70,8 +69,10 @@ internal static class FetchedMessageRows
                 throw;
             }
         }
-        catch (DbException ex)
+        catch (Exception ex) when (ex is not DbUpdateException and not OperationCanceledException)
         {
+            // Note: as EF Core's own save does, anything but a cancellation is the index refusing the batch (a unique key,
+            // or a value the driver cannot send), so the fetcher says so and clears the batch instead of failing each run.
             throw new DbUpdateException($"The index of fetched mail refused {rows.Count} row(s): {ex.Message}", ex);
         }
         finally
@@ -121,7 +122,9 @@ internal static class FetchedMessageRows
         var assigned = 0;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
+            // Note: without the token once the statement ran: outside a transaction its rows are committed, so each
+            // must get its id (a row with none counts as not in the index).
+            while (await reader.ReadAsync(CancellationToken.None))
             {
                 var id = reader.GetInt64(0);
                 var key = (reader.GetInt32(1), reader.GetString(2));

@@ -547,7 +547,17 @@ public sealed partial class MailFetcher(
     private static string Refused(DbUpdateException ex) =>
         $"The index of fetched mail refused a batch (is another process fetching this account?): {ex.InnerException?.Message ?? ex.Message}";
 
-    private static string? Cut(string? value, int max) => value is null || value.Length <= max ? value : value[..(max - 1)] + "…";
+    private static string? Cut(string? value, int max)
+    {
+        if (value is null || value.Length <= max)
+        {
+            return value;
+        }
+
+        // Note: never half a surrogate pair (an emoji at the cut): Npgsql refuses to encode one, which refused the batch.
+        var end = char.IsHighSurrogate(value[max - 2]) ? max - 2 : max - 1;
+        return value[..end] + "…";
+    }
 
     [LoggerMessage(LogLevel.Error, "Mail account {AccountId}: the fetch failed unexpectedly.")]
     private static partial void LogUnexpected(ILogger logger, int accountId, Exception exception);

@@ -48,6 +48,7 @@ public sealed class GraphMailServer : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<Mailbox> _mailboxes = [];
     private readonly ConcurrentQueue<Fault> _faults = new();
+    private readonly List<(string PathContains, Func<Task> Action)> _before = [];
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _seenTokens = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -136,6 +137,18 @@ public sealed class GraphMailServer : IAsyncDisposable
     /// </summary>
     public void CutShortNext(string pathContains = "") => _faults.Enqueue(new Fault(200, null, pathContains, null, Stall: false, CutShort: true));
 
+    /// <summary>
+    /// Runs <paramref name="action"/> once, before the next request whose path contains <paramref name="pathContains"/> is
+    /// answered: something that happens elsewhere meanwhile (another process indexing a message).
+    /// </summary>
+    public void BeforeNext(string pathContains, Func<Task> action)
+    {
+        lock (_before)
+        {
+            _before.Add((pathContains, action));
+        }
+    }
+
     /// <summary>This token is refused from now on (as after a revocation at Entra ID).</summary>
     public void RevokeToken(string token) => _revoked[token] = true;
 
@@ -166,6 +179,22 @@ public sealed class GraphMailServer : IAsyncDisposable
         }
 
         context.Response.Headers["request-id"] = Guid.NewGuid().ToString();
+        Func<Task>? before = null;
+        lock (_before)
+        {
+            var index = _before.FindIndex(b => request.Path.Value!.Contains(b.PathContains, StringComparison.Ordinal));
+            if (index >= 0)
+            {
+                before = _before[index].Action;
+                _before.RemoveAt(index);
+            }
+        }
+
+        if (before is not null)
+        {
+            await before();
+        }
+
         using var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         if (TakeFault(request) is { } fault)
         {

@@ -121,6 +121,42 @@ public sealed class FetchedMessageRowsTests : GraphMailTestBase
     }
 
     [Fact]
+    public async Task Insert_ATimeOfLocalKind_IsStoredAsUtc_ThroughTheModelsConverter()
+    {
+        var account = await CreateAccountAsync();
+        var row = Row(account, "graph:local");
+        row.FetchedAt = new DateTime(2026, 12, 4, 8, 30, 0, DateTimeKind.Local);
+        row.Date = new DateTime(2026, 12, 3, 22, 15, 0, DateTimeKind.Local);
+
+        await WithDbAsync(async db =>
+        {
+            await FetchedMessageRows.InsertAsync(db, [row], default);
+            return 0;
+        });
+
+        // Without the converter PostgreSQL refuses a local time for a timestamptz, and SQLite would keep the local clock.
+        var back = Assert.Single(await StoredAsync(account));
+        Assert.Equal(row.FetchedAt.ToUniversalTime(), back.FetchedAt);
+        Assert.Equal(row.Date.Value.ToUniversalTime(), back.Date);
+    }
+
+    [Fact]
+    public async Task Insert_Cancelled_IsACancellation_NotARefusal_AndStoresNothing()
+    {
+        var account = await CreateAccountAsync();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WithDbAsync(async db =>
+        {
+            await FetchedMessageRows.InsertAsync(db, [Row(account, "graph:c")], cancelled.Token);
+            return 0;
+        }));
+
+        Assert.Empty(await StoredAsync(account));
+    }
+
+    [Fact]
     public async Task Insert_InACallersTransactionThatRollsBack_LeavesNothing()
     {
         var account = await CreateAccountAsync();

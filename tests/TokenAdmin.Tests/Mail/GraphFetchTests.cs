@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using TokenAdmin.Mail;
 using TokenAdmin.TokenProvider;
@@ -103,6 +104,58 @@ public sealed class GraphFetchTests : GraphMailTestBase
         Assert.Equal(120, all.Count);
         Assert.Equal(120, all.Select(m => m.MessageId).Distinct().Count());
         Assert.Equal(120, Mailbox.MessageIds("inbox").Count);
+    }
+
+    [Fact]
+    public async Task Fetch_KeepOnServer_AMessageIndexedMeanwhileElsewhere_RefusesItsPage_WhichStaysUnread_AndTheNextRunStoresTheRestOnce()
+    {
+        Mailbox.Deliver("inbox", NewMessages("ix", 120));
+        var id = await CreateAccountAsync(a => a.KeepOnServer = true);
+        var account = await AccountAsync(id);
+        var messageIds = Mailbox.MessageIds("inbox");
+        var taken = $"graph:{MailFetcher.Mailbox(account, null)}:{Mailbox.ImmutableIdOf(messageIds[54])}";
+        // While the second page (pages of 50) downloads, another process indexes one of its messages.
+        Graph.BeforeNext(Mailbox.ImmutableIdOf(messageIds[59]) + "/$value", () => App.WithDbAsync(async db =>
+        {
+            db.FetchedMessages.Add(new FetchedMessage { MailAccountId = id, ServerKey = taken, SpoolPath = "elsewhere.eml", FetchedAt = DateTime.UtcNow });
+            return await db.SaveChangesAsync();
+        }));
+
+        var first = await FetchAsync(id);
+
+        var error = Assert.Single(first.Errors);
+        Assert.Contains("refused a batch", error, StringComparison.Ordinal);
+        // The first page is indexed and marked read; nothing of the refused second page (or after it) is.
+        var afterFirst = await StoredAsync(id);
+        Assert.Equal(51, afterFirst.Count);
+        Assert.Equal(messageIds.Take(50).Select(m => m.Trim('<', '>')).Order(), afterFirst.Where(m => m.ServerKey != taken).Select(m => m.MessageId!).Order());
+        Assert.Equal(50, Mailbox.ReadMessageIds("inbox").Count);
+
+        var second = await FetchAsync(id);
+
+        Assert.Empty(second.Errors);
+        Assert.Equal(69, second.Stored);
+        var all = await StoredAsync(id);
+        Assert.Equal(120, all.Count);
+        Assert.Equal(120, all.Select(m => m.ServerKey).Distinct().Count());
+        Assert.Equal(119, Mailbox.ReadMessageIds("inbox").Count);
+    }
+
+    [Fact]
+    public async Task Fetch_ASubjectCutAtItsLimit_NeverKeepsHalfAnEmoji()
+    {
+        // 998 characters, then an emoji (two UTF-16 units) across the 1,000-character limit of the index column.
+        var subject = new string('s', 998) + "\U0001F600 and more";
+        Mailbox.Deliver("inbox", [Encoding.UTF8.GetBytes(
+            $"From: a@example.test\r\nTo: {Address}\r\nSubject: {subject}\r\nMessage-ID: <emoji@test>\r\n" +
+            "Date: Wed, 02 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n")]);
+        var id = await CreateAccountAsync();
+
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        var stored = Assert.Single(await StoredAsync(id));
+        Assert.Equal(new string('s', 998) + "…", stored.Subject);
     }
 
     [Fact]
