@@ -349,7 +349,7 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
         while (true)
         {
             using var request = build();
-            request.Headers.Authorization = AuthenticationHeaderValue.Parse(token.AuthorizationHeader);
+            request.Headers.Authorization = token.ToAuthenticationHeader();
             // Note: immutable ids survive a move between folders, so the index key of a message never changes.
             request.Headers.TryAddWithoutValidation("Prefer", "IdType=\"ImmutableId\"");
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -362,8 +362,10 @@ public sealed class GraphMailClient(IHttpClientFactory httpClients, ITokenProvid
             {
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
                 status = response.StatusCode;
-                retryAfter = response.Headers.RetryAfter;
-                challenge = response.Headers.WwwAuthenticate.FirstOrDefault()?.ToString();
+                // Note: read only from a refusal; parsing them from every answer cost each download for nothing.
+                var refused = !response.IsSuccessStatusCode;
+                retryAfter = refused ? response.Headers.RetryAfter : null;
+                challenge = refused ? response.Headers.WwwAuthenticate.FirstOrDefault()?.ToString() : null;
                 body = await ReadCappedAsync(response.Content, response.IsSuccessStatusCode ? maxBytes : 64 * 1024, deadline.Token);
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

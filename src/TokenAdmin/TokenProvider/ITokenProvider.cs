@@ -9,8 +9,17 @@ public sealed class BearerToken(string value, string type, DateTimeOffset? expir
     public string Type { get; } = type;
     public DateTimeOffset? ExpiresAt { get; } = expiresAt;
 
+    /// <summary>The Authorization header's scheme: "Bearer" for a bearer token (in whatever case the provider wrote it), else the token type.</summary>
+    public string Scheme => Type.Equals("bearer", StringComparison.OrdinalIgnoreCase) ? "Bearer" : Type;
+
     /// <summary>The Authorization header value, e.g. "Bearer eyJ...".</summary>
-    public string AuthorizationHeader => $"{(Type.Equals("bearer", StringComparison.OrdinalIgnoreCase) ? "Bearer" : Type)} {Value}";
+    public string AuthorizationHeader => $"{Scheme} {Value}";
+
+    /// <summary>
+    /// The Authorization header for a request. Note: built from its parts, not parsed from <see cref="AuthorizationHeader"/>,
+    /// which copied the token (often over a kilobyte) twice per request.
+    /// </summary>
+    public System.Net.Http.Headers.AuthenticationHeaderValue ToAuthenticationHeader() => new(Scheme, Value);
 
     public override string ToString() => $"{Type} token (expires {ExpiresAt:u})";
 }

@@ -112,9 +112,7 @@ public sealed class WebServiceAuthHandler(ITokenProvider tokens, IServiceScopeFa
             return new AuthenticationHeaderValue("Bearer", await IdTokenAsync(call, source, cancellationToken));
         }
 
-        var header = token.AuthorizationHeader;
-        var space = header.IndexOf(' ', StringComparison.Ordinal);
-        return new AuthenticationHeaderValue(header[..space], header[(space + 1)..]);
+        return token.ToAuthenticationHeader();
     }
 
     private async Task<string> IdTokenAsync(WebServiceCall call, TokenSource source, CancellationToken cancellationToken)
