@@ -10,7 +10,7 @@ namespace TokenAdmin.Mail;
 
 /// <summary>
 /// Inserts a batch of index rows of fetched mail in one statement per <see cref="RowsPerStatement"/> rows
-/// (<c>INSERT … VALUES (…), (…) RETURNING "Id", "ServerKey"</c>) and sets each row's <see cref="FetchedMessage.Id"/>. The
+/// (<c>INSERT … VALUES (…), (…) RETURNING "Id", "MailAccountId", "ServerKey"</c>) and sets each row's <see cref="FetchedMessage.Id"/>. The
 /// rows are not tracked by the context.
 /// </summary>
 /// <remarks>
@@ -147,10 +147,7 @@ internal static class FetchedMessageRows
     {
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IModel, Shape> Shapes = new();
 
-        public static Shape Of(TokenAdminDb db)
-        {
-            return Shapes.GetValue(db.Model, _ => Build(db));
-        }
+        public static Shape Of(TokenAdminDb db) => Shapes.GetValue(db.Model, _ => Build(db));
 
         private static Shape Build(TokenAdminDb db)
         {

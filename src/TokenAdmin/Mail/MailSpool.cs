@@ -33,7 +33,7 @@ public sealed class MailSpool(string directory)
         // "asynchronous" file write only moves the same work to another thread).
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         // Note: no FileStream buffer (bufferSize 0): a message in memory goes to the file in one write, and a buffer
-        // of its own cost 64 KB of garbage per message (two thirds of what a 3 KB message's fetch allocated).
+        // of its own cost 64 KB of garbage per message (over a third of all that a 3 KB message's fetch allocated).
         var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
         try
         {
