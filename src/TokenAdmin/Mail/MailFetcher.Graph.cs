@@ -94,7 +94,7 @@ public sealed partial class MailFetcher
         using var gate = new SemaphoreSlim(GraphParallelism, GraphParallelism);
         var marking = new MarkReadQueue(this, target, gate, cancellationToken);
         // The page whose rows are being committed, and its commit; at most one at a time, so the links go in order.
-        List<(FetchedMessage Row, Task Durable)>? committing = null;
+        List<FetchedMessage>? committing = null;
         var commit = Task.CompletedTask;
         async Task CommittedAsync()
         {
@@ -106,7 +106,7 @@ public sealed partial class MailFetcher
             {
                 // Its rows that are not in the index wait with the next ones: the run's last commit tries them again
                 // (their files are stored).
-                run.Pending.InsertRange(0, committing!.Where(p => p.Row.Id == 0));
+                run.Pending.InsertRange(0, committing!.Where(r => r.Id == 0));
                 throw;
             }
             finally
@@ -116,7 +116,7 @@ public sealed partial class MailFetcher
             }
         }
 
-        async Task CommitAndMarkAsync(List<(FetchedMessage Row, Task Durable)> batch, string? saved, List<string> unread)
+        async Task CommitAndMarkAsync(List<FetchedMessage> batch, string? saved, List<string> unread)
         {
             await CommitBatchAsync(run, batch, ct => SaveSyncLinkAsync(account.Id, saved, ct), cancellationToken);
             marking.Add(unread);

@@ -76,7 +76,8 @@ public sealed partial class MailFetcher(
                 return new MailFetchResult(true, 0, 0, ["The mail account no longer exists."]);
             }
 
-            var run = new Run(account);
+            using var writer = spool.Begin(account.Id);
+            var run = new Run(account, writer);
             // Note: a deadline for the whole fetch. MailKit's timeout is per read, so a server that accepts and then
             // sends a byte now and then (or a token provider that stalls) would otherwise hold this account's lock,
             // and the fetch job, for ever.
@@ -86,6 +87,7 @@ public sealed partial class MailFetcher(
             try
             {
                 spool.RemoveLeftovers(account.Id, TimeSpan.FromHours(1));
+                Recover(account);
                 if (account.IsGraph)
                 {
                     await FetchGraphAsync(run, deadline.Token);
@@ -135,9 +137,20 @@ public sealed partial class MailFetcher(
                 {
                     await CommitAsync(run, CancellationToken.None);
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DbUpdateException)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DbUpdateException or MailSpoolException)
                 {
                     run.AddError($"Stored messages could not be indexed: {ex.Message} They stay on the server and are fetched again.");
+                }
+
+                // Note: the run's messages are durable in its journal already; this writes their own files to disk and
+                // drops the journal. Should it fail, the journal stays and the next run completes the work (Recover).
+                try
+                {
+                    await run.Spool.SettleAsync();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    run.AddError($"The stored messages' files could not be flushed to disk: {ex.Message} They are kept in the spool's journal, and the next fetch completes them.");
                 }
             }
 
@@ -147,6 +160,25 @@ public sealed partial class MailFetcher(
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>Completes the spool journal a run that died left behind, before anything new is fetched.</summary>
+    private void Recover(MailAccount account)
+    {
+        int restored;
+        try
+        {
+            restored = spool.Recover(account.Id);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new MailSpoolException($"What an earlier fetch left in the spool's journal could not be completed: {ex.Message} Nothing was fetched.", ex);
+        }
+
+        if (restored > 0)
+        {
+            LogRecovered(logger, account.Id, restored);
         }
     }
 
@@ -341,7 +373,7 @@ public sealed partial class MailFetcher(
         SpooledFile spooled;
         try
         {
-            spooled = await spool.StoreAsync(run.Account.Id, key, stream, cancellationToken);
+            spooled = await run.Spool.StoreAsync(key, stream, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -359,7 +391,7 @@ public sealed partial class MailFetcher(
 
         // Note: the row is inserted only when its batch commits (CommitAsync): a delta run stores the next page while
         // the last one commits.
-        run.Pending.Add((row, spooled.Durable));
+        run.Pending.Add(row);
         run.Stored++;
     }
 
@@ -395,7 +427,7 @@ public sealed partial class MailFetcher(
     /// Commits <paramref name="batch"/> (see above); the caller forgets it once this succeeds. Touches the run only
     /// through <see cref="Run.AddError"/>, so it may go on while the run stores the next batch.
     /// </summary>
-    private async Task CommitBatchAsync(Run run, List<(FetchedMessage Row, Task Durable)> batch, Func<CancellationToken, Task>? alsoCommit, CancellationToken cancellationToken)
+    private async Task CommitBatchAsync(Run run, List<FetchedMessage> batch, Func<CancellationToken, Task>? alsoCommit, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
         {
@@ -407,28 +439,27 @@ public sealed partial class MailFetcher(
             return;
         }
 
-        // Every file of the batch is on disk before its row is committed: a committed row always has its whole file.
+        // Every message of the batch is on disk (in the run's spool journal) before its row is committed: a committed row
+        // always has its whole message.
         try
         {
-            await Task.WhenAll(batch.Select(p => p.Durable));
-            await spool.SyncDirectoryAsync(run.Account.Id);
+            await run.Spool.SyncAsync();
         }
         catch (IOException ex)
         {
             throw new MailSpoolException($"{ex.Message} Nothing was deleted on the server.", ex);
         }
 
-        var rows = batch.ConvertAll(p => p.Row);
         if (alsoCommit is null)
         {
-            await FetchedMessageRows.InsertAsync(db, rows, cancellationToken);
+            await FetchedMessageRows.InsertAsync(db, batch, cancellationToken);
         }
         else
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             try
             {
-                await FetchedMessageRows.InsertAsync(db, rows, cancellationToken);
+                await FetchedMessageRows.InsertAsync(db, batch, cancellationToken);
                 await alsoCommit(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
@@ -436,7 +467,7 @@ public sealed partial class MailFetcher(
             {
                 // Note: rolled back, so the rows are not in the index, whatever ids the insert gave them: a later try
                 // inserts them afresh.
-                foreach (var row in rows)
+                foreach (var row in batch)
                 {
                     row.Id = 0;
                 }
@@ -445,7 +476,7 @@ public sealed partial class MailFetcher(
             }
         }
 
-        foreach (var (row, _) in batch)
+        foreach (var row in batch)
         {
             foreach (var handler in handlers)
             {
@@ -568,13 +599,17 @@ public sealed partial class MailFetcher(
     [LoggerMessage(LogLevel.Warning, "Mail account {AccountId}: {Stored} message(s) stored; {Error}")]
     private static partial void LogFetchFailed(ILogger logger, int accountId, int stored, string error);
 
+    [LoggerMessage(LogLevel.Warning, "Mail account {AccountId}: {Restored} stored message file(s) were missing or cut short after an earlier fetch died, and were written again from the spool's journal.")]
+    private static partial void LogRecovered(ILogger logger, int accountId, int restored);
+
     [LoggerMessage(LogLevel.Error, "Fetched-mail handler {Handler} failed on message {MessageId}.")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string handler, long messageId);
 
-    private sealed class Run(MailAccount account)
+    private sealed class Run(MailAccount account, SpoolWriter spool)
     {
         public MailAccount Account { get; } = account;
-        public List<(FetchedMessage Row, Task Durable)> Pending { get; } = [];
+        public SpoolWriter Spool { get; } = spool;
+        public List<FetchedMessage> Pending { get; } = [];
         public List<string> Errors { get; } = [];
 
         /// <summary>Adds an error; thread-safe, as a delta run commits one page while it stores the next.</summary>

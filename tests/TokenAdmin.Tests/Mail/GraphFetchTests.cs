@@ -166,6 +166,29 @@ public sealed class GraphFetchTests : GraphMailTestBase
     }
 
     [Fact]
+    public async Task Fetch_AfterARunThatDiedBeforeItsFilesWereFlushed_FirstWritesThemAgainFromItsJournal()
+    {
+        var id = await CreateAccountAsync(a => a.KeepOnServer = true);
+        var spool = App.Services.GetRequiredService<MailSpool>();
+        var message = Encoding.ASCII.GetBytes("Subject: before the crash\r\n\r\nbody\r\n");
+        string path;
+        using (var writer = spool.Begin(id))
+        {
+            using var stream = new MemoryStream(message);
+            path = Path.Combine(spool.Directory, (await writer.StoreAsync("graph:earlier:1", stream, default)).RelativePath);
+            await writer.SyncAsync();
+            // The run's rows committed, then the power went: its file never reached the disk, its journal did.
+        }
+
+        File.Delete(path);
+        var result = await FetchAsync(id);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(message, await File.ReadAllBytesAsync(path));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(path)!, "*.journal"));
+    }
+
+    [Fact]
     public async Task Fetch_KeepOnServer_LimitPerRun_GoesOnWhereTheLastRunStopped()
     {
         Mailbox.Deliver("inbox", NewMessages("lim", 25));

@@ -3,7 +3,10 @@ using TokenAdmin.Mail;
 
 namespace TokenAdmin.Tests.Mail;
 
-/// <summary>The spool on a real directory: stored files get their final names, and the directory holding them is flushed.</summary>
+/// <summary>
+/// The spool on a real directory: stored files get their final names, the run's journal makes them durable and goes
+/// once they are flushed, and a journal a dead run left writes again what is missing or damaged.
+/// </summary>
 public sealed class MailSpoolTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "tokenadmin-spool-" + Guid.NewGuid().ToString("N"));
@@ -17,14 +20,16 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task Store_ThenSyncDirectory_LeavesTheFileUnderItsFinalName_AndNoTemporaryFile()
+    public async Task Store_SyncAndSettle_LeaveTheFileUnderItsFinalName_AndNoTemporaryFileOrJournal()
     {
         var spool = new MailSpool(_directory);
         using var message = new MemoryStream(Encoding.ASCII.GetBytes("Subject: hi\r\n\r\nbody\r\n"));
 
-        var stored = await spool.StoreAsync(7, "imap:abc:1:42", message, default);
-        await stored.Durable;
-        await spool.SyncDirectoryAsync(7);
+        using var writer = spool.Begin(7);
+        var stored = await writer.StoreAsync("imap:abc:1:42", message, default);
+        await writer.SyncAsync();
+        Assert.Single(Directory.GetFiles(Path.Combine(_directory, "7"), "*.journal"));
+        await writer.SettleAsync();
 
         var folder = Path.Combine(_directory, "7");
         Assert.Equal([Path.Combine(_directory, stored.RelativePath)], Directory.GetFiles(folder));
@@ -39,8 +44,9 @@ public sealed class MailSpoolTests : IDisposable
         var body = Encoding.ASCII.GetBytes("Subject: big\r\n\r\n" + new string('x', 200_000) + "\r\n");
         using var message = new OneWayStream(body);
 
-        var stored = await spool.StoreAsync(7, "pop3:abc:uidl-9", message, default);
-        await stored.Durable;
+        using var writer = spool.Begin(7);
+        var stored = await writer.StoreAsync("pop3:abc:uidl-9", message, default);
+        await writer.SyncAsync();
 
         Assert.Equal(body.Length, stored.Size);
         Assert.Equal(body, await File.ReadAllBytesAsync(Path.Combine(_directory, stored.RelativePath)));
@@ -50,14 +56,16 @@ public sealed class MailSpoolTests : IDisposable
     public async Task Store_UnderAKeyStoredBefore_KeepsTheFileThatIsThere()
     {
         var spool = new MailSpool(_directory);
+        using var writer = spool.Begin(7);
         using (var first = new MemoryStream(Encoding.ASCII.GetBytes("Subject: first\r\n\r\n")))
         {
-            await (await spool.StoreAsync(7, "graph:abc:id-1", first, default)).Durable;
+            await writer.StoreAsync("graph:abc:id-1", first, default);
         }
 
         using var again = new MemoryStream(Encoding.ASCII.GetBytes("Subject: again, longer\r\n\r\n"));
-        var stored = await spool.StoreAsync(7, "graph:abc:id-1", again, default);
-        await stored.Durable;
+        var stored = await writer.StoreAsync("graph:abc:id-1", again, default);
+        await writer.SyncAsync();
+        await writer.SettleAsync();
 
         Assert.Equal([Path.Combine(_directory, stored.RelativePath)], Directory.GetFiles(Path.Combine(_directory, "7")));
         Assert.Equal("Subject: first\r\n\r\n", await File.ReadAllTextAsync(Path.Combine(_directory, stored.RelativePath)));
@@ -92,7 +100,7 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task SyncDirectory_OfAFolderThatIsGone_FailsWithAMessageThatNamesIt()
+    public async Task Sync_OfAFolderThatIsGone_FailsWithAMessageThatNamesIt()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -100,9 +108,119 @@ public sealed class MailSpoolTests : IDisposable
         }
 
         var spool = new MailSpool(_directory);
+        using var writer = spool.Begin(9);
+        using var message = new MemoryStream(Encoding.ASCII.GetBytes("Subject: gone\r\n\r\n"));
+        await writer.StoreAsync("imap:abc:1:1", message, default);
+        Directory.Delete(Path.Combine(_directory, "9"), recursive: true);
 
-        var error = await Assert.ThrowsAsync<IOException>(() => spool.SyncDirectoryAsync(9));
+        var error = await Assert.ThrowsAsync<IOException>(writer.SyncAsync);
 
         Assert.Contains($"The spool directory {Path.Combine(_directory, "9")} could not be opened to flush it (errno 2)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recover_AfterARunThatDiedBeforeItSettled_WritesAgainTheFilesThatAreMissingOrCutShort_AndDropsTheJournal()
+    {
+        var spool = new MailSpool(_directory);
+        var messages = Enumerable.Range(1, 3).Select(i => Encoding.ASCII.GetBytes($"Subject: m{i}\r\n\r\n" + new string('x', 5_000 * i) + "\r\n")).ToArray();
+        var paths = new List<string>();
+        using (var writer = spool.Begin(7))
+        {
+            for (var i = 0; i < messages.Length; i++)
+            {
+                using var message = new MemoryStream(messages[i]);
+                paths.Add(Path.Combine(_directory, (await writer.StoreAsync($"graph:abc:id-{i}", message, default)).RelativePath));
+            }
+
+            await writer.SyncAsync();
+            // The run dies here: no SettleAsync. A power loss then takes one file and cuts another short.
+        }
+
+        File.Delete(paths[0]);
+        await using (var cut = new FileStream(paths[2], FileMode.Open, FileAccess.Write))
+        {
+            cut.SetLength(100);
+        }
+
+        var restored = spool.Recover(7);
+
+        Assert.Equal(2, restored);
+        for (var i = 0; i < messages.Length; i++)
+        {
+            Assert.Equal(messages[i], await File.ReadAllBytesAsync(paths[i]));
+        }
+
+        Assert.Equal(paths.Order(), Directory.GetFiles(Path.Combine(_directory, "7")).Order());
+        Assert.Equal(0, spool.Recover(7));
+    }
+
+    [Fact]
+    public async Task Recover_StopsAtARecordACrashCutShort_AndKeepsWhatCameBefore()
+    {
+        var spool = new MailSpool(_directory);
+        string kept;
+        using (var writer = spool.Begin(7))
+        {
+            using var first = new MemoryStream(Encoding.ASCII.GetBytes("Subject: first\r\n\r\n"));
+            kept = Path.Combine(_directory, (await writer.StoreAsync("imap:abc:1:1", first, default)).RelativePath);
+            using var second = new MemoryStream(Encoding.ASCII.GetBytes("Subject: second\r\n\r\n" + new string('y', 3_000)));
+            await writer.StoreAsync("imap:abc:1:2", second, default);
+            await writer.SyncAsync();
+        }
+
+        var journal = Assert.Single(Directory.GetFiles(Path.Combine(_directory, "7"), "*.journal"));
+        await using (var file = new FileStream(journal, FileMode.Open, FileAccess.Write))
+        {
+            // The second record loses its last kilobyte, as a crash in the middle of its write would leave it.
+            file.SetLength(file.Length - 1_000);
+        }
+
+        foreach (var eml in Directory.GetFiles(Path.Combine(_directory, "7"), "*.eml"))
+        {
+            File.Delete(eml);
+        }
+
+        Assert.Equal(1, spool.Recover(7));
+        Assert.Equal([kept], Directory.GetFiles(Path.Combine(_directory, "7")));
+        Assert.Equal("Subject: first\r\n\r\n", await File.ReadAllTextAsync(kept));
+    }
+
+    [Fact]
+    public async Task Recover_LeavesAloneTheJournalOfARunThatIsStillWriting()
+    {
+        var spool = new MailSpool(_directory);
+        using var writer = spool.Begin(7);
+        using var message = new MemoryStream(Encoding.ASCII.GetBytes("Subject: live\r\n\r\n"));
+        var stored = await writer.StoreAsync("imap:abc:1:1", message, default);
+        await writer.SyncAsync();
+        File.Delete(Path.Combine(_directory, stored.RelativePath));
+
+        // Another process's fetch of the same account (a console run beside the web app's job) holds the journal open.
+        Assert.Equal(0, spool.Recover(7));
+        Assert.Single(Directory.GetFiles(Path.Combine(_directory, "7"), "*.journal"));
+
+        writer.Dispose();
+        Assert.Equal(1, spool.Recover(7));
+        Assert.True(File.Exists(Path.Combine(_directory, stored.RelativePath)));
+    }
+
+    [Fact]
+    public void Recover_NeverWritesOutsideTheAccountsFolder_WhateverTheJournalNames()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_directory, "7")).FullName;
+        var name = Encoding.ASCII.GetBytes("../planted.eml");
+        var content = Encoding.ASCII.GetBytes("Subject: planted\r\n\r\n");
+        var header = new byte[16 + name.Length];
+        "TAJ1"u8.CopyTo(header);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), name.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), content.Length);
+        name.CopyTo(header, 16);
+        // A record whose hash is right: only the name gives it away.
+        var hash = System.Security.Cryptography.SHA256.HashData([.. header, .. content]);
+        File.WriteAllBytes(Path.Combine(folder, "planted.journal"), [.. header, .. content, .. hash]);
+
+        Assert.Equal(0, new MailSpool(_directory).Recover(7));
+        Assert.False(File.Exists(Path.Combine(_directory, "planted.eml")));
+        Assert.Empty(Directory.GetFiles(folder));
     }
 }
