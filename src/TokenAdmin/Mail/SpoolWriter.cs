@@ -14,14 +14,15 @@ namespace TokenAdmin.Mail;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Each message is written to a temporary file, given its final name, and appended to the run's journal
-/// (<c>&lt;guid&gt;.journal</c> in the same folder) as a record with its file name, its bytes and a SHA-256 over both.
-/// <see cref="SyncAsync"/> flushes the journal to disk: once it returns, every message stored before it survives a
-/// crash or a power loss, in the journal if not yet in its own file. The fetcher calls it before it commits a batch's
-/// index rows, so a committed row's message is always on disk, and nothing changes on the server before that.
-/// <see cref="SettleAsync"/>, after the run's last commit, flushes the .eml files themselves and only then deletes the
-/// journal. A run that dies before that leaves its journal, and the next run's <see cref="Recover"/> writes again
-/// whatever file is missing or damaged.
+/// Each message is written straight under its final name and appended to the run's journal (<c>&lt;guid&gt;.journal</c>
+/// in the same folder) as one record: its file name, its bytes and a SHA-256 over both. <see cref="SyncAsync"/> flushes
+/// the journal to disk: once it returns, every message stored before it survives a crash or a power loss, in the journal
+/// if not yet in its own file. The fetcher calls it before it commits a batch's index rows, so a committed row's message
+/// is always on disk, and nothing changes on the server before that. <see cref="SettleAsync"/>, after the run's last
+/// commit, flushes the .eml files themselves and only then deletes the journal. A run that dies before that leaves its
+/// journal, and the next run's <see cref="Recover"/> writes again whatever file is missing, cut short or damaged.
+/// A file cut short whose record never reached the disk belongs to no committed row; the next store of that message
+/// replaces it.
 /// </para>
 /// <para>
 /// Note: why a journal. Flushing each file on its own (an <c>fsync</c> of the file, which on ext4 also writes its
@@ -46,6 +47,7 @@ public sealed class SpoolWriter : IDisposable
     private string? _journalPath;
     private bool _journalNamed;
     private bool _broken;
+    private SpoolDisk.Folder? _folderHandle;
 
     internal SpoolWriter(string folder)
     {
@@ -58,68 +60,56 @@ public sealed class SpoolWriter : IDisposable
     /// it, and into the journal. Not yet durable: see <see cref="SyncAsync"/>.
     /// </summary>
     /// <remarks>
-    /// Note: a file already under that name (stored by another process, or by a run that died before its commit) is kept:
-    /// the message is the same, and a file an index row may point to is never replaced while it is whole.
+    /// Note: a whole file already under that name (stored by another process, or by a run that died before its commit)
+    /// is kept: the message is the same, and a file an index row may point to is never replaced. One that differs was
+    /// cut short by a crash while it was written, and the whole message replaces it.
     /// </remarks>
     public async Task<SpooledFile> StoreAsync(string serverKey, Stream message, CancellationToken cancellationToken)
     {
+        if (!message.CanSeek)
+        {
+            // Note: MailKit and the Graph client hand over messages in memory; any other stream is read into memory
+            // first, as the record needs its length up front.
+            var buffered = new MemoryStream();
+            await message.CopyToAsync(buffered, cancellationToken);
+            buffered.Position = 0;
+            message = buffered;
+        }
+
         var name = MailSpool.FileName(serverKey);
-        var path = Path.Combine(_folder, name);
-        Directory.CreateDirectory(_folder);
-        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        var start = message.CanSeek ? message.Position : 0;
-        long size;
+        var nameBytes = Encoding.ASCII.GetBytes(name);
+        var size = message.Length - message.Position;
+        var contentStart = HeaderLength + nameBytes.Length;
+        if (size > Array.MaxLength - contentStart - HashLength)
+        {
+            throw new IOException(string.Create(CultureInfo.InvariantCulture, $"The message of {size} bytes is too large for the spool."));
+        }
+
+        // Note: the record is built in one buffer and written in one call; the .eml is written from the same bytes.
+        var length = contentStart + (int)size + HashLength;
+        var record = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            // Note: no FileStream buffer (bufferSize 0): a message in memory goes to the file in one write, and a buffer
-            // of its own cost 64 KB of garbage per message.
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None))
+            Magic.CopyTo(record);
+            BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(4), nameBytes.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(8), size);
+            nameBytes.CopyTo(record, HeaderLength);
+            message.ReadExactly(record, contentStart, (int)size);
+            SHA256.HashData(record.AsSpan(0, contentStart + (int)size), record.AsSpan(contentStart + (int)size, HashLength));
+            var content = record.AsSpan(contentStart, (int)size);
+            if (_folderHandle is null)
             {
-                if (message.CanSeek)
-                {
-                    // MailKit and the Graph client hand over messages in memory: a synchronous copy is the cheaper one.
-                    message.CopyTo(file);
-                }
-                else
-                {
-                    await message.CopyToAsync(file, cancellationToken);
-                }
-
-                size = file.Length;
+                Directory.CreateDirectory(_folder);
+                // Note: opened before the first write, so its syncfs at the end reports any write-back error since.
+                _folderHandle = SpoolDisk.Folder.Open(_folder);
             }
 
-            if (message.CanSeek)
-            {
-                message.Position = start;
-                Append(name, message, size);
-            }
-            else
-            {
-                await using var copy = new FileStream(temporary, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.None);
-                Append(name, copy, size);
-            }
+            WriteFile(Path.Combine(_folder, name), content);
+            Append(name, record.AsSpan(0, length));
         }
-        catch
+        finally
         {
-            TryDelete(temporary);
-            throw;
-        }
-
-        try
-        {
-            if (File.Exists(path))
-            {
-                File.Delete(temporary);
-            }
-            else
-            {
-                File.Move(temporary, path, overwrite: false);
-            }
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process gave the same message its name meanwhile.
-            TryDelete(temporary);
+            ArrayPool<byte>.Shared.Return(record);
         }
 
         return new SpooledFile(Path.Combine(_account, name), size);
@@ -152,11 +142,34 @@ public sealed class SpoolWriter : IDisposable
         // that go on meanwhile.
         return SpoolFlusher.Run(() =>
         {
-            SpoolDisk.Flush(journal, _journalPath!, _gate);
-            if (!_journalNamed)
+            try
             {
-                SpoolDisk.FlushDirectory(_folder);
-                _journalNamed = true;
+                SpoolDisk.Flush(journal, _journalPath!, _gate);
+                bool named;
+                lock (_gate)
+                {
+                    named = _journalNamed;
+                }
+
+                if (!named)
+                {
+                    _folderHandle!.Flush();
+                    lock (_gate)
+                    {
+                        _journalNamed = true;
+                    }
+                }
+            }
+            catch
+            {
+                // Note: after a failed fsync Linux may mark the lost pages clean, and a second fsync says all is well:
+                // no later sync of this run may pass.
+                lock (_gate)
+                {
+                    _broken = true;
+                }
+
+                throw;
             }
         });
     }
@@ -184,7 +197,7 @@ public sealed class SpoolWriter : IDisposable
 
         return SpoolFlusher.Run(() =>
         {
-            SpoolDisk.FlushFiles(_folder, names);
+            SpoolDisk.FlushFiles(_folderHandle!, _folder, names);
             lock (_gate)
             {
                 if (!ReferenceEquals(journal, _journal) || _broken || _names.Count != names.Length)
@@ -209,6 +222,8 @@ public sealed class SpoolWriter : IDisposable
         {
             _journal?.Dispose();
             _journal = null;
+            _folderHandle?.Dispose();
+            _folderHandle = null;
         }
     }
 
@@ -227,8 +242,9 @@ public sealed class SpoolWriter : IDisposable
             try
             {
                 // Note: FileShare.None takes the lock a live run holds on its journal (flock on Unix): a journal another
-                // process is writing right now is left alone.
-                journal = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.SequentialScan);
+                // process is writing right now is left alone. Read-only: a journal left by another user's run is read all
+                // the same.
+                journal = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 64 * 1024, FileOptions.SequentialScan);
             }
             catch (FileNotFoundException)
             {
@@ -239,36 +255,68 @@ public sealed class SpoolWriter : IDisposable
                 continue;
             }
 
+            long? damagedAt;
             using (journal)
+            using (var handle = SpoolDisk.Folder.Open(folder))
             {
                 var names = new List<string>();
-                restored += Replay(folder, journal, names);
-                SpoolDisk.FlushFiles(folder, names);
+                (var count, damagedAt) = Replay(folder, journal, names);
+                restored += count;
+                SpoolDisk.FlushFiles(handle, folder, names);
                 if (!OperatingSystem.IsWindows())
                 {
-                    File.Delete(path);
+                    Retire(path, damagedAt);
                 }
             }
 
             if (OperatingSystem.IsWindows())
             {
-                File.Delete(path);
+                Retire(path, damagedAt);
+            }
+
+            if (damagedAt is { } offset)
+            {
+                throw new IOException(string.Create(CultureInfo.InvariantCulture,
+                    $"The spool journal {path} is damaged at byte {offset}, before records that are whole: the message stored there may be missing from the spool. Every whole record was written to its file; the journal is kept as {path}.damaged."));
             }
         }
 
         return restored;
     }
 
+    /// <summary>Deletes a replayed journal, or keeps one that is damaged in the middle under another name.</summary>
+    private static void Retire(string path, long? damagedAt)
+    {
+        if (damagedAt is null)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            File.Move(path, path + ".damaged", overwrite: true);
+        }
+    }
+
     /// <summary>
-    /// Writes again each message of <paramref name="journal"/> whose file is missing or differs; stops at the first
-    /// record that is cut short or does not match its hash (the tail a crash left, never committed).
+    /// Writes again each message of <paramref name="journal"/> whose file is missing or differs. Stops where the records
+    /// end: at a record cut short, the tail a crash left (never synced, so never committed). A record whose bytes do not
+    /// match its hash is skipped; if a whole record follows it, it was damaged in the middle, not cut off at the end, and
+    /// its offset is returned.
     /// </summary>
-    private static int Replay(string folder, FileStream journal, List<string> names)
+    private static (int Restored, long? DamagedAt) Replay(string folder, FileStream journal, List<string> names)
     {
         var restored = 0;
+        long? skipped = null;
+        long? damagedAt = null;
         var header = new byte[HeaderLength];
-        while (ReadAll(journal, header))
+        while (true)
         {
+            var offset = journal.Position;
+            if (!ReadAll(journal, header))
+            {
+                break;
+            }
+
             var nameLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
             var size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
             var left = journal.Length - journal.Position;
@@ -291,13 +339,15 @@ public sealed class SpoolWriter : IDisposable
             check.AppendData(nameBytes);
             check.AppendData(content);
             var name = Encoding.ASCII.GetString(nameBytes);
-            // Note: the name must be a plain .eml file name: a damaged or planted journal never writes outside the folder.
-            if (!CryptographicOperations.FixedTimeEquals(check.GetHashAndReset(), hash) || name != Path.GetFileName(name)
-                || !name.EndsWith(".eml", StringComparison.Ordinal) || name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal))
+            // Note: only a name the spool gives (32 hex digits and .eml): a damaged or planted journal never writes
+            // outside the folder, nor any other kind of file.
+            if (!CryptographicOperations.FixedTimeEquals(check.GetHashAndReset(), hash) || !IsSpoolName(name))
             {
-                break;
+                skipped ??= offset;
+                continue;
             }
 
+            damagedAt ??= skipped;
             names.Add(name);
             var path = Path.Combine(folder, name);
             if (IsSame(path, content))
@@ -305,26 +355,20 @@ public sealed class SpoolWriter : IDisposable
                 continue;
             }
 
-            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            try
-            {
-                File.WriteAllBytes(temporary, content);
-                // Note: the file there (if any) is cut short or damaged: the whole message replaces it.
-                File.Move(temporary, path, overwrite: true);
-            }
-            catch
-            {
-                TryDelete(temporary);
-                throw;
-            }
-
+            // Note: the file there (if any) is cut short or damaged: the whole message replaces it.
+            Replace(path, content);
             restored++;
         }
 
-        return restored;
+        return (restored, damagedAt);
     }
 
-    private static bool IsSame(string path, byte[] content)
+    private static bool IsSpoolName(string name) =>
+        name.Length == 36 && name.EndsWith(".eml", StringComparison.Ordinal) && name.AsSpan(0, 32).IndexOfAnyExcept(HexDigits) < 0;
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdef");
+
+    private static bool IsSame(string path, ReadOnlySpan<byte> content)
     {
         try
         {
@@ -360,76 +404,130 @@ public sealed class SpoolWriter : IDisposable
         return true;
     }
 
-    /// <summary>Appends one record: header, file name, the message's <paramref name="size"/> bytes, SHA-256 over all three.</summary>
-    private void Append(string name, Stream source, long size)
+    /// <summary>
+    /// Writes <paramref name="content"/> as the file <paramref name="path"/>, straight under its final name: the journal,
+    /// not a temporary name, is what a crash half-way falls back on (see the class remarks).
+    /// </summary>
+    private static void WriteFile(string path, ReadOnlySpan<byte> content)
     {
-        var nameBytes = Encoding.ASCII.GetBytes(name);
-        var header = new byte[HeaderLength + nameBytes.Length];
-        Magic.CopyTo(header);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), nameBytes.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), size);
-        nameBytes.CopyTo(header, HeaderLength);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(header);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(size, 1), 81_920));
+        FileStream file;
         try
         {
-            lock (_gate)
+            file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            if (!IsSame(path, content))
             {
-                if (_broken)
-                {
-                    throw new IOException($"The spool journal {_journalPath} could not be written before; no message is stored until the next run.");
-                }
+                Replace(path, content);
+            }
 
-                if (_journal is null)
-                {
-                    _journalPath = Path.Combine(_folder, Guid.NewGuid().ToString("N") + JournalExtension);
-                    _journal = new FileStream(_journalPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
-                    _journalNamed = false;
-                }
+            return;
+        }
 
-                var begin = _journal.Position;
-                try
-                {
-                    _journal.Write(header);
-                    var left = size;
-                    while (left > 0)
-                    {
-                        var read = source.Read(buffer, 0, (int)Math.Min(left, buffer.Length));
-                        if (read == 0)
-                        {
-                            throw new IOException($"The message for {name} ended {left} bytes early while it was copied into the spool journal.");
-                        }
-
-                        hash.AppendData(buffer, 0, read);
-                        _journal.Write(buffer, 0, read);
-                        left -= read;
-                    }
-
-                    _journal.Write(hash.GetHashAndReset());
-                    _names.Add(name);
-                }
-                catch
-                {
-                    // Note: a record cut short would hide every later one from Recover: cut it off, or refuse all later
-                    // stores of this run when even that fails.
-                    try
-                    {
-                        _journal.SetLength(begin);
-                        _journal.Position = begin;
-                    }
-                    catch (IOException)
-                    {
-                        _broken = true;
-                    }
-
-                    throw;
-                }
+        try
+        {
+            using (file)
+            {
+                file.Write(content);
             }
         }
-        finally
+        catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // Ours, and cut short: never left under the message's name.
+            TryDelete(path);
+            throw;
+        }
+    }
+
+    /// <summary>Replaces the file at <paramref name="path"/> as a whole: a temporary file given its name.</summary>
+    private static void Replace(string path, ReadOnlySpan<byte> content)
+    {
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None))
+            {
+                file.Write(content);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Creates the run's journal, locked against another process's <see cref="Recover"/>.</summary>
+    /// <remarks>
+    /// Note: on Unix the lock (flock) is taken just after the file is opened, not with it: the journal is created under
+    /// another name and given its own only once it is locked, so Recover never finds it unlocked and empty. On Windows the
+    /// open itself shares nothing, and an open file cannot be renamed.
+    /// </remarks>
+    private FileStream OpenJournal()
+    {
+        var path = Path.Combine(_folder, Guid.NewGuid().ToString("N") + JournalExtension);
+        if (OperatingSystem.IsWindows())
+        {
+            _journal = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+        }
+        else
+        {
+            var creating = path + ".new";
+            _journal = new FileStream(creating, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+            try
+            {
+                File.Move(creating, path);
+            }
+            catch
+            {
+                _journal.Dispose();
+                _journal = null;
+                TryDelete(creating);
+                throw;
+            }
+        }
+
+        _journalPath = path;
+        _journalNamed = false;
+        return _journal;
+    }
+
+    /// <summary>Appends one record (header, file name, the message, SHA-256 over the three) to the run's journal.</summary>
+    private void Append(string name, ReadOnlySpan<byte> record)
+    {
+        lock (_gate)
+        {
+            if (_broken)
+            {
+                throw new IOException($"The spool journal {_journalPath} could not be written before; no message is stored until the next run.");
+            }
+
+            var journal = _journal ?? OpenJournal();
+            var begin = journal.Position;
+            try
+            {
+                journal.Write(record);
+                _names.Add(name);
+            }
+            catch
+            {
+                // Note: a record cut short would hide every later one from Recover: cut it off, or refuse all later
+                // stores of this run when even that fails.
+                try
+                {
+                    journal.SetLength(begin);
+                    journal.Position = begin;
+                }
+                catch (IOException)
+                {
+                    _broken = true;
+                }
+
+                throw;
+            }
         }
     }
 
@@ -446,7 +544,7 @@ public sealed class SpoolWriter : IDisposable
     }
 }
 
-/// <summary>Flushes to disk: a file by its handle, a directory, or all of a spool folder's files.</summary>
+/// <summary>Flushes to disk: a file by its handle, a folder, or all of a spool folder's files.</summary>
 internal static class SpoolDisk
 {
     /// <summary>Flushes <paramref name="file"/>'s data to disk while other threads may still append to it.</summary>
@@ -491,7 +589,7 @@ internal static class SpoolDisk
     /// <c>syncfs</c> of the folder's file system does it (one write-back and one flush of the disk's cache instead of one
     /// per file); elsewhere each file is flushed, then the folder.
     /// </summary>
-    public static void FlushFiles(string folder, IReadOnlyCollection<string> names)
+    public static void FlushFiles(Folder handle, string folder, IReadOnlyCollection<string> names)
     {
         if (names.Count == 0)
         {
@@ -500,7 +598,7 @@ internal static class SpoolDisk
 
         if (OperatingSystem.IsLinux())
         {
-            WithDirectory(folder, "flush the files in it", Unix.Syncfs);
+            handle.SyncFileSystem();
             return;
         }
 
@@ -517,41 +615,75 @@ internal static class SpoolDisk
             }
         }
 
-        FlushDirectory(folder);
+        handle.Flush();
     }
 
-    /// <summary>Flushes a directory (the names in it) to disk; nothing to do on Windows, where NTFS journals names itself.</summary>
-    public static void FlushDirectory(string folder)
+    /// <summary>
+    /// An open spool folder (a descriptor on Unix; nothing on Windows, where NTFS journals names itself and a folder
+    /// cannot be flushed through a handle).
+    /// </summary>
+    /// <remarks>
+    /// Note: held from before the first write: a <c>syncfs</c> reports the write-back errors of the file system since its
+    /// descriptor was opened (Linux 5.8 and later), so one opened only at the end could miss an error another account's
+    /// flush had already been told of.
+    /// </remarks>
+    internal sealed class Folder : IDisposable
     {
-        if (OperatingSystem.IsWindows())
+        private readonly string _path;
+        private int _descriptor;
+
+        private Folder(string path, int descriptor)
         {
-            return;
+            _path = path;
+            _descriptor = descriptor;
         }
 
-        WithDirectory(folder, "flush it", Unix.Fsync);
-    }
-
-    private static void WithDirectory(string folder, string what, Func<int, int> call)
-    {
-        // Note: O_RDONLY (0) opens a directory on every Unix without the per-architecture O_DIRECTORY value.
-        var descriptor = Unix.Open(Encoding.UTF8.GetBytes(folder + "\0"), 0);
-        if (descriptor < 0)
+        /// <exception cref="IOException">the folder could not be opened (the message names it)</exception>
+        public static Folder Open(string path)
         {
-            throw new IOException(string.Create(CultureInfo.InvariantCulture,
-                $"The spool directory {folder} could not be opened to {what} (errno {Marshal.GetLastPInvokeError()})."));
-        }
+            if (OperatingSystem.IsWindows())
+            {
+                return new Folder(path, -1);
+            }
 
-        try
-        {
-            if (call(descriptor) != 0)
+            // Note: O_RDONLY (0) opens a directory on every Unix without the per-architecture O_DIRECTORY value.
+            var descriptor = Unix.Open(Encoding.UTF8.GetBytes(path + "\0"), 0);
+            if (descriptor < 0)
             {
                 throw new IOException(string.Create(CultureInfo.InvariantCulture,
-                    $"The spool directory {folder} could not be flushed to disk (errno {Marshal.GetLastPInvokeError()})."));
+                    $"The spool directory {path} could not be opened to flush it (errno {Marshal.GetLastPInvokeError()})."));
+            }
+
+            return new Folder(path, descriptor);
+        }
+
+        /// <summary>Flushes the folder itself: the names in it.</summary>
+        public void Flush() => Call(Unix.Fsync);
+
+        /// <summary>Flushes everything of the file system the folder is on (Linux).</summary>
+        public void SyncFileSystem() => Call(Unix.Syncfs);
+
+        private void Call(Func<int, int> call)
+        {
+            if (_descriptor < 0)
+            {
+                return;
+            }
+
+            if (call(_descriptor) != 0)
+            {
+                throw new IOException(string.Create(CultureInfo.InvariantCulture,
+                    $"The spool directory {_path} could not be flushed to disk (errno {Marshal.GetLastPInvokeError()})."));
             }
         }
-        finally
+
+        public void Dispose()
         {
-            _ = Unix.Close(descriptor);
+            if (_descriptor >= 0)
+            {
+                _ = Unix.Close(_descriptor);
+                _descriptor = -1;
+            }
         }
     }
 

@@ -53,22 +53,42 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task Store_UnderAKeyStoredBefore_KeepsTheFileThatIsThere()
+    public async Task Store_UnderAKeyStoredBefore_KeepsTheSameFileAsItIs_AndReplacesOneCutShort()
     {
         var spool = new MailSpool(_directory);
+        var content = Encoding.ASCII.GetBytes("Subject: first\r\n\r\n" + new string('z', 4_000));
         using var writer = spool.Begin(7);
-        using (var first = new MemoryStream(Encoding.ASCII.GetBytes("Subject: first\r\n\r\n")))
+        string path;
+        using (var first = new MemoryStream(content))
         {
-            await writer.StoreAsync("graph:abc:id-1", first, default);
+            path = Path.Combine(_directory, (await writer.StoreAsync("graph:abc:id-1", first, default)).RelativePath);
         }
 
-        using var again = new MemoryStream(Encoding.ASCII.GetBytes("Subject: again, longer\r\n\r\n"));
-        var stored = await writer.StoreAsync("graph:abc:id-1", again, default);
+        var written = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, written);
+        using (var again = new MemoryStream(content))
+        {
+            await writer.StoreAsync("graph:abc:id-1", again, default);
+        }
+
+        // The same message, stored before (another process, or a run that died before its commit): left untouched.
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+
+        // A crash while it was written cut it short: the next store of the message writes it whole.
+        await using (var cut = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            cut.SetLength(1_000);
+        }
+
+        using (var third = new MemoryStream(content))
+        {
+            await writer.StoreAsync("graph:abc:id-1", third, default);
+        }
+
         await writer.SyncAsync();
         await writer.SettleAsync();
-
-        Assert.Equal([Path.Combine(_directory, stored.RelativePath)], Directory.GetFiles(Path.Combine(_directory, "7")));
-        Assert.Equal("Subject: first\r\n\r\n", await File.ReadAllTextAsync(Path.Combine(_directory, stored.RelativePath)));
+        Assert.Equal(content, await File.ReadAllBytesAsync(path));
+        Assert.Equal([path], Directory.GetFiles(Path.Combine(_directory, "7")));
     }
 
     /// <summary>A stream that only reads forward, in small pieces, as a network stream does.</summary>
@@ -100,20 +120,14 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task Sync_OfAFolderThatIsGone_FailsWithAMessageThatNamesIt()
+    public void AFolderThatCannotBeOpenedToFlushIt_FailsWithAMessageThatNamesIt()
     {
         if (OperatingSystem.IsWindows())
         {
             return;
         }
 
-        var spool = new MailSpool(_directory);
-        using var writer = spool.Begin(9);
-        using var message = new MemoryStream(Encoding.ASCII.GetBytes("Subject: gone\r\n\r\n"));
-        await writer.StoreAsync("imap:abc:1:1", message, default);
-        Directory.Delete(Path.Combine(_directory, "9"), recursive: true);
-
-        var error = await Assert.ThrowsAsync<IOException>(writer.SyncAsync);
+        var error = Assert.Throws<IOException>(() => SpoolDisk.Folder.Open(Path.Combine(_directory, "9")));
 
         Assert.Contains($"The spool directory {Path.Combine(_directory, "9")} could not be opened to flush it (errno 2)", error.Message, StringComparison.Ordinal);
     }
@@ -222,5 +236,77 @@ public sealed class MailSpoolTests : IDisposable
         Assert.Equal(0, new MailSpool(_directory).Recover(7));
         Assert.False(File.Exists(Path.Combine(_directory, "planted.eml")));
         Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    [Fact]
+    public async Task Recover_ARecordWhoseBytesDoNotMatchItsHashAtTheEnd_IsTheTailACrashLeft_AndTheRecordsBeforeItAreRestored()
+    {
+        var spool = new MailSpool(_directory);
+        var (paths, journal) = await DeadRunAsync(spool, 2);
+        await using (var file = new FileStream(journal, FileMode.Open, FileAccess.Write))
+        {
+            // The last record has its full length, but its last bytes never reached the disk (zeros).
+            file.Position = file.Length - 200;
+            file.Write(new byte[200]);
+        }
+
+        DeleteAll(paths);
+
+        Assert.Equal(1, spool.Recover(7));
+        Assert.True(File.Exists(paths[0]));
+        Assert.False(File.Exists(paths[1]));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_directory, "7"), "*.journal*"));
+    }
+
+    [Fact]
+    public async Task Recover_ARecordDamagedBeforeWholeOnes_RestoresTheWholeOnes_KeepsTheJournalAsDamaged_AndSaysSo()
+    {
+        var spool = new MailSpool(_directory);
+        var (paths, journal) = await DeadRunAsync(spool, 3);
+        await using (var file = new FileStream(journal, FileMode.Open, FileAccess.Write))
+        {
+            // One byte in the middle of the first record's message.
+            file.Position = 16 + 36 + 10;
+            file.WriteByte((byte)'#');
+        }
+
+        DeleteAll(paths);
+
+        var error = Assert.Throws<IOException>(() => spool.Recover(7));
+
+        Assert.Contains($"The spool journal {journal} is damaged at byte 0, before records that are whole", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(paths[0]));
+        Assert.True(File.Exists(paths[1]));
+        Assert.True(File.Exists(paths[2]));
+        Assert.True(File.Exists(journal + ".damaged"));
+        Assert.False(File.Exists(journal));
+        // Said once: the next run goes on.
+        Assert.Equal(0, spool.Recover(7));
+    }
+
+    /// <summary>A run that stored <paramref name="count"/> messages, synced its journal and died before it settled.</summary>
+    private async Task<(List<string> Paths, string Journal)> DeadRunAsync(MailSpool spool, int count)
+    {
+        var paths = new List<string>();
+        using (var writer = spool.Begin(7))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                using var message = new MemoryStream(Encoding.ASCII.GetBytes($"Subject: m{i}\r\n\r\n" + new string('q', 1_000)));
+                paths.Add(Path.Combine(_directory, (await writer.StoreAsync($"imap:abc:1:{i}", message, default)).RelativePath));
+            }
+
+            await writer.SyncAsync();
+        }
+
+        return (paths, Assert.Single(Directory.GetFiles(Path.Combine(_directory, "7"), "*.journal")));
+    }
+
+    private static void DeleteAll(IEnumerable<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            File.Delete(path);
+        }
     }
 }
