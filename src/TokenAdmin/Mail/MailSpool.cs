@@ -30,8 +30,8 @@ public sealed class MailSpool(string directory)
     public int Recover(int accountId) => SpoolWriter.Recover(AccountFolder(accountId));
 
     /// <summary>
-    /// Removes temporary files a killed fetch left behind in an account's spool. Only old ones: another process may
-    /// be writing a young one right now.
+    /// Removes temporary files a killed fetch left behind in an account's spool (a file being replaced whole, a journal
+    /// killed before it got its name, so still empty). Only old ones: another process may be writing a young one right now.
     /// </summary>
     public void RemoveLeftovers(int accountId, TimeSpan olderThan)
     {
@@ -41,7 +41,7 @@ public sealed class MailSpool(string directory)
             return;
         }
 
-        foreach (var file in System.IO.Directory.EnumerateFiles(folder, "*.tmp"))
+        foreach (var file in System.IO.Directory.EnumerateFiles(folder, "*.tmp").Concat(System.IO.Directory.EnumerateFiles(folder, "*" + SpoolWriter.JournalExtension + ".new")))
         {
             try
             {

@@ -155,8 +155,8 @@ public sealed class FetchTests : MailTestBase
         {
             using var watcher = new FileSystemWatcher(App.DataDirectory) { IncludeSubdirectories = true, Filter = "*.eml", EnableRaisingEvents = true };
             var stored = 0;
-            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
-            watcher.Renamed += (_, e) => { if (e.Name?.EndsWith(".eml", StringComparison.Ordinal) == true && Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
+            // A message file is created under its .eml name (see SpoolWriter).
+            watcher.Created += (_, e) => { if (e.Name?.EndsWith(".eml", StringComparison.Ordinal) == true && Interlocked.Increment(ref stored) == 60) { stop.Cancel(); } };
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FetchAsync(id, stop.Token));
         }
 
@@ -197,7 +197,7 @@ public sealed class FetchTests : MailTestBase
                 }
             }
 
-            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
+            // A message file is created under its .eml name, or (one a crash cut short) replaced by a rename (see SpoolWriter).
             watcher.Created += (_, _) => Count();
             watcher.Renamed += (_, e) =>
             {

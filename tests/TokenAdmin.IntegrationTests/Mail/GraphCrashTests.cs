@@ -30,7 +30,7 @@ public sealed class GraphCrashTests : GraphMailTestBase
                 }
             }
 
-            // A message file gets its .eml name by a rename once it is on disk (see MailSpool).
+            // A message file is created under its .eml name, or (one a crash cut short) replaced by a rename (see SpoolWriter).
             watcher.Created += (_, _) => Count();
             watcher.Renamed += (_, e) =>
             {
