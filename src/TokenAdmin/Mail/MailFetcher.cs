@@ -34,7 +34,8 @@ public sealed class MailFetchLocks
 
 /// <summary>
 /// Fetches one mail account. Order per message, so that nothing is lost and nothing stored twice: download, write the
-/// .eml and flush it, commit the index row, run the handlers, and only then delete (or flag) the message on the server.
+/// .eml and its spool journal record, flush the journal (once per batch), commit the index row, run the handlers, and
+/// only then delete (or flag) the message on the server.
 /// Messages already in the index (IMAP UIDVALIDITY/UID, POP3 UIDL) are not downloaded again.
 /// </summary>
 public sealed partial class MailFetcher(
@@ -599,7 +600,7 @@ public sealed partial class MailFetcher(
     [LoggerMessage(LogLevel.Warning, "Mail account {AccountId}: {Stored} message(s) stored; {Error}")]
     private static partial void LogFetchFailed(ILogger logger, int accountId, int stored, string error);
 
-    [LoggerMessage(LogLevel.Warning, "Mail account {AccountId}: {Restored} stored message file(s) were missing or cut short after an earlier fetch died, and were written again from the spool's journal.")]
+    [LoggerMessage(LogLevel.Warning, "Mail account {AccountId}: an earlier fetch died before its files were flushed; {Restored} message file(s) were written again from its spool journal.")]
     private static partial void LogRecovered(ILogger logger, int accountId, int restored);
 
     [LoggerMessage(LogLevel.Error, "Fetched-mail handler {Handler} failed on message {MessageId}.")]

@@ -20,14 +20,18 @@ namespace TokenAdmin.Mail;
 /// if not yet in its own file. The fetcher calls it before it commits a batch's index rows, so a committed row's message
 /// is always on disk, and nothing changes on the server before that. <see cref="SettleAsync"/>, after the run's last
 /// commit, flushes the .eml files themselves and only then deletes the journal. A run that dies before that leaves its
-/// journal, and the next run's <see cref="Recover"/> writes again whatever file is missing, cut short or damaged.
-/// A file cut short whose record never reached the disk belongs to no committed row; the next store of that message
-/// replaces it.
+/// journal, and the next run's <see cref="Recover"/> writes every message in it to its file again.
+/// </para>
+/// <para>
+/// A file already under a message's name (a run that died before its commit, or another process fetching the same
+/// account) is replaced as a whole by the new copy of the same message: it may have been cut short by a crash, and
+/// after a failed write-back even its bytes in memory can differ from those on disk, so only a copy written now and
+/// flushed with this run is known to be on disk.
 /// </para>
 /// <para>
 /// Note: why a journal. Flushing each file on its own (an <c>fsync</c> of the file, which on ext4 also writes its
 /// directory, and a flush of the disk's cache) cost more than anything else the fetcher did: a Graph fetch of 1,000
-/// messages took about 1.5 times the bare download loop with it, about 1.15 times with one flush of the journal per
+/// messages took about 1.5 times the bare download loop with it, 1.12-1.24 times with one flush of the journal per
 /// batch and one flush of the file system per run (docs/performance.md).
 /// </para>
 /// </remarks>
@@ -37,7 +41,14 @@ public sealed class SpoolWriter : IDisposable
     private static ReadOnlySpan<byte> Magic => "TAJ1"u8;
     private const int HeaderLength = 16; // magic, name length (int32), content length (int64), little-endian
     private const int HashLength = 32;
-    private const int MaxNameLength = 255;
+    private const int NameLength = 36; // 32 hex digits and ".eml" (MailSpool.FileName)
+    private const int ChunkLength = 81_920;
+
+    /// <summary>
+    /// Records up to this size are built in one pooled buffer and written in one call; larger messages (up to the 1 GB
+    /// an account allows) are copied in chunks, never held twice in memory nor kept in the pool.
+    /// </summary>
+    private const int PooledRecordLimit = 1024 * 1024;
 
     private readonly string _folder;
     private readonly string _account;
@@ -46,7 +57,7 @@ public sealed class SpoolWriter : IDisposable
     private FileStream? _journal;
     private string? _journalPath;
     private bool _journalNamed;
-    private bool _broken;
+    private Exception? _failure;
     private SpoolDisk.Folder? _folderHandle;
 
     internal SpoolWriter(string folder)
@@ -59,11 +70,6 @@ public sealed class SpoolWriter : IDisposable
     /// Copies <paramref name="message"/> (from its current position) into the spool under the name its server key gives
     /// it, and into the journal. Not yet durable: see <see cref="SyncAsync"/>.
     /// </summary>
-    /// <remarks>
-    /// Note: a whole file already under that name (stored by another process, or by a run that died before its commit)
-    /// is kept: the message is the same, and a file an index row may point to is never replaced. One that differs was
-    /// cut short by a crash while it was written, and the whole message replaces it.
-    /// </remarks>
     public async Task<SpooledFile> StoreAsync(string serverKey, Stream message, CancellationToken cancellationToken)
     {
         if (!message.CanSeek)
@@ -77,39 +83,45 @@ public sealed class SpoolWriter : IDisposable
         }
 
         var name = MailSpool.FileName(serverKey);
-        var nameBytes = Encoding.ASCII.GetBytes(name);
-        var size = message.Length - message.Position;
-        var contentStart = HeaderLength + nameBytes.Length;
-        if (size > Array.MaxLength - contentStart - HashLength)
+        var path = Path.Combine(_folder, name);
+        var start = message.Position;
+        var size = message.Length - start;
+        var header = new byte[HeaderLength + NameLength];
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), NameLength);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), size);
+        Encoding.ASCII.GetBytes(name, header.AsSpan(HeaderLength));
+        EnsureFolder();
+        var length = header.Length + size + HashLength;
+        if (length <= PooledRecordLimit)
         {
-            throw new IOException(string.Create(CultureInfo.InvariantCulture, $"The message of {size} bytes is too large for the spool."));
-        }
-
-        // Note: the record is built in one buffer and written in one call; the .eml is written from the same bytes.
-        var length = contentStart + (int)size + HashLength;
-        var record = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            Magic.CopyTo(record);
-            BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(4), nameBytes.Length);
-            BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(8), size);
-            nameBytes.CopyTo(record, HeaderLength);
-            message.ReadExactly(record, contentStart, (int)size);
-            SHA256.HashData(record.AsSpan(0, contentStart + (int)size), record.AsSpan(contentStart + (int)size, HashLength));
-            var content = record.AsSpan(contentStart, (int)size);
-            if (_folderHandle is null)
+            // Note: the record is built in one buffer and written in one call; the .eml is written from the same bytes.
+            var record = ArrayPool<byte>.Shared.Rent((int)length);
+            try
             {
-                Directory.CreateDirectory(_folder);
-                // Note: opened before the first write, so its syncfs at the end reports any write-back error since.
-                _folderHandle = SpoolDisk.Folder.Open(_folder);
+                header.CopyTo(record, 0);
+                message.ReadExactly(record, header.Length, (int)size);
+                SHA256.HashData(record.AsSpan(0, header.Length + (int)size), record.AsSpan(header.Length + (int)size, HashLength));
+                WriteFile(path, file => file.Write(record, header.Length, (int)size));
+                Append(name, journal => journal.Write(record, 0, (int)length));
             }
-
-            WriteFile(Path.Combine(_folder, name), content);
-            Append(name, record.AsSpan(0, length));
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(record);
+            }
         }
-        finally
+        else
         {
-            ArrayPool<byte>.Shared.Return(record);
+            WriteFile(path, file =>
+            {
+                message.Position = start;
+                message.CopyTo(file);
+            });
+            Append(name, journal =>
+            {
+                message.Position = start;
+                CopyRecord(journal, header, message, size, name);
+            });
         }
 
         return new SpooledFile(Path.Combine(_account, name), size);
@@ -123,17 +135,21 @@ public sealed class SpoolWriter : IDisposable
     public Task SyncAsync()
     {
         FileStream? journal;
+        string? journalPath;
+        SpoolDisk.Folder? folder;
         lock (_gate)
         {
-            if (_broken)
+            if (Failed() is { } failed)
             {
-                return Task.FromException(new IOException($"The spool journal {_journalPath} could not be written; the messages stored since are not durable."));
+                return Task.FromException(failed);
             }
 
             journal = _journal;
+            journalPath = _journalPath;
+            folder = _folderHandle;
         }
 
-        if (journal is null)
+        if (journal is null || folder is null)
         {
             return Task.CompletedTask;
         }
@@ -144,7 +160,7 @@ public sealed class SpoolWriter : IDisposable
         {
             try
             {
-                SpoolDisk.Flush(journal, _journalPath!, _gate);
+                SpoolDisk.Flush(journal, journalPath!, _gate);
                 bool named;
                 lock (_gate)
                 {
@@ -153,20 +169,20 @@ public sealed class SpoolWriter : IDisposable
 
                 if (!named)
                 {
-                    _folderHandle!.Flush();
+                    folder.Flush();
                     lock (_gate)
                     {
                         _journalNamed = true;
                     }
                 }
             }
-            catch
+            catch (Exception ex)
             {
                 // Note: after a failed fsync Linux may mark the lost pages clean, and a second fsync says all is well:
                 // no later sync of this run may pass.
                 lock (_gate)
                 {
-                    _broken = true;
+                    _failure ??= ex;
                 }
 
                 throw;
@@ -183,39 +199,54 @@ public sealed class SpoolWriter : IDisposable
     public Task SettleAsync()
     {
         FileStream? journal;
+        string? journalPath;
+        SpoolDisk.Folder? folder;
         string[] names;
         lock (_gate)
         {
             journal = _journal;
+            journalPath = _journalPath;
+            folder = _folderHandle;
             names = [.. _names];
         }
 
-        if (journal is null)
+        if (journal is null || folder is null)
         {
             return Task.CompletedTask;
         }
 
         return SpoolFlusher.Run(() =>
         {
-            SpoolDisk.FlushFiles(_folderHandle!, _folder, names);
+            SpoolDisk.FlushFiles(folder, _folder, names);
             lock (_gate)
             {
-                if (!ReferenceEquals(journal, _journal) || _broken || _names.Count != names.Length)
+                if (!ReferenceEquals(journal, _journal) || _failure is not null || _names.Count != names.Length)
                 {
-                    // Stored to since (or damaged): the journal stays for the next settle or for Recover.
+                    // Stored to since (or failed): the journal stays for the next settle or for Recover.
                     return;
                 }
 
                 _journal = null;
                 _names.Clear();
+                // Note: deleted while still locked (Unix), so no other process's Recover opens it in between; Windows
+                // cannot delete a file open without sharing.
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.Delete(journalPath!);
+                }
+
+                journal.Dispose();
             }
 
-            journal.Dispose();
-            File.Delete(_journalPath!);
+            if (OperatingSystem.IsWindows())
+            {
+                File.Delete(journalPath!);
+            }
         });
     }
 
     /// <summary>Closes the journal; a journal not settled stays on disk for the next run's <see cref="Recover"/>.</summary>
+    /// <remarks>Note: only once every <see cref="SyncAsync"/> and <see cref="SettleAsync"/> has completed.</remarks>
     public void Dispose()
     {
         lock (_gate)
@@ -235,33 +266,22 @@ public sealed class SpoolWriter : IDisposable
             return 0;
         }
 
-        var restored = 0;
+        var written = 0;
         foreach (var path in Directory.EnumerateFiles(folder, "*" + JournalExtension))
         {
-            FileStream journal;
-            try
-            {
-                // Note: FileShare.None takes the lock a live run holds on its journal (flock on Unix): a journal another
-                // process is writing right now is left alone. Read-only: a journal left by another user's run is read all
-                // the same.
-                journal = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 64 * 1024, FileOptions.SequentialScan);
-            }
-            catch (FileNotFoundException)
-            {
-                continue;
-            }
-            catch (IOException) when (File.Exists(path))
+            if (OpenForRecovery(path) is not { } journal)
             {
                 continue;
             }
 
             long? damagedAt;
+            int count;
             using (journal)
             using (var handle = SpoolDisk.Folder.Open(folder))
             {
                 var names = new List<string>();
-                (var count, damagedAt) = Replay(folder, journal, names);
-                restored += count;
+                (count, damagedAt) = Replay(folder, journal, names);
+                written += count;
                 SpoolDisk.FlushFiles(handle, folder, names);
                 if (!OperatingSystem.IsWindows())
                 {
@@ -277,11 +297,38 @@ public sealed class SpoolWriter : IDisposable
             if (damagedAt is { } offset)
             {
                 throw new IOException(string.Create(CultureInfo.InvariantCulture,
-                    $"The spool journal {path} is damaged at byte {offset}, before records that are whole: the message stored there may be missing from the spool. Every whole record was written to its file; the journal is kept as {path}.damaged."));
+                    $"The spool journal {path} is damaged at byte {offset}, before records that are whole: the message stored there may be missing from the spool. The {count} whole record(s) were written to their files; the journal is kept as {path}.damaged."));
             }
         }
 
-        return restored;
+        return written;
+    }
+
+    /// <summary>Opens a journal to replay it, or null when it is gone or a live run (this or another process) holds it.</summary>
+    private static FileStream? OpenForRecovery(string path)
+    {
+        try
+        {
+            try
+            {
+                // Note: FileShare.None takes the lock a live run holds on its journal (flock on Unix), and for writing:
+                // on NFS an exclusive flock needs a file open for writing, and without it .NET goes on unlocked.
+                return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, ChunkLength, FileOptions.None);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // A journal another user's run left (a console `mail fetch` as root): read it all the same.
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, ChunkLength, FileOptions.None);
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;
+        }
     }
 
     /// <summary>Deletes a replayed journal, or keeps one that is damaged in the middle under another name.</summary>
@@ -298,130 +345,181 @@ public sealed class SpoolWriter : IDisposable
     }
 
     /// <summary>
-    /// Writes again each message of <paramref name="journal"/> whose file is missing or differs. Stops where the records
-    /// end: at a record cut short, the tail a crash left (never synced, so never committed). A record whose bytes do not
-    /// match its hash is skipped; if a whole record follows it, it was damaged in the middle, not cut off at the end, and
-    /// its offset is returned.
+    /// Writes every whole record of <paramref name="journal"/> to its file again. A record that is cut short or fails
+    /// its hash is skipped up to the next record start; if a whole record follows, the damage was in the middle, not the
+    /// tail a crash leaves (never synced, so never committed), and its offset is returned.
     /// </summary>
-    private static (int Restored, long? DamagedAt) Replay(string folder, FileStream journal, List<string> names)
+    private static (int Written, long? DamagedAt) Replay(string folder, FileStream journal, List<string> names)
     {
-        var restored = 0;
-        long? skipped = null;
+        var written = 0;
+        long? skippedFrom = null;
         long? damagedAt = null;
-        var header = new byte[HeaderLength];
-        while (true)
+        var length = journal.Length;
+        var offset = 0L;
+        while (offset < length)
         {
-            var offset = journal.Position;
-            if (!ReadAll(journal, header))
+            if (ReadRecord(journal, offset, length) is not { } record)
             {
-                break;
-            }
+                skippedFrom ??= offset;
+                offset = FindMagic(journal, offset + 1, length);
+                if (offset < 0)
+                {
+                    break;
+                }
 
-            var nameLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
-            var size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
-            var left = journal.Length - journal.Position;
-            if (!header.AsSpan(0, 4).SequenceEqual(Magic) || nameLength is <= 0 or > MaxNameLength || size < 0 || size > Array.MaxLength
-                || size > left - nameLength - HashLength)
-            {
-                break;
-            }
-
-            var nameBytes = new byte[nameLength];
-            var content = new byte[size];
-            var hash = new byte[HashLength];
-            if (!ReadAll(journal, nameBytes) || !ReadAll(journal, content) || !ReadAll(journal, hash))
-            {
-                break;
-            }
-
-            using var check = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            check.AppendData(header);
-            check.AppendData(nameBytes);
-            check.AppendData(content);
-            var name = Encoding.ASCII.GetString(nameBytes);
-            // Note: only a name the spool gives (32 hex digits and .eml): a damaged or planted journal never writes
-            // outside the folder, nor any other kind of file.
-            if (!CryptographicOperations.FixedTimeEquals(check.GetHashAndReset(), hash) || !IsSpoolName(name))
-            {
-                skipped ??= offset;
                 continue;
             }
 
-            damagedAt ??= skipped;
-            names.Add(name);
-            var path = Path.Combine(folder, name);
-            if (IsSame(path, content))
-            {
-                continue;
-            }
-
-            // Note: the file there (if any) is cut short or damaged: the whole message replaces it.
-            Replace(path, content);
-            restored++;
+            damagedAt ??= skippedFrom;
+            names.Add(record.Name);
+            ReplaceFile(Path.Combine(folder, record.Name), file => CopyRange(journal, record.ContentOffset, record.Size, file));
+            written++;
+            offset = record.End;
         }
 
-        return (restored, damagedAt);
+        return (written, damagedAt);
+    }
+
+    private readonly record struct Record(string Name, long ContentOffset, long Size, long End);
+
+    /// <summary>The whole record at <paramref name="offset"/>, or null when it is cut short, malformed or fails its hash.</summary>
+    private static Record? ReadRecord(FileStream journal, long offset, long length)
+    {
+        if (length - offset < HeaderLength + HashLength)
+        {
+            return null;
+        }
+
+        var header = new byte[HeaderLength];
+        journal.Position = offset;
+        journal.ReadExactly(header);
+        var nameLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+        var size = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
+        if (!header.AsSpan(0, 4).SequenceEqual(Magic) || nameLength != NameLength || size < 0
+            || size > length - offset - HeaderLength - nameLength - HashLength)
+        {
+            return null;
+        }
+
+        var nameBytes = new byte[nameLength];
+        journal.ReadExactly(nameBytes);
+        var name = Encoding.ASCII.GetString(nameBytes);
+        // Note: only a name the spool gives (32 hex digits and .eml): a damaged or planted journal never writes outside
+        // the folder, nor any other kind of file.
+        if (!IsSpoolName(name))
+        {
+            return null;
+        }
+
+        using var check = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        check.AppendData(header);
+        check.AppendData(nameBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
+        try
+        {
+            for (var left = size; left > 0;)
+            {
+                var read = journal.Read(buffer, 0, (int)Math.Min(left, ChunkLength));
+                check.AppendData(buffer, 0, read);
+                left -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        var hash = new byte[HashLength];
+        journal.ReadExactly(hash);
+        var contentOffset = offset + HeaderLength + nameLength;
+        return CryptographicOperations.FixedTimeEquals(check.GetHashAndReset(), hash)
+            ? new Record(name, contentOffset, size, contentOffset + size + HashLength)
+            : null;
+    }
+
+    /// <summary>The offset of the next record magic at or after <paramref name="from"/>, or -1.</summary>
+    private static long FindMagic(FileStream journal, long from, long length)
+    {
+        var buffer = new byte[ChunkLength];
+        for (var at = from; at < length; at += ChunkLength - (Magic.Length - 1))
+        {
+            journal.Position = at;
+            var read = journal.ReadAtLeast(buffer, (int)Math.Min(buffer.Length, length - at), throwOnEndOfStream: false);
+            var found = buffer.AsSpan(0, read).IndexOf(Magic);
+            if (found >= 0)
+            {
+                return at + found;
+            }
+
+            if (read < buffer.Length)
+            {
+                break;
+            }
+        }
+
+        return -1;
+    }
+
+    private static void CopyRange(FileStream source, long offset, long size, FileStream target)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
+        try
+        {
+            source.Position = offset;
+            for (var left = size; left > 0;)
+            {
+                var read = source.Read(buffer, 0, (int)Math.Min(left, ChunkLength));
+                if (read == 0)
+                {
+                    throw new EndOfStreamException();
+                }
+
+                target.Write(buffer, 0, read);
+                left -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static bool IsSpoolName(string name) =>
-        name.Length == 36 && name.EndsWith(".eml", StringComparison.Ordinal) && name.AsSpan(0, 32).IndexOfAnyExcept(HexDigits) < 0;
+        name.Length == NameLength && name.EndsWith(".eml", StringComparison.Ordinal) && name.AsSpan(0, 32).IndexOfAnyExcept(HexDigits) < 0;
 
     private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdef");
 
-    private static bool IsSame(string path, ReadOnlySpan<byte> content)
+    private void EnsureFolder()
     {
-        try
+        lock (_gate)
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.None);
-            if (file.Length != content.Length)
+            if (_folderHandle is null)
             {
-                return false;
+                Directory.CreateDirectory(_folder);
+                // Note: opened before the first write, so its syncfs at the end reports any write-back error since.
+                _folderHandle = SpoolDisk.Folder.Open(_folder);
             }
-
-            var there = new byte[content.Length];
-            return ReadAll(file, there) && there.AsSpan().SequenceEqual(content);
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
         }
     }
 
-    private static bool ReadAll(Stream stream, byte[] buffer)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = stream.Read(buffer, read, buffer.Length - read);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            read += n;
-        }
-
-        return true;
-    }
+    private IOException? Failed() =>
+        _failure is null ? null : new IOException($"The spool journal {_journalPath} could not be written or flushed earlier in this run ({_failure.Message}); what was stored since is not known to be on disk.", _failure);
 
     /// <summary>
-    /// Writes <paramref name="content"/> as the file <paramref name="path"/>, straight under its final name: the journal,
-    /// not a temporary name, is what a crash half-way falls back on (see the class remarks).
+    /// Writes a message's file straight under its final name: the journal, not a temporary name, is what a crash half-way
+    /// falls back on. A file already there is replaced whole (see the class remarks).
     /// </summary>
-    private static void WriteFile(string path, ReadOnlySpan<byte> content)
+    private static void WriteFile(string path, Action<FileStream> write)
     {
         FileStream file;
         try
         {
-            file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+            // Note: FileShare.Read: another process's store of the same message (its replace) is not refused meanwhile.
+            file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0, FileOptions.None);
         }
         catch (IOException) when (File.Exists(path))
         {
-            if (!IsSame(path, content))
-            {
-                Replace(path, content);
-            }
-
+            ReplaceFile(path, write);
             return;
         }
 
@@ -429,7 +527,7 @@ public sealed class SpoolWriter : IDisposable
         {
             using (file)
             {
-                file.Write(content);
+                write(file);
             }
         }
         catch
@@ -441,14 +539,14 @@ public sealed class SpoolWriter : IDisposable
     }
 
     /// <summary>Replaces the file at <paramref name="path"/> as a whole: a temporary file given its name.</summary>
-    private static void Replace(string path, ReadOnlySpan<byte> content)
+    private static void ReplaceFile(string path, Action<FileStream> write)
     {
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None))
             {
-                file.Write(content);
+                write(file);
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -460,6 +558,72 @@ public sealed class SpoolWriter : IDisposable
         }
     }
 
+    /// <summary>Appends one record to the run's journal; a record cut short by a failed write is cut off again.</summary>
+    private void Append(string name, Action<FileStream> write)
+    {
+        lock (_gate)
+        {
+            if (Failed() is { } failed)
+            {
+                throw failed;
+            }
+
+            var journal = _journal ?? OpenJournal();
+            var begin = journal.Position;
+            try
+            {
+                write(journal);
+                _names.Add(name);
+            }
+            catch (Exception ex)
+            {
+                // Note: a record cut short would hide later ones from Recover: cut it off, or refuse all later stores of
+                // this run when even that fails.
+                try
+                {
+                    journal.SetLength(begin);
+                    journal.Position = begin;
+                }
+                catch (IOException)
+                {
+                    _failure ??= ex;
+                }
+
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Writes a large message's record in chunks: header and name, the message, SHA-256 over all of it.</summary>
+    private static void CopyRecord(FileStream journal, byte[] header, Stream message, long size, string name)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(header);
+        journal.Write(header);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
+        try
+        {
+            for (var left = size; left > 0;)
+            {
+                var read = message.Read(buffer, 0, (int)Math.Min(left, ChunkLength));
+                if (read == 0)
+                {
+                    throw new IOException($"The message for {name} ended {left} bytes early while it was copied into the spool journal.");
+                }
+
+                hash.AppendData(buffer, 0, read);
+                journal.Write(buffer, 0, read);
+                left -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        journal.Write(hash.GetHashAndReset());
+    }
+
     /// <summary>Creates the run's journal, locked against another process's <see cref="Recover"/>.</summary>
     /// <remarks>
     /// Note: on Unix the lock (flock) is taken just after the file is opened, not with it: the journal is created under
@@ -469,66 +633,31 @@ public sealed class SpoolWriter : IDisposable
     private FileStream OpenJournal()
     {
         var path = Path.Combine(_folder, Guid.NewGuid().ToString("N") + JournalExtension);
+        FileStream journal;
         if (OperatingSystem.IsWindows())
         {
-            _journal = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+            journal = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
         }
         else
         {
             var creating = path + ".new";
-            _journal = new FileStream(creating, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
+            journal = new FileStream(creating, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.None);
             try
             {
                 File.Move(creating, path);
             }
             catch
             {
-                _journal.Dispose();
-                _journal = null;
+                journal.Dispose();
                 TryDelete(creating);
                 throw;
             }
         }
 
+        _journal = journal;
         _journalPath = path;
         _journalNamed = false;
-        return _journal;
-    }
-
-    /// <summary>Appends one record (header, file name, the message, SHA-256 over the three) to the run's journal.</summary>
-    private void Append(string name, ReadOnlySpan<byte> record)
-    {
-        lock (_gate)
-        {
-            if (_broken)
-            {
-                throw new IOException($"The spool journal {_journalPath} could not be written before; no message is stored until the next run.");
-            }
-
-            var journal = _journal ?? OpenJournal();
-            var begin = journal.Position;
-            try
-            {
-                journal.Write(record);
-                _names.Add(name);
-            }
-            catch
-            {
-                // Note: a record cut short would hide every later one from Recover: cut it off, or refuse all later
-                // stores of this run when even that fails.
-                try
-                {
-                    journal.SetLength(begin);
-                    journal.Position = begin;
-                }
-                catch (IOException)
-                {
-                    _broken = true;
-                }
-
-                throw;
-            }
-        }
+        return journal;
     }
 
     private static void TryDelete(string path)
@@ -566,21 +695,9 @@ internal static class SpoolDisk
             handle = file.SafeFileHandle;
         }
 
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
+        if (WithDescriptor(handle, Unix.Fsync) != 0)
         {
-            if (Unix.Fsync((int)handle.DangerousGetHandle()) != 0)
-            {
-                throw new IOException($"The spool journal {path} could not be flushed to disk (errno {Marshal.GetLastPInvokeError()}).");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            throw new IOException($"The spool journal {path} could not be flushed to disk (errno {Marshal.GetLastPInvokeError()}).");
         }
     }
 
@@ -618,6 +735,23 @@ internal static class SpoolDisk
         handle.Flush();
     }
 
+    private static int WithDescriptor(SafeHandle handle, Func<int, int> call)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            return call((int)handle.DangerousGetHandle());
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>
     /// An open spool folder (a descriptor on Unix; nothing on Windows, where NTFS journals names itself and a folder
     /// cannot be flushed through a handle).
@@ -629,13 +763,14 @@ internal static class SpoolDisk
     /// </remarks>
     internal sealed class Folder : IDisposable
     {
+        private const int CloseOnExecLinux = 0x80000;
         private readonly string _path;
-        private int _descriptor;
+        private readonly SafeFileHandle? _handle;
 
-        private Folder(string path, int descriptor)
+        private Folder(string path, SafeFileHandle? handle)
         {
             _path = path;
-            _descriptor = descriptor;
+            _handle = handle;
         }
 
         /// <exception cref="IOException">the folder could not be opened (the message names it)</exception>
@@ -643,18 +778,18 @@ internal static class SpoolDisk
         {
             if (OperatingSystem.IsWindows())
             {
-                return new Folder(path, -1);
+                return new Folder(path, null);
             }
 
             // Note: O_RDONLY (0) opens a directory on every Unix without the per-architecture O_DIRECTORY value.
-            var descriptor = Unix.Open(Encoding.UTF8.GetBytes(path + "\0"), 0);
+            var descriptor = Unix.Open(Encoding.UTF8.GetBytes(path + "\0"), OperatingSystem.IsLinux() ? CloseOnExecLinux : 0);
             if (descriptor < 0)
             {
                 throw new IOException(string.Create(CultureInfo.InvariantCulture,
                     $"The spool directory {path} could not be opened to flush it (errno {Marshal.GetLastPInvokeError()})."));
             }
 
-            return new Folder(path, descriptor);
+            return new Folder(path, new SafeFileHandle(descriptor, ownsHandle: true));
         }
 
         /// <summary>Flushes the folder itself: the names in it.</summary>
@@ -665,26 +800,14 @@ internal static class SpoolDisk
 
         private void Call(Func<int, int> call)
         {
-            if (_descriptor < 0)
-            {
-                return;
-            }
-
-            if (call(_descriptor) != 0)
+            if (_handle is not null && WithDescriptor(_handle, call) != 0)
             {
                 throw new IOException(string.Create(CultureInfo.InvariantCulture,
                     $"The spool directory {_path} could not be flushed to disk (errno {Marshal.GetLastPInvokeError()})."));
             }
         }
 
-        public void Dispose()
-        {
-            if (_descriptor >= 0)
-            {
-                _ = Unix.Close(_descriptor);
-                _descriptor = -1;
-            }
-        }
+        public void Dispose() => _handle?.Dispose();
     }
 
     private static class Unix
@@ -700,9 +823,5 @@ internal static class SpoolDisk
         [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int Syncfs(int descriptor);
-
-        [DllImport("libc", EntryPoint = "close")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Close(int descriptor);
     }
 }

@@ -170,6 +170,8 @@ public sealed class FetchTests : MailTestBase
         Assert.Equal(400, all.Count);
         Assert.Equal(400, all.Select(m => m.MessageId).Distinct().Count());
         Assert.Equal(400, Directory.GetFiles(spool, "*.eml").Length);
+        AssertEveryFileIsWhole(App.DataDirectory, all);
+        Assert.Empty(Directory.GetFiles(spool, "*.journal*"));
         Assert.Empty(await Dovecot.MessageIdsAsync(User));
         Assert.True(afterStop.Count < 400);
     }
@@ -230,6 +232,8 @@ public sealed class FetchTests : MailTestBase
         Assert.Equal(400, all.Count);
         Assert.Equal(400, all.Select(m => m.MessageId).Distinct().Count());
         Assert.Equal(400, Directory.GetFiles(spool, "*.eml").Length);
+        AssertEveryFileIsWhole(App.DataDirectory, all);
+        Assert.Empty(Directory.GetFiles(spool, "*.journal*"));
         Assert.Empty(await Dovecot.MessageIdsAsync(User));
     }
 

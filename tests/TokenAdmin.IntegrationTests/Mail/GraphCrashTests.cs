@@ -67,6 +67,8 @@ public sealed class GraphCrashTests : GraphMailTestBase
         Assert.Equal(400, all.Select(m => m.MessageId).Distinct().Count());
         Assert.Equal(400, all.Select(m => m.ServerKey).Distinct().Count());
         Assert.Equal(400, Directory.GetFiles(spool, "*.eml").Length);
+        MailTestBase.AssertEveryFileIsWhole(App.DataDirectory, all);
+        Assert.Empty(Directory.GetFiles(spool, "*.journal*"));
         Assert.Empty(Mailbox.MessageIds("inbox"));
         Assert.Equal(400, Mailbox.MessageIds("deleteditems").Count);
     }

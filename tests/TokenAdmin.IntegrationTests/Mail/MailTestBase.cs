@@ -71,6 +71,21 @@ public abstract class MailTestBase : TokenTestBase
 
     protected Task<MailAccount> AccountAsync(int id) => App.WithDbAsync(db => db.MailAccounts.AsNoTracking().SingleAsync(a => a.Id == id));
 
+    /// <summary>
+    /// Every stored row's file is there whole: the size the row says, and the message the row names (a file left empty
+    /// or cut short by a killed run would fail here, whatever the counts say).
+    /// </summary>
+    internal static void AssertEveryFileIsWhole(string dataDirectory, IEnumerable<FetchedMessage> rows)
+    {
+        foreach (var row in rows)
+        {
+            var path = Path.Combine(dataDirectory, "mail", row.SpoolPath);
+            Assert.Equal(row.Size, new FileInfo(path).Length);
+            using var file = File.OpenRead(path);
+            Assert.Contains(row.MessageId!, MimeKit.HeaderList.Load(file)[MimeKit.HeaderId.MessageId], StringComparison.Ordinal);
+        }
+    }
+
     protected Task<List<FetchedMessage>> StoredAsync(int id) =>
         App.WithDbAsync(db => db.FetchedMessages.AsNoTracking().Where(m => m.MailAccountId == id).OrderBy(m => m.Id).ToListAsync());
 

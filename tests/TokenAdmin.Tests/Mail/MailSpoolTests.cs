@@ -53,7 +53,7 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task Store_UnderAKeyStoredBefore_KeepsTheSameFileAsItIs_AndReplacesOneCutShort()
+    public async Task Store_UnderAKeyStoredBefore_ReplacesTheFileWhole_AndAReaderOfTheOldOneReadsItToTheEnd()
     {
         var spool = new MailSpool(_directory);
         var content = Encoding.ASCII.GetBytes("Subject: first\r\n\r\n" + new string('z', 4_000));
@@ -64,31 +64,24 @@ public sealed class MailSpoolTests : IDisposable
             path = Path.Combine(_directory, (await writer.StoreAsync("graph:abc:id-1", first, default)).RelativePath);
         }
 
-        var written = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        File.SetLastWriteTimeUtc(path, written);
-        using (var again = new MemoryStream(content))
-        {
-            await writer.StoreAsync("graph:abc:id-1", again, default);
-        }
-
-        // The same message, stored before (another process, or a run that died before its commit): left untouched.
-        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
-
-        // A crash while it was written cut it short: the next store of the message writes it whole.
+        // A crash while it was written (by a run that died before its commit) cut it short.
         await using (var cut = new FileStream(path, FileMode.Open, FileAccess.Write))
         {
             cut.SetLength(1_000);
         }
 
-        using (var third = new MemoryStream(content))
+        await using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using (var again = new MemoryStream(content))
         {
-            await writer.StoreAsync("graph:abc:id-1", third, default);
+            await writer.StoreAsync("graph:abc:id-1", again, default);
         }
 
         await writer.SyncAsync();
         await writer.SettleAsync();
         Assert.Equal(content, await File.ReadAllBytesAsync(path));
         Assert.Equal([path], Directory.GetFiles(Path.Combine(_directory, "7")));
+        // Replaced by a rename, never rewritten in place: whoever had the old file open reads it as it was.
+        Assert.Equal(1_000, reader.Length);
     }
 
     /// <summary>A stream that only reads forward, in small pieces, as a network stream does.</summary>
@@ -133,7 +126,7 @@ public sealed class MailSpoolTests : IDisposable
     }
 
     [Fact]
-    public async Task Recover_AfterARunThatDiedBeforeItSettled_WritesAgainTheFilesThatAreMissingOrCutShort_AndDropsTheJournal()
+    public async Task Recover_AfterARunThatDiedBeforeItSettled_WritesEveryFileAgain_TheMissingAndTheCutShortToo_AndDropsTheJournal()
     {
         var spool = new MailSpool(_directory);
         var messages = Enumerable.Range(1, 3).Select(i => Encoding.ASCII.GetBytes($"Subject: m{i}\r\n\r\n" + new string('x', 5_000 * i) + "\r\n")).ToArray();
@@ -156,9 +149,11 @@ public sealed class MailSpoolTests : IDisposable
             cut.SetLength(100);
         }
 
-        var restored = spool.Recover(7);
+        var written = spool.Recover(7);
 
-        Assert.Equal(2, restored);
+        // Every message in the journal is written again, the two damaged ones and the one that looks whole (after a
+        // failed write-back its bytes in memory may not be those on disk).
+        Assert.Equal(3, written);
         for (var i = 0; i < messages.Length; i++)
         {
             Assert.Equal(messages[i], await File.ReadAllBytesAsync(paths[i]));
@@ -282,6 +277,71 @@ public sealed class MailSpoolTests : IDisposable
         Assert.False(File.Exists(journal));
         // Said once: the next run goes on.
         Assert.Equal(0, spool.Recover(7));
+    }
+
+
+    [Fact]
+    public async Task Recover_ARecordWhoseHeaderIsDamagedBeforeWholeOnes_FindsTheNextRecord_AndSaysSo()
+    {
+        var spool = new MailSpool(_directory);
+        var (paths, journal) = await DeadRunAsync(spool, 3);
+        await using (var file = new FileStream(journal, FileMode.Open, FileAccess.Write))
+        {
+            // The first record's length field: every later record would be read at the wrong place.
+            file.Position = 9;
+            file.WriteByte(0x7f);
+        }
+
+        DeleteAll(paths);
+
+        var error = Assert.Throws<IOException>(() => spool.Recover(7));
+
+        Assert.Contains("is damaged at byte 0, before records that are whole", error.Message, StringComparison.Ordinal);
+        Assert.Contains("The 2 whole record(s) were written to their files", error.Message, StringComparison.Ordinal);
+        Assert.Equal([false, true, true], paths.Select(File.Exists));
+    }
+
+    [Fact]
+    public async Task Store_AMessageLargerThanOnePooledRecord_IsCopiedInChunks_AndRecoveredWhole()
+    {
+        var spool = new MailSpool(_directory);
+        var content = new byte[3 * 1024 * 1024 + 17];
+        new Random(7).NextBytes(content);
+        string path;
+        using (var writer = spool.Begin(7))
+        {
+            using var message = new MemoryStream(content);
+            message.Position = 0;
+            path = Path.Combine(_directory, (await writer.StoreAsync("imap:abc:1:9", message, default)).RelativePath);
+            Assert.Equal(content, await File.ReadAllBytesAsync(path));
+            await writer.SyncAsync();
+        }
+
+        File.Delete(path);
+
+        Assert.Equal(1, spool.Recover(7));
+        Assert.Equal(content, await File.ReadAllBytesAsync(path));
+    }
+
+    [Fact]
+    public void RemoveLeftovers_RemovesOldTemporaryFilesAndJournalsKilledBeforeTheyGotTheirName_AndKeepsYoungOnes()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_directory, "7")).FullName;
+        List<string> old = [Path.Combine(folder, "a.eml.1.tmp"), Path.Combine(folder, "b.journal.new")];
+        List<string> young = [Path.Combine(folder, "c.eml.2.tmp"), Path.Combine(folder, "d.journal.new"), Path.Combine(folder, "e.journal")];
+        foreach (var file in old.Concat(young))
+        {
+            File.WriteAllText(file, "");
+        }
+
+        foreach (var file in old.Append(young[2]))
+        {
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-2));
+        }
+
+        new MailSpool(_directory).RemoveLeftovers(7, TimeSpan.FromHours(1));
+
+        Assert.Equal(young.Order(), Directory.GetFiles(folder).Order());
     }
 
     /// <summary>A run that stored <paramref name="count"/> messages, synced its journal and died before it settled.</summary>
