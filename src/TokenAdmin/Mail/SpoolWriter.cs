@@ -414,19 +414,9 @@ public sealed class SpoolWriter : IDisposable
         using var check = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         check.AppendData(header);
         check.AppendData(nameBytes);
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
-        try
+        if (CopyChunks(journal, size, (buffer, read) => check.AppendData(buffer, 0, read)) > 0)
         {
-            for (var left = size; left > 0;)
-            {
-                var read = journal.Read(buffer, 0, (int)Math.Min(left, ChunkLength));
-                check.AppendData(buffer, 0, read);
-                left -= read;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return null;
         }
 
         var hash = new byte[HashLength];
@@ -462,21 +452,36 @@ public sealed class SpoolWriter : IDisposable
 
     private static void CopyRange(FileStream source, long offset, long size, FileStream target)
     {
+        source.Position = offset;
+        if (CopyChunks(source, size, (buffer, read) => target.Write(buffer, 0, read)) > 0)
+        {
+            throw new EndOfStreamException($"The spool journal {source.Name} ended inside a record it had read whole.");
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="size"/> bytes of <paramref name="source"/> in chunks, handing each to <paramref name="sink"/>;
+    /// returns how many were missing when the source ended early (0 when all were read).
+    /// </summary>
+    private static long CopyChunks(Stream source, long size, Action<byte[], int> sink)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
         try
         {
-            source.Position = offset;
-            for (var left = size; left > 0;)
+            var left = size;
+            while (left > 0)
             {
                 var read = source.Read(buffer, 0, (int)Math.Min(left, ChunkLength));
                 if (read == 0)
                 {
-                    throw new EndOfStreamException();
+                    break;
                 }
 
-                target.Write(buffer, 0, read);
+                sink(buffer, read);
                 left -= read;
             }
+
+            return left;
         }
         finally
         {
@@ -600,25 +605,14 @@ public sealed class SpoolWriter : IDisposable
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(header);
         journal.Write(header);
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
-        try
+        var missing = CopyChunks(message, size, (buffer, read) =>
         {
-            for (var left = size; left > 0;)
-            {
-                var read = message.Read(buffer, 0, (int)Math.Min(left, ChunkLength));
-                if (read == 0)
-                {
-                    throw new IOException($"The message for {name} ended {left} bytes early while it was copied into the spool journal.");
-                }
-
-                hash.AppendData(buffer, 0, read);
-                journal.Write(buffer, 0, read);
-                left -= read;
-            }
-        }
-        finally
+            hash.AppendData(buffer, 0, read);
+            journal.Write(buffer, 0, read);
+        });
+        if (missing > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            throw new IOException($"The message for {name} ended {missing} bytes early while it was copied into the spool journal.");
         }
 
         journal.Write(hash.GetHashAndReset());
