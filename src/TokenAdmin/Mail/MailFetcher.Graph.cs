@@ -4,8 +4,8 @@ namespace TokenAdmin.Mail;
 
 /// <summary>
 /// Fetching over Microsoft Graph, with the same rules as IMAP: each message is downloaded as MIME, stored durably in
-/// the spool (its .eml and journal record) and its index row committed (in batches) before anything changes on the server; then it is marked read (mail kept),
-/// moved, or deleted. The index key is the message's immutable id, so a run that died half-way neither loses nor
+/// the spool (its .eml and journal record) and its index row committed (in batches) before anything changes on the
+/// server; then it is marked read (mail kept), moved, or deleted. The index key is the message's immutable id, so a run that died half-way neither loses nor
 /// stores a message twice. Kept mail is read through a delta query, so a run reads only what changed since the last.
 /// </summary>
 public sealed partial class MailFetcher

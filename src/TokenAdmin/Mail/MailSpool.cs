@@ -5,7 +5,7 @@ namespace TokenAdmin.Mail;
 
 /// <summary>
 /// The raw .eml files of fetched mail under the data directory (mail/&lt;account id&gt;/). A file's name follows from
-/// the message's server key, so a message fetched again after a crash finds its own file instead of adding one.
+/// the message's server key, so a message fetched again after a crash replaces its own file instead of adding one.
 /// </summary>
 public sealed record SpooledFile(string RelativePath, long Size);
 
@@ -21,11 +21,11 @@ public sealed class MailSpool(string directory)
 
     /// <summary>
     /// Completes what a run that died (killed, power loss) left in an account's spool: every journal no other process is
-    /// writing is replayed (each message it holds rewritten under its name unless the file there is already the same),
-    /// the files and their names are flushed, and only then is the journal deleted. Called at the start of each run, under
-    /// the account's fetch lock, before anything new is stored.
+    /// writing is replayed (each message it holds written again, whole, under its name), the files and their names are
+    /// flushed, and only then is the journal deleted. Called at the start of each run, under the account's fetch lock,
+    /// before anything new is stored.
     /// </summary>
-    /// <returns>how many files were missing or damaged and written again</returns>
+    /// <returns>how many message files were written again</returns>
     /// <exception cref="IOException">a journal or a file could not be read, written or flushed (the journal stays)</exception>
     public int Recover(int accountId) => SpoolWriter.Recover(AccountFolder(accountId));
 
@@ -35,7 +35,7 @@ public sealed class MailSpool(string directory)
     /// </summary>
     public void RemoveLeftovers(int accountId, TimeSpan olderThan)
     {
-        var folder = Path.Combine(Directory, accountId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var folder = AccountFolder(accountId);
         if (!System.IO.Directory.Exists(folder))
         {
             return;
@@ -62,7 +62,7 @@ public sealed class MailSpool(string directory)
 
     public void DeleteAccount(int accountId)
     {
-        var path = Path.Combine(Directory, accountId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var path = AccountFolder(accountId);
         if (System.IO.Directory.Exists(path))
         {
             System.IO.Directory.Delete(path, recursive: true);
